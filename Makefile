@@ -1,0 +1,39 @@
+# The README's commands. `make test` is what CI runs (.ci/run).
+GO      ?= go
+BIN     ?= bin/lab
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+FUZZTIME ?= 60s
+
+.PHONY: build test unit fuzz check-generated generate fmt-check bench
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
+
+# Everything CI checks: vet, unit and integration tests, the parsers' fuzz
+# targets for a bounded time, and that generated/ matches plans/.
+test: build
+	$(GO) vet ./...
+	$(MAKE) fmt-check
+	$(GO) test -count=1 ./...
+	$(MAKE) fuzz
+	$(MAKE) check-generated
+
+unit:
+	$(GO) test -count=1 -short ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./lang
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Rewrites generated/ from plans/ (commit the result so a PR shows its diff).
+generate: build
+	$(BIN) plan
+
+check-generated: build
+	$(BIN) plan --check
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,165 @@
+// Command lab is performance testing as code: a reviewed HCL plan declares the
+// workload, the load shape and the budgets; `lab plan` checks it and writes what
+// deploys it; `lab apply` runs it and turns every budget into an exit code.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/agext/levenshtein"
+	"github.com/spf13/pflag"
+)
+
+// Exit codes shared by every command (DESIGN.md, "Contracts").
+const (
+	exitOK          = 0 // all gates pass
+	exitBreach      = 1 // a gate was breached (or a run was interrupted)
+	exitInvalid     = 2 // the plan or the command line is invalid
+	exitCouldNotRun = 3 // the run could not be carried out
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// A command is one sub-command of lab. run receives the arguments after the
+// command name and returns the process exit code.
+type command struct {
+	name    string
+	summary string
+	run     func(env *cmdEnv, args []string) int
+}
+
+// cmdEnv carries what a command may touch of the outside world, so tests run
+// commands in-process with their own streams and environment.
+type cmdEnv struct {
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+func commands() []command {
+	return []command{
+		{"plan", "validate a plan, print what it will do and write generated/<plan>/", runPlan},
+		{"apply", "run a plan and judge its budgets", runApply},
+		{"fmt", "rewrite plans in canonical form", runFmt},
+		{"sut", "run the bundled misbehaving shop", runSUT},
+		{"gate", "re-judge a stored run against a plan's budgets", runGate},
+		{"compare", "compare two stored runs for regressions", runCompare},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func main() {
+	env := &cmdEnv{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	os.Exit(dispatch(env, os.Args[1:]))
+}
+
+func dispatch(env *cmdEnv, args []string) int {
+	if len(args) == 0 {
+		usage(env.stderr)
+		return exitInvalid
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help", "help":
+		usage(env.stdout)
+		return exitOK
+	case "--version", "-v":
+		name = "version"
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(env, args[1:])
+		}
+	}
+	fmt.Fprintf(env.stderr, "lab: unknown command %q%s\n\n", name, suggest(name, commandNames()))
+	usage(env.stderr)
+	return exitInvalid
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "lab — performance testing as code\n\nUsage:\n  lab <command> [flags] [args]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'lab <command> -h' for a command's flags.\n"+
+		"Exit codes: 0 pass · 1 a gate was breached · 2 invalid plan or command line · 3 the run could not be carried out\n")
+}
+
+// newFlags makes a flag set for a command whose usage lists its flags and the
+// positional arguments it takes.
+func newFlags(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("lab "+name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SortFlags = false
+	fs.SetInterspersed(true)
+	fs.BoolP("help", "h", false, "show this help")
+	fs.Lookup("help").Hidden = true
+	return fs
+}
+
+// parseFlags parses args; it prints usage and returns an exit code when the
+// command should stop here (help asked for, or a bad flag).
+func parseFlags(env *cmdEnv, fs *pflag.FlagSet, args []string, synopsis, about string) (stop bool, code int) {
+	err := fs.Parse(args)
+	if errors.Is(err, pflag.ErrHelp) || (err == nil && fs.Lookup("help").Changed) {
+		printCommandUsage(env.stdout, fs, synopsis, about)
+		return true, exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "%s: %v\n\n", fs.Name(), err)
+		printCommandUsage(env.stderr, fs, synopsis, about)
+		return true, exitInvalid
+	}
+	return false, exitOK
+}
+
+func printCommandUsage(w io.Writer, fs *pflag.FlagSet, synopsis, about string) {
+	fmt.Fprintf(w, "Usage:\n  %s\n\n%s\n", synopsis, strings.TrimSpace(about))
+	if f := fs.FlagUsages(); strings.TrimSpace(f) != "" {
+		fmt.Fprintf(w, "\nFlags:\n%s", f)
+	}
+}
+
+// suggest returns ` (did you mean "x"?)` when one of names is close to s.
+func suggest(s string, names []string) string {
+	best, bestD := "", 3
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	for _, n := range sorted {
+		if d := levenshtein.Distance(s, n, nil); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func runVersion(env *cmdEnv, args []string) int {
+	fs := newFlags("version")
+	if stop, code := parseFlags(env, fs, args, "lab version", "Print the version of this lab binary."); stop {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.stderr, "lab version: unexpected argument %q\n", fs.Arg(0))
+		return exitInvalid
+	}
+	fmt.Fprintf(env.stdout, "lab %s\n", version)
+	return exitOK
+}
