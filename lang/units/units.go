@@ -1,0 +1,287 @@
+// Package units parses and prints the plan language's units: durations,
+// sizes, rates and ratios. It is the one parser for each (DESIGN.md, "Units"),
+// shared by the plan language, the command line and the shop's flags.
+package units
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Day is the unit `d` that the plan language adds to Go's durations.
+const Day = 24 * time.Hour
+
+// ParseDuration reads a Go duration with `d` (days) added: "250ms", "2m",
+// "1h30m", "1d12h". Negative durations are refused.
+func ParseDuration(s string) (time.Duration, error) {
+	in := strings.TrimSpace(s)
+	if in == "" {
+		return 0, errors.New(`empty duration; write one like "30s", "2m" or "1h30m"`)
+	}
+	if in == "0" {
+		return 0, nil
+	}
+	if _, err := strconv.ParseFloat(in, 64); err == nil {
+		return 0, fmt.Errorf("%q has no unit; write %q or %q", in, in+"s", in+"ms")
+	}
+	var days time.Duration
+	if i := strings.IndexByte(in, 'd'); i >= 0 {
+		n, err := strconv.ParseFloat(in[:i], 64)
+		if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) || n > 106_000 {
+			return 0, fmt.Errorf("invalid duration %q; write one like \"1d\", \"2h30m\" or \"250ms\"", in)
+		}
+		days = time.Duration(n * float64(Day))
+		in = in[i+1:]
+		if in == "" {
+			return days, nil
+		}
+	}
+	d, err := time.ParseDuration(in)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q; write one like \"30s\", \"2m\", \"1h30m\" or \"1d\"", strings.TrimSpace(s))
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("duration %q is negative", strings.TrimSpace(s))
+	}
+	if days > 0 && d > math.MaxInt64-days {
+		return 0, fmt.Errorf("duration %q is too long", strings.TrimSpace(s))
+	}
+	return days + d, nil
+}
+
+// FormatDuration prints d in the shortest form ParseDuration reads back:
+// "250ms", "2m", "1h30m", "1d2h".
+func FormatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	if d < 0 {
+		b.WriteByte('-')
+		d = -d
+	}
+	if d < time.Second {
+		return b.String() + strings.TrimSuffix(d.String(), "0s")
+	}
+	if days := d / Day; days > 0 {
+		fmt.Fprintf(&b, "%dd", days)
+		d -= days * Day
+	}
+	if h := d / time.Hour; h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+		d -= h * time.Hour
+	}
+	if m := d / time.Minute; m > 0 {
+		fmt.Fprintf(&b, "%dm", m)
+		d -= m * time.Minute
+	}
+	if d > 0 {
+		secs := strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+		b.WriteString(secs + "s")
+	}
+	return b.String()
+}
+
+var sizeUnits = []struct {
+	name string
+	mult float64
+}{
+	// Longest first so "KiB" is not read as "B" after "Ki".
+	{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40},
+	{"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"tb", 1e12},
+	{"b", 1},
+}
+
+// ParseSize reads a size: "50KB", "5MiB", "1.5GB", "512B". KB/MB/GB/TB are
+// 1000-based, KiB/MiB/GiB/TiB 1024-based; the unit's case does not matter.
+func ParseSize(s string) (int64, error) {
+	in := strings.TrimSpace(s)
+	num, unit := splitNumber(in)
+	if num == "" {
+		return 0, fmt.Errorf("invalid size %q; write one like \"50KB\", \"5MiB\" or \"512B\"", in)
+	}
+	if unit == "" {
+		return 0, fmt.Errorf("size %q has no unit; write %q (bytes) or %q", in, num+"B", num+"KB")
+	}
+	n, err := strconv.ParseFloat(num, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid size %q; write one like \"50KB\", \"5MiB\" or \"512B\"", in)
+	}
+	lu := strings.ToLower(strings.TrimSpace(unit))
+	for _, u := range sizeUnits {
+		if lu == u.name {
+			v := n * u.mult
+			if v > math.MaxInt64/2 {
+				return 0, fmt.Errorf("size %q is too large", in)
+			}
+			return int64(math.Round(v)), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown size unit %q in %q; use B, KB, MB, GB (1000-based) or KiB, MiB, GiB (1024-based)", unit, in)
+}
+
+// FormatSize prints n bytes with the largest unit that keeps it exact in the
+// family it is a multiple of: 51200 → "50KiB", 50000 → "50KB", 123 → "123B".
+func FormatSize(n int64) string {
+	if n == 0 {
+		return "0B"
+	}
+	type u struct {
+		name string
+		mult int64
+	}
+	for _, c := range []u{{"TiB", 1 << 40}, {"TB", 1e12}, {"GiB", 1 << 30}, {"GB", 1e9}, {"MiB", 1 << 20}, {"MB", 1e6}, {"KiB", 1 << 10}, {"KB", 1e3}} {
+		if n%c.mult == 0 {
+			return strconv.FormatInt(n/c.mult, 10) + c.name
+		}
+	}
+	return strconv.FormatInt(n, 10) + "B"
+}
+
+// HumanSize prints n bytes approximately, for reports: "48.8 MiB".
+func HumanSize(n float64) string {
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for n >= 1024 && i < len(units)-1 {
+		n /= 1024
+		i++
+	}
+	s := strconv.FormatFloat(n, 'f', 1, 64) + " " + units[i]
+	if i == 0 {
+		s = strconv.FormatFloat(n, 'f', 0, 64) + " B"
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+var perUnits = map[string]time.Duration{
+	"ms": time.Millisecond,
+	"s":  time.Second, "sec": time.Second, "second": time.Second,
+	"m": time.Minute, "min": time.Minute, "minute": time.Minute,
+	"h": time.Hour, "hour": time.Hour,
+	"d": Day, "day": Day,
+}
+
+// Rate is an amount per period: 200/s (a count) or 5MB/min (bytes).
+type Rate struct {
+	Amount float64       // count, or bytes when Bytes is set
+	Per    time.Duration // the period after the slash
+	Bytes  bool
+}
+
+// PerSecond is the rate's amount per second.
+func (r Rate) PerSecond() float64 { return r.Amount / r.Per.Seconds() }
+
+// ParseCountRate reads "200/s", "30/min", "1.5/s" and returns events per second.
+func ParseCountRate(s string) (float64, error) {
+	r, err := parseRate(s)
+	if err != nil {
+		return 0, err
+	}
+	if r.Bytes {
+		return 0, fmt.Errorf("rate %q is a size per time; a count per time is expected here, like \"200/s\"", strings.TrimSpace(s))
+	}
+	return r.PerSecond(), nil
+}
+
+// ParseByteRate reads "5MB/min", "10KiB/s" and returns bytes per second.
+func ParseByteRate(s string) (float64, error) {
+	r, err := parseRate(s)
+	if err != nil {
+		return 0, err
+	}
+	if !r.Bytes {
+		return 0, fmt.Errorf("rate %q has no size unit; write one like \"5MB/min\"", strings.TrimSpace(s))
+	}
+	return r.PerSecond(), nil
+}
+
+func parseRate(s string) (Rate, error) {
+	in := strings.TrimSpace(s)
+	amount, per, ok := strings.Cut(in, "/")
+	if !ok {
+		return Rate{}, fmt.Errorf("invalid rate %q; write an amount per time, like \"200/s\" or \"5MB/min\"", in)
+	}
+	per = strings.TrimSpace(per)
+	period, known := perUnits[per]
+	if !known {
+		// "/10s" is a period with a count in front.
+		d, err := ParseDuration(per)
+		if err != nil || d <= 0 {
+			return Rate{}, fmt.Errorf("invalid period %q in rate %q; use s, min, h or a duration like 10s", per, in)
+		}
+		period = d
+	}
+	amount = strings.TrimSpace(amount)
+	if n, err := strconv.ParseFloat(amount, 64); err == nil {
+		if n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+			return Rate{}, fmt.Errorf("invalid rate %q; the amount must be a non-negative number", in)
+		}
+		return Rate{Amount: n, Per: period}, nil
+	}
+	b, err := ParseSize(amount)
+	if err != nil {
+		return Rate{}, fmt.Errorf("invalid rate %q: %v", in, err)
+	}
+	return Rate{Amount: float64(b), Per: period, Bytes: true}, nil
+}
+
+// FormatCountRate prints events per second: "200/s", "0.5/s".
+func FormatCountRate(perSecond float64) string {
+	return strconv.FormatFloat(perSecond, 'f', -1, 64) + "/s"
+}
+
+// FormatByteRate prints bytes per second per minute, the unit budgets use:
+// "10MB/min".
+func FormatByteRate(bytesPerSecond float64) string {
+	perMin := bytesPerSecond * 60
+	if perMin == math.Trunc(perMin) && perMin < math.MaxInt64/2 {
+		return FormatSize(int64(perMin)) + "/min"
+	}
+	return strconv.FormatFloat(perMin, 'f', -1, 64) + "B/min"
+}
+
+// ParseRatio reads "0.01" or "1%" and returns 0.01. Negative ratios are refused;
+// callers bound the top (an error rate stops at 1, a growth may exceed it).
+func ParseRatio(s string) (float64, error) {
+	in := strings.TrimSpace(s)
+	pct := strings.HasSuffix(in, "%")
+	num := strings.TrimSpace(strings.TrimSuffix(in, "%"))
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("invalid ratio %q; write one like \"1%%\" or 0.01", in)
+	}
+	if pct {
+		v /= 100
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("ratio %q is negative", in)
+	}
+	return v, nil
+}
+
+// FormatRatio prints a ratio as a percentage: 0.01 → "1%", 0.002 → "0.2%".
+func FormatRatio(v float64) string {
+	p := strconv.FormatFloat(v*100, 'f', 6, 64)
+	p = strings.TrimRight(strings.TrimRight(p, "0"), ".")
+	return p + "%"
+}
+
+// splitNumber splits "50KB" into "50" and "KB".
+func splitNumber(s string) (num, unit string) {
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.' || (i == 0 && (s[i] == '-' || s[i] == '+'))) {
+		i++
+	}
+	return s[:i], strings.TrimSpace(s[i:])
+}
