@@ -1,0 +1,212 @@
+package stats
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestMannWhitneyAgainstScipy(t *testing.T) {
+	a := []float64{1.9, 2.4, 3.3, 3.3, 4.0, 5.6, 6.1, 7.2}
+	b := []float64{0.8, 1.9, 2.2, 2.7, 3.3, 3.5, 4.1}
+	// scipy.stats.mannwhitneyu(a, b, alternative='greater',
+	//   method='asymptotic', use_continuity=True) → U = 40.5, p = 0.0815121921532852
+	r, err := MannWhitney(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "U", r.U, 40.5, 0)
+	near(t, "P", r.P, 0.0815121921532852, 1e-12)
+}
+
+// TestMannWhitneyUByPairs checks U against its definition by counting pairs.
+func TestMannWhitneyUByPairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for trial := 0; trial < 100; trial++ {
+		x := make([]float64, 1+rng.IntN(30))
+		y := make([]float64, 1+rng.IntN(30))
+		for i := range x {
+			x[i] = float64(rng.IntN(12)) // many ties
+		}
+		for i := range y {
+			y[i] = float64(rng.IntN(10))
+		}
+		var want float64
+		for _, a := range x {
+			for _, b := range y {
+				if a > b {
+					want++
+				} else if a == b {
+					want += 0.5
+				}
+			}
+		}
+		r, err := MannWhitney(x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		near(t, "U", r.U, want, 0)
+		if r.P < 0 || r.P > 1 {
+			t.Fatalf("P = %v outside [0,1]", r.P)
+		}
+	}
+	all, _ := MannWhitney([]float64{2, 2}, []float64{2, 2, 2})
+	if all.P != 1 {
+		t.Errorf("all tied: P = %v, want 1", all.P)
+	}
+}
+
+func TestHodgesLehmannByBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for trial := 0; trial < 300; trial++ {
+		x := make([]float64, 1+rng.IntN(40))
+		y := make([]float64, 1+rng.IntN(40))
+		for i := range x {
+			x[i] = math.Round(rng.NormFloat64()*4)/2 + 0.7 // ties and negatives
+		}
+		for i := range y {
+			y[i] = rng.ExpFloat64() * 3
+		}
+		var d []float64
+		for _, a := range x {
+			for _, b := range y {
+				d = append(d, a-b)
+			}
+		}
+		slices.Sort(d)
+		want := medianSorted(d)
+		got, err := HodgesLehmann(x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("n=%d,%d: HL = %v, brute force %v", len(x), len(y), got, want)
+		}
+	}
+	// Shift equivariance on logs: a 30% larger sample gives ratio 1.3.
+	base := []float64{10, 12, 11, 15, 9, 13}
+	cur := make([]float64, len(base))
+	lb := make([]float64, len(base))
+	for i, v := range base {
+		cur[i] = math.Log(v * 1.3)
+		lb[i] = math.Log(v)
+	}
+	d, _ := HodgesLehmann(cur, lb)
+	near(t, "ratio", math.Exp(d), 1.3, 1e-12)
+	if _, err := HodgesLehmann(nil, lb); err == nil {
+		t.Error("empty sample: no error")
+	}
+	if _, err := MannWhitney(lb, []float64{math.NaN()}); err == nil {
+		t.Error("NaN: no error")
+	}
+}
+
+func TestHolm(t *testing.T) {
+	// By hand: sorted 0.005, 0.01, 0.03, 0.04 → ×4, ×3, ×2, ×1 = 0.02, 0.03,
+	// 0.06, 0.04 → running max 0.02, 0.03, 0.06, 0.06.
+	got := Holm([]float64{0.01, 0.04, 0.03, 0.005})
+	want := []float64{0.03, 0.06, 0.06, 0.02}
+	for i := range want {
+		near(t, "holm", got[i], want[i], 1e-12)
+	}
+	// NaN is kept and not counted: m = 2 here.
+	got = Holm([]float64{0.02, math.NaN(), 0.4})
+	near(t, "holm[0]", got[0], 0.04, 1e-12)
+	near(t, "holm[2]", got[2], 0.4, 1e-12)
+	if !math.IsNaN(got[1]) {
+		t.Errorf("NaN p adjusted to %v", got[1])
+	}
+	if c := Holm([]float64{0.9, 0.8}); c[0] != 1 || c[1] != 1 {
+		t.Errorf("capped at 1: got %v", c)
+	}
+	if len(Holm(nil)) != 0 {
+		t.Error("Holm(nil) not empty")
+	}
+}
+
+func TestFisherExactAgainstScipy(t *testing.T) {
+	// scipy.stats.fisher_exact([[x2, n2-x2], [x1, n1-x1]], alternative='greater')[1]
+	for _, c := range []struct {
+		x1, n1, x2, n2 int64
+		want           float64
+	}{
+		{0, 1000, 7, 1000, 0.007730633099803728},
+		{2, 50, 9, 60, 0.052121872546154385},
+		{3, 10, 3, 10, 0.6857585139318885},
+		{1, 200, 0, 200, 1.0},
+		{5, 5000, 19, 5000, 0.003274164332108718},
+	} {
+		p, err := FisherExact(Proportion{c.x1, c.n1}, Proportion{c.x2, c.n2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		near(t, "fisher", p, c.want, 1e-9)
+	}
+	if _, err := FisherExact(Proportion{5, 3}, Proportion{1, 2}); err == nil {
+		t.Error("events > trials: no error")
+	}
+}
+
+func TestTwoProportionZAndDispersion(t *testing.T) {
+	// By formula (numpy): p̄ = 110/20000, z = (0.007 − 0.004)/√(1.7·p̄(1−p̄)·2/10000)
+	// = 2.199875270608134, scipy.stats.norm.sf(z) = 0.013907872845017561.
+	z, err := TwoProportionZ(Proportion{40, 10000}, Proportion{70, 10000}, 1.7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "z", z.Z, 2.199875270608134, 1e-12)
+	near(t, "p", z.P, 0.013907872845017561, 1e-12)
+
+	// Pearson χ² per group around its own rate, pooled over df (numpy) = 4.631775574171215.
+	phi, err := Dispersion(
+		[]Proportion{{3, 100}, {0, 100}, {9, 100}, {1, 100}},
+		[]Proportion{{5, 200}, {15, 200}, {2, 100}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "phi", phi, 4.631775574171215, 1e-12)
+	even, _ := Dispersion([]Proportion{{10, 1000}, {10, 1000}, {10, 1000}})
+	near(t, "phi of even counts", even, 1, 0)
+	none, _ := Dispersion([]Proportion{{0, 1000}, {0, 1000}})
+	near(t, "phi with no events", none, 1, 0)
+	if _, err := TwoProportionZ(Proportion{1, 10}, Proportion{1, 10}, 0.5); err == nil {
+		t.Error("phi < 1: no error")
+	}
+	if _, err := TwoProportionZ(Proportion{0, 0}, Proportion{1, 10}, 1); err == nil {
+		t.Error("no trials: no error")
+	}
+}
+
+func TestCompareProportionsChoosesTheTest(t *testing.T) {
+	// Few events: Fisher on the totals (no dispersion: evenly spread).
+	small, err := CompareProportions(
+		[]Proportion{{0, 500}, {0, 500}},
+		[]Proportion{{3, 500}, {4, 500}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := FisherExact(Proportion{0, 1000}, Proportion{7, 1000})
+	if small.Method != "fisher" || small.P != want {
+		t.Errorf("small counts: %+v, want fisher p=%v", small, want)
+	}
+	// Many events spread evenly: the z-test with φ = 1.
+	big, _ := CompareProportions(
+		[]Proportion{{20, 1000}, {20, 1000}, {20, 1000}},
+		[]Proportion{{30, 1000}, {30, 1000}, {30, 1000}},
+	)
+	zt, _ := TwoProportionZ(Proportion{60, 3000}, Proportion{90, 3000}, 1)
+	if big.Method != "z" || big.Phi != 1 || big.P != zt.P {
+		t.Errorf("large counts: %+v, want z p=%v", big, zt.P)
+	}
+	// The same totals in bursts: φ > 1 makes the same difference less significant.
+	bursty, _ := CompareProportions(
+		[]Proportion{{0, 1000}, {55, 1000}, {5, 1000}},
+		[]Proportion{{80, 1000}, {5, 1000}, {5, 1000}},
+	)
+	if bursty.Phi <= 1 || bursty.P <= big.P {
+		t.Errorf("bursty errors: φ=%v p=%v, want φ>1 and p > %v", bursty.Phi, bursty.P, big.P)
+	}
+}
