@@ -1,12 +1,224 @@
 package main
 
-import "fmt"
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"lab/lang"
+	"lab/runtime/atomicfile"
+)
+
+const planAbout = `Check a plan and show what it will do, without sending a request.
+
+Prints the resolved variables, the user mix, each task's share of requests,
+the stages, every budget and the topology, and writes the same text (with the
+deployment files) to generated/<plan>/. With no FILE, plans every scenario in
+plans/ (skipping *.workload.hcl files).
+
+--against OLD compares with another version of the plan (a file, or git:REV
+for the same path at a git revision) and marks every loosened budget.`
+
+// lastPlanFile remembers what `lab plan` last planned, so that `lab apply`
+// with no file applies it, as terraform does.
+const lastPlanFile = ".lab/last-plan.json"
+
+type lastPlan struct {
+	File     string            `json:"file"`
+	Vars     []string          `json:"vars,omitempty"`
+	VarFiles []string          `json:"var_files,omitempty"`
+	Shape    string            `json:"shape,omitempty"`
+	Sources  map[string]string `json:"sources"` // path → sha256, to tell a stale plan
+}
 
 func runPlan(env *cmdEnv, args []string) int {
 	fs := newFlags("plan")
-	if stop, code := parseFlags(env, fs, args, "lab plan", "Not built yet."); stop {
+	var pf planFlags
+	pf.register(fs)
+	against := fs.String("against", "", "compare with OLD: a plan file, or git:REV for this file at a git revision")
+	failLoosened := fs.Bool("fail-on-loosened", false, "with --against, exit 1 when a budget is loosened")
+	out := fs.String("out", "generated", "folder to write generated/<plan>/ files into")
+	check := fs.Bool("check", false, "write nothing; exit 1 when the generated files are not what the plans give")
+	if stop, code := parseFlags(env, fs, args, "lab plan [FILE] [flags]", planAbout); stop {
 		return code
 	}
-	fmt.Fprintln(env.stderr, "lab plan: not built yet")
-	return exitCouldNotRun
+	if fs.NArg() > 1 {
+		fmt.Fprintf(env.stderr, "lab plan: one plan file at a time; got %d\n", fs.NArg())
+		return exitInvalid
+	}
+	var files []string
+	if fs.NArg() == 1 {
+		files = []string{fs.Arg(0)}
+	} else {
+		if *against != "" {
+			fmt.Fprintln(env.stderr, "lab plan: --against needs the plan FILE to compare")
+			return exitInvalid
+		}
+		var err error
+		if files, err = scenarioFiles("plans"); err != nil || len(files) == 0 {
+			fmt.Fprintf(env.stderr, "lab plan: no FILE given and no plans/*.hcl here (%v)\n", err)
+			return exitInvalid
+		}
+	}
+
+	code := exitOK
+	stale := []string{}
+	for i, file := range files {
+		plan, _ := loadPlan(env, file, pf.options(env))
+		if plan == nil {
+			code = exitInvalid
+			continue
+		}
+		summary := plan.Summary()
+		if *against != "" {
+			c := planDiff(env, plan, file, *against, pf)
+			if c == exitInvalid {
+				return c
+			}
+			if c == exitBreach && *failLoosened {
+				code = max(code, exitBreach)
+			}
+		} else if !*check {
+			if i > 0 {
+				fmt.Fprintln(env.stdout)
+			}
+			fmt.Fprint(env.stdout, summary)
+		}
+		for _, a := range artifacts(plan) {
+			path := filepath.Join(*out, plan.Name, a.name)
+			if *check {
+				if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, a.data) {
+					stale = append(stale, path)
+				}
+				continue
+			}
+			if err := atomicfile.Write(path, a.data, 0o644); err != nil {
+				fmt.Fprintf(env.stderr, "lab plan: %v\n", err)
+				return exitCouldNotRun
+			}
+		}
+		if !*check && len(files) == 1 {
+			if err := rememberPlan(file, pf, plan); err != nil {
+				fmt.Fprintf(env.stderr, "lab plan: could not remember the plan for lab apply: %v\n", err)
+			}
+		}
+	}
+	if *check {
+		if code != exitOK {
+			return code
+		}
+		if len(stale) > 0 {
+			sort.Strings(stale)
+			fmt.Fprintf(env.stderr, "lab plan --check: generated files are stale; run `make generate` (lab plan) and commit:\n  %s\n", strings.Join(stale, "\n  "))
+			return exitBreach
+		}
+		fmt.Fprintf(env.stderr, "lab plan --check: %d plans, generated files up to date\n", len(files))
+	}
+	return code
+}
+
+// scenarioFiles lists the scenarios in dir: *.hcl but the workload files.
+func scenarioFiles(dir string) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(dir, "*.hcl"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range matches {
+		if !strings.HasSuffix(m, ".workload.hcl") {
+			out = append(out, m)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+type artifact struct {
+	name string
+	data []byte
+}
+
+// artifacts are the files `lab plan` writes to generated/<plan>/.
+func artifacts(plan *lang.Plan) []artifact {
+	return []artifact{{"plan.txt", []byte(plan.Summary())}}
+}
+
+// planDiff loads OLD and prints the semantic diff; it returns exitBreach
+// when a budget was loosened.
+func planDiff(env *cmdEnv, cur *lang.Plan, file, against string, pf planFlags) int {
+	opts := pf.options(env)
+	oldPath, label := against, against
+	if rev, ok := strings.CutPrefix(against, "git:"); ok {
+		if rev == "" {
+			fmt.Fprintln(env.stderr, "lab plan: --against git:REV needs a revision, like git:HEAD or git:main")
+			return exitInvalid
+		}
+		oldPath = file
+		label = fmt.Sprintf("%s at %s", file, rev)
+		opts.ReadFile = gitReader(rev)
+	}
+	old, _ := loadPlan(env, oldPath, opts)
+	if old == nil {
+		fmt.Fprintf(env.stderr, "lab plan: the plan to compare against (%s) is invalid\n", label)
+		return exitInvalid
+	}
+	changes := lang.Diff(old, cur)
+	fmt.Fprintf(env.stdout, "plan %s: changes against %s\n\n%s", cur.Name, label, lang.DiffText(changes))
+	if lang.Loosened(changes) > 0 {
+		return exitBreach
+	}
+	return exitOK
+}
+
+// gitReader reads files as they were at a git revision.
+func gitReader(rev string) func(string) ([]byte, error) {
+	return func(path string) ([]byte, error) {
+		rel := path
+		if filepath.IsAbs(path) {
+			wd, err := os.Getwd()
+			if err != nil {
+				return nil, err
+			}
+			if rel, err = filepath.Rel(wd, path); err != nil {
+				return nil, err
+			}
+		}
+		var stderr bytes.Buffer
+		cmd := exec.Command("git", "show", rev+":./"+filepath.ToSlash(filepath.Clean(rel)))
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			msg := strings.TrimSpace(stderr.String())
+			if msg == "" {
+				msg = err.Error()
+			}
+			return nil, fmt.Errorf("git show %s:%s: %s", rev, rel, msg)
+		}
+		return out, nil
+	}
+}
+
+func rememberPlan(file string, pf planFlags, plan *lang.Plan) error {
+	lp := lastPlan{File: file, Vars: pf.vars, VarFiles: pf.varFiles, Shape: pf.shape, Sources: sourceHashes(plan)}
+	data, err := json.MarshalIndent(lp, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(lastPlanFile, append(data, '\n'), 0o644)
+}
+
+func sourceHashes(plan *lang.Plan) map[string]string {
+	out := map[string]string{}
+	for path, src := range plan.Sources {
+		sum := sha256.Sum256(src)
+		out[path] = hex.EncodeToString(sum[:])
+	}
+	return out
 }

@@ -115,7 +115,7 @@ func newFlags(name string) *pflag.FlagSet {
 // parseFlags parses args; it prints usage and returns an exit code when the
 // command should stop here (help asked for, or a bad flag).
 func parseFlags(env *cmdEnv, fs *pflag.FlagSet, args []string, synopsis, about string) (stop bool, code int) {
-	err := fs.Parse(args)
+	err := fs.Parse(normalizeArgs(fs, args))
 	if errors.Is(err, pflag.ErrHelp) || (err == nil && fs.Lookup("help").Changed) {
 		printCommandUsage(env.stdout, fs, synopsis, about)
 		return true, exitOK

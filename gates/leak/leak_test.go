@@ -1,0 +1,266 @@
+package leak
+
+import (
+	"errors"
+	"flag"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+var healthyTraces = flag.Int("healthy-traces", 1000, "number of seeded healthy traces in TestHealthyTracesNeverFail")
+
+// A leak of 50 KB per request at 100 req/s, on a run of 3 minutes or less
+// whose plan shortens the window, fails with the right per-request estimate.
+func TestLeakDetectedInShortRuns(t *testing.T) {
+	for seed := uint64(0); seed < 24; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		tr := trace{
+			seconds: 180, rate: 100, ramp: 10, reqKnown: true,
+			src: Resident, gcKnown: seed%2 == 0,
+			base: 200 * mb, sawAmp: 20 * mb, sawPeriod: 3 + rng.Float64()*5, sawPhase: rng.Float64(),
+			noise: 2 * mb, leakPerReq: 50e3,
+		}
+		budget := Budget{Window: 120 * time.Second}
+		if seed%3 == 0 { // heap_live from the Go runtime
+			tr.src, tr.gcKnown, tr.gcEvery, tr.noise = HeapLive, true, 1+rng.Float64()*2, 3*mb
+		}
+		if seed%4 == 1 { // a 2½-minute demo with an explicit short warm-up
+			tr.seconds, budget = 150, Budget{Warmup: 30 * time.Second, Window: 90 * time.Second}
+		}
+		r, err := Analyze(tr.samples(rng), tr.src, budget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Verdict != Fail {
+			t.Fatalf("seed %d: %s: %s", seed, r.Verdict, r.Reason)
+		}
+		if r.PerRequest < 35e3 || r.PerRequest > 65e3 {
+			t.Errorf("seed %d: %.0f bytes per request, want 35–65 KB", seed, r.PerRequest)
+		}
+		if !(r.PerRequestLower <= r.PerRequest && r.PerRequest <= r.PerRequestUpper) {
+			t.Errorf("seed %d: estimate %.0f outside its bounds [%.0f, %.0f]", seed, r.PerRequest, r.PerRequestLower, r.PerRequestUpper)
+		}
+		if math.Abs(r.Growth-r.Slope*r.Window.Seconds()) > 1 || r.PerMinute != 60*r.Slope {
+			t.Errorf("seed %d: growth %v / per-minute %v do not follow the slope %v", seed, r.Growth, r.PerMinute, r.Slope)
+		}
+		if !strings.Contains(r.Reason, "per request") || r.P >= Alpha {
+			t.Errorf("seed %d: reason %q, p %v", seed, r.Reason, r.P)
+		}
+	}
+}
+
+// Healthy servers never fail: 0 of 1,000 seeded traces (sawtooth, cache
+// fill, step, gc_churn), and most of them are judged (PASS), not shrugged off.
+func TestHealthyTracesNeverFail(t *testing.T) {
+	counts := map[Verdict]int{}
+	for seed := 0; seed < *healthyTraces; seed++ {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		tr, budget := healthy(rng)
+		r, err := Analyze(tr.samples(rng), tr.src, budget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[r.Verdict]++
+		if r.Verdict == Fail {
+			t.Errorf("seed %d: healthy trace %+v failed: %s", seed, tr, r.Reason)
+		}
+	}
+	t.Logf("healthy traces: %v", counts)
+	if counts[Pass] < *healthyTraces*7/10 {
+		t.Errorf("only %d of %d healthy traces were judged PASS (%v): the hunter shrugs too often", counts[Pass], *healthyTraces, counts)
+	}
+}
+
+// A cache still filling at the end of the run grows significantly, but its
+// tail flattens: INCONCLUSIVE with "extend the run", never FAIL. (With the
+// default growth budget the fill's own curvature widens the detrended
+// peak-to-peak and it passes; the plan's tighter budget reaches the tail rule.)
+func TestCacheStillFillingIsInconclusive(t *testing.T) {
+	for seed := uint64(0); seed < 10; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		tr := trace{
+			seconds: 360, rate: 100, ramp: 5, reqKnown: true, src: Resident, gcKnown: true,
+			base: 200 * mb, sawAmp: 20 * mb, sawPeriod: 5, sawPhase: rng.Float64(), noise: 1 * mb,
+			cacheFill: 200 * mb, cacheTau: 90,
+		}
+		s := tr.samples(rng)
+		r, err := Analyze(s, tr.src, Budget{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Verdict == Fail {
+			t.Fatalf("seed %d, default budget: %s", seed, r.Reason)
+		}
+		r, _ = Analyze(s, tr.src, Budget{MaxGrowth: 20 * mb})
+		if r.Verdict != Inconclusive || !strings.Contains(r.Reason, "extend the run") {
+			t.Fatalf("seed %d: %s: %s", seed, r.Verdict, r.Reason)
+		}
+		if r.P >= Alpha || r.Growth <= r.MaxGrowth {
+			t.Errorf("seed %d: expected a significant, large growth (p %v, growth %v)", seed, r.P, r.Growth)
+		}
+	}
+}
+
+func TestBlockWithoutGCIsInconclusive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	tr := trace{
+		seconds: 400, rate: 50, reqKnown: true, src: HeapLive, gcKnown: true,
+		base: 50 * mb, gcEvery: 2, noise: 1 * mb, leakPerReq: 50e3,
+		noGCFrom: 180, noGCTo: 280,
+	}
+	r, err := Analyze(tr.samples(rng), tr.src, Budget{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Verdict != Inconclusive || !strings.Contains(r.Reason, "no GC cycle in block") {
+		t.Fatalf("%s: %s", r.Verdict, r.Reason)
+	}
+	// The same trace with its GC counts unknown is judged (and the leak found).
+	tr.src, tr.gcKnown, tr.sawAmp, tr.sawPeriod = Resident, false, 10*mb, 4
+	r, _ = Analyze(tr.samples(rng), tr.src, Budget{})
+	if r.Verdict != Fail {
+		t.Fatalf("GC unknown: %s: %s", r.Verdict, r.Reason)
+	}
+}
+
+func TestTooShortSaysHowLong(t *testing.T) {
+	for _, c := range []struct {
+		seconds int
+		budget  Budget
+		need    time.Duration
+	}{
+		{90, Budget{}, 360 * time.Second},                                                  // default: 60 s warm-up + 300 s
+		{150, Budget{Window: 120 * time.Second}, 180 * time.Second},                        // the plan's window
+		{60, Budget{Warmup: 20 * time.Second, Window: 60 * time.Second}, 80 * time.Second}, // explicit short warm-up
+	} {
+		rng := rand.New(rand.NewPCG(2, 2))
+		tr := trace{seconds: c.seconds, rate: 50, reqKnown: true, src: Resident, gcKnown: true,
+			base: 100 * mb, sawAmp: 10 * mb, sawPeriod: 3, noise: mb}
+		r, err := Analyze(tr.samples(rng), tr.src, c.budget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Verdict != Inconclusive || r.NeedRun != c.need || !strings.Contains(r.Reason, c.need.String()) {
+			t.Errorf("%d s run, %+v: %s need %v: %s; want need %v", c.seconds, c.budget, r.Verdict, r.NeedRun, r.Reason, c.need)
+		}
+	}
+	r, _ := Analyze(nil, HeapLive, Budget{})
+	if r.Verdict != Inconclusive || r.NeedRun != 360*time.Second {
+		t.Errorf("no samples: %+v", r)
+	}
+}
+
+func TestWarmupCut(t *testing.T) {
+	base := trace{seconds: 400, rate: 100, reqKnown: true, src: Resident, gcKnown: true,
+		base: 100 * mb, sawAmp: 10 * mb, sawPeriod: 3, noise: mb}
+	for _, c := range []struct {
+		name   string
+		edit   func(*trace)
+		budget Budget
+		cut    time.Duration
+		by     string
+	}{
+		{"default", func(*trace) {}, Budget{}, 60 * time.Second, "default warm-up"},
+		{"plan's shorter warm-up wins", func(*trace) {}, Budget{Warmup: 20 * time.Second}, 20 * time.Second, "plan warm-up"},
+		{"plan's longer warm-up", func(*trace) {}, Budget{Warmup: 90 * time.Second}, 90 * time.Second, "plan warm-up"},
+		{"slow collections", func(tr *trace) { tr.sawPeriod = 30 }, Budget{Warmup: 20 * time.Second}, 90 * time.Second, "3 GC cycles"},
+		{"slow ramp", func(tr *trace) { tr.ramp = 100 }, Budget{}, 90 * time.Second, "request rate settled"},
+	} {
+		tr := base
+		c.edit(&tr)
+		r, err := Analyze(tr.samples(rand.New(rand.NewPCG(4, 4))), tr.src, c.budget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.WarmupCut != c.cut || r.WarmupBy != c.by {
+			t.Errorf("%s: cut %v by %q, want %v by %q (%s)", c.name, r.WarmupCut, r.WarmupBy, c.cut, c.by, r.Reason)
+		}
+		if r.Verdict != Pass {
+			t.Errorf("%s: %s: %s", c.name, r.Verdict, r.Reason)
+		}
+	}
+}
+
+func TestBudgetLimits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	// 1 KB/request × 100 req/s = 6 MB/min: a real, significant trend.
+	tr := trace{seconds: 420, rate: 100, reqKnown: true, src: Resident, gcKnown: true,
+		base: 100 * mb, sawAmp: 10 * mb, sawPeriod: 3, noise: mb, leakPerReq: 1e3}
+	s := tr.samples(rng)
+	for _, c := range []struct {
+		budget Budget
+		want   Verdict
+		reason string
+	}{
+		{Budget{}, Pass, "within the 52.4 MB budget"},                           // 36 MB < 50 MiB default
+		{Budget{MaxGrowth: 10 * mb}, Fail, "memory leak"},                       // explicit tighter growth budget
+		{Budget{MaxGrowth: 10 * mb, MaxGrowthRate: 200e3}, Pass, "growth rate"}, // 100 KB/s allowed up to 200 KB/s
+	} {
+		r, err := Analyze(s, tr.src, c.budget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Verdict != c.want || !strings.Contains(r.Reason, c.reason) {
+			t.Errorf("%+v: %s: %s; want %s containing %q", c.budget, r.Verdict, r.Reason, c.want, c.reason)
+		}
+	}
+}
+
+func TestRestartedTargetIsInconclusive(t *testing.T) {
+	tr := trace{seconds: 400, rate: 100, reqKnown: true, src: Resident, gcKnown: true,
+		base: 100 * mb, sawAmp: 10 * mb, sawPeriod: 3, noise: mb}
+	s := tr.samples(rand.New(rand.NewPCG(6, 6)))
+	for i := 200; i < len(s); i++ {
+		s[i].GCCycles -= s[199].GCCycles
+	}
+	r, err := Analyze(s, Resident, Budget{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Verdict != Inconclusive || !strings.Contains(r.Reason, "restarted") {
+		t.Errorf("%s: %s", r.Verdict, r.Reason)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	ok := []Sample{{At: 0, Bytes: 1, GCCycles: -1, Requests: -1}, {At: time.Second, Bytes: 1, GCCycles: -1, Requests: -1}}
+	for _, c := range []struct {
+		name    string
+		samples []Sample
+		src     Source
+		budget  Budget
+	}{
+		{"no source", ok, 0, Budget{}},
+		{"negative warmup", ok, Resident, Budget{Warmup: -time.Second}},
+		{"NaN growth", ok, Resident, Budget{MaxGrowth: math.NaN()}},
+		{"out of order", []Sample{ok[1], ok[0]}, Resident, Budget{}},
+		{"NaN bytes", []Sample{{At: 0, Bytes: math.NaN(), GCCycles: -1, Requests: -1}}, Resident, Budget{}},
+		{"requests go down", []Sample{{At: 0, Requests: 5, GCCycles: -1}, {At: time.Second, Requests: 4, GCCycles: -1}}, Resident, Budget{}},
+		{"counter below -1", []Sample{{At: 0, GCCycles: -2, Requests: -1}}, Resident, Budget{}},
+	} {
+		if _, err := Analyze(c.samples, c.src, c.budget); !errors.Is(err, ErrInput) {
+			t.Errorf("%s: error %v, want ErrInput", c.name, err)
+		}
+	}
+	if _, err := ParseSource("heap"); err == nil {
+		t.Error("ParseSource(heap): no error")
+	}
+	if s, _ := ParseSource("anon"); s != Resident {
+		t.Errorf("ParseSource(anon) = %v", s)
+	}
+}
+
+func BenchmarkAnalyzeDay(b *testing.B) {
+	tr := trace{seconds: 86400, rate: 200, ramp: 30, reqKnown: true, src: Resident, gcKnown: true,
+		base: 300 * mb, sawAmp: 20 * mb, sawPeriod: 7, noise: mb}
+	s := tr.samples(rand.New(rand.NewPCG(8, 8)))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Analyze(s, Resident, Budget{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,372 @@
+package lang
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"lab/lang/units"
+)
+
+// StatsWindow is the length of the windows the runtime keeps histograms
+// for; SLA windows are whole multiples of it.
+const StatsWindow = 10 * time.Second
+
+// slaFixedAttrs are the SLA attributes besides percentiles (p50, p99_9, …).
+var slaFixedAttrs = []string{"max", "error_rate", "min_rps", "window", "abort_after", "aggregate"}
+
+var percentileName = regexp.MustCompile(`^p([0-9]{1,2})(?:_([0-9]+))?$`)
+
+// SLAAttributeNames lists what an sla block may set, for the reference.
+func SLAAttributeNames() []string {
+	return append([]string{"p50", "p90", "p95", "p99", "p99_9"}, slaFixedAttrs...)
+}
+
+// parsePercentile reads "p95" as 95 and "p99_9" as 99.9.
+func parsePercentile(name string) (float64, bool) {
+	m := percentileName.FindStringSubmatch(name)
+	if m == nil {
+		return 0, false
+	}
+	s := m[1]
+	if m[2] != "" {
+		s += "." + m[2]
+	}
+	p, err := strconv.ParseFloat(s, 64)
+	if err != nil || p <= 0 || p >= 100 {
+		return 0, false
+	}
+	return p, true
+}
+
+func (d *decoder) decodeSLAs(raws []*rawSLA, w *Workload) []*SLA {
+	seen := map[string]hcl.Range{}
+	var out []*SLA
+	for _, rs := range raws {
+		if prev, dup := seen[rs.Label]; dup {
+			d.errorf(rs.DefRange, "Duplicate sla", "An sla for %q was already defined at %s; put all of its budgets in one block.", rs.Label, prev)
+			continue
+		}
+		seen[rs.Label] = rs.DefRange
+		if s := d.decodeSLA(rs, w); s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (d *decoder) decodeSLA(rs *rawSLA, w *Workload) *SLA {
+	s := &SLA{Label: rs.Label, Range: rs.DefRange}
+	attrs, diags := rs.Body.JustAttributes()
+	d.diags = append(d.diags, diags...)
+	if diags.HasErrors() {
+		return nil
+	}
+	list := make([]*hcl.Attribute, 0, len(attrs))
+	for _, a := range attrs {
+		list = append(list, a)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Range.Start.Byte < list[j].Range.Start.Byte })
+	ok := true
+	var aggregateRange, windowRange *hcl.Range
+	ranges := map[string]hcl.Range{}
+	for _, a := range list {
+		ranges[a.Name] = a.Expr.Range()
+		if p, isP := parsePercentile(a.Name); isP {
+			if t, tok := d.duration(a.Expr, a.Name); tok {
+				s.Percentiles = append(s.Percentiles, PercentileBudget{P: p, Name: a.Name, Max: t})
+			} else {
+				ok = false
+			}
+			continue
+		}
+		switch a.Name {
+		case "max":
+			if t, tok := d.duration(a.Expr, "max"); tok {
+				s.Max = t
+			} else {
+				ok = false
+			}
+		case "error_rate":
+			if r, rok := d.ratio(a.Expr, "error_rate", 1); rok {
+				s.ErrorRate = &r
+			} else {
+				ok = false
+			}
+		case "min_rps":
+			if r, rok := d.countRate(a.Expr, "min_rps"); rok {
+				s.MinRPS = &r
+			} else {
+				ok = false
+			}
+		case "window":
+			t, tok := d.duration(a.Expr, "window")
+			if tok && (t < StatsWindow || t%StatsWindow != 0) {
+				d.errorf(a.Expr.Range(), "Invalid window", "An SLA window is a whole number of %s stats windows, like \"10s\" or \"1m\"; got %s.", units.FormatDuration(StatsWindow), units.FormatDuration(t))
+				tok = false
+			}
+			if tok {
+				s.Window = t
+				r := a.Expr.Range()
+				windowRange = &r
+			} else {
+				ok = false
+			}
+		case "abort_after":
+			if n, nok := d.integer(a.Expr, "abort_after", 1, 1_000_000); nok {
+				s.AbortAfter = int(n)
+			} else {
+				ok = false
+			}
+		case "aggregate":
+			if b, bok := d.boolean(a.Expr, "aggregate"); bok {
+				s.Aggregate = b
+				r := a.Expr.Range()
+				aggregateRange = &r
+			} else {
+				ok = false
+			}
+		default:
+			hint := didYouMean(a.Name, SLAAttributeNames())
+			if strings.HasPrefix(a.Name, "p") && hint == "" {
+				hint = " A percentile is written p<number>, with _ for a decimal point: p95, p99_9."
+			}
+			d.errorf(a.NameRange, "Unsupported argument", "An sla has no %q.%s", a.Name, hint)
+			ok = false
+		}
+	}
+	if !ok {
+		return nil
+	}
+	if len(s.Percentiles) == 0 && s.Max == 0 && s.ErrorRate == nil && s.MinRPS == nil {
+		d.errorf(rs.DefRange, "Budget without limits", "sla %q sets no limit: add a percentile (p95 = \"200ms\"), max, error_rate or min_rps.", rs.Label)
+		return nil
+	}
+	sort.Slice(s.Percentiles, func(i, j int) bool { return s.Percentiles[i].P < s.Percentiles[j].P })
+	for i := 1; i < len(s.Percentiles); i++ {
+		lo, hi := s.Percentiles[i-1], s.Percentiles[i]
+		if hi.Max < lo.Max {
+			d.errorf(ranges[hi.Name], "Contradictory budgets",
+				"%s = %s is below %s = %s: a higher percentile is never lower, so this budget can only fail. Raise %s or lower %s.",
+				hi.Name, units.FormatDuration(hi.Max), lo.Name, units.FormatDuration(lo.Max), hi.Name, lo.Name)
+			return nil
+		}
+	}
+	if n := len(s.Percentiles); n > 0 && s.Max > 0 && s.Max < s.Percentiles[n-1].Max {
+		top := s.Percentiles[n-1]
+		d.errorf(ranges["max"], "Contradictory budgets", "max = %s is below %s = %s: no percentile is above the maximum.",
+			units.FormatDuration(s.Max), top.Name, units.FormatDuration(top.Max))
+		return nil
+	}
+	if s.AbortAfter > 0 && s.Window == 0 {
+		s.Window = StatsWindow
+	}
+	_ = windowRange
+
+	if s.Label == "all" {
+		s.All, s.Aggregate = true, true
+		if aggregateRange != nil {
+			d.warnf(*aggregateRange, "aggregate is implied", `sla "all" always judges all requests together.`)
+		}
+	}
+	if w == nil {
+		return s
+	}
+	if s.All {
+		s.Matches = append([]string(nil), w.Requests...)
+		return s
+	}
+	for _, name := range w.Requests {
+		if globMatch(s.Label, name) {
+			s.Matches = append(s.Matches, name)
+		}
+	}
+	if len(s.Matches) == 0 {
+		hint := didYouMean(s.Label, w.Requests)
+		if hint == "" && !strings.Contains(s.Label, " ") {
+			for _, name := range w.Requests {
+				if _, path, _ := strings.Cut(name, " "); globMatch(s.Label, path) {
+					hint = fmt.Sprintf(" Did you mean %q? Budgets name requests as \"METHOD name\".", name)
+					break
+				}
+			}
+		}
+		d.errorf(rs.DefRange, "Budget matches no request",
+			"No task sends a request named %q, so this budget would judge nothing.%s Requests in this plan: %s.",
+			s.Label, hint, strings.Join(w.Requests, ", "))
+		return nil
+	}
+	return s
+}
+
+// globMatch matches name against a pattern where * stands for any run of
+// characters (slashes included) and everything else for itself.
+func globMatch(pattern, name string) bool {
+	for {
+		star := strings.IndexByte(pattern, '*')
+		if star < 0 {
+			return pattern == name
+		}
+		if !strings.HasPrefix(name, pattern[:star]) {
+			return false
+		}
+		name = name[star:]
+		pattern = pattern[star+1:]
+		if pattern == "" {
+			return true
+		}
+		// Try every place the rest of the pattern could start.
+		for i := 0; i <= len(name); i++ {
+			if globMatch(pattern, name[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// Match reports whether the SLA's label covers the request name.
+func (s *SLA) Match(name string) bool {
+	return s.All || globMatch(s.Label, name)
+}
+
+func (d *decoder) decodeLeak(rl *rawLeak) *Leak {
+	l := &Leak{Range: rl.DefRange}
+	v, ok := d.value(rl.Memory)
+	if !ok {
+		return nil
+	}
+	src, ok := memorySource(v)
+	if !ok {
+		d.errorf(rl.Memory.Range(), "Invalid memory source",
+			`memory takes sut.<name>, pid(1234), cgroup("/sys/fs/cgroup/…"), container("name") or metrics("http://…/metrics", "metric_name"); got %s.`, describe(v))
+		return nil
+	}
+	l.Memory = src
+	if present(rl.Warmup) {
+		if l.Warmup, ok = d.duration(rl.Warmup, "warmup"); !ok {
+			return nil
+		}
+	}
+	if present(rl.Window) {
+		if l.Window, ok = d.duration(rl.Window, "window"); !ok {
+			return nil
+		}
+	}
+	if present(rl.MaxGrowthRate) {
+		if l.MaxGrowthRate, ok = d.byteRate(rl.MaxGrowthRate, "max_growth_rate"); !ok {
+			return nil
+		}
+	}
+	if present(rl.MaxGrowth) {
+		if l.MaxGrowth, ok = d.size(rl.MaxGrowth, "max_growth"); !ok {
+			return nil
+		}
+	}
+	return l
+}
+
+func memorySource(v cty.Value) (MemorySource, bool) {
+	if v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute("kind") {
+		return MemorySource{}, false
+	}
+	get := func(name string) string {
+		if !v.Type().HasAttribute(name) {
+			return ""
+		}
+		a := v.GetAttr(name)
+		if a.IsNull() || a.Type() != cty.String {
+			return ""
+		}
+		return a.AsString()
+	}
+	src := MemorySource{Kind: MemoryKind(get("kind"))}
+	switch src.Kind {
+	case MemorySUT, MemoryContainer:
+		src.Name = get("name")
+		return src, src.Name != ""
+	case MemoryCgroup:
+		src.Path = get("path")
+		return src, src.Path != ""
+	case MemoryMetrics:
+		src.URL, src.Metric = get("url"), get("metric")
+		return src, src.URL != "" && src.Metric != ""
+	case MemoryPID:
+		n, acc := v.GetAttr("pid").AsBigFloat().Int64()
+		src.PID = int(n)
+		return src, acc == 0 && n > 0
+	}
+	return MemorySource{}, false
+}
+
+// Regression thresholds when the plan sets none (GATES-STATISTICS.md §2).
+const (
+	DefaultP95Growth    = 0.10
+	DefaultRPSDrop      = 0.10
+	DefaultErrorRateInc = 0.005
+)
+
+func (d *decoder) decodeRegression(rr *rawRegression) *Regression {
+	r := &Regression{P95Growth: DefaultP95Growth, RPSDrop: DefaultRPSDrop, ErrorRateInc: DefaultErrorRateInc, Range: rr.DefRange}
+	var ok bool
+	if r.Baseline, ok = d.str(rr.Baseline, "baseline"); !ok {
+		return nil
+	}
+	if r.Baseline == "" {
+		d.errorf(rr.Baseline.Range(), "Invalid baseline", "baseline names a stored run's folder, like \"results/spike/baseline\".")
+		return nil
+	}
+	if present(rr.P95Growth) {
+		if r.P95Growth, ok = d.ratio(rr.P95Growth, "p95_growth", 0); !ok {
+			return nil
+		}
+	}
+	if present(rr.RPSDrop) {
+		if r.RPSDrop, ok = d.ratio(rr.RPSDrop, "rps_drop", 1); !ok {
+			return nil
+		}
+	}
+	if present(rr.ErrorRateInc) {
+		if r.ErrorRateInc, ok = d.ratio(rr.ErrorRateInc, "error_rate_inc", 1); !ok {
+			return nil
+		}
+	}
+	return r
+}
+
+// DefaultMaster is where the master listens for workers unless told otherwise.
+const DefaultMaster = "127.0.0.1:5557"
+
+func (d *decoder) decodeTopology(rt *rawTopology) Topology {
+	t := Topology{Workers: 1, Master: DefaultMaster, OnWorkerLoss: "fail"}
+	if rt == nil {
+		return t
+	}
+	if present(rt.Workers) {
+		if n, ok := d.integer(rt.Workers, "workers", 1, 1000); ok {
+			t.Workers = int(n)
+		}
+	}
+	if present(rt.Master) {
+		if s, ok := d.str(rt.Master, "master"); ok {
+			if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+				d.errorf(rt.Master.Range(), "Invalid address", "master is a host:port to listen on, like \"127.0.0.1:5557\"; got %q.", s)
+			} else {
+				t.Master = s
+			}
+		}
+	}
+	if present(rt.OnWorkerLoss) {
+		if s, ok := d.oneOf(rt.OnWorkerLoss, "on_worker_loss", "fail", "resplit"); ok {
+			t.OnWorkerLoss = s
+		}
+	}
+	return t
+}

@@ -1,0 +1,173 @@
+package lang
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"lab/lang/units"
+)
+
+// decoder turns one parsed plan into a Plan, collecting every diagnostic
+// rather than stopping at the first.
+type decoder struct {
+	loader   *Loader
+	path     string
+	dir      string
+	diags    hcl.Diagnostics
+	env      *env
+	static   *hcl.EvalContext
+	trial    *hcl.EvalContext
+	varNames []string
+	sutNames []string
+}
+
+func (d *decoder) decodePlan(f *hcl.File) *Plan {
+	var raw rawPlan
+	d.diags = append(d.diags, gohcl.DecodeBody(f.Body, nil, &raw)...)
+	plan := &Plan{Name: PlanName(d.path), File: d.path, Seed: 1}
+
+	funcs := map[string]function.Function{}
+	for k, fn := range pureFuncs() {
+		funcs[k] = fn
+	}
+	for k, fn := range constructorFuncs() {
+		funcs[k] = fn
+	}
+	funcs["file"] = fileFunc(func(p string) ([]byte, error) {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(d.dir, p)
+		}
+		b, err := d.loader.opts.ReadFile(p)
+		if err == nil {
+			d.loader.srcs[p] = b
+		}
+		return b, err
+	})
+	d.env = &env{funcs: funcs}
+	suts := map[string]cty.Value{}
+	for _, s := range raw.SUTs {
+		d.sutNames = append(d.sutNames, s.Name)
+		suts[s.Name] = cty.ObjectVal(map[string]cty.Value{"kind": cty.StringVal("sut"), "name": cty.StringVal(s.Name)})
+	}
+	d.env.suts = cty.EmptyObjectVal
+	if len(suts) > 0 {
+		d.env.suts = cty.ObjectVal(suts)
+	}
+	plan.Vars = d.decodeVariables(raw.Variables)
+	d.env.vars = varObject(plan.Vars)
+	d.static = &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": d.env.vars, "sut": d.env.suts},
+		Functions: funcs,
+	}
+	plan.env = d.env
+	if d.diags.HasErrors() {
+		// Without every variable's value the rest would only repeat the
+		// same mistake in other words.
+		return plan
+	}
+
+	shapeName, shapeFrom := "", ""
+	if raw.Run != nil {
+		if present(raw.Run.Seed) {
+			if n, ok := d.integer(raw.Run.Seed, "seed", 0, 1<<53); ok {
+				plan.Seed = uint64(n)
+			}
+		}
+		if present(raw.Run.Shape) {
+			if s, ok := d.str(raw.Run.Shape, "shape"); ok {
+				shapeName, shapeFrom = s, "run.shape"
+			}
+		}
+	}
+	plan.SUT = d.decodeSUT(raw.SUTs)
+	plan.Workload = d.decodeWorkload(raw.Workloads, f.Body)
+	plan.Shapes = d.decodeShapes(raw.Shapes, f.Body)
+	plan.Shape, plan.ShapeFrom = d.pickShape(plan.Shapes, raw, shapeName, shapeFrom)
+	workloadOK := plan.Workload != nil && !d.diags.HasErrors()
+	w := plan.Workload
+	if !workloadOK {
+		w = nil
+	}
+	plan.SLAs = d.decodeSLAs(raw.SLAs, w)
+	if raw.Leak != nil {
+		plan.Leak = d.decodeLeak(raw.Leak)
+	}
+	if raw.Regression != nil {
+		plan.Regression = d.decodeRegression(raw.Regression)
+	}
+	plan.Topology = d.decodeTopology(raw.Topology)
+	return plan
+}
+
+// pickShape chooses the shape to run: --shape, then LAB_SHAPE, then the
+// run block's shape, then the only shape there is.
+func (d *decoder) pickShape(shapes []*Shape, raw rawPlan, name, from string) (*Shape, string) {
+	if s := d.loader.opts.Env("LAB_SHAPE"); s != "" {
+		name, from = s, "LAB_SHAPE"
+	}
+	if d.loader.opts.Shape != "" {
+		name, from = d.loader.opts.Shape, "--shape"
+	}
+	if len(shapes) == 0 || len(shapes) != len(raw.Shapes) {
+		return nil, ""
+	}
+	var names []string
+	for _, s := range shapes {
+		names = append(names, s.Name)
+		if s.Name == name {
+			return s, from
+		}
+	}
+	if name == "" {
+		if len(shapes) == 1 {
+			return shapes[0], "only shape"
+		}
+		rng := shapes[1].Range
+		if raw.Run != nil {
+			rng = raw.Run.DefRange
+		}
+		d.errorf(rng, "Which shape?", "The plan has %d shapes (%s); pick one with run { shape = \"…\" }, LAB_SHAPE or --shape.", len(shapes), quoteList(names))
+		return nil, ""
+	}
+	var rng hcl.Range
+	switch {
+	case from == "run.shape":
+		rng = raw.Run.Shape.Range()
+	default:
+		rng = shapes[0].Range
+	}
+	d.errorf(rng, "Unknown shape", "%s names shape %q, but the plan has %s.%s", from, name, quoteList(names), didYouMean(name, names))
+	return nil, ""
+}
+
+// trialEval type-checks a dynamic expression by evaluating it once with the
+// per-request values unknown: errors that do not depend on them show now.
+func (d *decoder) trialEval(expr hcl.Expression) hcl.Diagnostics {
+	if d.trial == nil {
+		scope := &Scope{env: d.env, UserID: 1, Class: "trial"}
+		scope.pcg.Seed(1, 1)
+		scope.r = randNew(&scope.pcg)
+		d.trial = &hcl.EvalContext{
+			Variables: map[string]cty.Value{
+				"var": d.env.vars, "sut": d.env.suts,
+				"user": cty.ObjectVal(map[string]cty.Value{
+					"id": cty.NumberIntVal(1), "class": cty.StringVal("trial"), "iteration": cty.NumberIntVal(0)}),
+				"captured": cty.DynamicVal,
+				"response": cty.DynamicVal,
+			},
+			Functions: funcsWithDynamic(d.env.funcs, scope),
+		}
+	}
+	_, diags := expr.Value(d.trial)
+	return diags
+}
+
+func parseDurationOK(s string) (time.Duration, bool) {
+	t, err := units.ParseDuration(s)
+	return t, err == nil
+}

@@ -1,0 +1,308 @@
+// Package lang is the plan language: it reads a plan written in HCL (and the
+// workload file it refers to), resolves its variables, checks every part, and
+// returns a validated Plan. It knows nothing of HTTP or of budgets' meaning:
+// the runtime turns a Plan into running users, the gates judge a finished Run
+// against the Plan's budgets.
+//
+// Every user mistake is an hcl.Diagnostic with the range it concerns, so that
+// `lab plan` can print file:line:column, the source line and a suggestion.
+package lang
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Plan is a validated plan: every value resolved, every unit parsed, every
+// reference checked. Dynamic parts of requests stay compiled expressions
+// (Value) that the runtime evaluates per request.
+type Plan struct {
+	Name    string            // the plan file's base name without .hcl: "spike"
+	File    string            // the plan file's path as given
+	Sources map[string][]byte // every file the plan read, by path: what a worker needs to load the same plan
+
+	Vars       []*Variable // declared variables with their resolved values, by name
+	Seed       uint64      // the seed of every random choice the run makes
+	SUT        *SUT        // the bundled shop to start, or nil
+	Workload   *Workload
+	Shapes     []*Shape // every declared shape, in file order
+	Shape      *Shape   // the shape this run uses
+	ShapeFrom  string   // what picked Shape: "only shape", "run.shape", "LAB_SHAPE", "--shape"
+	SLAs       []*SLA
+	Leak       *Leak       // nil when the plan has no leak block
+	Regression *Regression // nil when the plan has no regression block
+	Topology   Topology
+
+	env *env // what per-request expressions read besides their user's scope
+}
+
+// Variable is a declared variable and the value this plan was loaded with.
+type Variable struct {
+	Name        string
+	Description string
+	Type        cty.Type
+	Value       cty.Value
+	Source      string // "default", "-var", "-var-file FILE", "env LAB_VAR_name"
+	DefRange    hcl.Range
+}
+
+// Request names the requests a plan sends, so that budgets can refer to them:
+// "METHOD name" where name defaults to the path template.
+type Workload struct {
+	Name           string
+	Source         string // the file the user classes were read from
+	Host           string // as written: "http://127.0.0.1:8080"
+	Scheme         string // "http" or "https"
+	Addr           string // host:port to dial
+	Timeout        time.Duration
+	MaxConnections int
+	Headers        []Pair // sent with every request (static)
+	Users          []*UserClass
+	Requests       []string // every request name a task sends, sorted
+}
+
+// UserClass is one kind of virtual user: its share of the users, how long it
+// waits between passes, and the tasks it picks from by weight.
+type UserClass struct {
+	Name   string
+	Weight int
+	Wait   Wait
+	Tasks  []*Task
+	Range  hcl.Range
+}
+
+// TaskWeight is the sum of the class's task weights.
+func (u *UserClass) TaskWeight() int {
+	n := 0
+	for _, t := range u.Tasks {
+		n += t.Weight
+	}
+	return n
+}
+
+// WaitKind says how a user waits between passes.
+type WaitKind int
+
+const (
+	WaitNone     WaitKind = iota // no wait: the next pass starts at once
+	WaitConstant                 // Min after each pass
+	WaitBetween                  // uniform in [Min, Max] after each pass
+	WaitPacing                   // passes start every Min (constant throughput): wait what is left
+)
+
+// Wait is a wait time: constant("1s"), between("1s", "3s") or pacing("2s").
+type Wait struct {
+	Kind     WaitKind
+	Min, Max time.Duration
+}
+
+// Mean is the average wait after a pass that took no time.
+func (w Wait) Mean() time.Duration {
+	switch w.Kind {
+	case WaitConstant, WaitPacing:
+		return w.Min
+	case WaitBetween:
+		return (w.Min + w.Max) / 2
+	}
+	return 0
+}
+
+// Task is what a user does in one pass: one request, or an ordered sequence
+// of steps (a funnel) that stops at the first failed step.
+type Task struct {
+	Name     string
+	Weight   int
+	Sequence bool
+	Steps    []*Request // one for a plain task
+	Range    hcl.Range
+}
+
+// Request is one HTTP request a task or a step sends, with its checks and
+// the values it captures for later steps.
+type Request struct {
+	Step     string // the task's or step's name
+	Name     string // the stats key: "POST /checkout"
+	Method   string
+	Path     *Value // path and query, relative to the workload's host
+	Query    []Pair // extra query parameters
+	Headers  []Pair
+	Body     *Body // nil for none
+	Timeout  time.Duration
+	Think    Wait // wait before this step (sequences only)
+	Expect   Expect
+	Captures []*Capture
+	Range    hcl.Range
+}
+
+// Pair is a name and a value: a header, a query or form parameter.
+type Pair struct {
+	Key   string
+	Value *Value
+}
+
+// BodyKind says how a request body is encoded.
+type BodyKind int
+
+const (
+	BodyJSON BodyKind = iota + 1
+	BodyForm
+	BodyRaw
+)
+
+// Body is a request body: JSON from an HCL value, a URL-encoded form, or raw text.
+type Body struct {
+	Kind        BodyKind
+	ContentType string
+	Value       *Value // JSON and raw bodies
+	Form        []Pair // form bodies
+}
+
+// Expect is what a response must satisfy to count as a success. With no
+// status listed, any status below 400 passes.
+type Expect struct {
+	Status       []int
+	JSONPresent  []JSONPath
+	JSONEquals   []JSONEquals
+	BodyContains []string
+	MaxLatency   time.Duration // 0 = none
+}
+
+// JSONPath is a dotted path into a JSON document: "order.items.0.id".
+type JSONPath struct {
+	Text     string
+	Segments []string
+}
+
+// JSONEquals requires the value at Path to equal Value.
+type JSONEquals struct {
+	Path  JSONPath
+	Value cty.Value
+	JSON  []byte // Value encoded as JSON, for comparison and messages
+}
+
+// Capture keeps a value of a response for the later steps of the same pass.
+type Capture struct {
+	Name  string
+	Value *Value // evaluated with `response` in scope
+}
+
+// Model is the load model of a shape.
+type Model int
+
+const (
+	Closed Model = iota + 1 // a number of users, each looping over passes
+	Open                    // arrivals at a rate, whatever the latency
+)
+
+func (m Model) String() string {
+	switch m {
+	case Closed:
+		return "closed"
+	case Open:
+		return "open"
+	}
+	return "unknown"
+}
+
+// Shape is a named load shape: stages run one after another.
+type Shape struct {
+	Name        string
+	Model       Model
+	Stages      []Stage
+	Scale       float64       // factor applied to the written stage times (1 when not scaled)
+	MaxInFlight int           // open model: arrivals in flight at most
+	Range       hcl.Range
+}
+
+// Duration is the shape's total length: the end of its last stage.
+func (s *Shape) Duration() time.Duration {
+	if len(s.Stages) == 0 {
+		return 0
+	}
+	return s.Stages[len(s.Stages)-1].End
+}
+
+// Stage is one stage of a shape. A closed stage moves the number of users to
+// Users at SpawnRate per second (0 = at once) and holds it until End; an open
+// stage sends Rate arrivals per second until End (ramping linearly from the
+// previous stage's rate when Ramp is set).
+type Stage struct {
+	Start, End time.Duration
+	Users      int
+	SpawnRate  float64
+	Rate       float64
+	Ramp       bool
+	Range      hcl.Range
+}
+
+// SLA is a budget for one request name, for each name a glob matches, for the
+// matched names together (Aggregate), or for all requests together (All).
+type SLA struct {
+	Label       string   // as written: "GET /products/*", "all"
+	All         bool     // every request together
+	Aggregate   bool     // the matched requests judged together
+	Matches     []string // request names the label matches, sorted
+	Percentiles []PercentileBudget
+	Max         time.Duration // 0 = none
+	ErrorRate   *float64
+	MinRPS      *float64
+	Window      time.Duration // 0 = the whole run only
+	AbortAfter  int           // abort after this many consecutive breached windows; 0 = never
+	Range       hcl.Range
+}
+
+// PercentileBudget says the P-th percentile of latency must stay at or below Max.
+type PercentileBudget struct {
+	P    float64 // 0 < P < 100
+	Name string  // as written: "p95", "p99_9"
+	Max  time.Duration
+}
+
+// MemoryKind is where the leak hunter reads memory from.
+type MemoryKind string
+
+const (
+	MemorySUT       MemoryKind = "sut"       // the bundled shop: its /metrics heap_live, else its process
+	MemoryPID       MemoryKind = "pid"       // /proc/PID/status
+	MemoryCgroup    MemoryKind = "cgroup"    // a cgroup v2 directory's memory.stat
+	MemoryContainer MemoryKind = "container" // a Docker container, through the engine's API
+	MemoryMetrics   MemoryKind = "metrics"   // a Prometheus text endpoint and a metric name
+)
+
+// MemorySource names what to sample.
+type MemorySource struct {
+	Kind   MemoryKind
+	Name   string // sut or container name
+	PID    int
+	Path   string // cgroup directory
+	URL    string // metrics endpoint
+	Metric string // metric name at URL
+}
+
+// Leak holds the leak hunter's thresholds.
+type Leak struct {
+	Memory        MemorySource
+	Warmup        time.Duration // 0 = the hunter's default
+	Window        time.Duration // 0 = the hunter's default
+	MaxGrowthRate float64       // bytes per second; 0 = not set
+	MaxGrowth     int64         // bytes; 0 = the hunter's default
+	Range         hcl.Range
+}
+
+// Regression holds the thresholds of the run-over-run comparison.
+type Regression struct {
+	Baseline     string  // a Run directory, or a results/<plan> folder whose `baseline` or latest run is used
+	P95Growth    float64 // ratio: 0.1 = 10%
+	RPSDrop      float64
+	ErrorRateInc float64
+	Range        hcl.Range
+}
+
+// Topology is how many workers generate the load and how they are managed.
+type Topology struct {
+	Workers      int    // 1 = this process alone
+	Master       string // address the master listens on for workers
+	OnWorkerLoss string // "fail" or "resplit"
+}

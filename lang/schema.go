@@ -1,0 +1,178 @@
+package lang
+
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// The raw forms below are what gohcl decodes a file into: structure only.
+// Every attribute stays an hcl.Expression so that the decoder evaluates it
+// itself with the right scope and reports mistakes at the expression's range.
+
+type rawPlan struct {
+	Variables  []*rawVariable `hcl:"variable,block"`
+	Run        *rawRun        `hcl:"run,block"`
+	SUTs       []*rawSUT      `hcl:"sut,block"`
+	Workloads  []*rawWorkload `hcl:"workload,block"`
+	Shapes     []*rawShape    `hcl:"shape,block"`
+	SLAs       []*rawSLA      `hcl:"sla,block"`
+	Leak       *rawLeak       `hcl:"leak,block"`
+	Regression *rawRegression `hcl:"regression,block"`
+	Topology   *rawTopology   `hcl:"topology,block"`
+}
+
+type rawVariable struct {
+	Name        string         `hcl:"name,label"`
+	Type        hcl.Expression `hcl:"type,optional"`
+	Default     hcl.Expression `hcl:"default,optional"`
+	Description hcl.Expression `hcl:"description,optional"`
+	DefRange    hcl.Range      `hcl:",def_range"`
+}
+
+type rawRun struct {
+	Shape    hcl.Expression `hcl:"shape,optional"`
+	Seed     hcl.Expression `hcl:"seed,optional"`
+	DefRange hcl.Range      `hcl:",def_range"`
+}
+
+type rawSUT struct {
+	Name     string    `hcl:"name,label"`
+	Body     hcl.Body  `hcl:",remain"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+type rawWorkload struct {
+	Name           string         `hcl:"name,label"`
+	Source         hcl.Expression `hcl:"source,optional"`
+	Host           hcl.Expression `hcl:"host"`
+	Timeout        hcl.Expression `hcl:"timeout,optional"`
+	MaxConnections hcl.Expression `hcl:"max_connections,optional"`
+	Headers        hcl.Expression `hcl:"headers,optional"`
+	Users          []*rawUser     `hcl:"user,block"`
+	DefRange       hcl.Range      `hcl:",def_range"`
+}
+
+// rawWorkloadFile is a workload file: user classes only, so that one
+// reviewed workload serves every scenario.
+type rawWorkloadFile struct {
+	Users []*rawUser `hcl:"user,block"`
+}
+
+type rawUser struct {
+	Name      string         `hcl:"name,label"`
+	Weight    hcl.Expression `hcl:"weight,optional"`
+	Wait      hcl.Expression `hcl:"wait,optional"`
+	Tasks     []*rawTask     `hcl:"task,block"`
+	Sequences []*rawSequence `hcl:"sequence,block"`
+	DefRange  hcl.Range      `hcl:",def_range"`
+}
+
+type rawTask struct {
+	Name     string         `hcl:"name,label"`
+	Weight   hcl.Expression `hcl:"weight,optional"`
+	Request  hcl.Body       `hcl:",remain"`
+	DefRange hcl.Range      `hcl:",def_range"`
+}
+
+type rawSequence struct {
+	Name     string         `hcl:"name,label"`
+	Weight   hcl.Expression `hcl:"weight,optional"`
+	Steps    []*rawStep     `hcl:"step,block"`
+	DefRange hcl.Range      `hcl:",def_range"`
+}
+
+type rawStep struct {
+	Name     string         `hcl:"name,label"`
+	Think    hcl.Expression `hcl:"think,optional"`
+	Request  hcl.Body       `hcl:",remain"`
+	DefRange hcl.Range      `hcl:",def_range"`
+}
+
+// rawRequest is the body of a task or a step: one request.
+type rawRequest struct {
+	Get     hcl.Expression `hcl:"get,optional"`
+	Post    hcl.Expression `hcl:"post,optional"`
+	Put     hcl.Expression `hcl:"put,optional"`
+	Patch   hcl.Expression `hcl:"patch,optional"`
+	Delete  hcl.Expression `hcl:"delete,optional"`
+	Head    hcl.Expression `hcl:"head,optional"`
+	Options hcl.Expression `hcl:"options,optional"`
+	Method  hcl.Expression `hcl:"method,optional"`
+	Path    hcl.Expression `hcl:"path,optional"`
+	Name    hcl.Expression `hcl:"name,optional"`
+	Query   hcl.Expression `hcl:"query,optional"`
+	Headers hcl.Expression `hcl:"headers,optional"`
+	JSON    hcl.Expression `hcl:"json,optional"`
+	Form    hcl.Expression `hcl:"form,optional"`
+	Body    hcl.Expression `hcl:"body,optional"`
+	Timeout hcl.Expression `hcl:"timeout,optional"`
+	Capture hcl.Expression `hcl:"capture,optional"`
+	Expect  *rawExpect     `hcl:"expect,block"`
+}
+
+type rawExpect struct {
+	Status       hcl.Expression `hcl:"status,optional"`
+	JSON         hcl.Expression `hcl:"json,optional"`
+	BodyContains hcl.Expression `hcl:"body_contains,optional"`
+	MaxLatency   hcl.Expression `hcl:"max_latency,optional"`
+	DefRange     hcl.Range      `hcl:",def_range"`
+}
+
+type rawShape struct {
+	Name        string         `hcl:"name,label"`
+	Duration    hcl.Expression `hcl:"duration,optional"`
+	MaxInFlight hcl.Expression `hcl:"max_in_flight,optional"`
+	Stages      []*rawStage    `hcl:"stage,block"`
+	DefRange    hcl.Range      `hcl:",def_range"`
+}
+
+type rawStage struct {
+	Until     hcl.Expression `hcl:"until"`
+	Users     hcl.Expression `hcl:"users,optional"`
+	SpawnRate hcl.Expression `hcl:"spawn_rate,optional"`
+	Rate      hcl.Expression `hcl:"rate,optional"`
+	Ramp      hcl.Expression `hcl:"ramp,optional"`
+	DefRange  hcl.Range      `hcl:",def_range"`
+}
+
+// rawSLA keeps its body: its attributes are percentiles by name (p95,
+// p99_9, …) besides a fixed set, so the decoder reads them one by one.
+type rawSLA struct {
+	Label    string    `hcl:"name,label"`
+	Body     hcl.Body  `hcl:",remain"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+type rawLeak struct {
+	Memory        hcl.Expression `hcl:"memory"`
+	Warmup        hcl.Expression `hcl:"warmup,optional"`
+	Window        hcl.Expression `hcl:"window,optional"`
+	MaxGrowthRate hcl.Expression `hcl:"max_growth_rate,optional"`
+	MaxGrowth     hcl.Expression `hcl:"max_growth,optional"`
+	DefRange      hcl.Range      `hcl:",def_range"`
+}
+
+type rawRegression struct {
+	Baseline     hcl.Expression `hcl:"baseline"`
+	P95Growth    hcl.Expression `hcl:"p95_growth,optional"`
+	RPSDrop      hcl.Expression `hcl:"rps_drop,optional"`
+	ErrorRateInc hcl.Expression `hcl:"error_rate_inc,optional"`
+	DefRange     hcl.Range      `hcl:",def_range"`
+}
+
+type rawTopology struct {
+	Workers      hcl.Expression `hcl:"workers,optional"`
+	Master       hcl.Expression `hcl:"master,optional"`
+	OnWorkerLoss hcl.Expression `hcl:"on_worker_loss,optional"`
+	DefRange     hcl.Range      `hcl:",def_range"`
+}
+
+// present tells a written attribute from the null that gohcl puts in place
+// of a missing optional one: only written ones come from the native syntax.
+func present(expr hcl.Expression) bool {
+	if expr == nil {
+		return false
+	}
+	_, ok := expr.(hclsyntax.Expression)
+	return ok
+}

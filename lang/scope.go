@@ -1,0 +1,194 @@
+package lang
+
+import (
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+)
+
+// Scope is what one virtual user's dynamic expressions read: its random
+// sequence, its identity and the values its current pass captured. A Scope
+// belongs to one goroutine; it is small because a run may hold 100,000.
+type Scope struct {
+	pcg       rand.PCG
+	r         *rand.Rand
+	env       *env
+	UserID    int64  // 1-based, unique across the run's workers
+	Class     string // the user class's name
+	Iteration int64  // passes this user completed
+
+	captured map[string]cty.Value
+	response Response          // set while captures are evaluated
+	ctx      *hcl.EvalContext  // built on first use of a generic expression
+}
+
+// NewScope returns the scope of user id of class in a run of plan; the user's
+// random sequence follows from the plan's seed and the id.
+func (p *Plan) NewScope(userID int64, class string) *Scope {
+	s := &Scope{env: p.env, UserID: userID, Class: class}
+	s.pcg.Seed(p.Seed, uint64(userID)*0x9e3779b97f4a7c15+1)
+	s.r = rand.New(&s.pcg)
+	return s
+}
+
+// Rand is the user's random source, for the runtime's own choices (task
+// weights, wait times) so that a whole run is reproducible from the seed.
+func (s *Scope) Rand() *rand.Rand { return s.r }
+
+func (s *Scope) rng() *rand.Rand { return s.r }
+
+// ResetCaptures forgets the values captured in the previous pass.
+func (s *Scope) ResetCaptures() {
+	for k := range s.captured {
+		delete(s.captured, k)
+	}
+}
+
+// Captured returns a value captured earlier in this pass.
+func (s *Scope) Captured(name string) (cty.Value, bool) {
+	v, ok := s.captured[name]
+	return v, ok
+}
+
+// SetCaptured keeps v under name for the later steps of this pass.
+func (s *Scope) SetCaptured(name string, v cty.Value) {
+	if s.captured == nil {
+		s.captured = make(map[string]cty.Value, 4)
+	}
+	s.captured[name] = v
+}
+
+func (s *Scope) randInt(lo, hi int64) int64 {
+	if lo == hi {
+		return lo
+	}
+	return lo + s.r.Int64N(hi-lo+1)
+}
+
+const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func (s *Scope) appendRandomString(dst []byte, n int) []byte {
+	for i := 0; i < n; i++ {
+		dst = append(dst, alnum[s.r.IntN(len(alnum))])
+	}
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendUUID appends a version 4 UUID drawn from the user's random sequence,
+// so a seeded run sends the same ids again.
+func (s *Scope) appendUUID(dst []byte) []byte {
+	var b [16]byte
+	hi, lo := s.r.Uint64(), s.r.Uint64()
+	for i := 0; i < 8; i++ {
+		b[i] = byte(hi >> (56 - 8*i))
+		b[8+i] = byte(lo >> (56 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexDigits[c>>4], hexDigits[c&0x0f])
+	}
+	return dst
+}
+
+// evalContext is the context generic (not fast-path) expressions evaluate
+// in. Functions are bound once per scope; variables are refreshed per call.
+func (s *Scope) evalContext() *hcl.EvalContext {
+	if s.ctx == nil {
+		funcs := map[string]function.Function{}
+		for k, f := range s.env.funcs {
+			funcs[k] = f
+		}
+		for k, f := range dynamicFuncs(s) {
+			funcs[k] = f
+		}
+		s.ctx = &hcl.EvalContext{Functions: funcs, Variables: map[string]cty.Value{}}
+	}
+	vars := s.ctx.Variables
+	vars["var"] = s.env.vars
+	vars["sut"] = s.env.suts
+	vars["user"] = cty.ObjectVal(map[string]cty.Value{
+		"id":        cty.NumberIntVal(s.UserID),
+		"class":     cty.StringVal(s.Class),
+		"iteration": cty.NumberIntVal(s.Iteration),
+	})
+	if len(s.captured) > 0 {
+		vars["captured"] = cty.ObjectVal(s.captured)
+	} else {
+		vars["captured"] = cty.EmptyObjectVal
+	}
+	if s.response != nil {
+		vars["response"] = responseValue(s.response)
+	} else {
+		delete(vars, "response")
+	}
+	return s.ctx
+}
+
+// Response is what a capture may read of a response.
+type Response interface {
+	StatusCode() int
+	Body() []byte
+	// Header returns the first value of the named header, "" when absent.
+	Header(name string) string
+	// HeaderNames lists the headers present, for `response.headers`.
+	HeaderNames() []string
+}
+
+func responseValue(r Response) cty.Value {
+	headers := map[string]cty.Value{}
+	for _, n := range r.HeaderNames() {
+		headers[lowerASCII(n)] = cty.StringVal(r.Header(n))
+	}
+	hv := cty.EmptyObjectVal
+	if len(headers) > 0 {
+		hv = cty.ObjectVal(headers)
+	}
+	body := r.Body()
+	return cty.ObjectVal(map[string]cty.Value{
+		"status":  cty.NumberIntVal(int64(r.StatusCode())),
+		"body":    cty.StringVal(string(body)),
+		"headers": hv,
+		"json":    jsonValue(body),
+	})
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// textOf renders a value the way a path, a header or a form field shows it.
+func appendText(dst []byte, v cty.Value) []byte {
+	switch {
+	case v.IsNull() || !v.IsKnown():
+		return dst
+	case v.Type() == cty.String:
+		return append(dst, v.AsString()...)
+	case v.Type() == cty.Number:
+		bf := v.AsBigFloat()
+		if i, acc := bf.Int64(); acc == 0 {
+			return strconv.AppendInt(dst, i, 10)
+		}
+		f, _ := bf.Float64()
+		return strconv.AppendFloat(dst, f, 'f', -1, 64)
+	case v.Type() == cty.Bool:
+		return strconv.AppendBool(dst, v.True())
+	}
+	return appendJSONValue(dst, v)
+}
+
+func randNew(src rand.Source) *rand.Rand { return rand.New(src) }

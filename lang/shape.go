@@ -1,0 +1,211 @@
+package lang
+
+import (
+	"math"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"lab/lang/units"
+)
+
+// DefaultMaxInFlight bounds the arrivals in flight of an open shape.
+const DefaultMaxInFlight = 10_000
+
+func (d *decoder) decodeShapes(raws []*rawShape, body hcl.Body) []*Shape {
+	if len(raws) == 0 {
+		d.errorf(body.MissingItemRange(), "Missing shape block",
+			`A plan needs a shape: shape "steady" { stage { until = "1m"  users = 10 } }.`)
+		return nil
+	}
+	seen := map[string]hcl.Range{}
+	var shapes []*Shape
+	for _, rs := range raws {
+		if prev, dup := seen[rs.Name]; dup {
+			d.errorf(rs.DefRange, "Duplicate shape", "A shape named %q was already defined at %s.", rs.Name, prev)
+			continue
+		}
+		seen[rs.Name] = rs.DefRange
+		if s := d.decodeShape(rs); s != nil {
+			shapes = append(shapes, s)
+		}
+	}
+	return shapes
+}
+
+func (d *decoder) decodeShape(rs *rawShape) *Shape {
+	s := &Shape{Name: rs.Name, Scale: 1, MaxInFlight: DefaultMaxInFlight, Range: rs.DefRange}
+	if len(rs.Stages) == 0 {
+		d.errorf(rs.DefRange, "Empty shape", "Shape %q has no stage blocks.", rs.Name)
+		return nil
+	}
+	ok := true
+	var prevEnd time.Duration
+	var prevRange hcl.Range
+	for i, st := range rs.Stages {
+		stage := Stage{Start: prevEnd, Range: st.DefRange}
+		until, uok := d.duration(st.Until, "until")
+		if !uok {
+			ok = false
+			continue
+		}
+		if until <= prevEnd {
+			if i == 0 {
+				d.errorf(st.Until.Range(), "Stage ends at zero", "until is the time the stage ends, from the start of the run; it must be above 0.")
+			} else {
+				d.errorf(st.Until.Range(), "Stage times must increase", "This stage ends at %s, not after the previous stage, which ends at %s (%s). until is measured from the start of the run.",
+					units.FormatDuration(until), units.FormatDuration(prevEnd), prevRange)
+			}
+			ok = false
+			continue
+		}
+		stage.End = until
+		closed, open := present(st.Users), present(st.Rate)
+		switch {
+		case closed && open:
+			d.errorf(st.Rate.Range(), "Users and rate in one stage", "A stage sets users (closed model) or rate (open model), not both.")
+			ok = false
+			continue
+		case !closed && !open:
+			d.errorf(st.DefRange, "Stage without a target", `A stage sets users = 10 (closed model) or rate = "50/s" (open model).`)
+			ok = false
+			continue
+		}
+		model := Closed
+		if open {
+			model = Open
+		}
+		if s.Model == 0 {
+			s.Model = model
+		} else if s.Model != model {
+			d.errorf(st.DefRange, "Mixed load models", "Shape %q mixes stages with users (closed model) and with rate (open model); use one model per shape.", rs.Name)
+			ok = false
+			continue
+		}
+		if closed {
+			n, nok := d.integer(st.Users, "users", 0, 10_000_000)
+			if !nok {
+				ok = false
+				continue
+			}
+			stage.Users = int(n)
+			if present(st.SpawnRate) {
+				r, rok := d.number(st.SpawnRate, "spawn_rate", 0, 1e9)
+				if !rok {
+					ok = false
+					continue
+				}
+				if r == 0 {
+					d.errorf(st.SpawnRate.Range(), "Invalid value for spawn_rate", "spawn_rate must be above 0; leave it out to start users at once.")
+					ok = false
+					continue
+				}
+				stage.SpawnRate = r
+			}
+			if present(st.Ramp) {
+				d.errorf(st.Ramp.Range(), "ramp in a closed stage", "ramp is for open stages; a closed stage ramps users at spawn_rate.")
+				ok = false
+			}
+		} else {
+			r, rok := d.countRate(st.Rate, "rate")
+			if !rok {
+				ok = false
+				continue
+			}
+			stage.Rate = r
+			if present(st.Ramp) {
+				b, bok := d.boolean(st.Ramp, "ramp")
+				if !bok {
+					ok = false
+					continue
+				}
+				stage.Ramp = b
+			}
+			if present(st.SpawnRate) {
+				d.errorf(st.SpawnRate.Range(), "spawn_rate in an open stage", "An open stage sends arrivals at its rate; spawn_rate is for closed stages with users.")
+				ok = false
+			}
+		}
+		s.Stages = append(s.Stages, stage)
+		prevEnd, prevRange = until, st.Until.Range()
+	}
+	if !ok {
+		return nil
+	}
+	if present(rs.MaxInFlight) {
+		if s.Model != Open {
+			d.errorf(rs.MaxInFlight.Range(), "max_in_flight in a closed shape", "max_in_flight bounds an open shape's arrivals; a closed shape's users bound themselves.")
+			return nil
+		}
+		n, nok := d.integer(rs.MaxInFlight, "max_in_flight", 1, 10_000_000)
+		if !nok {
+			return nil
+		}
+		s.MaxInFlight = int(n)
+	}
+	if present(rs.Duration) {
+		total, tok := d.duration(rs.Duration, "duration")
+		if !tok {
+			return nil
+		}
+		if total <= 0 {
+			d.errorf(rs.Duration.Range(), "Invalid duration", "duration must be above zero.")
+			return nil
+		}
+		s.scaleTo(total)
+	}
+	d.checkRamps(s)
+	return s
+}
+
+// scaleTo stretches or shrinks the stages so the shape lasts total, keeping
+// its proportions: stage ends scale, and spawn rates scale inversely so a
+// ramp takes the same share of its stage.
+func (s *Shape) scaleTo(total time.Duration) {
+	natural := s.Duration()
+	if natural == total || natural == 0 {
+		return
+	}
+	f := float64(total) / float64(natural)
+	s.Scale = f
+	var prev time.Duration
+	for i := range s.Stages {
+		st := &s.Stages[i]
+		st.Start = prev
+		if i == len(s.Stages)-1 {
+			st.End = total
+		} else {
+			st.End = time.Duration(math.Round(float64(st.End)*f/float64(time.Millisecond))) * time.Millisecond
+		}
+		if st.End <= st.Start {
+			st.End = st.Start + time.Millisecond
+		}
+		if st.SpawnRate > 0 {
+			st.SpawnRate /= f
+		}
+		prev = st.End
+	}
+}
+
+// checkRamps warns when a stage ends before its ramp reaches the target.
+func (d *decoder) checkRamps(s *Shape) {
+	if s.Model != Closed {
+		return
+	}
+	users := 0
+	for _, st := range s.Stages {
+		if st.SpawnRate > 0 {
+			diff := st.Users - users
+			if diff < 0 {
+				diff = -diff
+			}
+			ramp := time.Duration(float64(diff) / st.SpawnRate * float64(time.Second))
+			if length := st.End - st.Start; ramp > length {
+				d.warnf(st.Range, "Ramp longer than its stage",
+					"Moving from %d to %d users at %s users/s takes %s, but the stage lasts %s: it ends before reaching its target.",
+					users, st.Users, trimFloat(st.SpawnRate), units.FormatDuration(ramp.Round(time.Millisecond)), units.FormatDuration(length))
+			}
+		}
+		users = st.Users
+	}
+}

@@ -1,0 +1,426 @@
+package lang
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/zclconf/go-cty/cty"
+
+	"lab/lang/units"
+)
+
+// Summary is what `lab plan` prints and writes to generated/<plan>/plan.txt:
+// everything the run will do, deterministic and diff-friendly, with no
+// timestamps and no map order.
+func (p *Plan) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "plan %s (%s)\n", p.Name, p.File)
+	p.writeVariables(&b)
+	p.writeSUT(&b)
+	p.writeWorkload(&b)
+	p.writeShapes(&b)
+	p.writeBudgets(&b)
+	t := p.Topology
+	fmt.Fprintf(&b, "\ntopology\n  workers %d, master %s, on worker loss: %s\n", t.Workers, t.Master, t.OnWorkerLoss)
+	fmt.Fprintf(&b, "\nseed %d\n", p.Seed)
+	if p.Shape != nil {
+		fmt.Fprintf(&b, "total duration %s\n", units.FormatDuration(p.Shape.Duration()))
+	}
+	return trimTrailingSpace(b.String())
+}
+
+// trimTrailingSpace drops the padding tabwriter leaves after a last column.
+func trimTrailingSpace(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
+
+// ValueText prints a variable's value as HCL would write it.
+func ValueText(v cty.Value) string {
+	if v == cty.NilVal || !v.IsWhollyKnown() {
+		return "(unknown)"
+	}
+	if v.IsNull() {
+		return "null"
+	}
+	if v.Type() == cty.String {
+		return fmt.Sprintf("%q", v.AsString())
+	}
+	return string(appendText(nil, v))
+}
+
+func (p *Plan) writeVariables(b *strings.Builder) {
+	if len(p.Vars) == 0 {
+		return
+	}
+	b.WriteString("\nvariables\n")
+	tw := table(b)
+	for _, v := range p.Vars {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", v.Name, ValueText(v.Value), typeexpr.TypeString(v.Type), v.Source)
+	}
+	tw.Flush()
+}
+
+func (p *Plan) writeSUT(b *strings.Builder) {
+	if p.SUT == nil {
+		return
+	}
+	fmt.Fprintf(b, "\nshop %q (the bundled shop, started before the run and stopped after)\n", p.SUT.Name)
+	tw := table(b)
+	fmt.Fprintf(tw, "  listen\t%s\n", p.SUT.Listen)
+	for _, k := range p.SUT.Knobs {
+		if k.Name == "listen" {
+			continue
+		}
+		text := k.Text
+		if k.Name == "admin_token" {
+			text = "(set)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", k.Name, text)
+	}
+	tw.Flush()
+}
+
+// WaitText describes a wait: "between 1s and 3s".
+func WaitText(w Wait) string {
+	switch w.Kind {
+	case WaitConstant:
+		return "constant " + units.FormatDuration(w.Min)
+	case WaitBetween:
+		return fmt.Sprintf("between %s and %s", units.FormatDuration(w.Min), units.FormatDuration(w.Max))
+	case WaitPacing:
+		return "a pass every " + units.FormatDuration(w.Min)
+	}
+	return "none"
+}
+
+func pct(part, whole float64) string {
+	if whole == 0 {
+		return "0%"
+	}
+	return fmt.Sprintf("%.1f%%", 100*part/whole)
+}
+
+func (p *Plan) writeWorkload(b *strings.Builder) {
+	w := p.Workload
+	if w == nil {
+		return
+	}
+	fmt.Fprintf(b, "\nworkload %q from %s\n", w.Name, w.Source)
+	tw := table(b)
+	fmt.Fprintf(tw, "  host\t%s\n", w.Host)
+	fmt.Fprintf(tw, "  timeout\t%s\n", units.FormatDuration(w.Timeout))
+	if w.MaxConnections > 0 {
+		fmt.Fprintf(tw, "  max_connections\t%d\n", w.MaxConnections)
+	} else {
+		fmt.Fprintf(tw, "  max_connections\tas many as the load needs\n")
+	}
+	for _, h := range w.Headers {
+		fmt.Fprintf(tw, "  header\t%s: %s\n", h.Key, h.Value.StaticText())
+	}
+	tw.Flush()
+
+	totalWeight := 0
+	for _, u := range w.Users {
+		totalWeight += u.Weight
+	}
+	b.WriteString("\n  user mix\n")
+	tw = table(b)
+	for _, u := range w.Users {
+		fmt.Fprintf(tw, "    %s\t%s of users\twait %s\n", u.Name, pct(float64(u.Weight), float64(totalWeight)), WaitText(u.Wait))
+		tw.Flush()
+		tt := table(b)
+		tasks := u.TaskWeight()
+		for _, t := range u.Tasks {
+			if !t.Sequence {
+				fmt.Fprintf(tt, "      task %s\t%s of passes\t%s%s\n", t.Name, pct(float64(t.Weight), float64(tasks)), t.Steps[0].Name, requestNotes(t.Steps[0]))
+				continue
+			}
+			fmt.Fprintf(tt, "      sequence %s\t%s of passes\t%d steps, in order; a failed step ends the pass\n", t.Name, pct(float64(t.Weight), float64(tasks)), len(t.Steps))
+			tt.Flush()
+			st := table(b)
+			for i, r := range t.Steps {
+				think := ""
+				if r.Think.Kind != WaitNone {
+					think = ", think " + WaitText(r.Think)
+				}
+				fmt.Fprintf(st, "        %d. %s\t%s%s%s\n", i+1, r.Step, r.Name, requestNotes(r), think)
+			}
+			st.Flush()
+		}
+		tt.Flush()
+	}
+
+	shares, basis := p.RequestShares()
+	fmt.Fprintf(b, "\n  share of requests (%s)\n", basis)
+	tw = table(b)
+	var total float64
+	for _, s := range shares {
+		total += s
+	}
+	for _, name := range w.Requests {
+		fmt.Fprintf(tw, "    %s\t%s\n", name, pct(shares[name], total))
+	}
+	tw.Flush()
+}
+
+// requestNotes lists what a request checks and captures, briefly.
+func requestNotes(r *Request) string {
+	var notes []string
+	if r.Body != nil {
+		switch r.Body.Kind {
+		case BodyJSON:
+			notes = append(notes, "json body")
+		case BodyForm:
+			notes = append(notes, "form body")
+		case BodyRaw:
+			notes = append(notes, "raw body")
+		}
+	}
+	e := r.Expect
+	var checks []string
+	if len(e.Status) > 0 {
+		s := make([]string, len(e.Status))
+		for i, c := range e.Status {
+			s[i] = fmt.Sprint(c)
+		}
+		checks = append(checks, "status "+strings.Join(s, "|"))
+	}
+	for _, jp := range e.JSONPresent {
+		checks = append(checks, "json has "+jp.Text)
+	}
+	for _, je := range e.JSONEquals {
+		checks = append(checks, fmt.Sprintf("json %s = %s", je.Path.Text, je.JSON))
+	}
+	for _, s := range e.BodyContains {
+		checks = append(checks, fmt.Sprintf("body contains %q", s))
+	}
+	if e.MaxLatency > 0 {
+		checks = append(checks, "latency ≤ "+units.FormatDuration(e.MaxLatency))
+	}
+	if len(checks) > 0 {
+		notes = append(notes, "expects "+strings.Join(checks, ", "))
+	}
+	if len(r.Captures) > 0 {
+		var names []string
+		for _, c := range r.Captures {
+			names = append(names, c.Name)
+		}
+		notes = append(notes, "captures "+strings.Join(names, ", "))
+	}
+	if r.Timeout != DefaultTimeout {
+		notes = append(notes, "timeout "+units.FormatDuration(r.Timeout))
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return "  (" + strings.Join(notes, "; ") + ")"
+}
+
+// RequestShares estimates each request name's share of all requests, and
+// says on what basis: in a closed model a class's users send at the pace of
+// their waits (responses assumed fast next to them); in an open model
+// arrivals split by weight alone.
+func (p *Plan) RequestShares() (map[string]float64, string) {
+	shares := map[string]float64{}
+	w := p.Workload
+	closed := p.Shape == nil || p.Shape.Model == Closed
+	basis := "arrivals split by weight"
+	paced := closed
+	if closed {
+		basis = "per second, with responses fast next to the waits"
+		for _, u := range w.Users {
+			if passTime(u) == 0 {
+				paced = false
+				basis = "per pass: a user class has no wait, so its pace depends on latency"
+			}
+		}
+	}
+	totalWeight := 0
+	for _, u := range w.Users {
+		totalWeight += u.Weight
+	}
+	for _, u := range w.Users {
+		share := float64(u.Weight) / float64(totalWeight)
+		if paced {
+			share /= passTime(u).Seconds()
+		}
+		tw := float64(u.TaskWeight())
+		for _, t := range u.Tasks {
+			for _, r := range t.Steps {
+				shares[r.Name] += share * float64(t.Weight) / tw
+			}
+		}
+	}
+	return shares, basis
+}
+
+// passTime is a pass's mean length when responses take no time.
+func passTime(u *UserClass) time.Duration {
+	d := u.Wait.Mean()
+	tw := u.TaskWeight()
+	for _, t := range u.Tasks {
+		for _, r := range t.Steps {
+			d += time.Duration(float64(r.Think.Mean()) * float64(t.Weight) / float64(tw))
+		}
+	}
+	return d
+}
+
+// StageText describes a stage's target.
+func StageText(st Stage, model Model) string {
+	if model == Open {
+		s := units.FormatCountRate(st.Rate) + " arrivals"
+		if st.Ramp {
+			s = "ramp to " + s
+		}
+		return s
+	}
+	s := fmt.Sprintf("%d users", st.Users)
+	if st.SpawnRate > 0 {
+		s += ", spawn " + trimFloat(roundTo(st.SpawnRate, 3)) + "/s"
+	} else {
+		s += ", at once"
+	}
+	return s
+}
+
+func roundTo(f float64, digits int) float64 {
+	var scale float64 = 1
+	for i := 0; i < digits; i++ {
+		scale *= 10
+	}
+	return float64(int64(f*scale+0.5)) / scale
+}
+
+func (p *Plan) writeShapes(b *strings.Builder) {
+	for _, s := range p.Shapes {
+		role := "not used in this run"
+		if s == p.Shape {
+			role = "used, picked by " + p.ShapeFrom
+		}
+		scaled := ""
+		if s.Scale != 1 {
+			scaled = fmt.Sprintf(", stages scaled ×%s from the written times", trimFloat(roundTo(s.Scale, 4)))
+		}
+		fmt.Fprintf(b, "\nshape %q (%s model, %s%s; %s)\n", s.Name, s.Model, units.FormatDuration(s.Duration()), scaled, role)
+		tw := table(b)
+		for i, st := range s.Stages {
+			fmt.Fprintf(tw, "  stage %d\t%s → %s\t%s\n", i+1, units.FormatDuration(st.Start), units.FormatDuration(st.End), StageText(st, s.Model))
+		}
+		if s.Model == Open {
+			fmt.Fprintf(tw, "  max in flight\t%d\t\n", s.MaxInFlight)
+		}
+		tw.Flush()
+	}
+}
+
+// BudgetLines describes an SLA's limits, one per line: "p95 ≤ 200ms".
+func (s *SLA) BudgetLines() []string {
+	var out []string
+	for _, pb := range s.Percentiles {
+		out = append(out, fmt.Sprintf("%s ≤ %s", pb.Name, units.FormatDuration(pb.Max)))
+	}
+	if s.Max > 0 {
+		out = append(out, "max ≤ "+units.FormatDuration(s.Max))
+	}
+	if s.ErrorRate != nil {
+		out = append(out, "error_rate ≤ "+units.FormatRatio(*s.ErrorRate))
+	}
+	if s.MinRPS != nil {
+		out = append(out, "min_rps ≥ "+units.FormatCountRate(*s.MinRPS))
+	}
+	return out
+}
+
+func (p *Plan) writeBudgets(b *strings.Builder) {
+	b.WriteString("\nbudgets\n")
+	if len(p.SLAs) == 0 && p.Leak == nil && p.Regression == nil {
+		b.WriteString("  none: the run is judged on nothing but completing\n")
+		return
+	}
+	for _, s := range p.SLAs {
+		scope := "each of"
+		if s.Aggregate {
+			scope = "together:"
+		}
+		if s.All {
+			scope = "all requests together"
+		}
+		fmt.Fprintf(b, "  sla %q", s.Label)
+		if s.All {
+			fmt.Fprintf(b, " (%s)\n", scope)
+		} else if len(s.Matches) == 1 && s.Matches[0] == s.Label {
+			b.WriteString("\n")
+		} else {
+			fmt.Fprintf(b, " (%s %s)\n", scope, strings.Join(s.Matches, ", "))
+		}
+		for _, line := range s.BudgetLines() {
+			fmt.Fprintf(b, "    %s\n", line)
+		}
+		if s.Window > 0 {
+			fmt.Fprintf(b, "    also judged per %s window", units.FormatDuration(s.Window))
+			if s.AbortAfter > 0 {
+				fmt.Fprintf(b, "; the run aborts after %d breached windows in a row", s.AbortAfter)
+			}
+			b.WriteString("\n")
+		}
+	}
+	if l := p.Leak; l != nil {
+		fmt.Fprintf(b, "  leak (memory of %s)\n", MemoryText(l.Memory))
+		if l.Warmup > 0 {
+			fmt.Fprintf(b, "    warm-up at least %s\n", units.FormatDuration(l.Warmup))
+		}
+		if l.Window > 0 {
+			fmt.Fprintf(b, "    window %s\n", units.FormatDuration(l.Window))
+		}
+		if l.MaxGrowthRate > 0 {
+			fmt.Fprintf(b, "    growth rate ≤ %s\n", units.FormatByteRate(l.MaxGrowthRate))
+		}
+		if l.MaxGrowth > 0 {
+			fmt.Fprintf(b, "    total growth ≤ %s\n", units.FormatSize(l.MaxGrowth))
+		}
+	}
+	if r := p.Regression; r != nil {
+		fmt.Fprintf(b, "  regression against %s\n", r.Baseline)
+		fmt.Fprintf(b, "    p95 growth ≤ %s\n    rps drop ≤ %s\n    error rate increase ≤ %s\n",
+			units.FormatRatio(r.P95Growth), units.FormatRatio(r.RPSDrop), units.FormatRatio(r.ErrorRateInc))
+	}
+}
+
+// MemoryText describes a memory source: `sut "shop"`, `pid 1234`.
+func MemoryText(m MemorySource) string {
+	switch m.Kind {
+	case MemorySUT:
+		return fmt.Sprintf("shop %q", m.Name)
+	case MemoryPID:
+		return fmt.Sprintf("pid %d", m.PID)
+	case MemoryCgroup:
+		return "cgroup " + m.Path
+	case MemoryContainer:
+		return "container " + m.Name
+	case MemoryMetrics:
+		return fmt.Sprintf("%s at %s", m.Metric, m.URL)
+	}
+	return string(m.Kind)
+}
+
+// sortedKeys is a helper for deterministic output.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

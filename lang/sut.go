@@ -1,0 +1,192 @@
+package lang
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"lab/lang/units"
+)
+
+// SUT is the bundled shop a plan starts before the run: its name and the
+// knobs set in its block, each in canonical text (the form the `lab sut`
+// flag of the same name takes).
+type SUT struct {
+	Name   string
+	Listen string // host:port
+	Knobs  []Knob // set knobs, in SUTKnobs order
+	Range  hcl.Range
+}
+
+// Knob is one set knob of the shop.
+type Knob struct {
+	Name string // snake_case, as in the plan: "leak_per_request"
+	Kind string
+	Text string // canonical value: "50KB", "0.1", "20ms", "POST /checkout=50ms"
+}
+
+// Knob returns the text of a set knob, or "".
+func (s *SUT) Knob(name string) string {
+	for _, k := range s.Knobs {
+		if k.Name == name {
+			return k.Text
+		}
+	}
+	return ""
+}
+
+// SUTKnob describes a knob of the bundled shop: its name in the plan and the
+// kind of value it takes. The shop's own table (sut.KnobSpecs) must agree.
+type SUTKnob struct {
+	Name string
+	Kind string // address, int, duration, routes, ratio, number, size, string
+}
+
+// SUTKnobs lists the shop's knobs as the plan language knows them.
+func SUTKnobs() []SUTKnob {
+	return []SUTKnob{
+		{"listen", "address"},
+		{"seed", "int"},
+		{"products", "int"},
+		{"latency", "duration"},
+		{"latency_jitter", "duration"},
+		{"route_latency", "routes"},
+		{"tail_ratio", "ratio"},
+		{"tail_factor", "number"},
+		{"error_rate", "ratio"},
+		{"wrong_rate", "ratio"},
+		{"leak_per_request", "size"},
+		{"contention", "duration"},
+		{"gc_churn", "size"},
+		{"admin_token", "string"},
+	}
+}
+
+// SUTRoutes are the shop's routes, which route_latency may name.
+func SUTRoutes() []string {
+	return []string{"GET /", "GET /products", "GET /products/{id}", "POST /cart", "GET /cart/{id}", "POST /checkout"}
+}
+
+// DefaultSUTListen is where the shop listens unless its block says otherwise.
+const DefaultSUTListen = "127.0.0.1:8080"
+
+func (d *decoder) decodeSUT(raws []*rawSUT) *SUT {
+	if len(raws) == 0 {
+		return nil
+	}
+	for _, extra := range raws[1:] {
+		d.errorf(extra.DefRange, "Duplicate sut block", "A plan starts at most one shop; another was defined at %s.", raws[0].DefRange)
+	}
+	rs := raws[0]
+	s := &SUT{Name: rs.Name, Listen: DefaultSUTListen, Range: rs.DefRange}
+	attrs, diags := rs.Body.JustAttributes()
+	d.diags = append(d.diags, diags...)
+	if diags.HasErrors() {
+		return nil
+	}
+	knobs := SUTKnobs()
+	var names []string
+	kinds := map[string]string{}
+	for _, k := range knobs {
+		names = append(names, k.Name)
+		kinds[k.Name] = k.Kind
+	}
+	set := map[string]string{}
+	ok := true
+	for name, a := range attrs {
+		kind, known := kinds[name]
+		if !known {
+			d.errorf(a.NameRange, "Unknown shop knob", "The shop has no knob %q.%s Knobs: %s.", name, didYouMean(name, names), strings.Join(names, ", "))
+			ok = false
+			continue
+		}
+		text, tok := d.knobText(a.Expr, name, kind)
+		if !tok {
+			ok = false
+			continue
+		}
+		set[name] = text
+	}
+	if !ok {
+		return nil
+	}
+	for _, k := range knobs {
+		if text, isSet := set[k.Name]; isSet {
+			s.Knobs = append(s.Knobs, Knob{Name: k.Name, Kind: k.Kind, Text: text})
+			if k.Name == "listen" {
+				s.Listen = text
+			}
+		}
+	}
+	return s
+}
+
+// knobText checks a knob's value and returns it in canonical text.
+func (d *decoder) knobText(expr hcl.Expression, name, kind string) (string, bool) {
+	switch kind {
+	case "address":
+		s, ok := d.str(expr, name)
+		if !ok {
+			return "", false
+		}
+		if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+			d.errorf(expr.Range(), "Invalid address", "%s is a host:port, like \"127.0.0.1:8080\"; got %q.", name, s)
+			return "", false
+		}
+		return s, true
+	case "int":
+		lo := int64(0)
+		if name == "products" {
+			lo = 1
+		}
+		n, ok := d.integer(expr, name, lo, 1<<53)
+		return fmt.Sprint(n), ok
+	case "duration":
+		t, ok := d.duration(expr, name)
+		return units.FormatDuration(t), ok
+	case "ratio":
+		r, ok := d.ratio(expr, name, 1)
+		return trimFloat(r), ok
+	case "number":
+		f, ok := d.number(expr, name, 1, 1e6)
+		return trimFloat(f), ok
+	case "size":
+		n, ok := d.size(expr, name)
+		return units.FormatSize(n), ok
+	case "string":
+		return d.str(expr, name)
+	case "routes":
+		v, ok := d.value(expr)
+		if !ok {
+			return "", false
+		}
+		if v.IsNull() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
+			d.errorf(expr.Range(), "Invalid value for "+name, `%s takes a map of routes to latencies, like { "POST /checkout" = "50ms" }; got %s.`, name, describe(v))
+			return "", false
+		}
+		var parts []string
+		for route, lv := range v.AsValueMap() {
+			if !contains(SUTRoutes(), route) {
+				d.errorf(expr.Range(), "Unknown route", "The shop has no route %q.%s Routes: %s.", route, didYouMean(route, SUTRoutes()), strings.Join(SUTRoutes(), ", "))
+				return "", false
+			}
+			if lv.IsNull() || lv.Type() != cty.String {
+				d.errorf(expr.Range(), "Invalid duration", "%s[%q] takes a duration like \"50ms\".", name, route)
+				return "", false
+			}
+			t, err := units.ParseDuration(lv.AsString())
+			if err != nil {
+				d.errorf(expr.Range(), "Invalid duration", "%s[%q]: %s.", name, route, err)
+				return "", false
+			}
+			parts = append(parts, route+"="+units.FormatDuration(t))
+		}
+		sort.Strings(parts)
+		return strings.Join(parts, ","), true
+	}
+	return "", false
+}

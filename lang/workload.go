@@ -1,0 +1,618 @@
+package lang
+
+import (
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// DefaultTimeout is a request's deadline when the plan sets none.
+const DefaultTimeout = 30 * time.Second
+
+var methodAttrs = []struct{ attr, method string }{
+	{"get", "GET"}, {"post", "POST"}, {"put", "PUT"}, {"patch", "PATCH"},
+	{"delete", "DELETE"}, {"head", "HEAD"}, {"options", "OPTIONS"},
+}
+
+func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
+	if len(raws) == 0 {
+		d.errorf(body.MissingItemRange(), "Missing workload block",
+			`A plan needs a workload block: workload "shop" { source = "shop.workload.hcl"  host = "http://127.0.0.1:8080" }.`)
+		return nil
+	}
+	for _, extra := range raws[1:] {
+		d.errorf(extra.DefRange, "Duplicate workload block", "A plan has one workload; another was defined at %s.", raws[0].DefRange)
+	}
+	rw := raws[0]
+	w := &Workload{Name: rw.Name, Timeout: DefaultTimeout}
+	if host, ok := d.str(rw.Host, "host"); ok {
+		u, err := url.Parse(host)
+		switch {
+		case err != nil || u.Host == "":
+			d.errorf(rw.Host.Range(), "Invalid host", "host must be a URL like \"http://127.0.0.1:8080\"; got %q.", host)
+		case u.Scheme != "http" && u.Scheme != "https":
+			d.errorf(rw.Host.Range(), "Invalid host", "host must start with http:// or https://; got %q.", host)
+		case u.Path != "" && u.Path != "/" || u.RawQuery != "":
+			d.errorf(rw.Host.Range(), "Invalid host", "host is a scheme and an address only; put paths in the tasks. Got %q.", host)
+		default:
+			w.Host, w.Scheme, w.Addr = strings.TrimSuffix(host, "/"), u.Scheme, u.Host
+			if u.Port() == "" {
+				if u.Scheme == "https" {
+					w.Addr += ":443"
+				} else {
+					w.Addr += ":80"
+				}
+			}
+		}
+	}
+	if present(rw.Timeout) {
+		if t, ok := d.duration(rw.Timeout, "timeout"); ok {
+			if t <= 0 {
+				d.errorf(rw.Timeout.Range(), "Invalid duration", "timeout must be above zero.")
+			}
+			w.Timeout = t
+		}
+	}
+	if present(rw.MaxConnections) {
+		if n, ok := d.integer(rw.MaxConnections, "max_connections", 1, 1_000_000); ok {
+			w.MaxConnections = int(n)
+		}
+	}
+	if present(rw.Headers) {
+		w.Headers = d.pairs(rw.Headers, "headers", refScope{})
+	}
+
+	var users []*rawUser
+	switch {
+	case present(rw.Source) && len(rw.Users) > 0:
+		d.errorf(rw.Users[0].DefRange, "Workload defined twice", "This workload reads its users from source; define users there or here, not both.")
+	case present(rw.Source):
+		src, ok := d.str(rw.Source, "source")
+		if !ok {
+			return nil
+		}
+		path := src
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(d.dir, src)
+		}
+		w.Source = path
+		f, diags := d.loader.parse(path, rw.Source.Range().Ptr())
+		d.diags = append(d.diags, diags...)
+		if f == nil || diags.HasErrors() {
+			return nil
+		}
+		var wf rawWorkloadFile
+		wdiags := gohcl.DecodeBody(f.Body, nil, &wf)
+		d.diags = append(d.diags, wdiags...)
+		users = wf.Users
+		if len(users) == 0 && !wdiags.HasErrors() {
+			d.errorf(f.Body.MissingItemRange(), "Empty workload", "%s defines no user block.", path)
+			return nil
+		}
+	default:
+		w.Source = d.path
+		users = rw.Users
+		if len(users) == 0 {
+			d.errorf(rw.DefRange, "Empty workload", `A workload needs users: set source = "shop.workload.hcl" or add user blocks.`)
+			return nil
+		}
+	}
+
+	total := 0
+	seen := map[string]hcl.Range{}
+	for _, ru := range users {
+		if prev, dup := seen[ru.Name]; dup {
+			d.errorf(ru.DefRange, "Duplicate user", "A user class named %q was already defined at %s.", ru.Name, prev)
+			continue
+		}
+		seen[ru.Name] = ru.DefRange
+		if u := d.decodeUser(ru, w); u != nil {
+			w.Users = append(w.Users, u)
+			total += u.Weight
+		}
+	}
+	if total == 0 && len(w.Users) == len(users) {
+		d.errorf(users[0].DefRange, "Zero total weight", "Every user class has weight 0, so no user would ever start; give at least one a positive weight.")
+	}
+	names := map[string]bool{}
+	for _, u := range w.Users {
+		for _, t := range u.Tasks {
+			for _, r := range t.Steps {
+				names[r.Name] = true
+			}
+		}
+	}
+	for n := range names {
+		w.Requests = append(w.Requests, n)
+	}
+	sort.Strings(w.Requests)
+	return w
+}
+
+func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
+	u := &UserClass{Name: ru.Name, Weight: 1, Range: ru.DefRange}
+	if present(ru.Weight) {
+		n, ok := d.integer(ru.Weight, "weight", 0, 1_000_000)
+		if !ok {
+			return nil
+		}
+		u.Weight = int(n)
+	}
+	if present(ru.Wait) {
+		wt, ok := d.wait(ru.Wait, "wait")
+		if !ok {
+			return nil
+		}
+		u.Wait = wt
+	}
+	seen := map[string]hcl.Range{}
+	dup := func(name string, rng hcl.Range) bool {
+		if prev, ok := seen[name]; ok {
+			d.errorf(rng, "Duplicate task", "A task or sequence named %q was already defined in user %q at %s.", name, u.Name, prev)
+			return true
+		}
+		seen[name] = rng
+		return false
+	}
+	type item struct {
+		rng  hcl.Range
+		task *Task
+	}
+	var items []item
+	for _, rt := range ru.Tasks {
+		if dup(rt.Name, rt.DefRange) {
+			continue
+		}
+		t := &Task{Name: rt.Name, Weight: 1, Range: rt.DefRange}
+		if present(rt.Weight) {
+			n, ok := d.integer(rt.Weight, "weight", 0, 1_000_000)
+			if !ok {
+				continue
+			}
+			t.Weight = int(n)
+		}
+		r := d.decodeRequest(rt.Request, rt.DefRange, rt.Name, w, refScope{user: true})
+		if r == nil {
+			continue
+		}
+		t.Steps = []*Request{r}
+		items = append(items, item{rt.DefRange, t})
+	}
+	for _, rs := range ru.Sequences {
+		if dup(rs.Name, rs.DefRange) {
+			continue
+		}
+		t := &Task{Name: rs.Name, Weight: 1, Sequence: true, Range: rs.DefRange}
+		if present(rs.Weight) {
+			n, ok := d.integer(rs.Weight, "weight", 0, 1_000_000)
+			if !ok {
+				continue
+			}
+			t.Weight = int(n)
+		}
+		if len(rs.Steps) == 0 {
+			d.errorf(rs.DefRange, "Empty sequence", "Sequence %q has no step blocks.", rs.Name)
+			continue
+		}
+		captured := map[string]bool{}
+		stepNames := map[string]hcl.Range{}
+		ok := true
+		for _, st := range rs.Steps {
+			if prev, dupStep := stepNames[st.Name]; dupStep {
+				d.errorf(st.DefRange, "Duplicate step", "A step named %q was already defined in this sequence at %s.", st.Name, prev)
+				ok = false
+				continue
+			}
+			stepNames[st.Name] = st.DefRange
+			r := d.decodeRequest(st.Request, st.DefRange, st.Name, w, refScope{user: true, captured: copySet(captured)})
+			if r == nil {
+				ok = false
+				continue
+			}
+			if present(st.Think) {
+				if th, tok := d.wait(st.Think, "think"); tok {
+					r.Think = th
+				}
+			}
+			for _, c := range r.Captures {
+				captured[c.Name] = true
+			}
+			t.Steps = append(t.Steps, r)
+		}
+		if ok {
+			items = append(items, item{rs.DefRange, t})
+		}
+	}
+	// Tasks and sequences keep the order they were written in.
+	sort.SliceStable(items, func(i, j int) bool { return items[i].rng.Start.Byte < items[j].rng.Start.Byte })
+	for _, it := range items {
+		u.Tasks = append(u.Tasks, it.task)
+	}
+	if len(ru.Tasks)+len(ru.Sequences) == 0 {
+		d.errorf(ru.DefRange, "User without tasks", "User %q has no task or sequence block, so it would never send a request.", u.Name)
+		return nil
+	}
+	if len(u.Tasks) == len(ru.Tasks)+len(ru.Sequences) && u.TaskWeight() == 0 {
+		d.errorf(ru.DefRange, "Zero total weight", "Every task of user %q has weight 0, so it would never pick one.", u.Name)
+		return nil
+	}
+	return u
+}
+
+func copySet(m map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// wait reads constant("1s"), between("1s", "3s") or pacing("2s").
+func (d *decoder) wait(expr hcl.Expression, what string) (Wait, bool) {
+	v, ok := d.value(expr)
+	if !ok {
+		return Wait{}, false
+	}
+	if v.IsNull() || !v.Type().Equals(waitType) {
+		d.errorf(expr.Range(), "Invalid wait", `%s takes constant("1s"), between("1s", "3s") or pacing("2s"); got %s.`, what, describe(v))
+		return Wait{}, false
+	}
+	kinds := map[string]WaitKind{"constant": WaitConstant, "between": WaitBetween, "pacing": WaitPacing}
+	w := Wait{Kind: kinds[v.GetAttr("kind").AsString()]}
+	w.Min, _ = parseDurationOK(v.GetAttr("min").AsString())
+	w.Max, _ = parseDurationOK(v.GetAttr("max").AsString())
+	return w, true
+}
+
+func (d *decoder) decodeRequest(body hcl.Body, defRange hcl.Range, step string, w *Workload, rs refScope) *Request {
+	var rr rawRequest
+	diags := gohcl.DecodeBody(body, nil, &rr)
+	d.diags = append(d.diags, diags...)
+	if diags.HasErrors() {
+		return nil
+	}
+	r := &Request{Step: step, Range: defRange, Timeout: w.Timeout}
+	c := &compiler{d: d}
+
+	methodExprs := map[string]hcl.Expression{"get": rr.Get, "post": rr.Post, "put": rr.Put, "patch": rr.Patch,
+		"delete": rr.Delete, "head": rr.Head, "options": rr.Options}
+	var pathExpr hcl.Expression
+	for _, m := range methodAttrs {
+		e := methodExprs[m.attr]
+		if !present(e) {
+			continue
+		}
+		if pathExpr != nil {
+			d.errorf(e.Range(), "Two requests in one task", "%q already sets this task's request; a task or step sends one request. Use a sequence for several.", strings.ToLower(r.Method))
+			return nil
+		}
+		r.Method, pathExpr = m.method, e
+	}
+	if present(rr.Method) || present(rr.Path) {
+		if pathExpr != nil {
+			d.errorf(rr.Method.Range(), "Two requests in one task", "Write either %s = \"/path\" or method and path, not both.", strings.ToLower(r.Method))
+			return nil
+		}
+		if !present(rr.Method) || !present(rr.Path) {
+			d.errorf(defRange, "Incomplete request", "method and path go together: method = \"PUT\" and path = \"/items/1\".")
+			return nil
+		}
+		m, ok := d.str(rr.Method, "method")
+		if !ok {
+			return nil
+		}
+		if !validMethod(m) {
+			d.errorf(rr.Method.Range(), "Invalid method", "%q is not an HTTP method; methods are upper-case tokens like \"GET\" or \"PROPFIND\".", m)
+			return nil
+		}
+		r.Method, pathExpr = m, rr.Path
+	}
+	if pathExpr == nil {
+		d.errorf(defRange, "Missing request", `%q sends no request: write get = "/path" (or post, put, patch, delete, head, options).`, step)
+		return nil
+	}
+	if !d.checkRefs(pathExpr, rs) {
+		return nil
+	}
+	path, diags := c.compile(pathExpr)
+	d.diags = append(d.diags, diags...)
+	if path == nil {
+		return nil
+	}
+	if !pathStartsWithSlash(pathExpr, path) {
+		d.errorf(pathExpr.Range(), "Invalid path", "A request path starts with \"/\" and is relative to the workload's host; got %s.", strings.TrimSpace(path.src))
+		return nil
+	}
+	r.Path = path
+
+	if present(rr.Name) {
+		name, ok := d.str(rr.Name, "name")
+		if !ok {
+			return nil
+		}
+		if strings.TrimSpace(name) == "" {
+			d.errorf(rr.Name.Range(), "Invalid name", "name must not be empty.")
+			return nil
+		}
+		r.Name = r.Method + " " + name
+	} else {
+		name, ok := d.templateName(pathExpr, path)
+		if !ok {
+			d.errorf(pathExpr.Range(), "Request needs a name", "This path is computed as a whole, so it cannot name its request: add name = \"/items/:id\" to group its statistics.")
+			return nil
+		}
+		r.Name = r.Method + " " + name
+	}
+
+	if present(rr.Query) {
+		r.Query = d.pairs(rr.Query, "query", rs)
+	}
+	if present(rr.Headers) {
+		r.Headers = d.pairs(rr.Headers, "headers", rs)
+	}
+	bodies := 0
+	for _, e := range []hcl.Expression{rr.JSON, rr.Form, rr.Body} {
+		if present(e) {
+			bodies++
+			if bodies > 1 {
+				d.errorf(e.Range(), "Two bodies", "A request has one body: json, form or body.")
+				return nil
+			}
+		}
+	}
+	switch {
+	case present(rr.JSON):
+		if !d.checkRefs(rr.JSON, rs) {
+			return nil
+		}
+		v, diags := c.compile(rr.JSON)
+		d.diags = append(d.diags, diags...)
+		if v == nil {
+			return nil
+		}
+		r.Body = &Body{Kind: BodyJSON, ContentType: "application/json", Value: v}
+	case present(rr.Form):
+		r.Body = &Body{Kind: BodyForm, ContentType: "application/x-www-form-urlencoded", Form: d.pairs(rr.Form, "form", rs)}
+	case present(rr.Body):
+		if !d.checkRefs(rr.Body, rs) {
+			return nil
+		}
+		v, diags := c.compile(rr.Body)
+		d.diags = append(d.diags, diags...)
+		if v == nil {
+			return nil
+		}
+		r.Body = &Body{Kind: BodyRaw, ContentType: "text/plain; charset=utf-8", Value: v}
+	}
+	if r.Body != nil && (r.Method == "GET" || r.Method == "HEAD") {
+		d.warnf(defRange, "Body on a "+r.Method+" request", "Many servers ignore or refuse a body on %s.", r.Method)
+	}
+	if present(rr.Timeout) {
+		if t, ok := d.duration(rr.Timeout, "timeout"); ok {
+			if t <= 0 {
+				d.errorf(rr.Timeout.Range(), "Invalid duration", "timeout must be above zero.")
+			}
+			r.Timeout = t
+		}
+	}
+	if rr.Expect != nil {
+		r.Expect = d.decodeExpect(rr.Expect)
+	}
+	if present(rr.Capture) {
+		r.Captures = d.decodeCaptures(rr.Capture, rs, c)
+	}
+	return r
+}
+
+func validMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for _, c := range m {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// pathStartsWithSlash checks a static path, or the first literal part of a
+// template.
+func pathStartsWithSlash(expr hcl.Expression, v *Value) bool {
+	if v.static {
+		return strings.HasPrefix(v.StaticText(), "/")
+	}
+	if w, ok := expr.(*hclsyntax.TemplateWrapExpr); ok {
+		_ = w
+		return false
+	}
+	t, ok := expr.(*hclsyntax.TemplateExpr)
+	if !ok || len(t.Parts) == 0 {
+		return false
+	}
+	lit, ok := t.Parts[0].(*hclsyntax.LiteralValueExpr)
+	return ok && lit.Val.Type() == cty.String && strings.HasPrefix(lit.Val.AsString(), "/")
+}
+
+// templateName names a request after its path: literal parts as written,
+// static interpolations by their value, dynamic ones as ${…}; the query
+// string is left out so /products?page=${n} counts as "/products".
+func (d *decoder) templateName(expr hcl.Expression, v *Value) (string, bool) {
+	var name string
+	if v.static {
+		name = v.StaticText()
+	} else {
+		t, ok := expr.(*hclsyntax.TemplateExpr)
+		if !ok {
+			return "", false
+		}
+		var b strings.Builder
+		for _, p := range t.Parts {
+			if lit, ok := p.(*hclsyntax.LiteralValueExpr); ok && lit.Val.Type() == cty.String {
+				b.WriteString(lit.Val.AsString())
+				continue
+			}
+			if !isDynamic(p) {
+				if val, diags := d.evalStatic(p); !diags.HasErrors() {
+					b.Write(appendText(nil, val))
+					continue
+				}
+			}
+			b.WriteString("${" + sourceText(d.loader.srcs, p.Range()) + "}")
+		}
+		name = b.String()
+	}
+	if i := strings.IndexByte(name, '?'); i >= 0 {
+		name = name[:i]
+	}
+	return name, true
+}
+
+// pairs reads a map of names to values: headers, query or form parameters.
+func (d *decoder) pairs(expr hcl.Expression, what string, rs refScope) []Pair {
+	items, diags := hcl.ExprMap(expr)
+	if diags.HasErrors() {
+		d.errorf(expr.Range(), "Invalid value for "+what, `%s takes a map, like { "X-Trace" = "on" }.`, what)
+		return nil
+	}
+	c := &compiler{d: d}
+	var out []Pair
+	for _, it := range items {
+		key, ok := d.str(it.Key, what+" name")
+		if !ok {
+			continue
+		}
+		if !d.checkRefs(it.Value, rs) {
+			continue
+		}
+		if !rs.user && isDynamic(it.Value) {
+			d.errorf(it.Value.Range(), "Value must be known at load", "Workload headers are the same for every request; put per-request headers on a task.")
+			continue
+		}
+		v, vd := c.compile(it.Value)
+		d.diags = append(d.diags, vd...)
+		if v == nil {
+			continue
+		}
+		out = append(out, Pair{Key: key, Value: v})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+func (d *decoder) decodeExpect(re *rawExpect) Expect {
+	var e Expect
+	if present(re.Status) {
+		v, ok := d.value(re.Status)
+		if ok {
+			vals := []cty.Value{v}
+			if !v.IsNull() && (v.Type().IsListType() || v.Type().IsTupleType() || v.Type().IsSetType()) {
+				vals = v.AsValueSlice()
+			}
+			for _, s := range vals {
+				n, err := convert.Convert(s, cty.Number)
+				code := int64(0)
+				if err == nil && !n.IsNull() {
+					if i, acc := n.AsBigFloat().Int64(); acc == 0 {
+						code = i
+					}
+				}
+				if code < 100 || code > 599 {
+					d.errorf(re.Status.Range(), "Invalid status", "status takes HTTP status codes from 100 to 599, like 200 or [200, 201]; got %s.", describe(s))
+					break
+				}
+				e.Status = append(e.Status, int(code))
+			}
+		}
+	}
+	if present(re.JSON) {
+		v, ok := d.value(re.JSON)
+		if ok {
+			switch {
+			case !v.IsNull() && (v.Type().IsListType() || v.Type().IsTupleType()):
+				for _, p := range v.AsValueSlice() {
+					if p.IsNull() || p.Type() != cty.String || p.AsString() == "" {
+						d.errorf(re.JSON.Range(), "Invalid json expectation", "json lists field paths that must be present, like [\"order_id\", \"items.0.id\"]; got %s.", describe(p))
+						break
+					}
+					e.JSONPresent = append(e.JSONPresent, parseJSONPath(p.AsString()))
+				}
+			case !v.IsNull() && (v.Type().IsObjectType() || v.Type().IsMapType()):
+				m := v.AsValueMap()
+				keys := make([]string, 0, len(m))
+				for k := range m {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					e.JSONEquals = append(e.JSONEquals, JSONEquals{Path: parseJSONPath(k), Value: m[k], JSON: appendJSONValue(nil, m[k])})
+				}
+			default:
+				d.errorf(re.JSON.Range(), "Invalid json expectation", "json takes a list of field paths that must be present ([\"order_id\"]) or a map of paths to the values they must equal ({ status = \"ok\" }); got %s.", describe(v))
+			}
+		}
+	}
+	if present(re.BodyContains) {
+		v, ok := d.value(re.BodyContains)
+		if ok {
+			vals := []cty.Value{v}
+			if !v.IsNull() && (v.Type().IsListType() || v.Type().IsTupleType()) {
+				vals = v.AsValueSlice()
+			}
+			for _, s := range vals {
+				if s.IsNull() || s.Type() != cty.String || s.AsString() == "" {
+					d.errorf(re.BodyContains.Range(), "Invalid body_contains", "body_contains takes a non-empty string or a list of them; got %s.", describe(s))
+					break
+				}
+				e.BodyContains = append(e.BodyContains, s.AsString())
+			}
+		}
+	}
+	if present(re.MaxLatency) {
+		if t, ok := d.duration(re.MaxLatency, "max_latency"); ok {
+			e.MaxLatency = t
+		}
+	}
+	return e
+}
+
+func parseJSONPath(s string) JSONPath {
+	return JSONPath{Text: s, Segments: strings.Split(s, ".")}
+}
+
+// decodeCaptures reads capture = { name = response.json.x, … }.
+func (d *decoder) decodeCaptures(expr hcl.Expression, rs refScope, c *compiler) []*Capture {
+	items, diags := hcl.ExprMap(expr)
+	if diags.HasErrors() {
+		d.errorf(expr.Range(), "Invalid capture", "capture takes a map of names to response values, like { cart_id = response.json.cart_id }.")
+		return nil
+	}
+	crs := rs
+	crs.response = true
+	var out []*Capture
+	for _, it := range items {
+		name := hcl.ExprAsKeyword(it.Key)
+		if name == "" || !hclsyntax.ValidIdentifier(name) {
+			d.errorf(it.Key.Range(), "Invalid capture name", "A capture's name is a plain identifier, like cart_id.")
+			continue
+		}
+		if !d.checkRefs(it.Value, crs) {
+			continue
+		}
+		v, vd := c.compile(it.Value)
+		d.diags = append(d.diags, vd...)
+		if v == nil {
+			continue
+		}
+		out = append(out, &Capture{Name: name, Value: v})
+	}
+	return out
+}
