@@ -197,7 +197,7 @@ func decide(r *Report) {
 	switch {
 	case trend && fast && big && steady:
 		r.Verdict = Fail
-		r.Reason = "memory leak: " + growth + perReq + fmt.Sprintf(", above the %s budget", unsignedBytes(r.MaxGrowth))
+		r.Reason = "memory leak: " + growth + perReq + fmt.Sprintf(", above the %s growth budget", unsignedBytes(r.MaxGrowth))
 	case trend && fast && big:
 		r.Verdict = Inconclusive
 		r.Reason = fmt.Sprintf("memory grew %s but is flattening (last %d blocks %s/min vs %s/min): a cache still filling? extend the run",
@@ -207,7 +207,7 @@ func decide(r *Report) {
 		var why string
 		switch {
 		case !trend:
-			why = fmt.Sprintf("no significant upward trend (p = %.2g ≥ %.2g)", r.P, Alpha)
+			why = fmt.Sprintf("no significant upward trend at the %.2g level", Alpha)
 		case !fast:
 			why = fmt.Sprintf("growth rate %s/min within the %s/min budget", signedBytes(r.PerMinute), unsignedBytes(60*r.MaxGrowthRate))
 		default:

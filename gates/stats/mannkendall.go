@@ -96,6 +96,9 @@ func exactKendallUpper(y []float64, s int) float64 {
 		i = j
 	}
 	d := len(counts)
+	if d == len(y) {
+		return mahonianUpper(len(y), s)
+	}
 	stride := make([]int, d)
 	states := 1
 	for k := 0; k < d; k++ {
@@ -140,6 +143,35 @@ func exactKendallUpper(y []float64, s int) float64 {
 	for i, c := range full {
 		all += c
 		if i-maxS >= s {
+			tail += c
+		}
+	}
+	return tail / all
+}
+
+// mahonianUpper is P(S′ ≥ s) for n distinct values: S = N′ − 2·(inversions),
+// and the inversion counts of the n! orderings have the generating function
+// ∏_{j=1..n} (1 + q + … + q^{j−1}) (the Mahonian numbers), O(n³) to expand.
+func mahonianUpper(n, s int) float64 {
+	pairs := n * (n - 1) / 2
+	counts := make([]float64, pairs+1)
+	counts[0] = 1
+	top := 0
+	for j := 2; j <= n; j++ {
+		// multiply by (1 + q + … + q^{j−1}), in place from the top down
+		top += j - 1
+		for i := top; i >= 0; i-- {
+			var sum float64
+			for k := 0; k < j && k <= i; k++ {
+				sum += counts[i-k]
+			}
+			counts[i] = sum
+		}
+	}
+	var tail, all float64
+	for inv, c := range counts {
+		all += c
+		if pairs-2*inv >= s {
 			tail += c
 		}
 	}

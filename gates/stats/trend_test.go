@@ -222,9 +222,9 @@ func TestMannKendallExactByEnumeration(t *testing.T) {
 	}
 }
 
-// mahonianUpper is P(S ≥ s) for n distinct values, from the inversion-count
+// mahonianByProduct is P(S ≥ s) for n distinct values, from the inversion-count
 // generating function ∏_{j=1..n} (1 + q + … + q^{j−1}); S = N′ − 2·inversions.
-func mahonianUpper(n, s int) float64 {
+func mahonianByProduct(n, s int) float64 {
 	counts := []float64{1}
 	for j := 1; j <= n; j++ {
 		next := make([]float64, len(counts)+j-1)
@@ -255,7 +255,7 @@ func TestMannKendallExactVsMahonian(t *testing.T) {
 			y[i] = float64(i)*0.2 + rng.NormFloat64()
 		}
 		r, _ := MannKendall(y)
-		near(t, "exact P", r.P, mahonianUpper(n, r.S), 1e-12)
+		near(t, "exact P", r.P, mahonianByProduct(n, r.S), 1e-12)
 	}
 	// A near-monotone series of 10 (S = 39).
 	y := []float64{1, 2, 3, 5, 4, 7, 6, 10, 8, 9}
@@ -263,7 +263,7 @@ func TestMannKendallExactVsMahonian(t *testing.T) {
 	if r.Var != 125 {
 		t.Errorf("Var S = %v, want 125", r.Var)
 	}
-	near(t, "P(S≥S_obs)", r.P, mahonianUpper(10, r.S), 1e-12)
+	near(t, "P(S≥S_obs)", r.P, mahonianByProduct(10, r.S), 1e-12)
 }
 
 // TestMannKendallNormalApproximation checks that beyond the exact range the
@@ -281,7 +281,7 @@ func TestMannKendallNormalApproximation(t *testing.T) {
 		if r.Exact {
 			t.Fatal("n=16 should use the normal approximation")
 		}
-		exact := mahonianUpper(n, r.S)
+		exact := mahonianByProduct(n, r.S)
 		if math.Abs(r.P-exact) > 0.006 {
 			t.Errorf("S=%d: normal P %v vs exact %v", r.S, r.P, exact)
 		}
