@@ -76,13 +76,12 @@ func parseSUTArgs(env *cmdEnv, args []string) (k sut.Knobs, fs *pflag.FlagSet, s
 	fs = newFlags("sut")
 	def := sut.DefaultKnobs()
 	specs := sut.KnobSpecs()
+	raw := make(map[string]*knobFlag, len(specs))
 	for _, s := range specs {
 		help := sutFlagHelp[s.Name] + " [" + s.Env + "]"
-		if s.Kind == "routes" {
-			fs.StringArray(s.Flag, nil, help)
-			continue
-		}
-		fs.String(s.Flag, defaultText(def, s.Name), help)
+		raw[s.Name] = &knobFlag{kind: s.Kind, repeat: s.Kind == "routes"}
+		fs.Var(raw[s.Name], s.Flag, help)
+		fs.Lookup(s.Flag).DefValue = defaultText(def, s.Name)
 	}
 	synopsis := "lab sut [--listen 127.0.0.1:8080] [--error-rate 0.1] [--leak-per-request 50KB] …"
 	if stop, code := parseFlags(env, fs, args, synopsis, sutAbout); stop {
@@ -96,27 +95,23 @@ func parseSUTArgs(env *cmdEnv, args []string) (k sut.Knobs, fs *pflag.FlagSet, s
 	k = def
 	var errs []error
 	for _, s := range specs {
-		var raw []string
+		values := raw[s.Name].values
 		source := "--" + s.Flag
 		switch {
-		case fs.Changed(s.Flag) && s.Kind == "routes":
-			raw, _ = fs.GetStringArray(s.Flag)
 		case fs.Changed(s.Flag):
-			v, _ := fs.GetString(s.Flag)
-			raw = []string{v}
 		case env.getenv(s.Env) != "":
-			raw, source = []string{env.getenv(s.Env)}, s.Env
+			values, source = []string{env.getenv(s.Env)}, s.Env
 		default:
 			continue
 		}
-		if err := setKnob(&k, s, raw); err != nil {
+		if err := setKnob(&k, s, values); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %v", source, err))
 		}
 	}
-	if len(errs) == 0 {
-		if err := k.Validate(); err != nil {
-			errs = append(errs, err)
-		}
+	// Values that failed to parse kept their defaults, so this adds only
+	// the range problems of those that parsed.
+	if err := k.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		for _, err := range errs {
@@ -126,6 +121,25 @@ func parseSUTArgs(env *cmdEnv, args []string) (k sut.Knobs, fs *pflag.FlagSet, s
 		return k, fs, true, exitInvalid
 	}
 	return k, fs, false, exitOK
+}
+
+// knobFlag holds a knob's flag text as given; it is parsed after the
+// environment is read, so that errors can name where a value came from.
+type knobFlag struct {
+	kind   string
+	repeat bool // route_latency may be given several times
+	values []string
+}
+
+func (f *knobFlag) String() string { return strings.Join(f.values, ",") }
+func (f *knobFlag) Type() string   { return f.kind }
+func (f *knobFlag) Set(v string) error {
+	if f.repeat {
+		f.values = append(f.values, v)
+	} else {
+		f.values = []string{v}
+	}
+	return nil
 }
 
 // setKnob parses one knob's raw value(s) with the project's unit parsers.
