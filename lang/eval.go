@@ -10,6 +10,7 @@ import (
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
@@ -76,13 +77,16 @@ type refScope struct {
 	user     bool
 	response bool
 	captured map[string]bool // nil: captures are not available here
+	// anyCapture accepts every captured name: an earlier step had an
+	// error, and its captures are unknown, not missing.
+	anyCapture bool
 	where    string          // "a sequence step", for messages
 }
 
 // checkRefs reports every variable reference that this place cannot read,
 // with a suggestion; it returns false when it reported one.
 func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
-	ok := true
+	ok := d.checkCalls(expr)
 	for _, t := range expr.Variables() {
 		root := t.RootName()
 		rng := t.SourceRange()
@@ -123,7 +127,7 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 				ok = false
 			}
 		case root == "captured" && rs.captured != nil:
-			if attr != "" && !rs.captured[attr] {
+			if attr != "" && !rs.captured[attr] && !rs.anyCapture {
 				var names []string
 				for n := range rs.captured {
 					names = append(names, n)
@@ -146,6 +150,27 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 			ok = false
 		}
 	}
+	return ok
+}
+
+// checkCalls reports calls of functions that do not exist, suggesting the
+// closest of all the plan language's functions (HCL alone would only
+// suggest among those available in the current context).
+func (d *decoder) checkCalls(expr hcl.Expression) bool {
+	se, isSyntax := expr.(hclsyntax.Expression)
+	if !isSyntax {
+		return true
+	}
+	ok := true
+	known := FunctionNames()
+	_ = hclsyntax.VisitAll(se, func(n hclsyntax.Node) hcl.Diagnostics {
+		call, isCall := n.(*hclsyntax.FunctionCallExpr)
+		if isCall && !contains(known, call.Name) {
+			d.errorf(call.NameRange, "Call to unknown function", "There is no function named %q.%s", call.Name, didYouMean(call.Name, known))
+			ok = false
+		}
+		return nil
+	})
 	return ok
 }
 

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 
@@ -192,3 +193,17 @@ func appendText(dst []byte, v cty.Value) []byte {
 }
 
 func randNew(src rand.Source) *rand.Rand { return rand.New(src) }
+
+// Extract evaluates a capture against the response of its step.
+func (c *Capture) Extract(s *Scope, r Response) (cty.Value, error) {
+	s.response = r
+	defer func() { s.response = nil }()
+	v, err := c.Value.Eval(s)
+	if err != nil {
+		return cty.NilVal, fmt.Errorf("capture %s: %v", c.Name, err)
+	}
+	if v.IsNull() {
+		return cty.NilVal, fmt.Errorf("capture %s: %s is null", c.Name, c.Value.Source())
+	}
+	return v, nil
+}

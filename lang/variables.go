@@ -41,12 +41,17 @@ func (d *decoder) decodeVariables(raws []*rawVariable) []*Variable {
 			}
 		}
 		if present(rv.Default) {
+			// A default in error still counts as given, so the variable is
+			// not also reported as missing a value.
 			if len(rv.Default.Variables()) > 0 {
 				d.errorf(rv.Default.Range(), "Variables not allowed", "A variable's default must not depend on other variables.")
+				v.Value = cty.DynamicVal
 			} else if val, diags := rv.Default.Value(constCtx); diags.HasErrors() {
 				d.diags = append(d.diags, diags...)
+				v.Value = cty.DynamicVal
 			} else if cv, err := convert.Convert(val, v.Type); err != nil {
 				d.errorf(rv.Default.Range(), "Invalid default value", "The default of %q does not match its type %s: %s.", rv.Name, typeexpr.TypeString(v.Type), err)
+				v.Value = cty.DynamicVal
 			} else {
 				v.Value, v.Source = cv, "default"
 				if v.Type == cty.DynamicPseudoType && cv.Type().IsPrimitiveType() {

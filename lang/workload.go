@@ -205,6 +205,7 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 		captured := map[string]bool{}
 		stepNames := map[string]hcl.Range{}
 		ok := true
+		broken := false // an earlier step had an error
 		for _, st := range rs.Steps {
 			if prev, dupStep := stepNames[st.Name]; dupStep {
 				d.errorf(st.DefRange, "Duplicate step", "A step named %q was already defined in this sequence at %s.", st.Name, prev)
@@ -212,9 +213,12 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 				continue
 			}
 			stepNames[st.Name] = st.DefRange
-			r := d.decodeRequest(st.Request, st.DefRange, st.Name, w, refScope{user: true, captured: copySet(captured)})
+			errsBefore := len(d.diags.Errs())
+			r := d.decodeRequest(st.Request, st.DefRange, st.Name, w, refScope{user: true, captured: copySet(captured), anyCapture: broken})
+			if r == nil || len(d.diags.Errs()) > errsBefore {
+				ok, broken = false, true
+			}
 			if r == nil {
-				ok = false
 				continue
 			}
 			if present(st.Think) {

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run runs the lab command in-process and returns its exit code and output.
+func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	e := &cmdEnv{stdout: &out, stderr: &errOut, getenv: func(k string) string { return env[k] }}
+	code := dispatch(e, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestUsageAndExitCodes(t *testing.T) {
+	tests := []struct {
+		args []string
+		want int
+	}{
+		{nil, exitInvalid},                                // no command
+		{[]string{"nope"}, exitInvalid},                   // unknown command
+		{[]string{"plan", "--nope"}, exitInvalid},         // unknown flag
+		{[]string{"plan", "-h"}, exitOK},                  // help
+		{[]string{"apply", "-h"}, exitOK},                 // every command has -h
+		{[]string{"fmt", "-h"}, exitOK},                   //
+		{[]string{"version"}, exitOK},                     //
+		{[]string{"version", "extra"}, exitInvalid},       // stray argument
+		{[]string{"help"}, exitOK},                        //
+		{[]string{"plan", "a.hcl", "b.hcl"}, exitInvalid}, // one plan at a time
+	}
+	for _, tt := range tests {
+		code, _, stderr := run(t, nil, tt.args...)
+		if code != tt.want {
+			t.Errorf("lab %s: exit %d, want %d (stderr %q)", strings.Join(tt.args, " "), code, tt.want, stderr)
+		}
+	}
+	_, _, stderr := run(t, nil, "plna")
+	if !strings.Contains(stderr, `did you mean "plan"`) {
+		t.Errorf("unknown command gives no suggestion: %q", stderr)
+	}
+	_, stdout, _ := run(t, nil, "plan", "-h")
+	for _, flag := range []string{"--var", "--var-file", "--against", "--shape"} {
+		if !strings.Contains(stdout, flag) {
+			t.Errorf("lab plan -h does not list %s", flag)
+		}
+	}
+}
+
+func TestPlanIsDeterministicAndWritesGenerated(t *testing.T) {
+	out := t.TempDir()
+	code1, first, stderr := run(t, nil, "plan", "plans/spike.hcl", "--out", out)
+	code2, second, _ := run(t, nil, "plan", "plans/spike.hcl", "--out", out)
+	if code1 != 0 || code2 != 0 {
+		t.Fatalf("exit %d, %d: %s", code1, code2, stderr)
+	}
+	if first != second {
+		t.Error("lab plan printed different bytes twice")
+	}
+	written, err := os.ReadFile(filepath.Join(out, "spike", "plan.txt"))
+	if err != nil || string(written) != first {
+		t.Errorf("generated plan.txt differs from what was printed (%v)", err)
+	}
+	for _, want := range []string{"75.0% of users", "25.0% of users", "stage 2  2m → 3m", "200 users", "p95 ≤ 200ms", "total duration 6m"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("summary lacks %q", want)
+		}
+	}
+}
+
+func TestPlanAgainstMarksLoosenedBudgets(t *testing.T) {
+	dir := t.TempDir()
+	src, _ := os.ReadFile("plans/spike.hcl")
+	wl, _ := os.ReadFile("plans/shop.workload.hcl")
+	os.WriteFile(filepath.Join(dir, "shop.workload.hcl"), wl, 0o644)
+	raised := filepath.Join(dir, "raised.hcl")
+	os.WriteFile(raised, bytes.Replace(src, []byte(`p95 = "200ms"`), []byte(`p95 = "300ms"`), 1), 0o644)
+	out := t.TempDir()
+
+	// OLD had a higher budget: the current plan tightens it.
+	code, stdout, stderr := run(t, nil, "plan", "plans/spike.hcl", "--against", raised, "--out", out, "--fail-on-loosened")
+	if code != 0 || !strings.Contains(stdout, "tightened") || strings.Contains(stdout, "LOOSENED") {
+		t.Errorf("against a higher budget: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// The reverse loosens it, and --fail-on-loosened makes that exit 1.
+	code, stdout, _ = run(t, nil, "plan", raised, "--against", "plans/spike.hcl", "--out", out, "--fail-on-loosened")
+	if code != exitBreach || !strings.Contains(stdout, `sla "GET /" p95  200ms → 300ms  LOOSENED`) {
+		t.Errorf("against a lower budget: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestPlanAgainstGitRevision(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	dir := t.TempDir()
+	src, _ := os.ReadFile("plans/spike.hcl")
+	wl, _ := os.ReadFile("plans/shop.workload.hcl")
+	os.MkdirAll(filepath.Join(dir, "plans"), 0o755)
+	os.WriteFile(filepath.Join(dir, "plans", "spike.hcl"), src, 0o644)
+	os.WriteFile(filepath.Join(dir, "plans", "shop.workload.hcl"), wl, 0o644)
+	gitRun := func(args ...string) {
+		cmd := exec.Command("git", append([]string{"-c", "user.email=t@t", "-c", "user.name=t"}, args...)...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	gitRun("init", "-q")
+	gitRun("add", ".")
+	gitRun("commit", "-qm", "base")
+	os.WriteFile(filepath.Join(dir, "plans", "spike.hcl"), bytes.Replace(src, []byte(`error_rate = "1%"`), []byte(`error_rate = "5%"`), 1), 0o644)
+
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	os.Chdir(dir)
+	code, stdout, stderr := run(t, nil, "plan", "plans/spike.hcl", "--against", "git:HEAD", "--out", t.TempDir())
+	if code != 0 || !strings.Contains(stdout, `sla "POST /checkout" error_rate  1% → 5%  LOOSENED`) {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr = run(t, nil, "plan", "plans/spike.hcl", "--against", "git:no-such-rev", "--out", t.TempDir())
+	if code != exitInvalid || !strings.Contains(stderr, "no-such-rev") {
+		t.Errorf("bad revision: exit %d, %s", code, stderr)
+	}
+}
+
+// Every broken plan in lang/testdata exits 2 through the command, with a
+// file:line:column on its first line.
+func TestBrokenPlansExitInvalid(t *testing.T) {
+	files, _ := filepath.Glob("lang/testdata/broken/*.hcl")
+	if len(files) < 30 {
+		t.Fatalf("%d broken plans", len(files))
+	}
+	for _, f := range files {
+		code, _, stderr := run(t, nil, "plan", f, "--out", t.TempDir())
+		if code != exitInvalid {
+			t.Errorf("%s: exit %d, want 2", f, code)
+		}
+		if !strings.HasPrefix(stderr, f+":") || strings.Contains(stderr, "panic") {
+			t.Errorf("%s: diagnostics do not start with file:line:column:\n%s", f, stderr)
+		}
+	}
+}
+
+func TestFmtCheck(t *testing.T) {
+	dir := t.TempDir()
+	ugly := filepath.Join(dir, "ugly.hcl")
+	os.WriteFile(ugly, []byte("sla \"all\" {\np95=\"1s\"\n}\n"), 0o644)
+	code, stdout, _ := run(t, nil, "fmt", "-check", dir)
+	if code != exitBreach || !strings.Contains(stdout, "ugly.hcl") {
+		t.Errorf("fmt -check on an unformatted file: exit %d, %q", code, stdout)
+	}
+	if b, _ := os.ReadFile(ugly); !bytes.Contains(b, []byte("p95=")) {
+		t.Error("fmt -check rewrote the file")
+	}
+	if code, _, _ := run(t, nil, "fmt", dir); code != 0 {
+		t.Errorf("fmt exit %d", code)
+	}
+	if b, _ := os.ReadFile(ugly); string(b) != "sla \"all\" {\n  p95 = \"1s\"\n}\n" {
+		t.Errorf("formatted:\n%s", b)
+	}
+	if code, _, _ := run(t, nil, "fmt", "-check", dir); code != 0 {
+		t.Errorf("fmt -check after fmt: exit %d", code)
+	}
+	os.WriteFile(ugly, []byte("sla \"all\" {\n"), 0o644)
+	if code, _, stderr := run(t, nil, "fmt", dir); code != exitInvalid || !strings.Contains(stderr, "ugly.hcl:") {
+		t.Errorf("fmt on broken syntax: exit %d, %s", code, stderr)
+	}
+	if code, _, _ := run(t, nil, "fmt", "-check", "plans"); code != 0 {
+		t.Error("shipped plans are not formatted")
+	}
+}
