@@ -26,48 +26,38 @@ func MannWhitney(x, y []float64) (MannWhitneyResult, error) {
 	if n1 == 0 || n2 == 0 {
 		return MannWhitneyResult{}, fmt.Errorf("%w: Mann–Whitney needs two non-empty samples (got %d and %d)", ErrEmpty, n1, n2)
 	}
-	if err := checkFinite(x); err != nil {
+	xs, err := sortedCopy(x)
+	if err != nil {
 		return MannWhitneyResult{}, err
 	}
-	if err := checkFinite(y); err != nil {
+	ys, err := sortedCopy(y)
+	if err != nil {
 		return MannWhitneyResult{}, err
 	}
-	type obs struct {
-		v     float64
-		fromX bool
-	}
-	all := make([]obs, 0, n1+n2)
-	for _, v := range x {
-		all = append(all, obs{v, true})
-	}
-	for _, v := range y {
-		all = append(all, obs{v, false})
-	}
-	slices.SortFunc(all, func(a, b obs) int {
-		switch {
-		case a.v < b.v:
-			return -1
-		case a.v > b.v:
-			return 1
-		}
-		return 0
-	})
+	// Walk both sorted samples together, one group of equal values at a
+	// time: after `ranked` values, a group of t takes the midrank ranked + (t+1)/2.
 	n := float64(n1 + n2)
 	var rankSumX, tieTerm float64
-	for i := 0; i < len(all); {
-		j := i + 1
-		for j < len(all) && all[j].v == all[i].v {
-			j++
+	i, j, ranked := 0, 0, 0
+	for i < n1 || j < n2 {
+		var v float64
+		switch {
+		case j == n2 || (i < n1 && xs[i] <= ys[j]):
+			v = xs[i]
+		default:
+			v = ys[j]
 		}
-		midrank := float64(i+j+1) / 2 // ranks i+1 … j
-		for k := i; k < j; k++ {
-			if all[k].fromX {
-				rankSumX += midrank
-			}
+		ti, tj := 0, 0
+		for i < n1 && xs[i] == v {
+			i, ti = i+1, ti+1
 		}
-		t := float64(j - i)
-		tieTerm += t*t*t - t
-		i = j
+		for j < n2 && ys[j] == v {
+			j, tj = j+1, tj+1
+		}
+		t := ti + tj
+		rankSumX += float64(ti) * (float64(ranked) + float64(t+1)/2)
+		tieTerm += float64(t)*float64(t)*float64(t) - float64(t)
+		ranked += t
 	}
 	f1, f2 := float64(n1), float64(n2)
 	u := rankSumX - f1*(f1+1)/2
@@ -85,9 +75,9 @@ func MannWhitney(x, y []float64) (MannWhitneyResult, error) {
 // typical x to typical y.
 //
 // It never builds the n₁·n₂ differences: with both samples sorted, the
-// number of differences ≤ d is counted in O(n₁+n₂), and a bisection over the
-// ordered bit patterns of float64 (at most 64 steps) finds the exact order
-// statistics, so 8,640 × 8,640 windows cost microseconds, not gigabytes.
+// number of differences ≤ d is counted in O(n₁+n₂), and a bisection on d
+// finds the exact order statistics, so 8,640 × 8,640 windows cost a
+// millisecond, not gigabytes.
 func HodgesLehmann(x, y []float64) (float64, error) {
 	if len(x) == 0 || len(y) == 0 {
 		return 0, fmt.Errorf("%w: Hodges–Lehmann needs two non-empty samples (got %d and %d)", ErrEmpty, len(x), len(y))
@@ -105,25 +95,87 @@ func HodgesLehmann(x, y []float64) (float64, error) {
 		return kthDifference(xs, ys, total/2+1), nil
 	}
 	lo := kthDifference(xs, ys, total/2)
-	hi := kthDifference(xs, ys, total/2+1)
+	hi := lo
+	if countAtMost(xs, ys, lo) < total/2+1 {
+		hi = nextDifference(xs, ys, lo)
+	}
 	return lo + (hi-lo)/2, nil
 }
 
-// kthDifference returns the k-th smallest (1-based) of x_i − y_j for sorted x, y.
-func kthDifference(xs, ys []float64, k int64) float64 {
-	lo := orderedKey(xs[0] - ys[len(ys)-1])
-	hi := orderedKey(xs[len(xs)-1] - ys[0])
-	// Invariant: countAtMost(hi) ≥ k. Find the smallest key with that property;
-	// the count only steps at differences, so that key is a difference.
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		if countAtMost(xs, ys, fromOrderedKey(mid)) >= k {
-			hi = mid
-		} else {
-			lo = mid + 1
+// nextDifference returns the smallest x_i − y_j greater than d, in one sweep:
+// for each x_i it is x_i − y_{j−1} where j is the first index with
+// x_i − y_j ≤ d (the same pointer as in countAtMost).
+func nextDifference(xs, ys []float64, d float64) float64 {
+	best := math.Inf(1)
+	j := 0
+	for _, xv := range xs {
+		for j < len(ys) && xv-ys[j] > d {
+			j++
+		}
+		if j > 0 {
+			best = math.Min(best, xv-ys[j-1])
 		}
 	}
-	return fromOrderedKey(lo)
+	return best
+}
+
+// kthDifference returns the k-th smallest (1-based) of x_i − y_j for sorted x, y.
+//
+// It keeps a bracket (a, b] holding the answer — fewer than k differences
+// are ≤ a, at least k are ≤ b — and halves it in value; once at most
+// n₁+n₂ differences fall inside, it lists them and picks the one wanted.
+// Halving values ends after a dozen steps on ordinary data; on pathological
+// spreads it falls back to halving the ordered bit patterns of float64,
+// which ends within 64 steps.
+func kthDifference(xs, ys []float64, k int64) float64 {
+	a := math.Nextafter(xs[0]-ys[len(ys)-1], math.Inf(-1))
+	b := xs[len(xs)-1] - ys[0]
+	ca, cb := int64(0), int64(len(xs))*int64(len(ys))
+	small := int64(len(xs) + len(ys))
+	for step := 0; step < 200 && cb-ca > small; step++ {
+		mid := a + (b-a)/2
+		if mid <= a || mid >= b {
+			return b // a and b are adjacent floats: only b is inside
+		}
+		if c := countAtMost(xs, ys, mid); c >= k {
+			b, cb = mid, c
+		} else {
+			a, ca = mid, c
+		}
+	}
+	if cb-ca > small {
+		lo, hi := orderedKey(a)+1, orderedKey(b)
+		for lo < hi {
+			mid := lo + (hi-lo)/2
+			if countAtMost(xs, ys, fromOrderedKey(mid)) >= k {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		return fromOrderedKey(lo)
+	}
+	inside := differencesBetween(xs, ys, a, b)
+	slices.Sort(inside)
+	return inside[k-ca-1]
+}
+
+// differencesBetween lists the x_i − y_j with a < x_i − y_j ≤ b.
+func differencesBetween(xs, ys []float64, a, b float64) []float64 {
+	var out []float64
+	jb, ja := 0, 0
+	for _, xv := range xs {
+		for jb < len(ys) && xv-ys[jb] > b {
+			jb++
+		}
+		for ja < len(ys) && xv-ys[ja] > a {
+			ja++
+		}
+		for j := jb; j < ja; j++ {
+			out = append(out, xv-ys[j])
+		}
+	}
+	return out
 }
 
 // countAtMost counts pairs with x_i − y_j ≤ d. Rounded subtraction is

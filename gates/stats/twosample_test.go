@@ -159,7 +159,7 @@ func TestTwoProportionZAndDispersion(t *testing.T) {
 	near(t, "p", z.P, 0.013907872845017561, 1e-12)
 
 	// Pearson χ² per group around its own rate, pooled over df (numpy) = 4.631775574171215.
-	phi, err := Dispersion(
+	phi, df, err := Dispersion(
 		[]Proportion{{3, 100}, {0, 100}, {9, 100}, {1, 100}},
 		[]Proportion{{5, 200}, {15, 200}, {2, 100}},
 	)
@@ -167,9 +167,12 @@ func TestTwoProportionZAndDispersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	near(t, "phi", phi, 4.631775574171215, 1e-12)
-	even, _ := Dispersion([]Proportion{{10, 1000}, {10, 1000}, {10, 1000}})
+	if df != 5 {
+		t.Errorf("df = %d, want 3 + 2", df)
+	}
+	even, _, _ := Dispersion([]Proportion{{10, 1000}, {10, 1000}, {10, 1000}})
 	near(t, "phi of even counts", even, 1, 0)
-	none, _ := Dispersion([]Proportion{{0, 1000}, {0, 1000}})
+	none, _, _ := Dispersion([]Proportion{{0, 1000}, {0, 1000}})
 	near(t, "phi with no events", none, 1, 0)
 	if _, err := TwoProportionZ(Proportion{1, 10}, Proportion{1, 10}, 0.5); err == nil {
 		t.Error("phi < 1: no error")
@@ -203,10 +206,34 @@ func TestCompareProportionsChoosesTheTest(t *testing.T) {
 	}
 	// The same totals in bursts: φ > 1 makes the same difference less significant.
 	bursty, _ := CompareProportions(
-		[]Proportion{{0, 1000}, {55, 1000}, {5, 1000}},
-		[]Proportion{{80, 1000}, {5, 1000}, {5, 1000}},
+		[]Proportion{{15, 1000}, {25, 1000}, {20, 1000}},
+		[]Proportion{{40, 1000}, {20, 1000}, {30, 1000}},
 	)
-	if bursty.Phi <= 1 || bursty.P <= big.P {
-		t.Errorf("bursty errors: φ=%v p=%v, want φ>1 and p > %v", bursty.Phi, bursty.P, big.P)
+	if bursty.Phi <= 1 || bursty.P <= big.P || bursty.Method != "t" || bursty.DF != 4 {
+		t.Errorf("bursty errors: %+v, want φ>1, t on 4 df and p > %v", bursty, big.P)
+	}
+	zb, _ := TwoProportionZ(bursty.Base, bursty.Cur, bursty.Phi)
+	near(t, "bursty p", bursty.P, StudentSurvival(zb.Z, 4), 1e-15)
+}
+
+func TestStudentSurvival(t *testing.T) {
+	// scipy 1.10.1: scipy.stats.t.sf(t, df)
+	for _, c := range []struct{ t, df, want float64 }{
+		{2.71, 58, 0.00441661318866086},
+		{0.5, 3, 0.3257239824240755},
+		{3.2, 10, 0.004745847897651922},
+		{-1.2, 7, 0.8654140315863967},
+		{5.0, 2, 0.018874775675311862},
+		{2.0, 1000, 0.022885173246625833},
+		{10, 30, 2.2876257041148048e-11},
+		{1.5, 0.7, 0.22018254850962007},
+	} {
+		near(t, "t.sf", StudentSurvival(c.t, c.df), c.want, 1e-10)
+		if got := StudentSurvival(c.t, c.df); math.Abs(got-c.want) > 1e-10*c.want {
+			t.Errorf("StudentSurvival(%v, %v) = %.17g, want %.17g", c.t, c.df, got, c.want)
+		}
+	}
+	if !math.IsNaN(StudentSurvival(1, 0)) || StudentSurvival(math.Inf(1), 5) != 0 {
+		t.Error("edge cases")
 	}
 }

@@ -1,0 +1,286 @@
+// Package regress compares a run with a baseline run, request by request,
+// and says which requests got slower, served less or failed more
+// (GATES-STATISTICS.md §2).
+//
+// The unit of evidence is the window (10 s, aligned to the wall clock), not
+// the request: requests inside a run are not independent, windows nearly
+// are. Latency compares per-window p95s (Hodges–Lehmann ratio, one-sided
+// Mann–Whitney); throughput compares achieved against offered load (open
+// model) or per-window req/s (closed model); errors use a two-proportion
+// test widened for bursts, or Fisher's exact test for small counts. Holm's
+// method controls the family of all requests × metrics, and every FAIL also
+// needs an effect big enough to matter.
+//
+// The package is pure: plain numbers in, a Report out. It knows no
+// histogram library; the Hist interface is all it needs to merge sparse
+// windows.
+package regress
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Hist is a window's latency histogram (µs), seen through the only two
+// operations the compare needs. Merge returns a new histogram holding the
+// values of both and must not modify either: the same stored run may be
+// compared more than once. An HDR histogram adapter satisfies it in a few
+// lines (copy, then Merge).
+type Hist interface {
+	Merge(other Hist) Hist
+	P95() float64
+}
+
+// Window is one request name's traffic in one time window.
+type Window struct {
+	Count     int64   // requests completed (errors and timeouts included)
+	Errors    int64   // failed requests among Count, timeouts included
+	Timeouts  int64   // timed-out requests among Errors
+	Unsent    int64   // scheduled in this window but never sent (open model)
+	Scheduled int64   // requests the open model scheduled in this window
+	P95       float64 // µs, from the window's histogram
+	Seconds   float64 // window length: 10 s, shorter at the run's edges
+	// Hist is optional: with it, windows under MinWindowRequests are merged
+	// into 30 s windows (p95s cannot be merged, histograms can).
+	Hist Hist
+}
+
+// Series is one request name in one run.
+type Series struct {
+	Windows []Window
+	// ErrorClasses counts errors by reason ("timeout", "HTTP 503",
+	// "connection refused", …) over the run.
+	ErrorClasses map[string]int64
+}
+
+// Model is the load model of a run.
+type Model int
+
+const (
+	// Open: arrivals on a schedule (arrival rate); latency from intended send.
+	Open Model = iota + 1
+	// Closed: virtual users that wait for each response.
+	Closed
+)
+
+func (m Model) String() string {
+	switch m {
+	case Open:
+		return "open"
+	case Closed:
+		return "closed"
+	}
+	return fmt.Sprintf("Model(%d)", int(m))
+}
+
+// RunInfo holds the run-level flags of one run.
+type RunInfo struct {
+	Model Model
+	// Saturated is set when the generator could not keep up (unsent
+	// requests or generator lag over the limit): such a run proves nothing.
+	Saturated bool
+}
+
+// Thresholds are one request's limits. Zero fields take the defaults.
+type Thresholds struct {
+	// P95Growth is the relative p95 growth that matters (τ). Default 0.10.
+	P95Growth float64
+	// RPSDrop is the relative throughput drop that matters in a closed
+	// model. Default 0.10.
+	RPSDrop float64
+	// ErrorRateInc is the absolute error-rate increase that matters
+	// (0.01 = one percentage point); it grows to half the baseline rate
+	// when that is larger. Default 0.001.
+	ErrorRateInc float64
+	// History holds optional per-run p95s (µs) of earlier baseline runs;
+	// with at least MinHistory of them, τ widens to 3√2·σ̂.
+	History []float64
+	// RPSHistory does the same for the closed-model throughput threshold
+	// (per-run req/s of earlier baseline runs).
+	RPSHistory []float64
+}
+
+// Request is one request name to compare.
+type Request struct {
+	Name              string
+	Baseline, Current *Series // nil: the request is absent from that run
+	Thresholds        Thresholds
+}
+
+// Input is everything Compare needs.
+type Input struct {
+	Baseline, Current RunInfo
+	Requests          []Request
+}
+
+// Metric names what a Result compares.
+type Metric string
+
+const (
+	Latency      Metric = "latency_p95"
+	Throughput   Metric = "throughput"
+	ErrorRate    Metric = "error_rate"
+	ErrorClasses Metric = "error_classes" // only reported when the current run has new classes
+	Presence     Metric = "presence"      // a request missing from one run
+)
+
+// Verdict is the outcome of one comparison.
+type Verdict string
+
+const (
+	Pass     Verdict = "PASS"
+	Fail     Verdict = "FAIL"
+	Advisory Verdict = "ADVISORY" // noted, never fails the gate (runner too noisy, new request, …)
+	Invalid  Verdict = "INVALID"  // the comparison cannot be made (saturated generator, too few windows, …)
+	Missing  Verdict = "MISSING"  // in the baseline, absent now
+)
+
+// severity orders verdicts for Report.Verdict.
+func (v Verdict) severity() int {
+	switch v {
+	case Fail:
+		return 4
+	case Invalid:
+		return 3
+	case Missing:
+		return 2
+	case Advisory:
+		return 1
+	}
+	return 0
+}
+
+// Result is one request × metric comparison.
+type Result struct {
+	Request string
+	Metric  Metric
+	// Baseline and Current are the typical values: median window p95 (µs),
+	// req/s, error rate (fraction), or request counts for Presence and
+	// event counts for ErrorClasses.
+	Baseline, Current float64
+	// Effect is the Hodges–Lehmann ratio current/baseline for latency and
+	// closed-model throughput, achieved/offered for open-model throughput,
+	// the rate difference for errors, the largest new class's count for
+	// ErrorClasses.
+	Effect float64
+	// Threshold is the limit the effect was held to (τ, the drop, the rate
+	// increase); NaN when none applies.
+	Threshold float64
+	// P is the raw one-sided p-value, PAdjusted its Holm adjustment over
+	// all requests × metrics; NaN for rules that are not tests.
+	P, PAdjusted float64
+	Verdict      Verdict
+	Reason       string
+}
+
+// Report is the outcome of Compare.
+type Report struct {
+	Results []Result
+	// Verdict is the worst of the results, in the order
+	// FAIL > INVALID > MISSING > ADVISORY > PASS (PASS when there are none).
+	Verdict Verdict
+}
+
+// Defaults and constants of the rules.
+const (
+	DefaultP95Growth    = 0.10
+	DefaultRPSDrop      = 0.10
+	DefaultErrorRateInc = 0.001
+	Alpha               = 0.01 // on Holm-adjusted p
+	MinLatencyGrowthUS  = 1000 // p95 must also grow by 1 ms
+	MinHistory          = 10
+	NoisyThreshold      = 0.25 // τ above this: the runner is too noisy, verdicts are advisory
+	MinWindows          = 5    // per run, after merging
+	MinWindowRequests   = 400  // below this (median), windows are merged
+	MergeWindows        = 3    // 10 s windows per merged window (30 s)
+	MinAchievedRatio    = 0.99 // open model: achieved/offered
+	MaxUnsentFraction   = 0.001
+	NewClassMinEvents   = 10
+)
+
+// ErrInput marks malformed input.
+var ErrInput = errors.New("regress: invalid input")
+
+func (t Thresholds) withDefaults() Thresholds {
+	if t.P95Growth == 0 {
+		t.P95Growth = DefaultP95Growth
+	}
+	if t.RPSDrop == 0 {
+		t.RPSDrop = DefaultRPSDrop
+	}
+	if t.ErrorRateInc == 0 {
+		t.ErrorRateInc = DefaultErrorRateInc
+	}
+	return t
+}
+
+func finiteNonNeg(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) && v >= 0 }
+
+func validate(in Input) error {
+	for _, ri := range []RunInfo{in.Baseline, in.Current} {
+		if ri.Model != Open && ri.Model != Closed {
+			return fmt.Errorf("%w: load model of a run not set", ErrInput)
+		}
+	}
+	seen := map[string]bool{}
+	for _, rq := range in.Requests {
+		if rq.Name == "" {
+			return fmt.Errorf("%w: a request has no name", ErrInput)
+		}
+		if seen[rq.Name] {
+			return fmt.Errorf("%w: request %q listed twice", ErrInput, rq.Name)
+		}
+		seen[rq.Name] = true
+		th := rq.Thresholds
+		for _, v := range []float64{th.P95Growth, th.RPSDrop, th.ErrorRateInc} {
+			if !finiteNonNeg(v) {
+				return fmt.Errorf("%w: %s: thresholds must be finite and ≥ 0 (got %v)", ErrInput, rq.Name, v)
+			}
+		}
+		if th.RPSDrop >= 1 {
+			return fmt.Errorf("%w: %s: a throughput drop threshold of %v leaves nothing", ErrInput, rq.Name, th.RPSDrop)
+		}
+		for _, h := range [][]float64{th.History, th.RPSHistory} {
+			for _, v := range h {
+				if !finiteNonNeg(v) || v == 0 {
+					return fmt.Errorf("%w: %s: history values must be positive (got %v)", ErrInput, rq.Name, v)
+				}
+			}
+		}
+		for which, s := range map[string]*Series{"baseline": rq.Baseline, "current": rq.Current} {
+			if s == nil {
+				continue
+			}
+			for i, w := range s.Windows {
+				if err := w.validate(); err != nil {
+					return fmt.Errorf("%w: %s, %s window %d: %v", ErrInput, rq.Name, which, i, err)
+				}
+			}
+			for class, n := range s.ErrorClasses {
+				if n < 0 {
+					return fmt.Errorf("%w: %s, %s: error class %q has %d events", ErrInput, rq.Name, which, class, n)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (w Window) validate() error {
+	switch {
+	case w.Count < 0 || w.Errors < 0 || w.Timeouts < 0 || w.Unsent < 0 || w.Scheduled < 0:
+		return errors.New("negative count")
+	case w.Errors > w.Count:
+		return fmt.Errorf("%d errors out of %d requests", w.Errors, w.Count)
+	case w.Timeouts > w.Errors:
+		return fmt.Errorf("%d timeouts but only %d errors (timeouts count as errors)", w.Timeouts, w.Errors)
+	case w.Unsent > w.Scheduled:
+		return fmt.Errorf("%d unsent out of %d scheduled", w.Unsent, w.Scheduled)
+	case !finiteNonNeg(w.P95):
+		return fmt.Errorf("p95 %v", w.P95)
+	case !finiteNonNeg(w.Seconds) || w.Seconds == 0:
+		return fmt.Errorf("window length %v s", w.Seconds)
+	}
+	return nil
+}
