@@ -164,12 +164,7 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 			}
 		}
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, s := range judged {
-		res := s.Bytes - (line.Intercept + line.Slope*(s.At-t0).Seconds())
-		lo, hi = math.Min(lo, res), math.Max(hi, res)
-	}
-	r.PeakToPeak = hi - lo
+	r.PeakToPeak = peakToPeak(judged, r.Blocks)
 
 	// 6. Verdict.
 	r.MaxGrowth = b.MaxGrowth
@@ -215,6 +210,36 @@ func decide(r *Report) {
 		}
 		r.Reason = "no leak: " + why + "; " + growth + perReq
 	}
+}
+
+// peakToPeak is the spread of the samples around the block envelope (the
+// envelope points joined by straight lines, flat beyond the first and last):
+// the height of the GC sawtooth and the noise, which growth must exceed to
+// matter. Detrending by the envelope rather than by one straight line keeps
+// the curvature of a filling cache or a step out of the spread: such a
+// shape would otherwise raise its own budget and pass unseen.
+func peakToPeak(judged []Sample, blocks []Block) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	k := 0
+	for _, s := range judged {
+		for k < len(blocks)-1 && blocks[k+1].At <= s.At {
+			k++
+		}
+		var trend float64
+		switch {
+		case s.At <= blocks[0].At:
+			trend = blocks[0].Bytes
+		case k == len(blocks)-1:
+			trend = blocks[k].Bytes
+		default:
+			a, b := blocks[k], blocks[k+1]
+			f := float64(s.At-a.At) / float64(b.At-a.At)
+			trend = a.Bytes + f*(b.Bytes-a.Bytes)
+		}
+		res := s.Bytes - trend
+		lo, hi = math.Min(lo, res), math.Max(hi, res)
+	}
+	return hi - lo
 }
 
 // envelope splits the judged samples into Blocks equal spans of time and

@@ -76,7 +76,8 @@ type Budget struct {
 	// 0 means not set (any significant growth counts).
 	MaxGrowthRate float64
 	// MaxGrowth in bytes over the window. 0 means
-	// max(50 MiB, 1.25 × peak-to-peak of the detrended samples).
+	// max(50 MiB, 1.25 × peak-to-peak of the samples detrended by the block
+	// envelope — the height of the sawtooth and noise).
 	MaxGrowth float64
 }
 
@@ -143,7 +144,7 @@ type Report struct {
 	PerRequestLower float64 // b_lo/λ̄
 	PerRequestUpper float64 // b_hi/λ̄
 
-	PeakToPeak    float64 // of the detrended samples in the window
+	PeakToPeak    float64 // of the samples around the block envelope (detrended)
 	MaxGrowth     float64 // limit applied to ΔM
 	MaxGrowthRate float64 // limit applied to b (0: not set)
 

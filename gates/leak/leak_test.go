@@ -75,31 +75,32 @@ func TestHealthyTracesNeverFail(t *testing.T) {
 }
 
 // A cache still filling at the end of the run grows significantly, but its
-// tail flattens: INCONCLUSIVE with "extend the run", never FAIL. (With the
-// default growth budget the fill's own curvature widens the detrended
-// peak-to-peak and it passes; the plan's tighter budget reaches the tail rule.)
+// tail flattens: INCONCLUSIVE with "extend the run", never FAIL. The tail
+// rule reaches caches with τ up to about W/2.2 (the last half of the window
+// then grows less than half as fast: 2e^{−u}/(1+e^{−u}) < ½ for u = W/2τ >
+// ln 3); slower caches need a warm-up over 3τ, as GATES-STATISTICS.md says.
+// Here W = 300 s and τ = 60–90 s. (Over 2,000 seeds, 5 of these fills still
+// FAIL: the 5-point tail slope is noisy and sometimes keeps half the slope.)
 func TestCacheStillFillingIsInconclusive(t *testing.T) {
-	for seed := uint64(0); seed < 10; seed++ {
+	for seed := uint64(0); seed < 20; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 3))
 		tr := trace{
-			seconds: 360, rate: 100, ramp: 5, reqKnown: true, src: Resident, gcKnown: true,
-			base: 200 * mb, sawAmp: 20 * mb, sawPeriod: 5, sawPhase: rng.Float64(), noise: 1 * mb,
-			cacheFill: 200 * mb, cacheTau: 90,
+			seconds: 360, rate: 100, ramp: 5, reqKnown: true, src: Resident, gcKnown: seed%2 == 0,
+			base: 200 * mb, sawAmp: 20 * mb, sawPeriod: 3 + 5*rng.Float64(), sawPhase: rng.Float64(), noise: 1 * mb,
+			cacheFill: (300 + 200*rng.Float64()) * mb, cacheTau: 60 + 30*rng.Float64(),
 		}
-		s := tr.samples(rng)
-		r, err := Analyze(s, tr.src, Budget{})
+		if seed%3 == 0 {
+			tr.src, tr.gcKnown, tr.gcEvery = HeapLive, true, 2
+		}
+		r, err := Analyze(tr.samples(rng), tr.src, Budget{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Verdict == Fail {
-			t.Fatalf("seed %d, default budget: %s", seed, r.Reason)
-		}
-		r, _ = Analyze(s, tr.src, Budget{MaxGrowth: 20 * mb})
 		if r.Verdict != Inconclusive || !strings.Contains(r.Reason, "extend the run") {
-			t.Fatalf("seed %d: %s: %s", seed, r.Verdict, r.Reason)
+			t.Fatalf("seed %d (%.0f MB, τ %.0f s): %s: %s", seed, tr.cacheFill/mb, tr.cacheTau, r.Verdict, r.Reason)
 		}
-		if r.P >= Alpha || r.Growth <= r.MaxGrowth {
-			t.Errorf("seed %d: expected a significant, large growth (p %v, growth %v)", seed, r.P, r.Growth)
+		if r.P >= Alpha || r.Growth <= r.MaxGrowth || r.TailSlope > TailFraction*r.Slope {
+			t.Errorf("seed %d: expected a significant, large, flattening growth: %+v", seed, r)
 		}
 	}
 }
