@@ -65,8 +65,10 @@ type Sample struct {
 // Budget is the plan's leak budget. Zero fields take the defaults.
 type Budget struct {
 	// Warmup is the plan's warm-up. 0 means DefaultWarmup. An explicit
-	// shorter value wins over the default (demo runs of 2–3 minutes need it);
-	// the data-driven cuts (3 GC cycles, request rate settled) still apply.
+	// value wins over the default even when shorter (demo runs of 2–3
+	// minutes need it; "1s" is as good as none); the data-driven cuts
+	// (3 GC cycles, request rate settled) still apply, since judging a
+	// target that has not collected or a load still ramping is never right.
 	Warmup time.Duration
 	// Window is the least span, after the warm-up, that may be judged.
 	// 0 means DefaultWindow. Everything after the warm-up is judged: a longer

@@ -180,8 +180,11 @@ func latency(name string, b, c []Window, th Thresholds, note string) pending {
 	}
 	tau, widened := widen(th.P95Growth, th.History)
 	r.Threshold = tau
-	hl, _ := stats.HodgesLehmann(lc, lb)
-	mw, _ := stats.MannWhitney(lc, lb)
+	hl, mw, err := shift(lc, lb)
+	if err != nil {
+		r.Verdict, r.Reason = Invalid, "p95s cannot be compared: "+err.Error()
+		return pending{res: r}
+	}
 	ratio := math.Exp(hl)
 	r.Effect, r.P = ratio, mw.P
 	grewUS := r.Baseline * (ratio - 1)
@@ -211,6 +214,18 @@ func latency(name string, b, c []Window, th Thresholds, note string) pending {
 		}
 		return Pass, why + ": " + desc
 	}}
+}
+
+// shift returns the Hodges–Lehmann shift of x over y and the one-sided
+// Mann–Whitney test that x is larger. Errors come only from values that
+// overflowed (a window of a few nanoseconds).
+func shift(x, y []float64) (float64, stats.MannWhitneyResult, error) {
+	hl, err := stats.HodgesLehmann(x, y)
+	if err != nil {
+		return 0, stats.MannWhitneyResult{}, err
+	}
+	mw, err := stats.MannWhitney(x, y)
+	return hl, mw, err
 }
 
 func throughput(name string, model Model, b, c []Window, th Thresholds) pending {
@@ -264,8 +279,12 @@ func throughput(name string, model Model, b, c []Window, th Thresholds) pending 
 	}
 	drop, widened := widen(th.RPSDrop, th.RPSHistory)
 	r.Threshold = drop
-	hl, _ := stats.HodgesLehmann(lc, lb)
-	mw, _ := stats.MannWhitney(lb, lc) // baseline larger: current slower
+	hl, mw, err := shift(lb, lc) // baseline larger: current slower
+	if err != nil {
+		r.Verdict, r.Reason = Invalid, "req/s cannot be compared: "+err.Error()
+		return pending{res: r}
+	}
+	hl = -hl
 	ratio := math.Exp(hl)
 	r.Effect, r.P = ratio, mw.P
 	return pending{res: r, decide: func(padj float64) (Verdict, string) {
