@@ -50,6 +50,7 @@ type Shop struct {
 	// contention knob's duration: with c clients queued, each waits ~c turns.
 	checkoutLock sync.Mutex
 
+	timer   calibratedTimer
 	metrics *shopMetrics
 	admin   http.Handler // nil unless an admin token is set
 
@@ -66,7 +67,8 @@ func New(k Knobs) (*Shop, error) {
 		return nil, err
 	}
 	k = k.clone()
-	s := &Shop{fixed: k, catalog: newCatalog(k.Seed, k.Products), sleep: sleepCtx, log: io.Discard}
+	s := &Shop{fixed: k, catalog: newCatalog(k.Seed, k.Products), log: io.Discard}
+	s.sleep = s.timer.sleep
 	s.knobs.Store(&k)
 	s.carts.init()
 	s.metrics = newShopMetrics(s)
@@ -304,15 +306,43 @@ func splitmix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) {
+// calibratedTimer waits a requested time with the runtime timer's bias taken
+// out.
+//
+// Subtleness ahead: Go's timers wake through epoll, whose timeout is whole
+// milliseconds, so an idle process oversleeps by up to 1 ms (about 0.5 ms on
+// average), and a busy machine adds its wake-up delay. The shop learns the
+// median oversleep as it goes (a sign-step estimate: one step towards each
+// observation) and asks for that much less, so that latency = 20ms gives a
+// median of 20 ms, not 20.5. It never takes off more than half the wait or
+// maxTimerBias, so a starved machine still shows as slow.
+type calibratedTimer struct {
+	bias atomic.Int64 // nanoseconds
+}
+
+const (
+	timerBiasStep = int64(20 * time.Microsecond)
+	maxTimerBias  = int64(2 * time.Millisecond)
+)
+
+func (c *calibratedTimer) sleep(ctx context.Context, d time.Duration) {
 	if d <= 0 {
 		return
 	}
-	t := time.NewTimer(d)
+	target := d - min(time.Duration(c.bias.Load()), d/2)
+	start := time.Now()
+	t := time.NewTimer(target)
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-ctx.Done():
+		return
+	}
+	over := int64(time.Since(start) - target)
+	if b := c.bias.Load(); over > b && b < maxTimerBias {
+		c.bias.Add(timerBiasStep)
+	} else if over < b && b > 0 {
+		c.bias.Add(-timerBiasStep)
 	}
 }
 
