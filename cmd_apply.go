@@ -1,12 +1,228 @@
 package main
 
-import "fmt"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"lab/lang"
+	"lab/runtime"
+	"lab/runtime/progress"
+	"lab/runtime/result"
+	"lab/sut"
+)
+
+const applyAbout = `Run a plan: start the bundled shop if the plan has a sut block, send the
+load in the plan's shape, write the Run to results/<plan>/<UTC time>/ (and a
+latest link), and judge it.
+
+With no FILE, applies what 'lab plan' last planned (with the same -var,
+-var-file and --shape), as terraform does; if the plan's files changed since,
+run 'lab plan' again.
+
+SIGINT or SIGTERM stops sending, lets requests in flight finish for the
+grace period, writes the Run marked interrupted, and exits 1 (never 0).`
 
 func runApply(env *cmdEnv, args []string) int {
 	fs := newFlags("apply")
-	if stop, code := parseFlags(env, fs, args, "lab apply", "Not built yet."); stop {
+	var pf planFlags
+	pf.register(fs)
+	resultsDir := fs.String("results", "results", "folder runs are written under")
+	grace := fs.Duration("grace", 10*time.Second, "how long requests in flight may finish after the run ends")
+	noSUT := fs.Bool("no-sut", false, "do not start the plan's shop (it runs elsewhere)")
+	quiet := fs.Bool("quiet", false, "no progress output")
+	if stop, code := parseFlags(env, fs, args, "lab apply [FILE] [flags]", applyAbout); stop {
 		return code
 	}
-	fmt.Fprintln(env.stderr, "lab apply: not built yet")
-	return exitCouldNotRun
+	if fs.NArg() > 1 {
+		fmt.Fprintf(env.stderr, "lab apply: one plan file at a time; got %d\n", fs.NArg())
+		return exitInvalid
+	}
+	file := fs.Arg(0)
+	if file == "" {
+		lp, code := lastPlanned(env)
+		if code != exitOK {
+			return code
+		}
+		file = lp.File
+		if !fs.Lookup("var").Changed {
+			pf.vars = lp.Vars
+		}
+		if !fs.Lookup("var-file").Changed {
+			pf.varFiles = lp.VarFiles
+		}
+		if !fs.Lookup("shape").Changed {
+			pf.shape = lp.Shape
+		}
+	}
+	plan, _ := loadPlan(env, file, pf.options(env))
+	if plan == nil {
+		return exitInvalid
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if plan.SUT != nil && !*noSUT {
+		shop, err := startShop(ctx, env, plan)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "lab apply: the shop did not start: %v\n", err)
+			return exitCouldNotRun
+		}
+		defer shop.Stop(5 * time.Second)
+		fmt.Fprintf(env.stderr, "shop %q started (pid %d) at %s\n", plan.SUT.Name, shop.PID(), shop.BaseURL())
+	}
+
+	live := useColor(env, env.stderr) || isTerminal(env.stderr)
+	if env.getenv("CI") != "" {
+		live = false
+	}
+	var out io.Writer = env.stderr
+	if *quiet {
+		out = io.Discard
+	}
+	prog := progress.New(out, live, useColor(env, env.stderr))
+	eng, err := runtime.New(runtime.Options{Plan: plan, Grace: *grace, OnTick: prog.Tick})
+	if err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
+		return exitCouldNotRun
+	}
+	fmt.Fprintf(env.stderr, "applying %s: shape %q (%s model, %s) against %s\n",
+		plan.File, plan.Shape.Name, plan.Shape.Model, plan.Shape.Duration(), plan.Workload.Host)
+	run, err := eng.Run(ctx)
+	prog.Done()
+	if err != nil {
+		if errors.Is(err, runtime.ErrUnreachable) {
+			fmt.Fprintf(env.stderr, "lab apply: %v\nIs the service running? Nothing was sent.\n", err)
+		} else {
+			fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
+		}
+		return exitCouldNotRun
+	}
+	dir := result.DirFor(*resultsDir, plan.Name, run.Start)
+	if err := result.Write(dir, run); err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: writing the run: %v\n", err)
+		return exitCouldNotRun
+	}
+	if err := result.Link(dir); err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: linking %s/latest: %v\n", filepath.Dir(dir), err)
+	}
+	printTotals(env.stdout, run)
+	fmt.Fprintf(env.stderr, "run written to %s\n", dir)
+	return runExitCode(env, run)
+}
+
+// runExitCode maps how the run ended to the exit code (DESIGN.md).
+func runExitCode(env *cmdEnv, run *result.Run) int {
+	switch run.Status {
+	case result.Complete:
+		return exitOK
+	case result.Invalid:
+		fmt.Fprintf(env.stderr, "lab apply: the run is invalid: %s\n", run.Reason)
+		return exitCouldNotRun
+	case result.Failed:
+		return exitCouldNotRun
+	default:
+		fmt.Fprintf(env.stderr, "lab apply: run %s: %s\n", run.Status, run.Reason)
+		return exitBreach
+	}
+}
+
+// startShop runs the bundled shop as a child process with the plan's knobs.
+func startShop(ctx context.Context, env *cmdEnv, plan *lang.Plan) (*sut.Process, error) {
+	var args []string
+	for _, k := range plan.SUT.Knobs {
+		args = append(args, "--"+strings.ReplaceAll(k.Name, "_", "-"), k.Text)
+	}
+	noEnv := &cmdEnv{stdout: io.Discard, stderr: env.stderr, getenv: func(string) string { return "" }}
+	knobs, _, stop, code := parseSUTArgs(noEnv, args)
+	if stop || code != exitOK {
+		return nil, fmt.Errorf("the plan's knobs were refused (%s)", strings.Join(args, " "))
+	}
+	if tok := plan.SUT.Knob("admin_token"); tok != "" {
+		knobs.AdminToken = tok
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return sut.Start(ctx, bin, knobs, nil)
+}
+
+// lastPlanned reads what `lab plan` last planned and checks it is current.
+func lastPlanned(env *cmdEnv) (lastPlan, int) {
+	var lp lastPlan
+	data, err := os.ReadFile(lastPlanFile)
+	if err != nil {
+		fmt.Fprintln(env.stderr, "lab apply: no plan given and no plan planned here; run 'lab plan FILE' first, or 'lab apply FILE'")
+		return lp, exitInvalid
+	}
+	if err := json.Unmarshal(data, &lp); err != nil || lp.File == "" {
+		fmt.Fprintf(env.stderr, "lab apply: %s is unreadable; run 'lab plan FILE' again\n", lastPlanFile)
+		return lp, exitInvalid
+	}
+	plan, _ := loadPlan(env, lp.File, lang.Options{Vars: lp.Vars, VarFiles: lp.VarFiles, Shape: lp.Shape, Env: env.getenv})
+	if plan == nil {
+		return lp, exitInvalid
+	}
+	now := sourceHashes(plan)
+	for path, sum := range lp.Sources {
+		if now[path] != sum {
+			fmt.Fprintf(env.stderr, "lab apply: %s changed since 'lab plan %s'; run 'lab plan' again to review the change\n", path, lp.File)
+			return lp, exitInvalid
+		}
+	}
+	return lp, exitOK
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// printTotals prints per-request figures until the gates judge them.
+func printTotals(w io.Writer, run *result.Run) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "request\trequests\tfailures\treq/s\tp50\tp95\tp99\tmax\t\n")
+	var count, fails int64
+	for _, q := range run.Requests {
+		count += q.Count
+		fails += q.Failures
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t\n", q.Name, q.Count, q.Failures, float64(q.Count)/run.Duration(),
+			usText(q.Response.P50), usText(q.Response.P95), usText(q.Response.P99), usText(q.Response.Max))
+	}
+	fmt.Fprintf(tw, "total\t%d\t%d\t%.1f\t\t\t\t\t\n", count, fails, float64(count)/run.Duration())
+	tw.Flush()
+	fmt.Fprintf(w, "status: %s", run.Status)
+	if run.Reason != "" {
+		fmt.Fprintf(w, " (%s)", run.Reason)
+	}
+	fmt.Fprintln(w)
+}
+
+func usText(us int64) string {
+	if us == 0 {
+		return "-"
+	}
+	d := time.Duration(us) * time.Microsecond
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", us)
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(us)/1000)
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
 }

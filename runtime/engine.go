@@ -1,0 +1,390 @@
+// Package runtime is the load engine: it runs a plan's workload in its
+// shape against the target, measures every request, and returns the Run the
+// gates judge. One Engine is the unit one worker runs; a master runs one per
+// worker and merges their histograms.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"lab/lang"
+	"lab/runtime/result"
+	"lab/runtime/stats"
+)
+
+// Share is the part of the load one worker generates: worker Index of
+// Count takes every Count-th user (closed model) or arrival (open model).
+type Share struct {
+	Index, Count int
+}
+
+// Tick is what the engine reports once a second while it runs.
+type Tick struct {
+	Elapsed  time.Duration
+	Total    time.Duration // the shape's length
+	Stage    int           // 1-based
+	Stages   int
+	Model    lang.Model
+	Users    int     // closed model: users running now
+	Rate     float64 // open model: target arrivals per second now
+	InFlight int
+	Second   stats.SecondStats // the second that just ended
+	Requests int64             // so far
+	Failures int64
+}
+
+// Options configure an engine.
+type Options struct {
+	Plan  *lang.Plan
+	Share Share
+	// Grace is how long in-flight requests may finish after the run ends
+	// (default 10 s).
+	Grace time.Duration
+	// OnTick is called from the engine's collector once a second.
+	OnTick func(Tick)
+	// Shards of the stats recorder; 0 picks one per CPU, times four.
+	Shards int
+}
+
+// ErrUnreachable means the target refused or did not take a connection
+// before the run: the run is not carried out (exit 3), not a run of failures.
+var ErrUnreachable = errors.New("target unreachable")
+
+// Engine runs one share of a plan.
+type Engine struct {
+	plan   *lang.Plan
+	opts   Options
+	shape  *lang.Shape
+	client *client
+	rec    *stats.Recorder
+	steps  map[*lang.Request]*step
+	start  time.Time // monotonic reference of the run
+
+	users    atomic.Int64 // closed model: users alive
+	inFlight atomic.Int64
+	stopOnce sync.Once
+	stopCh   chan struct{} // closed when sending must stop
+	abortMu  sync.Mutex
+	abort    string // why the run was stopped early, if it was
+
+	gen generatorStats
+
+	// Totals over the seconds collected so far (collector goroutine only).
+	doneReq, doneFail int64
+}
+
+// generatorStats is how well the generator kept up (open model).
+type generatorStats struct {
+	mu        sync.Mutex
+	lag       *hdrhistogram.Histogram // µs
+	scheduled atomic.Int64
+	sent      atomic.Int64
+	waited    atomic.Int64
+	secArr    atomic.Int64 // arrivals due in the current second
+	secWaited atomic.Int64
+}
+
+// New prepares an engine for a plan.
+func New(opts Options) (*Engine, error) {
+	p := opts.Plan
+	if p == nil || p.Workload == nil || p.Shape == nil {
+		return nil, errors.New("runtime: a loaded plan with a workload and a shape is required")
+	}
+	if opts.Share.Count == 0 {
+		opts.Share = Share{0, 1}
+	}
+	if opts.Grace == 0 {
+		opts.Grace = 10 * time.Second
+	}
+	if opts.Shards == 0 {
+		opts.Shards = 4 * runtime.GOMAXPROCS(0)
+	}
+	e := &Engine{plan: p, opts: opts, shape: p.Shape, steps: map[*lang.Request]*step{}, stopCh: make(chan struct{})}
+	e.gen.lag = result.NewHist()
+	names := p.Workload.Requests
+	index := map[string]int{}
+	for i, n := range names {
+		index[n] = i
+	}
+	for _, u := range p.Workload.Users {
+		for _, t := range u.Tasks {
+			for _, r := range t.Steps {
+				e.steps[r] = newStep(r, index[r.Name])
+			}
+		}
+	}
+	e.client = newClient(p.Workload, e.maxConns())
+	return e, nil
+}
+
+// maxConns is the connection cap: the plan's, else as many as can be in
+// flight at once (this share's peak users, or the open shape's bound).
+func (e *Engine) maxConns() int {
+	if m := e.plan.Workload.MaxConnections; m > 0 {
+		return m
+	}
+	peak := 0
+	if e.shape.Model == lang.Open {
+		peak = e.shape.MaxInFlight
+	} else {
+		for _, st := range e.shape.Stages {
+			peak = max(peak, st.Users)
+		}
+	}
+	peak = peak/e.opts.Share.Count + 1
+	return max(peak, 1)
+}
+
+func (e *Engine) since() time.Duration { return time.Since(e.start) }
+
+// Stop ends the run early; reason says why (an abort rule, a signal).
+func (e *Engine) Stop(reason string) {
+	e.abortMu.Lock()
+	if e.abort == "" {
+		e.abort = reason
+	}
+	e.abortMu.Unlock()
+	e.stopOnce.Do(func() { close(e.stopCh) })
+}
+
+func (e *Engine) stopped() bool {
+	select {
+	case <-e.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// Preflight checks that the target takes connections, so that a target that
+// is down is reported as such (exit 3) and not as a run full of failures.
+func Preflight(ctx context.Context, w *lang.Workload, timeout time.Duration) error {
+	d := net.Dialer{Timeout: timeout}
+	conn, err := d.DialContext(ctx, "tcp", w.Addr)
+	if err != nil {
+		why := err.Error()
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			why = "connection refused"
+		}
+		return fmt.Errorf("%w: %s (%s): %s", ErrUnreachable, w.Host, w.Addr, why)
+	}
+	conn.Close()
+	return nil
+}
+
+// Run runs the share's load until the shape ends, ctx is cancelled (the run
+// is then marked interrupted) or Stop is called (aborted), and returns what
+// it measured. Sending stops at the end; requests in flight get Grace to
+// finish.
+func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
+	if err := Preflight(ctx, e.plan.Workload, 3*time.Second); err != nil {
+		return nil, err
+	}
+	e.start = time.Now()
+	e.rec = stats.NewRecorder(e.plan.Workload.Requests, e.start, e.opts.Shards)
+	cpu0 := cpuTime()
+
+	var load sync.WaitGroup
+	load.Add(1)
+	go func() {
+		defer load.Done()
+		if e.shape.Model == lang.Open {
+			e.runOpen()
+		} else {
+			e.runClosed()
+		}
+	}()
+
+	interrupted := false
+	total := e.shape.Duration()
+	timer := time.NewTimer(total)
+	defer timer.Stop()
+	collectDone := make(chan struct{})
+	var seconds []result.Second
+	var secMu sync.Mutex
+	go func() {
+		defer close(collectDone)
+		e.collectLoop(func(s result.Second) {
+			secMu.Lock()
+			seconds = append(seconds, s)
+			secMu.Unlock()
+		})
+	}()
+
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		interrupted = true
+	case <-e.stopCh:
+	}
+	e.stopOnce.Do(func() { close(e.stopCh) })
+	end := e.since()
+
+	// Let requests in flight finish, for at most the grace period.
+	drained := make(chan struct{})
+	go func() { load.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(e.opts.Grace):
+	}
+	finalAt := max(e.since(), end)
+	<-collectDone
+	for _, ss := range e.rec.Collect(finalAt, true) {
+		seconds = append(seconds, e.second(ss))
+	}
+
+	run := e.assemble(seconds, finalAt)
+	run.Generator.CPUSecs = (cpuTime() - cpu0).Seconds()
+	switch {
+	case interrupted:
+		run.Status, run.Reason = result.Interrupted, "interrupted by a signal after "+end.Round(time.Second).String()
+	case e.abort != "":
+		run.Status, run.Reason = result.Aborted, e.abort
+	case run.Generator.Saturated:
+		run.Status, run.Reason = result.Invalid, run.Generator.Why
+	default:
+		run.Status = result.Complete
+	}
+	return run, nil
+}
+
+// collectLoop merges the recorder's shards just after every wall-clock
+// second and reports the second; it returns once sending has stopped.
+func (e *Engine) collectLoop(emit func(result.Second)) {
+	for {
+		now := time.Now()
+		next := now.Truncate(time.Second).Add(time.Second + 20*time.Millisecond)
+		select {
+		case <-time.After(next.Sub(now)):
+		case <-e.stopCh:
+			return
+		}
+		elapsed := e.since()
+		for _, ss := range e.rec.Collect(elapsed, false) {
+			e.doneReq += ss.Requests
+			e.doneFail += ss.Failures
+			s := e.second(ss)
+			emit(s)
+			if e.opts.OnTick != nil {
+				e.opts.OnTick(e.tick(elapsed, ss))
+			}
+		}
+	}
+}
+
+func (e *Engine) stageAt(t time.Duration) (int, lang.Stage) {
+	for i, st := range e.shape.Stages {
+		if t < st.End {
+			return i, st
+		}
+	}
+	n := len(e.shape.Stages)
+	return n - 1, e.shape.Stages[n-1]
+}
+
+func (e *Engine) tick(elapsed time.Duration, ss stats.SecondStats) Tick {
+	i, _ := e.stageAt(elapsed)
+	count, fails := e.doneReq, e.doneFail
+	t := Tick{
+		Elapsed: elapsed, Total: e.shape.Duration(), Stage: i + 1, Stages: len(e.shape.Stages),
+		Model: e.shape.Model, Users: int(e.users.Load()), InFlight: int(e.inFlight.Load()),
+		Second: ss, Requests: count, Failures: fails,
+	}
+	if e.shape.Model == lang.Open {
+		t.Rate = rateAt(e.shape, elapsed)
+	}
+	return t
+}
+
+// second turns a collected second into the Run's series entry.
+func (e *Engine) second(ss stats.SecondStats) result.Second {
+	s := result.Second{
+		T: ss.T, Users: int(e.users.Load()), Requests: ss.Requests, Failures: ss.Failures,
+		P50: ss.P50, P95: ss.P95, P99: ss.P99, Max: ss.Max,
+	}
+	if e.shape.Model == lang.Open {
+		s.Users = 0
+		s.Arrivals = e.gen.secArr.Swap(0)
+		s.Waited = e.gen.secWaited.Swap(0)
+		s.InFlight = int(e.inFlight.Load())
+		s.Rate = rateAt(e.shape, time.Duration(ss.T)*time.Second-time.Duration(e.start.UnixNano()))
+	}
+	return s
+}
+
+func (e *Engine) assemble(seconds []result.Second, end time.Duration) *result.Run {
+	p := e.plan
+	reqs, fails := e.rec.Results()
+	run := &result.Run{
+		Schema: result.Schema,
+		Plan: result.PlanInfo{
+			Name: p.Name, File: p.File, Shape: p.Shape.Name, Seed: p.Seed,
+			Vars: map[string]string{}, Sources: map[string]string{},
+		},
+		Start:    e.start.UTC(),
+		End:      e.start.Add(end).UTC(),
+		Model:    e.shape.Model.String(),
+		WindowS:  int(stats.Window / time.Second),
+		Workers:  e.opts.Share.Count,
+		Requests: reqs,
+		Seconds:  seconds,
+		Failures: fails,
+	}
+	for _, v := range p.Vars {
+		run.Plan.Vars[v.Name] = lang.ValueText(v.Value)
+	}
+	for path, src := range p.Sources {
+		run.Plan.Sources[path] = string(src)
+	}
+	sort.Slice(run.Seconds, func(i, j int) bool { return run.Seconds[i].T < run.Seconds[j].T })
+	if run.Seconds == nil {
+		run.Seconds = []result.Second{}
+	}
+	run.Generator = e.generator()
+	return run
+}
+
+// generator judges whether the generator kept up (GATES-STATISTICS.md §3):
+// more than 0.1% of due arrivals unsent, or a lag p99 above 10 ms, make the
+// run invalid.
+func (e *Engine) generator() result.Generator {
+	g := result.Generator{
+		Scheduled: e.gen.scheduled.Load(), Sent: e.gen.sent.Load(), Waited: e.gen.waited.Load(),
+	}
+	e.gen.mu.Lock()
+	g.LagP99US, g.LagMaxUS = e.gen.lag.ValueAtPercentile(99), e.gen.lag.Max()
+	e.gen.mu.Unlock()
+	if e.shape.Model != lang.Open {
+		return g
+	}
+	g.Unsent = g.Scheduled - g.Sent
+	switch {
+	case g.Scheduled > 0 && float64(g.Unsent) > 0.001*float64(g.Scheduled):
+		g.Saturated = true
+		g.Why = fmt.Sprintf("%d of %d due arrivals (%.2f%%) were never sent: the generator or the in-flight bound (%d) could not keep up",
+			g.Unsent, g.Scheduled, 100*float64(g.Unsent)/float64(g.Scheduled), e.shape.MaxInFlight)
+	case g.LagP99US > 10_000:
+		g.Saturated = true
+		g.Why = fmt.Sprintf("the generator started arrivals late: lag p99 %.1f ms (over 10 ms); the figures would flatter the target", float64(g.LagP99US)/1000)
+	}
+	return g
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,375 @@
+package runtime
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fastjson"
+	"github.com/zclconf/go-cty/cty"
+
+	"lab/lang"
+	"lab/lang/units"
+	"lab/runtime/stats"
+)
+
+// step is a request of the plan prepared for sending: its static parts
+// encoded once, its dynamic parts left to the plan's compiled values.
+type step struct {
+	req       *lang.Request
+	name      int // index of the request name in the recorder
+	method    []byte
+	path      []byte // when static and without extra query
+	body      []byte // when static
+	ctype     []byte
+	timeout   time.Duration
+	checkJSON bool
+	// failure reasons, built once so the hot path does not format them
+	reasonTimeout string
+}
+
+// client sends the plan's requests to its one host.
+type client struct {
+	hc      *fasthttp.HostClient
+	host    []byte
+	headers [][2][]byte // workload headers, static
+	json    fastjson.ParserPool
+}
+
+func newClient(w *lang.Workload, maxConns int) *client {
+	hc := &fasthttp.HostClient{
+		Addr:     w.Addr,
+		Name:     "lab",
+		MaxConns: maxConns,
+		// A load generator must not retry on its own: every attempt is a
+		// request the statistics must see.
+		MaxIdemponentCallAttempts: 1,
+		ReadTimeout:               w.Timeout,
+		WriteTimeout:              w.Timeout,
+		MaxConnWaitTimeout:        w.Timeout,
+		NoDefaultUserAgentHeader:  true,
+		DisablePathNormalizing:    true,
+	}
+	if w.Scheme == "https" {
+		hc.IsTLS = true
+		hc.TLSConfig = &tls.Config{ServerName: strings.Split(w.Addr, ":")[0]}
+	}
+	c := &client{hc: hc, host: []byte(strings.TrimPrefix(strings.TrimPrefix(w.Host, "https://"), "http://"))}
+	for _, h := range w.Headers {
+		c.headers = append(c.headers, [2][]byte{[]byte(h.Key), []byte(h.Value.StaticText())})
+	}
+	return c
+}
+
+func newStep(r *lang.Request, name int) *step {
+	s := &step{req: r, name: name, method: []byte(r.Method), timeout: r.Timeout}
+	if r.Path.Static() && len(r.Query) == 0 {
+		s.path = []byte(r.Path.StaticText())
+	}
+	if b := r.Body; b != nil {
+		s.ctype = []byte(b.ContentType)
+		switch {
+		case b.Kind == lang.BodyJSON && b.Value.Static():
+			s.body = b.Value.StaticJSON()
+		case b.Kind == lang.BodyRaw && b.Value.Static():
+			s.body = []byte(b.Value.StaticText())
+		case b.Kind == lang.BodyForm && allStatic(b.Form):
+			s.body, _ = appendForm(nil, b.Form, nil)
+		}
+	}
+	e := r.Expect
+	s.checkJSON = len(e.JSONPresent) > 0 || len(e.JSONEquals) > 0
+	s.reasonTimeout = "timeout after " + units.FormatDuration(r.Timeout)
+	return s
+}
+
+func allStatic(ps []lang.Pair) bool {
+	for _, p := range ps {
+		if !p.Value.Static() {
+			return false
+		}
+	}
+	return true
+}
+
+// appendForm URL-encodes pairs.
+func appendForm(dst []byte, ps []lang.Pair, s *lang.Scope) ([]byte, error) {
+	var args fasthttp.Args
+	var buf []byte
+	for _, p := range ps {
+		var err error
+		if buf, err = p.Value.AppendText(buf[:0], s); err != nil {
+			return dst, err
+		}
+		args.AddBytesV(p.Key, buf)
+	}
+	return args.AppendBytes(dst), nil
+}
+
+// build fills req for one send of st by the user with scope s.
+func (c *client) build(req *fasthttp.Request, st *step, s *lang.Scope, scratch []byte) ([]byte, error) {
+	req.Header.SetMethodBytes(st.method)
+	r := st.req
+	if st.path != nil {
+		req.SetRequestURIBytes(st.path)
+	} else {
+		var err error
+		if scratch, err = r.Path.AppendText(scratch[:0], s); err != nil {
+			return scratch, fmt.Errorf("path: %v", err)
+		}
+		if len(r.Query) > 0 {
+			if bytes.IndexByte(scratch, '?') < 0 {
+				scratch = append(scratch, '?')
+			} else {
+				scratch = append(scratch, '&')
+			}
+			if scratch, err = appendForm(scratch, r.Query, s); err != nil {
+				return scratch, fmt.Errorf("query: %v", err)
+			}
+		}
+		req.SetRequestURIBytes(scratch)
+	}
+	req.Header.SetHostBytes(c.host)
+	for _, h := range c.headers {
+		req.Header.SetBytesKV(h[0], h[1])
+	}
+	for _, h := range r.Headers {
+		var err error
+		if scratch, err = h.Value.AppendText(scratch[:0], s); err != nil {
+			return scratch, fmt.Errorf("header %s: %v", h.Key, err)
+		}
+		req.Header.SetBytesV(h.Key, scratch)
+	}
+	if b := r.Body; b != nil {
+		req.Header.SetContentTypeBytes(st.ctype)
+		if st.body != nil {
+			req.SetBodyRaw(st.body)
+		} else {
+			var err error
+			switch b.Kind {
+			case lang.BodyJSON:
+				scratch, err = b.Value.AppendJSON(scratch[:0], s)
+			case lang.BodyRaw:
+				scratch, err = b.Value.AppendText(scratch[:0], s)
+			case lang.BodyForm:
+				scratch, err = appendForm(scratch[:0], b.Form, s)
+			}
+			if err != nil {
+				return scratch, fmt.Errorf("body: %v", err)
+			}
+			req.SetBody(scratch)
+		}
+	}
+	return scratch, nil
+}
+
+// errorReason names a transport error with a bounded set of reasons.
+func errorReason(err error, st *step) (reason string, timeout bool) {
+	switch {
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, os.ErrDeadlineExceeded):
+		return st.reasonTimeout, true
+	case errors.Is(err, fasthttp.ErrNoFreeConns):
+		return "no free connection (max_connections reached)", false
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused", false
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "connection reset", false
+	case errors.Is(err, fasthttp.ErrConnectionClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed by the server", false
+	case errors.Is(err, fasthttp.ErrDialTimeout):
+		return "connect timeout", true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return st.reasonTimeout, true
+	}
+	msg := err.Error()
+	if len(msg) > 80 {
+		msg = msg[:80]
+	}
+	return "error: " + msg, false
+}
+
+// check applies a request's expectations to its response; "" means it passed.
+func (c *client) check(st *step, resp *fasthttp.Response, latency time.Duration) string {
+	e := &st.req.Expect
+	code := resp.StatusCode()
+	if len(e.Status) == 0 {
+		if code >= 400 {
+			return statusReason(code)
+		}
+	} else {
+		ok := false
+		for _, want := range e.Status {
+			if code == want {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return fmt.Sprintf("status %d, expected %s", code, statusList(e.Status))
+		}
+	}
+	if st.checkJSON {
+		if reason := c.checkJSON(e, resp.Body()); reason != "" {
+			return reason
+		}
+	}
+	for _, want := range e.BodyContains {
+		if !bytes.Contains(resp.Body(), []byte(want)) {
+			return fmt.Sprintf("body lacks %q", want)
+		}
+	}
+	if e.MaxLatency > 0 && latency > e.MaxLatency {
+		return "slower than " + units.FormatDuration(e.MaxLatency)
+	}
+	return ""
+}
+
+func statusReason(code int) string {
+	if code >= 100 && code < 600 {
+		return statusReasons[code]
+	}
+	return fmt.Sprintf("HTTP %d", code)
+}
+
+var statusReasons = func() [600]string {
+	var r [600]string
+	for i := range r {
+		r[i] = fmt.Sprintf("HTTP %d", i)
+	}
+	return r
+}()
+
+func statusList(codes []int) string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = fmt.Sprint(c)
+	}
+	return strings.Join(s, " or ")
+}
+
+func (c *client) checkJSON(e *lang.Expect, body []byte) string {
+	p := c.json.Get()
+	defer c.json.Put(p)
+	v, err := p.ParseBytes(body)
+	if err != nil {
+		return "response is not JSON"
+	}
+	for _, jp := range e.JSONPresent {
+		if v.Get(jp.Segments...) == nil {
+			return "json field " + jp.Text + " missing"
+		}
+	}
+	for _, je := range e.JSONEquals {
+		got := v.Get(je.Path.Segments...)
+		if got == nil {
+			return "json field " + je.Path.Text + " missing"
+		}
+		if !jsonEqual(got, je.JSON) {
+			return fmt.Sprintf("json %s is not %s", je.Path.Text, je.JSON)
+		}
+	}
+	return ""
+}
+
+// jsonEqual compares a parsed value with an expected JSON text by their
+// canonical encodings (numbers compared as numbers).
+func jsonEqual(got *fastjson.Value, want []byte) bool {
+	var p fastjson.Parser
+	w, err := p.ParseBytes(want)
+	if err != nil {
+		return false
+	}
+	if got.Type() == fastjson.TypeNumber && w.Type() == fastjson.TypeNumber {
+		return got.GetFloat64() == w.GetFloat64()
+	}
+	return bytes.Equal(got.MarshalTo(nil), w.MarshalTo(nil))
+}
+
+// response adapts a fasthttp response to what captures read.
+type response struct{ r *fasthttp.Response }
+
+func (r response) StatusCode() int { return r.r.StatusCode() }
+func (r response) Body() []byte    { return r.r.Body() }
+func (r response) Header(name string) string {
+	return string(r.r.Header.Peek(name))
+}
+func (r response) HeaderNames() []string {
+	var out []string
+	for k := range r.r.Header.All() {
+		out = append(out, string(k))
+	}
+	return out
+}
+
+// capture runs a step's captures on its response.
+func capture(st *step, s *lang.Scope, resp *fasthttp.Response) string {
+	for _, c := range st.req.Captures {
+		v, err := c.Extract(s, response{resp})
+		if err != nil {
+			return err.Error()
+		}
+		s.SetCaptured(c.Name, cty.UnknownAsNull(v))
+	}
+	return ""
+}
+
+var _ lang.Response = response{}
+
+// send sends one request of step st for the user with scope s, records its
+// outcome through shard, and tells whether it succeeded. intended is when
+// the request was due (open model) or zero to time it from the send.
+func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration, scratch *[]byte) bool {
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+
+	var err error
+	*scratch, err = e.client.build(req, st, s, *scratch)
+	sent := e.since()
+	if intended == 0 || intended > sent {
+		intended = sent
+	}
+	out := stats.Outcome{Name: st.name}
+	if err != nil {
+		// The request could not be built (a capture missing, a bad value):
+		// a failure of this request, never sent.
+		out.At, out.Failed, out.Reason = sent, true, "request not built: "+err.Error()
+		e.rec.Record(shard, &out)
+		return false
+	}
+	err = e.client.hc.DoDeadline(req, resp, e.start.Add(sent+st.timeout))
+	done := e.since()
+	out.At, out.Response, out.Service = done, done-intended, done-sent
+	if err != nil {
+		out.Failed = true
+		out.Reason, out.Timeout = errorReason(err, st)
+		if out.Timeout {
+			// Recorded at the timeout, not at whenever the error surfaced.
+			out.Service = st.timeout
+			out.Response = sent - intended + st.timeout
+		}
+		e.rec.Record(shard, &out)
+		return false
+	}
+	out.Bytes = int64(len(resp.Body()))
+	if reason := e.client.check(st, resp, out.Response); reason != "" {
+		out.Failed, out.Reason = true, reason
+	} else if len(st.req.Captures) > 0 {
+		if reason := capture(st, s, resp); reason != "" {
+			out.Failed, out.Reason = true, reason
+		}
+	}
+	e.rec.Record(shard, &out)
+	return !out.Failed
+}

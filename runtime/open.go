@@ -1,0 +1,214 @@
+package runtime
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"lab/lang"
+)
+
+// arrival is one due start of a task or sequence pass in the open model.
+type arrival struct {
+	at     time.Duration // when it was due
+	class  int
+	task   int
+	waited bool // it waited for an in-flight slot
+}
+
+type executor struct {
+	scope *lang.Scope
+	ch    chan arrival
+}
+
+// rateAt is the open shape's target arrival rate at t.
+func rateAt(shape *lang.Shape, t time.Duration) float64 {
+	prev := 0.0
+	for _, st := range shape.Stages {
+		if t < st.End {
+			if !st.Ramp {
+				return st.Rate
+			}
+			f := float64(t-st.Start) / float64(st.End-st.Start)
+			return prev + (st.Rate-prev)*math.Max(0, f)
+		}
+		prev = st.Rate
+	}
+	return 0
+}
+
+// arrivalsBy is the number of arrivals due in [0, t): the integral of the rate.
+func arrivalsBy(shape *lang.Shape, t time.Duration) float64 {
+	total, prev := 0.0, 0.0
+	for _, st := range shape.Stages {
+		if t <= st.Start {
+			break
+		}
+		r0 := st.Rate
+		if st.Ramp {
+			r0 = prev
+		}
+		dur := (st.End - st.Start).Seconds()
+		x := (min(t, st.End) - st.Start).Seconds()
+		slope := (st.Rate - r0) / dur
+		total += r0*x + slope*x*x/2
+		prev = st.Rate
+	}
+	return total
+}
+
+// arrivalTime is when arrival n (0-based) is due: the time at which the
+// integral of the rate reaches n. ok is false past the shape's end.
+func arrivalTime(shape *lang.Shape, n float64) (time.Duration, bool) {
+	cum, prev := 0.0, 0.0
+	for _, st := range shape.Stages {
+		r0, r1 := st.Rate, st.Rate
+		if st.Ramp {
+			r0 = prev
+		}
+		prev = st.Rate
+		dur := (st.End - st.Start).Seconds()
+		area := (r0 + r1) / 2 * dur
+		if n >= cum+area {
+			cum += area
+			continue
+		}
+		x := n - cum
+		a := (r1 - r0) / (2 * dur)
+		var tau float64
+		if math.Abs(a) < 1e-12 {
+			tau = x / r0
+		} else {
+			tau = (-r0 + math.Sqrt(math.Max(0, r0*r0+4*a*x))) / (2 * a)
+		}
+		return st.Start + time.Duration(tau*float64(time.Second)), true
+	}
+	return 0, false
+}
+
+// runOpen starts arrivals on schedule, timed from the run's absolute start
+// (not from the previous arrival, so delays never accumulate). Worker w of k
+// takes arrivals w, w+k, w+2k… of the one global schedule. An arrival that
+// finds every in-flight slot busy waits, and its latency still counts from
+// when it was due.
+func (e *Engine) runOpen() {
+	users := e.plan.Workload.Users
+	share := e.opts.Share
+	uw := make([]int, len(users))
+	taskPickers := make([]picker, len(users))
+	for i, u := range users {
+		uw[i] = u.Weight
+		w := make([]int, len(u.Tasks))
+		for j, t := range u.Tasks {
+			w[j] = t.Weight
+		}
+		taskPickers[i] = newPicker(w)
+	}
+	classPicker := newPicker(uw)
+	rng := rand.New(rand.NewPCG(e.plan.Seed, uint64(share.Index)+0x5eed))
+
+	slots := max(1, e.shape.MaxInFlight/share.Count)
+	idle := make(chan *executor, slots)
+	var all []*executor
+	var wg sync.WaitGroup
+	spawn := func() *executor {
+		id := int64(share.Index + share.Count*len(all) + 1)
+		ex := &executor{scope: e.plan.NewScope(id, "arrival"), ch: make(chan arrival, 1)}
+		all = append(all, ex)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.execute(ex, idle)
+		}()
+		return ex
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer func() {
+		end := e.since()
+		// Arrivals due before the end that this share owns.
+		due := int64(math.Ceil(arrivalsBy(e.shape, min(end, e.shape.Duration()))))
+		mine := (due - int64(share.Index) + int64(share.Count) - 1) / int64(share.Count)
+		e.gen.scheduled.Store(max(mine, e.gen.sent.Load()))
+		for _, ex := range all {
+			close(ex.ch)
+		}
+		wg.Wait()
+	}()
+	for j := int64(share.Index); ; j += int64(share.Count) {
+		at, ok := arrivalTime(e.shape, float64(j))
+		if !ok {
+			return
+		}
+		if wait := at - e.since(); wait > 50*time.Microsecond {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-e.stopCh:
+				return
+			}
+		}
+		if e.stopped() {
+			return
+		}
+		c := classPicker.pick(rng)
+		a := arrival{at: at, class: c, task: taskPickers[c].pick(rng)}
+		e.gen.secArr.Add(1)
+		var ex *executor
+		select {
+		case ex = <-idle:
+		default:
+			if len(all) < slots {
+				ex = spawn()
+			} else {
+				// Every slot is busy: wait for one; the arrival's clock runs.
+				a.waited = true
+				e.gen.waited.Add(1)
+				e.gen.secWaited.Add(1)
+				select {
+				case ex = <-idle:
+				case <-e.stopCh:
+					return
+				}
+			}
+		}
+		e.inFlight.Add(1)
+		e.gen.sent.Add(1)
+		ex.ch <- a
+	}
+}
+
+// execute runs the arrivals handed to one executor.
+func (e *Engine) execute(ex *executor, idle chan<- *executor) {
+	users := e.plan.Workload.Users
+	buf := make([]byte, 0, 512)
+	shard := int(ex.scope.UserID)
+	for a := range ex.ch {
+		if !a.waited {
+			lag := e.since() - a.at
+			e.gen.mu.Lock()
+			_ = e.gen.lag.RecordValue(max(1, int64(lag/time.Microsecond)))
+			e.gen.mu.Unlock()
+		}
+		task := users[a.class].Tasks[a.task]
+		if task.Sequence {
+			ex.scope.ResetCaptures()
+		}
+		intended := a.at
+		for i, r := range task.Steps {
+			if i > 0 {
+				intended = 0 // later steps are timed from their own send
+				if d := e.waitAfter(r.Think, ex.scope.Rand(), e.since()); d > 0 {
+					time.Sleep(d)
+				}
+			}
+			if !e.send(e.steps[r], ex.scope, shard, max(intended, 1), &buf) {
+				break
+			}
+		}
+		ex.scope.Iteration++
+		e.inFlight.Add(-1)
+		idle <- ex
+	}
+}

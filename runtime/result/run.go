@@ -1,0 +1,166 @@
+// Package result is the Run on disk: what a run did, written by the engine
+// and read by the gates, `lab gate` and `lab compare` without sending a
+// request. result.json carries everything (with a versioned schema); the
+// Locust-compatible CSV files are for the tools that read Locust's.
+package result
+
+import (
+	"time"
+)
+
+// Schema is the version of result.json this package writes.
+const Schema = "lab.run/v1"
+
+// Status says how a run ended.
+type Status string
+
+const (
+	Complete    Status = "complete"    // the shape ran to its end
+	Interrupted Status = "interrupted" // SIGINT/SIGTERM: what was measured until then
+	Aborted     Status = "aborted"     // an abort rule stopped the run
+	Invalid     Status = "invalid"     // the generator fell behind: the figures cannot be trusted
+	Failed      Status = "failed"      // the run could not be carried out
+)
+
+// Run is one run of a plan.
+type Run struct {
+	Schema    string         `json:"schema"`
+	Plan      PlanInfo       `json:"plan"`
+	Start     time.Time      `json:"start"`
+	End       time.Time      `json:"end"`
+	Status    Status         `json:"status"`
+	Reason    string         `json:"reason,omitempty"` // why the run is not complete
+	Model     string         `json:"model"`            // "closed" or "open"
+	WindowS   int            `json:"window_s"`         // length of the histogram windows, seconds
+	Workers   int            `json:"workers"`
+	Requests  []*Request     `json:"requests"` // by name
+	Seconds   []Second       `json:"seconds"`  // run-wide series, one per wall-clock second
+	Failures  []Failure      `json:"failures"`
+	Generator Generator      `json:"generator"`
+	Memory    *MemorySeries  `json:"memory,omitempty"`
+	Verdicts  []Verdict      `json:"verdicts,omitempty"`
+	Extra     map[string]any `json:"extra,omitempty"`
+}
+
+// PlanInfo is the plan the run ran, with its sources, so that a stored run
+// can be re-judged by the plan as it was.
+type PlanInfo struct {
+	Name    string            `json:"name"`
+	File    string            `json:"file"`
+	Shape   string            `json:"shape"`
+	Vars    map[string]string `json:"vars,omitempty"`
+	Sources map[string]string `json:"sources,omitempty"` // path → text
+	Seed    uint64            `json:"seed"`
+}
+
+// Request is everything recorded for one request name.
+type Request struct {
+	Name     string   `json:"name"` // "POST /checkout"
+	Count    int64    `json:"count"`
+	Failures int64    `json:"failures"`
+	Timeouts int64    `json:"timeouts"`
+	Bytes    int64    `json:"bytes"`
+	Response Summary  `json:"response"`          // latency from the intended send (open) or the send (closed)
+	Service  Summary  `json:"service"`           // latency from the actual send
+	Hist     string   `json:"hist"`              // whole-run response-time histogram, encoded
+	SvcHist  string   `json:"svc_hist"`          // whole-run service-time histogram, encoded
+	Windows  []Window `json:"windows"`           // per 10 s window aligned to the wall clock
+	PerSec   [][3]int `json:"per_sec,omitempty"` // [second offset from run start second, count, failures]
+}
+
+// Summary is a histogram's figures in microseconds, for people and tools
+// that do not decode histograms.
+type Summary struct {
+	Count int64   `json:"count"`
+	Min   int64   `json:"min_us"`
+	Mean  float64 `json:"mean_us"`
+	P50   int64   `json:"p50_us"`
+	P90   int64   `json:"p90_us"`
+	P95   int64   `json:"p95_us"`
+	P99   int64   `json:"p99_us"`
+	P999  int64   `json:"p999_us"`
+	Max   int64   `json:"max_us"`
+}
+
+// Window is one request name's figures over one window.
+type Window struct {
+	T        int64  `json:"t"` // window start, unix seconds (a multiple of the window length)
+	Count    int64  `json:"count"`
+	Failures int64  `json:"failures"`
+	Timeouts int64  `json:"timeouts"`
+	Bytes    int64  `json:"bytes"`
+	Hist     string `json:"hist"`               // response time, encoded
+	SvcHist  string `json:"svc_hist,omitempty"` // service time, encoded; empty when equal to Hist's source (closed model)
+}
+
+// Second is the run-wide figures of one wall-clock second.
+type Second struct {
+	T        int64   `json:"t"` // unix seconds
+	Users    int     `json:"users"`
+	Requests int64   `json:"requests"` // completed in this second
+	Failures int64   `json:"failures"`
+	P50      int64   `json:"p50_us"`
+	P95      int64   `json:"p95_us"`
+	P99      int64   `json:"p99_us"`
+	Max      int64   `json:"max_us"`
+	Arrivals int64   `json:"arrivals,omitempty"` // open model: arrivals due in this second
+	Waited   int64   `json:"waited,omitempty"`   // open model: arrivals that waited for an in-flight slot
+	InFlight int     `json:"in_flight,omitempty"`
+	Rate     float64 `json:"rate,omitempty"` // open model: the target arrival rate
+}
+
+// Failure counts one kind of failure of one request name.
+type Failure struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+	Count  int64  `json:"count"`
+}
+
+// Generator is how well the load generator kept up: a saturated generator
+// makes a run invalid, never a pass.
+type Generator struct {
+	Scheduled int64   `json:"scheduled"` // open model: arrivals due before the end
+	Sent      int64   `json:"sent"`
+	Unsent    int64   `json:"unsent"`     // due but never sent
+	Waited    int64   `json:"waited"`     // waited for an in-flight slot
+	LagP99US  int64   `json:"lag_p99_us"` // how late the generator started arrivals, 99th percentile
+	LagMaxUS  int64   `json:"lag_max_us"`
+	CPUSecs   float64 `json:"cpu_s"` // CPU time the generator used
+	Saturated bool    `json:"saturated"`
+	Why       string  `json:"why,omitempty"`
+}
+
+// MemorySeries is the memory the leak hunter sampled, once a second.
+type MemorySeries struct {
+	Source  string         `json:"source"` // what was sampled
+	Kind    string         `json:"kind"`   // heap_live, rss, anon, cgroup, metric
+	Samples []MemorySample `json:"samples"`
+}
+
+// MemorySample is one reading.
+type MemorySample struct {
+	AtS      float64 `json:"at_s"` // seconds since the run started
+	Bytes    float64 `json:"bytes"`
+	GCCycles int64   `json:"gc_cycles"` // cumulative; -1 when unknown
+	Requests int64   `json:"requests"`  // completed requests so far
+}
+
+// Verdict is one budget's judgement, as the gates wrote it.
+type Verdict struct {
+	Gate     string `json:"gate"`    // "sla", "leak", "regression", "run"
+	Subject  string `json:"subject"` // "POST /checkout", "all", "memory of shop"
+	Budget   string `json:"budget"`  // "p95 ≤ 500ms"
+	Measured string `json:"measured"`
+	Outcome  string `json:"outcome"` // "pass", "fail", "inconclusive", "advisory", "invalid", "no samples"
+	Detail   string `json:"detail,omitempty"`
+}
+
+// RequestByName returns the named request's record, or nil.
+func (r *Run) RequestByName(name string) *Request {
+	for _, q := range r.Requests {
+		if q.Name == name {
+			return q
+		}
+	}
+	return nil
+}

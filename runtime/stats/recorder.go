@@ -1,0 +1,443 @@
+// Package stats records what a run's requests did, as the load engine sends
+// them: per request name, counters per second and HDR histograms of latency
+// per 10-second window aligned to the wall clock, kept encoded. Recording is
+// sharded so that users on different cores do not contend, and bounded in
+// memory however long the run (a window costs ~100 bytes to ~2 KB encoded).
+package stats
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"lab/runtime/result"
+)
+
+// Window is the length of the histogram windows. Windows start on wall-clock
+// multiples of it, so windows from different workers and runs line up.
+const Window = 10 * time.Second
+
+// maxReasons bounds the distinct failure reasons kept per request name; the
+// rest count under "other".
+const maxReasons = 64
+
+// Outcome is one finished request, as the engine reports it.
+type Outcome struct {
+	Name     int           // index into the recorder's names
+	At       time.Duration // when it finished, since the run's start
+	Response time.Duration // from the intended send (open model) or the send
+	Service  time.Duration // from the actual send
+	Failed   bool
+	Timeout  bool
+	Reason   string // why it failed
+	Bytes    int64  // response body bytes
+}
+
+// Recorder collects outcomes from many goroutines. Each goroutine records
+// into one shard (by user or executor number); the collector merges the
+// shards' finished seconds and windows once a second.
+type Recorder struct {
+	names     []string
+	startUnix int64 // wall-clock nanoseconds at At = 0
+	shards    []*shard
+
+	mu       sync.Mutex // the collector's state below
+	reqs     []*reqAcc
+	pendWin  map[int64]*mergedWindow
+	pendSec  map[int64]*mergedSecond
+	failures map[failKey]int64
+	free     hdrPool
+}
+
+type failKey struct {
+	name   int
+	reason string
+}
+
+type reqAcc struct {
+	count, failures, timeouts, bytes int64
+	resp, svc                        *hdrhistogram.Histogram
+	windows                          []result.Window
+	perSec                           [][3]int
+}
+
+// nameWin is one request name's accumulation over one window in one shard.
+type nameWin struct {
+	count, failures, timeouts, bytes int64
+	resp, svc                        *hdrhistogram.Histogram
+}
+
+type shardWindow struct {
+	index int64
+	names []*nameWin
+}
+
+type shardSecond struct {
+	index  int64
+	counts [][2]int64 // per name: count, failures
+	hist   *hdrhistogram.Histogram
+}
+
+type shard struct {
+	mu       sync.Mutex
+	win      shardWindow
+	sec      shardSecond
+	doneWin  []shardWindow
+	doneSec  []shardSecond
+	failures map[failKey]int64
+	reasons  map[int]int // distinct reasons per name, to bound them
+	free     *hdrPool
+	_        [64]byte // keep shards on separate cache lines
+}
+
+// hdrPool recycles histograms: each is ~136 KB, and windows rotate often.
+type hdrPool struct {
+	mu   sync.Mutex
+	list []*hdrhistogram.Histogram
+}
+
+func (p *hdrPool) get() *hdrhistogram.Histogram {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.list); n > 0 {
+		h := p.list[n-1]
+		p.list = p.list[:n-1]
+		return h
+	}
+	return result.NewHist()
+}
+
+func (p *hdrPool) put(h *hdrhistogram.Histogram) {
+	if h == nil {
+		return
+	}
+	h.Reset()
+	p.mu.Lock()
+	p.list = append(p.list, h)
+	p.mu.Unlock()
+}
+
+// NewRecorder returns a recorder for the named requests; start is the run's
+// start (At = 0) and shards the number of independent recording slots.
+func NewRecorder(names []string, start time.Time, shards int) *Recorder {
+	if shards < 1 {
+		shards = 1
+	}
+	r := &Recorder{
+		names:     append([]string(nil), names...),
+		startUnix: start.UnixNano(),
+		pendWin:   map[int64]*mergedWindow{},
+		pendSec:   map[int64]*mergedSecond{},
+		failures:  map[failKey]int64{},
+	}
+	for range names {
+		r.reqs = append(r.reqs, &reqAcc{resp: result.NewHist(), svc: result.NewHist()})
+	}
+	for i := 0; i < shards; i++ {
+		s := &shard{failures: map[failKey]int64{}, reasons: map[int]int{}, free: &r.free}
+		s.win = shardWindow{index: -1, names: make([]*nameWin, len(names))}
+		s.sec = shardSecond{index: -1, counts: make([][2]int64, len(names))}
+		r.shards = append(r.shards, s)
+	}
+	return r
+}
+
+// Names are the request names, in index order.
+func (r *Recorder) Names() []string { return r.names }
+
+// Shards is the number of shards.
+func (r *Recorder) Shards() int { return len(r.shards) }
+
+// indexes returns the wall-clock second and window an instant falls in.
+func (r *Recorder) indexes(at time.Duration) (sec, win int64) {
+	wall := r.startUnix + int64(at)
+	return wall / int64(time.Second), wall / int64(Window)
+}
+
+// Record adds an outcome through shard i (taken modulo the shard count).
+func (r *Recorder) Record(i int, o *Outcome) {
+	s := r.shards[i%len(r.shards)]
+	sec, win := r.indexes(o.At)
+	resp := result.ClampUS(int64(o.Response / time.Microsecond))
+	svc := result.ClampUS(int64(o.Service / time.Microsecond))
+
+	s.mu.Lock()
+	// Subtleness ahead: an outcome stamped just before a boundary may be
+	// recorded after the collector rotated the shard past it; it then counts
+	// in the current second and window, never in a closed one.
+	if sec > s.sec.index {
+		s.rotateSecond(sec)
+	}
+	if win > s.win.index {
+		s.rotateWindow(win)
+	}
+	nw := s.win.names[o.Name]
+	if nw == nil {
+		nw = &nameWin{resp: s.free.get(), svc: s.free.get()}
+		s.win.names[o.Name] = nw
+	}
+	nw.count++
+	nw.bytes += o.Bytes
+	_ = nw.resp.RecordValue(resp)
+	_ = nw.svc.RecordValue(svc)
+	c := &s.sec.counts[o.Name]
+	c[0]++
+	if s.sec.hist == nil {
+		s.sec.hist = s.free.get()
+	}
+	_ = s.sec.hist.RecordValue(resp)
+	if o.Failed {
+		nw.failures++
+		c[1]++
+		if o.Timeout {
+			nw.timeouts++
+		}
+		reason := o.Reason
+		k := failKey{o.Name, reason}
+		if _, seen := s.failures[k]; !seen {
+			if s.reasons[o.Name] >= maxReasons {
+				k.reason = "other"
+			} else {
+				s.reasons[o.Name]++
+			}
+		}
+		s.failures[k]++
+	}
+	s.mu.Unlock()
+}
+
+func (s *shard) rotateSecond(to int64) {
+	if s.sec.index >= 0 {
+		s.doneSec = append(s.doneSec, s.sec)
+	}
+	s.sec = shardSecond{index: to, counts: make([][2]int64, len(s.sec.counts))}
+}
+
+func (s *shard) rotateWindow(to int64) {
+	if s.win.index >= 0 {
+		s.doneWin = append(s.doneWin, s.win)
+	}
+	s.win = shardWindow{index: to, names: make([]*nameWin, len(s.win.names))}
+}
+
+type mergedWindow struct {
+	names []*nameWin
+}
+
+type mergedSecond struct {
+	counts [][2]int64
+	hist   *hdrhistogram.Histogram
+}
+
+// SecondStats is a finished second, as the collector hands it out.
+type SecondStats struct {
+	T        int64      // unix seconds
+	Counts   [][2]int64 // per name: completed, failed
+	Requests int64
+	Failures int64
+	P50, P95 int64 // µs, all requests of the second
+	P99, Max int64
+}
+
+// Collect closes every second and window that ended before now, merges the
+// shards' data and returns the finished seconds in order. Call it from one
+// goroutine, about once a second; call it with final set at the end of the
+// run to close everything.
+func (r *Recorder) Collect(now time.Duration, final bool) []SecondStats {
+	nowSec, nowWin := r.indexes(now)
+	if final {
+		nowSec, nowWin = nowSec+1, nowWin+1
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.shards {
+		s.mu.Lock()
+		if s.sec.index >= 0 && s.sec.index < nowSec {
+			s.rotateSecond(nowSec)
+		}
+		if s.win.index >= 0 && s.win.index < nowWin {
+			s.rotateWindow(nowWin)
+		}
+		doneSec, doneWin := s.doneSec, s.doneWin
+		s.doneSec, s.doneWin = nil, nil
+		for k, n := range s.failures {
+			r.failures[k] += n
+		}
+		clear(s.failures)
+		s.mu.Unlock()
+
+		for _, ss := range doneSec {
+			m := r.pendSec[ss.index]
+			if m == nil {
+				m = &mergedSecond{counts: make([][2]int64, len(r.names))}
+				r.pendSec[ss.index] = m
+			}
+			for i, c := range ss.counts {
+				m.counts[i][0] += c[0]
+				m.counts[i][1] += c[1]
+			}
+			if ss.hist != nil {
+				if m.hist == nil {
+					m.hist = ss.hist
+				} else {
+					_ = result.Merge(m.hist, ss.hist)
+					r.free.put(ss.hist)
+				}
+			}
+		}
+		for _, sw := range doneWin {
+			m := r.pendWin[sw.index]
+			if m == nil {
+				m = &mergedWindow{names: make([]*nameWin, len(r.names))}
+				r.pendWin[sw.index] = m
+			}
+			for i, nw := range sw.names {
+				if nw == nil {
+					continue
+				}
+				if m.names[i] == nil {
+					m.names[i] = nw
+					continue
+				}
+				into := m.names[i]
+				into.count += nw.count
+				into.failures += nw.failures
+				into.timeouts += nw.timeouts
+				into.bytes += nw.bytes
+				_ = result.Merge(into.resp, nw.resp)
+				_ = result.Merge(into.svc, nw.svc)
+				r.free.put(nw.resp)
+				r.free.put(nw.svc)
+			}
+		}
+	}
+	// Every shard is now past nowSec/nowWin: everything before is final.
+	for _, idx := range sortedKeys(r.pendWin) {
+		if idx >= nowWin {
+			continue
+		}
+		r.finishWindow(idx, r.pendWin[idx])
+		delete(r.pendWin, idx)
+	}
+	var out []SecondStats
+	for _, idx := range sortedKeys(r.pendSec) {
+		if idx >= nowSec {
+			continue
+		}
+		m := r.pendSec[idx]
+		ss := SecondStats{T: idx, Counts: m.counts}
+		for i, c := range m.counts {
+			ss.Requests += c[0]
+			ss.Failures += c[1]
+			if c[0] > 0 {
+				off := int(idx - r.startUnix/int64(time.Second))
+				r.reqs[i].perSec = append(r.reqs[i].perSec, [3]int{off, int(c[0]), int(c[1])})
+			}
+		}
+		if m.hist != nil {
+			ss.P50, ss.P95 = m.hist.ValueAtPercentile(50), m.hist.ValueAtPercentile(95)
+			ss.P99, ss.Max = m.hist.ValueAtPercentile(99), m.hist.Max()
+			r.free.put(m.hist)
+		}
+		out = append(out, ss)
+		delete(r.pendSec, idx)
+	}
+	return out
+}
+
+func (r *Recorder) finishWindow(idx int64, m *mergedWindow) {
+	for i, nw := range m.names {
+		if nw == nil || nw.count == 0 {
+			if nw != nil {
+				r.free.put(nw.resp)
+				r.free.put(nw.svc)
+			}
+			continue
+		}
+		acc := r.reqs[i]
+		acc.count += nw.count
+		acc.failures += nw.failures
+		acc.timeouts += nw.timeouts
+		acc.bytes += nw.bytes
+		_ = result.Merge(acc.resp, nw.resp)
+		_ = result.Merge(acc.svc, nw.svc)
+		w := result.Window{T: idx * int64(Window/time.Second), Count: nw.count, Failures: nw.failures, Timeouts: nw.timeouts, Bytes: nw.bytes}
+		w.Hist, _ = result.Encode(nw.resp)
+		w.SvcHist, _ = result.Encode(nw.svc)
+		acc.windows = append(acc.windows, w)
+		r.free.put(nw.resp)
+		r.free.put(nw.svc)
+	}
+}
+
+// Totals returns the completed and failed requests so far over finished windows.
+func (r *Recorder) Totals() (count, failures int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range r.reqs {
+		count += a.count
+		failures += a.failures
+	}
+	return count, failures
+}
+
+// Results returns the per-name records and failures; call after a final Collect.
+func (r *Recorder) Results() ([]*result.Request, []result.Failure) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var reqs []*result.Request
+	for i, a := range r.reqs {
+		q := &result.Request{
+			Name: r.names[i], Count: a.count, Failures: a.failures, Timeouts: a.timeouts, Bytes: a.bytes,
+			Response: Summarize(a.resp), Service: Summarize(a.svc),
+			Windows: a.windows, PerSec: a.perSec,
+		}
+		q.Hist, _ = result.Encode(a.resp)
+		q.SvcHist, _ = result.Encode(a.svc)
+		if q.Windows == nil {
+			q.Windows = []result.Window{}
+		}
+		reqs = append(reqs, q)
+	}
+	sort.Slice(reqs, func(i, j int) bool { return reqs[i].Name < reqs[j].Name })
+	var fails []result.Failure
+	for k, n := range r.failures {
+		fails = append(fails, result.Failure{Name: r.names[k.name], Reason: k.reason, Count: n})
+	}
+	sort.Slice(fails, func(i, j int) bool {
+		if fails[i].Name != fails[j].Name {
+			return fails[i].Name < fails[j].Name
+		}
+		if fails[i].Count != fails[j].Count {
+			return fails[i].Count > fails[j].Count
+		}
+		return fails[i].Reason < fails[j].Reason
+	})
+	if fails == nil {
+		fails = []result.Failure{}
+	}
+	return reqs, fails
+}
+
+// Summarize reads a histogram's figures.
+func Summarize(h *hdrhistogram.Histogram) result.Summary {
+	if h.TotalCount() == 0 {
+		return result.Summary{}
+	}
+	return result.Summary{
+		Count: h.TotalCount(), Min: h.Min(), Mean: h.Mean(),
+		P50: h.ValueAtPercentile(50), P90: h.ValueAtPercentile(90), P95: h.ValueAtPercentile(95),
+		P99: h.ValueAtPercentile(99), P999: h.ValueAtPercentile(99.9), Max: h.Max(),
+	}
+}
+
+func sortedKeys[V any](m map[int64]V) []int64 {
+	keys := make([]int64, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	return keys
+}
