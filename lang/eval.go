@@ -80,7 +80,7 @@ type refScope struct {
 	// anyCapture accepts every captured name: an earlier step had an
 	// error, and its captures are unknown, not missing.
 	anyCapture bool
-	where    string          // "a sequence step", for messages
+	where      string // "a sequence step", for messages
 }
 
 // checkRefs reports every variable reference that this place cannot read,

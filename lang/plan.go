@@ -211,8 +211,8 @@ type Shape struct {
 	Name        string
 	Model       Model
 	Stages      []Stage
-	Scale       float64       // factor applied to the written stage times (1 when not scaled)
-	MaxInFlight int           // open model: arrivals in flight at most
+	Scale       float64 // factor applied to the written stage times (1 when not scaled)
+	MaxInFlight int     // open model: arrivals in flight at most
 	Range       hcl.Range
 }
 

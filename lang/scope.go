@@ -22,8 +22,8 @@ type Scope struct {
 	Iteration int64  // passes this user completed
 
 	captured map[string]cty.Value
-	response Response          // set while captures are evaluated
-	ctx      *hcl.EvalContext  // built on first use of a generic expression
+	response Response         // set while captures are evaluated
+	ctx      *hcl.EvalContext // built on first use of a generic expression
 }
 
 // NewScope returns the scope of user id of class in a run of plan; the user's
