@@ -53,6 +53,10 @@ type Options struct {
 	Grace time.Duration
 	// OnTick is called from the engine's collector once a second.
 	OnTick func(Tick)
+	// OnWindow is called from the collector with every finished 10 s
+	// window (live budgets and abort rules judge them). Names is indexed
+	// like Plan.Workload.Requests.
+	OnWindow func(stats.WindowStats)
 	// Shards of the stats recorder; 0 picks one per CPU, times four.
 	Shards int
 }
@@ -240,7 +244,8 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 	}
 	finalAt := max(e.since(), end)
 	<-collectDone
-	for _, ss := range e.rec.Collect(finalAt, true) {
+	secs, _ := e.rec.Collect(finalAt, true)
+	for _, ss := range secs {
 		seconds = append(seconds, e.second(ss))
 	}
 
@@ -271,7 +276,13 @@ func (e *Engine) collectLoop(emit func(result.Second)) {
 			return
 		}
 		elapsed := e.since()
-		for _, ss := range e.rec.Collect(elapsed, false) {
+		secs, wins := e.rec.Collect(elapsed, false)
+		for _, ws := range wins {
+			if e.opts.OnWindow != nil {
+				e.opts.OnWindow(ws)
+			}
+		}
+		for _, ss := range secs {
 			e.doneReq += ss.Requests
 			e.doneFail += ss.Failures
 			s := e.second(ss)

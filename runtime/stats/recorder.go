@@ -241,11 +241,18 @@ type SecondStats struct {
 	P99, Max int64
 }
 
+// WindowStats is a finished window: each request name's figures over it,
+// indexed like the recorder's names (nil where a name had no request).
+type WindowStats struct {
+	T     int64 // window start, unix seconds
+	Names []*result.Window
+}
+
 // Collect closes every second and window that ended before now, merges the
-// shards' data and returns the finished seconds in order. Call it from one
-// goroutine, about once a second; call it with final set at the end of the
-// run to close everything.
-func (r *Recorder) Collect(now time.Duration, final bool) []SecondStats {
+// shards' data and returns the finished seconds and windows in order. Call
+// it from one goroutine, about once a second; call it with final set at the
+// end of the run to close everything.
+func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []WindowStats) {
 	nowSec, nowWin := r.indexes(now)
 	if final {
 		nowSec, nowWin = nowSec+1, nowWin+1
@@ -314,11 +321,12 @@ func (r *Recorder) Collect(now time.Duration, final bool) []SecondStats {
 		}
 	}
 	// Every shard is now past nowSec/nowWin: everything before is final.
+	var wins []WindowStats
 	for _, idx := range sortedKeys(r.pendWin) {
 		if idx >= nowWin {
 			continue
 		}
-		r.finishWindow(idx, r.pendWin[idx])
+		wins = append(wins, r.finishWindow(idx, r.pendWin[idx]))
 		delete(r.pendWin, idx)
 	}
 	var out []SecondStats
@@ -344,10 +352,11 @@ func (r *Recorder) Collect(now time.Duration, final bool) []SecondStats {
 		out = append(out, ss)
 		delete(r.pendSec, idx)
 	}
-	return out
+	return out, wins
 }
 
-func (r *Recorder) finishWindow(idx int64, m *mergedWindow) {
+func (r *Recorder) finishWindow(idx int64, m *mergedWindow) WindowStats {
+	ws := WindowStats{T: idx * int64(Window/time.Second), Names: make([]*result.Window, len(r.names))}
 	for i, nw := range m.names {
 		if nw == nil || nw.count == 0 {
 			if nw != nil {
@@ -367,9 +376,11 @@ func (r *Recorder) finishWindow(idx int64, m *mergedWindow) {
 		w.Hist, _ = result.Encode(nw.resp)
 		w.SvcHist, _ = result.Encode(nw.svc)
 		acc.windows = append(acc.windows, w)
+		ws.Names[i] = &w
 		r.free.put(nw.resp)
 		r.free.put(nw.svc)
 	}
+	return ws
 }
 
 // Totals returns the completed and failed requests so far over finished windows.
