@@ -86,7 +86,12 @@ type Engine struct {
 
 	// Totals over the seconds collected so far (collector goroutine only).
 	doneReq, doneFail int64
+	completed         atomic.Int64 // doneReq, for other goroutines
 }
+
+// Completed is the number of requests completed in the seconds collected so
+// far (it lags by about a second): what a memory sample is set against.
+func (e *Engine) Completed() int64 { return e.completed.Load() }
 
 // generatorStats is how well the generator kept up (open model).
 type generatorStats struct {
@@ -285,6 +290,7 @@ func (e *Engine) collectLoop(emit func(result.Second)) {
 		for _, ss := range secs {
 			e.doneReq += ss.Requests
 			e.doneFail += ss.Failures
+			e.completed.Store(e.doneReq)
 			s := e.second(ss)
 			emit(s)
 			if e.opts.OnTick != nil {
