@@ -13,6 +13,7 @@ import (
 type vuser struct {
 	id    int64 // 1-based, unique across workers
 	class *lang.UserClass
+	stats *classStats
 	tasks picker
 	scope *lang.Scope
 	stop  chan struct{}
@@ -96,13 +97,15 @@ func (e *Engine) runClosed() {
 		for len(live) < want {
 			g := mine[len(live)]
 			c := classes[g-1]
-			u := &vuser{id: g, class: users[c], tasks: pickers[c], scope: e.plan.NewScope(g, users[c].Name), stop: make(chan struct{})}
+			u := &vuser{id: g, class: users[c], stats: &e.classes[c], tasks: pickers[c], scope: e.plan.NewScope(g, users[c].Name), stop: make(chan struct{})}
 			live = append(live, u)
 			wg.Add(1)
 			e.users.Add(1)
+			u.stats.join()
 			go func() {
 				defer wg.Done()
 				defer e.users.Add(-1)
+				defer u.stats.users.Add(-1)
 				e.userLoop(u)
 			}()
 		}
@@ -136,6 +139,7 @@ func (e *Engine) userLoop(u *vuser) {
 		default:
 		}
 		task := u.class.Tasks[u.tasks.pick(r)]
+		u.stats.passes.Add(1)
 		passStart := e.since()
 		if !e.pass(u, task, shard) {
 			return

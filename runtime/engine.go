@@ -76,6 +76,7 @@ type Engine struct {
 	start  time.Time // monotonic reference of the run
 
 	users    atomic.Int64 // closed model: users alive
+	classes  []classStats
 	inFlight atomic.Int64
 	stopOnce sync.Once
 	stopCh   chan struct{} // closed when sending must stop
@@ -92,6 +93,21 @@ type Engine struct {
 // Completed is the number of requests completed in the seconds collected so
 // far (it lags by about a second): what a memory sample is set against.
 func (e *Engine) Completed() int64 { return e.completed.Load() }
+
+// classStats counts one user class's users and passes.
+type classStats struct {
+	users, peak, passes atomic.Int64
+}
+
+func (c *classStats) join() {
+	n := c.users.Add(1)
+	for {
+		p := c.peak.Load()
+		if n <= p || c.peak.CompareAndSwap(p, n) {
+			return
+		}
+	}
+}
 
 // generatorStats is how well the generator kept up (open model).
 type generatorStats struct {
@@ -121,6 +137,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{plan: p, opts: opts, shape: p.Shape, steps: map[*lang.Request]*step{}, stopCh: make(chan struct{})}
 	e.gen.lag = result.NewHist()
+	e.classes = make([]classStats, len(p.Workload.Users))
 	names := p.Workload.Requests
 	index := map[string]int{}
 	for i, n := range names {
@@ -369,6 +386,10 @@ func (e *Engine) assemble(seconds []result.Second, end time.Duration) *result.Ru
 		run.Seconds = []result.Second{}
 	}
 	run.Generator = e.generator()
+	for i, u := range p.Workload.Users {
+		c := &e.classes[i]
+		run.Classes = append(run.Classes, result.Class{Name: u.Name, PeakUsers: int(c.peak.Load()), Passes: c.passes.Load()})
+	}
 	return run
 }
 

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"math"
+	"runtime"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -141,13 +142,8 @@ func (e *Engine) runOpen() {
 		if !ok {
 			return
 		}
-		if wait := at - e.since(); wait > 50*time.Microsecond {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-e.stopCh:
-				return
-			}
+		if !e.waitUntil(at, timer) {
+			return
 		}
 		if e.stopped() {
 			return
@@ -192,6 +188,7 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 			e.gen.mu.Unlock()
 		}
 		task := users[a.class].Tasks[a.task]
+		e.classes[a.class].passes.Add(1)
 		if task.Sequence {
 			ex.scope.ResetCaptures()
 		}
@@ -211,4 +208,24 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 		e.inFlight.Add(-1)
 		idle <- ex
 	}
+}
+
+// waitUntil waits until the run's clock reaches at; false when the run
+// stopped meanwhile. Go's timers may fire up to a millisecond late, which
+// would be counted as latency the target never caused; so the timer wakes
+// a millisecond early and the last stretch is spent yielding.
+func (e *Engine) waitUntil(at time.Duration, timer *time.Timer) bool {
+	const early = time.Millisecond
+	if wait := at - e.since(); wait > early+500*time.Microsecond {
+		timer.Reset(wait - early)
+		select {
+		case <-timer.C:
+		case <-e.stopCh:
+			return false
+		}
+	}
+	for e.since() < at {
+		runtime.Gosched()
+	}
+	return true
 }

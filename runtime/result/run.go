@@ -33,6 +33,7 @@ type Run struct {
 	Model     string         `json:"model"`            // "closed" or "open"
 	WindowS   int            `json:"window_s"`         // length of the histogram windows, seconds
 	Workers   int            `json:"workers"`
+	Classes   []Class        `json:"classes"`  // user classes, in plan order
 	Requests  []*Request     `json:"requests"` // by name
 	Seconds   []Second       `json:"seconds"`  // run-wide series, one per wall-clock second
 	Failures  []Failure      `json:"failures"`
@@ -51,6 +52,13 @@ type PlanInfo struct {
 	Vars    map[string]string `json:"vars,omitempty"`
 	Sources map[string]string `json:"sources,omitempty"` // path → text
 	Seed    uint64            `json:"seed"`
+}
+
+// Class is what one user class did.
+type Class struct {
+	Name      string `json:"name"`
+	PeakUsers int    `json:"peak_users"` // closed model: most users of this class at once
+	Passes    int64  `json:"passes"`     // tasks or sequence passes started (open model: arrivals)
 }
 
 // Request is everything recorded for one request name.
