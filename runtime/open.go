@@ -2,8 +2,8 @@ package runtime
 
 import (
 	"math"
-	"runtime"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"time"
 
