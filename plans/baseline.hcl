@@ -24,7 +24,7 @@ variable "baseline" {
 }
 
 sut "shop" {
-  listen  = "127.0.0.1:8080"
+  listen  = trimprefix(var.host, "http://")
   latency = "5ms"
 }
 

@@ -24,7 +24,7 @@ variable "host" {
 }
 
 sut "shop" {
-  listen           = "127.0.0.1:8080"
+  listen           = trimprefix(var.host, "http://")
   leak_per_request = var.leak
   gc_churn         = "64KB"
 }

@@ -19,7 +19,7 @@ variable "host" {
 }
 
 sut "shop" {
-  listen   = "127.0.0.1:8080"
+  listen   = trimprefix(var.host, "http://")
   latency  = "5ms"
   gc_churn = "256KB"
 }

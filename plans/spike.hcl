@@ -21,7 +21,7 @@ variable "host" {
 
 # The bundled misbehaving shop; leave this block out to test your own service.
 sut "shop" {
-  listen     = "127.0.0.1:8080"
+  listen     = trimprefix(var.host, "http://")
   latency    = "5ms"
   error_rate = 0.002
   wrong_rate = 0.001 # 200 OK without an order id

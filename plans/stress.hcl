@@ -30,7 +30,7 @@ variable "host" {
 }
 
 sut "shop" {
-  listen     = "127.0.0.1:8080"
+  listen     = trimprefix(var.host, "http://")
   latency    = "5ms"
   contention = "2ms"
 }

@@ -97,12 +97,13 @@ func NewSampler(src lang.MemorySource, sut SUTInfo) (Sampler, error) {
 
 // checkHTTPURL accepts absolute http(s) URLs with a host.
 func checkHTTPURL(what, raw string) (*url.URL, error) {
+	lower := strings.ToLower(raw)
+	if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
+		return nil, fmt.Errorf("%s: %q must start with http:// or https://", what, raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %q is not a URL: %v", what, raw, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("%s: %q must start with http:// or https://", what, raw)
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("%s: %q has no host", what, raw)

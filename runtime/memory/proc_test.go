@@ -1,0 +1,56 @@
+package memory_test
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"lab/lang"
+	"lab/runtime/memory"
+)
+
+func sample(t *testing.T, s memory.Sampler) memory.Reading {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := s.Sample(ctx)
+	if err != nil {
+		t.Fatalf("%s: %v", s.Source(), err)
+	}
+	return r
+}
+
+// A child that allocates and touches 64 MiB grows its RssAnon by that much.
+func TestPIDSamplerSeesAChildAllocate(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc/PID/status is Linux's")
+	}
+	h := startHog(t, buildHog(t))
+	s, err := memory.NewSampler(lang.MemorySource{Kind: lang.MemoryPID, PID: h.cmd.Process.Pid}, memory.SUTInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := sample(t, s)
+	const n = 64 * mib
+	h.alloc(t, n)
+	after := sample(t, s)
+	grew := after.Bytes - before.Bytes
+	t.Logf("%s: %.1f MiB → %.1f MiB, grew %.2f MiB for %d MiB allocated",
+		s.Source(), before.Bytes/mib, after.Bytes/mib, grew/mib, n/mib)
+	if grew < 0.95*n || grew > 1.10*n {
+		t.Errorf("grew %.2f MiB, want about %d MiB", grew/mib, n/mib)
+	}
+	if after.GCCycles != -1 {
+		t.Errorf("GC cycles %d, want -1 (unknown from outside the process)", after.GCCycles)
+	}
+	if s.Kind() != memory.KindRSSAnon || !strings.HasPrefix(s.Source(), "RssAnon of pid ") {
+		t.Errorf("kind %q, source %q; want rss_anon, RssAnon of pid …", s.Kind(), s.Source())
+	}
+
+	h.stop(t)
+	if _, err := s.Sample(context.Background()); err == nil || !strings.Contains(err.Error(), "not running") {
+		t.Errorf("sampling an exited process: %v, want an error saying it is not running", err)
+	}
+}
