@@ -94,28 +94,38 @@ func parseSUTArgs(env *cmdEnv, args []string) (k sut.Knobs, fs *pflag.FlagSet, s
 
 	k = def
 	var errs []error
+	source := map[string]string{} // knob name → the flag or variable it came from
 	for _, s := range specs {
 		values := raw[s.Name].values
-		source := "--" + s.Flag
 		switch {
 		case fs.Changed(s.Flag):
+			source[s.Name] = "--" + s.Flag
 		case env.getenv(s.Env) != "":
-			values, source = []string{env.getenv(s.Env)}, s.Env
+			values, source[s.Name] = []string{env.getenv(s.Env)}, s.Env
 		default:
 			continue
 		}
-		if err := setKnob(&k, s, values); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %v", source, err))
+		// A value that does not parse leaves the default, so that the range
+		// check below reports only on values that parsed.
+		next := k
+		if err := setKnob(&next, s, values); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %v", source[s.Name], err))
+			continue
 		}
+		k = next
 	}
-	// Values that failed to parse kept their defaults, so this adds only
-	// the range problems of those that parsed.
 	if err := k.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		for _, err := range errs {
-			fmt.Fprintf(env.stderr, "lab sut: %v\n", err)
+			for _, line := range strings.Split(err.Error(), "\n") {
+				// Validate names knobs; say which flag or variable set them.
+				if name, rest, ok := strings.Cut(line, ": "); ok && source[name] != "" {
+					line = source[name] + ": " + rest
+				}
+				fmt.Fprintf(env.stderr, "lab sut: %s\n", line)
+			}
 		}
 		fmt.Fprintln(env.stderr, "Run 'lab sut -h' for the knobs and their units.")
 		return k, fs, true, exitInvalid

@@ -177,7 +177,7 @@ func TestSUTRefusesBadInput(t *testing.T) {
 		vars map[string]string
 		says string
 	}{
-		{[]string{"--error-rate", "1.5"}, nil, "error_rate"},
+		{[]string{"--error-rate", "1.5"}, nil, "--error-rate: 1.5 is out of range"},
 		{[]string{"--error-rate", "lots"}, nil, `--error-rate: invalid ratio "lots"`},
 		{[]string{"--latency", "20"}, nil, `--latency: "20" has no unit`},
 		{[]string{"--leak-per-request", "50"}, nil, "--leak-per-request: size \"50\" has no unit"},
@@ -187,12 +187,14 @@ func TestSUTRefusesBadInput(t *testing.T) {
 		{[]string{"--route-latency", "GET /=1ms,GET /=2ms"}, nil, "given twice"},
 		{[]string{"--seed", "x"}, nil, `--seed: "x" is not an integer`},
 		{[]string{"--products", "0"}, nil, "products"},
-		{[]string{"--tail-factor", "0.5"}, nil, "tail_factor"},
+		{[]string{"--tail-factor", "0.5"}, nil, "--tail-factor: 0.5 is out of range"},
+		{[]string{"--tail-factor", "x"}, nil, `--tail-factor: "x" is not a number`},
 		{[]string{"--listen", "8080"}, nil, "listen"},
 		{[]string{"--no-such-knob", "1"}, nil, "unknown flag"},
 		{[]string{"extra"}, nil, `unexpected argument "extra"`},
 		{nil, map[string]string{"LAB_SUT_WRONG_RATE": "-1"}, "LAB_SUT_WRONG_RATE: ratio \"-1\" is negative"},
-		{nil, map[string]string{"LAB_SUT_ADMIN_TOKEN": "short"}, "too short"},
+		{nil, map[string]string{"LAB_SUT_ADMIN_TOKEN": "short"}, "LAB_SUT_ADMIN_TOKEN: too short"},
+		{nil, map[string]string{"LAB_SUT_ERROR_RATE": "4"}, "LAB_SUT_ERROR_RATE: 4 is out of range"},
 	}
 	for _, c := range cases {
 		env, _, errs := sutTestEnv(c.vars)
@@ -202,6 +204,16 @@ func TestSUTRefusesBadInput(t *testing.T) {
 		if !strings.Contains(errs.String(), c.says) {
 			t.Errorf("lab sut %q %v said:\n%s\nwant it to say %q", c.args, c.vars, errs, c.says)
 		}
+	}
+}
+
+// TestSUTReportsEachMistakeOnce: a value that does not parse is reported as
+// such, not again as out of range.
+func TestSUTReportsEachMistakeOnce(t *testing.T) {
+	env, _, errs := sutTestEnv(nil)
+	runSUTContext(context.Background(), env, []string{"--tail-factor", "x", "--products", "0"})
+	if n := strings.Count(errs.String(), "lab sut: "); n != 2 || strings.Contains(errs.String(), "tail-factor: 0") {
+		t.Errorf("two mistakes, reported as:\n%s", errs)
 	}
 }
 
