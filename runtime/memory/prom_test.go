@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"lab/gates/leak"
 	"lab/lang"
@@ -143,8 +144,32 @@ func TestSUTSamplerFallbacks(t *testing.T) {
 				t.Errorf("sample %d: %+v kind %q; want this process's RssAnon", i, r, s.Kind())
 			}
 		}
+		t.Log(s.Source())
 		if src := s.Source(); !strings.Contains(src, "RssAnon of shop") || !strings.Contains(src, "503 Service Unavailable") {
 			t.Errorf("source %q should say RssAnon and why the live heap was not used", src)
+		}
+	})
+	t.Run("a slow first scrape decides nothing", func(t *testing.T) {
+		var calls atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if calls.Add(1) == 1 {
+				<-r.Context().Done() // a shop too loaded to answer in time
+				return
+			}
+			w.Write([]byte(page))
+		}))
+		defer srv.Close()
+		s, err := memory.NewSampler(lang.MemorySource{Kind: lang.MemorySUT, Name: "shop"}, memory.SUTInfo{PID: os.Getpid(), BaseURL: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		if _, err := s.Sample(ctx); err == nil {
+			t.Fatal("a scrape past its deadline succeeded")
+		}
+		if r := sample(t, s); r.Bytes != 12345000 || r.GCCycles != 42 || s.Kind() != memory.KindHeapLive {
+			t.Errorf("%+v kind %q; want the live heap from the second scrape", r, s.Kind())
 		}
 	})
 	t.Run("resident memory from /metrics", func(t *testing.T) {

@@ -1,24 +1,3 @@
-// Package memory samples the memory of the system under test during a run,
-// once a second, for the leak hunter (gates/leak, GATES-STATISTICS.md §1).
-//
-// A Sampler reads one figure from one source:
-//
-//	sut        the bundled shop: go_gc_heap_live_bytes and the GC cycle counter
-//	           from its /metrics; if that cannot be read at the first sample,
-//	           RssAnon of its PID, else its process_resident_memory_bytes
-//	pid        /proc/PID/status RssAnon (VmRSS on kernels without it)
-//	cgroup     memory.stat anon of a cgroup v2 directory (total_rss on v1)
-//	container  a Docker container's memory, from the engine's stats API
-//	metrics    one metric of a Prometheus text endpoint, summed over its series
-//
-// Record samples a Sampler on a fixed schedule in its own goroutine and
-// Stop turns what it read into the Run's result.MemorySeries:
-//
-//	s, err := memory.NewSampler(plan.Budgets.Leak.Memory, memory.SUTInfo{PID: pid, BaseURL: base})
-//	rec := memory.Record(ctx, s, runStart, time.Second, engine.Completed)
-//	… the run …
-//	run.Memory = rec.Stop()
-//	if n, err := rec.Failures(); len(run.Memory.Samples) == 0 && n > 0 { … "memory could not be read: " + err.Error() }
 package memory
 
 import (
@@ -173,6 +152,11 @@ func (s *sutSampler) Sample(ctx context.Context) (Reading, error) {
 			s.settle(sutHeapLive, "")
 			return r, nil
 		}
+		if ctx.Err() != nil {
+			// Out of time (a loaded shop, or the run ending) says nothing
+			// about /metrics: decide at a later sample.
+			return Reading{}, err
+		}
 		errs = append(errs, err)
 	}
 	if s.pid > 0 {
@@ -183,7 +167,7 @@ func (s *sutSampler) Sample(ctx context.Context) (Reading, error) {
 		}
 		errs = append(errs, err)
 	}
-	if s.metrics != nil && ctx.Err() == nil {
+	if s.metrics != nil {
 		r, err := s.resident(ctx)
 		if err == nil {
 			s.settle(sutResident, joinText(errs))

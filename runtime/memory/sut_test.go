@@ -49,6 +49,9 @@ func startShop(t *testing.T, k sut.Knobs) string {
 	served := make(chan error, 1)
 	go func() { served <- shop.Serve(ctx, ln) }()
 	t.Cleanup(func() {
+		// A connection the client dialled but never used would hold the
+		// shop's graceful shutdown for its 5 s grace.
+		shopClient.CloseIdleConnections()
 		cancel()
 		if err := <-served; err != nil {
 			t.Errorf("shop: %v", err)
