@@ -14,23 +14,34 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"lab/gates"
+	"lab/gates/sla"
 	"lab/lang"
 	"lab/runtime"
 	"lab/runtime/progress"
 	"lab/runtime/result"
+	"lab/runtime/stats"
 	"lab/sut"
 )
 
 const applyAbout = `Run a plan: start the bundled shop if the plan has a sut block, send the
 load in the plan's shape, write the Run to results/<plan>/<UTC time>/ (and a
-latest link), and judge it.
+latest link), and judge it: every budget becomes a verdict, printed as one
+table per gate and stored with the run (result.json, summary.md, junit.xml;
+appended to $GITHUB_STEP_SUMMARY when that is set). Windowed budgets with an
+abort rule are judged live and stop the run early when they fire.
 
 With no FILE, applies what 'lab plan' last planned (with the same -var,
 -var-file and --shape), as terraform does; if the plan's files changed since,
 run 'lab plan' again.
 
 SIGINT or SIGTERM stops sending, lets requests in flight finish for the
-grace period, writes the Run marked interrupted, and exits 1 (never 0).`
+grace period, writes the Run marked interrupted, judges what it measured, and
+exits 1 or 3 (never 0).
+
+Exit codes: 0 every budget met · 1 a budget breached, unmeasured or
+inconclusive · 2 invalid plan or command line · 3 the run could not be
+carried out or its figures are invalid (a saturated generator).`
 
 func runApply(env *cmdEnv, args []string) int {
 	fs := newFlags("apply")
@@ -91,13 +102,41 @@ func runApply(env *cmdEnv, args []string) int {
 		out = io.Discard
 	}
 	prog := progress.New(out, live, useColor(env, env.stderr))
-	eng, err := runtime.New(runtime.Options{Plan: plan, Grace: *grace, OnTick: prog.Tick})
+
+	// The baseline is found before the run: once this run is written, a
+	// results/<plan>/latest baseline would point at the run itself.
+	baseDir, noBase := "", ""
+	if plan.Regression != nil {
+		baseDir, noBase = resolveBaseline(env, plan.Regression, "")
+	}
+	// Windowed budgets with an abort rule are judged live; the first one
+	// to fire stops the run, and the Run says why.
+	var eng *runtime.Engine
+	mon := sla.NewMonitor(plan.SLAs, plan.Workload.Requests, time.Now())
+	opts := runtime.Options{Plan: plan, Grace: *grace, OnTick: prog.Tick}
+	if mon != nil {
+		opts.OnWindow = func(ws stats.WindowStats) {
+			reason, err := mon.Window(ws.T, ws.Names)
+			if err != nil {
+				fmt.Fprintf(env.stderr, "warning: abort rules: %v\n", err)
+				return
+			}
+			if reason != "" {
+				fmt.Fprintf(env.stderr, "\nabort: %s\n", reason)
+				eng.Stop(reason)
+			}
+		}
+	}
+	eng, err := runtime.New(opts)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 		return exitCouldNotRun
 	}
 	fmt.Fprintf(env.stderr, "applying %s: shape %q (%s model, %s) against %s\n",
 		plan.File, plan.Shape.Name, plan.Shape.Model, plan.Shape.Duration(), plan.Workload.Host)
+	if mon != nil {
+		mon.SetStart(time.Now())
+	}
 	run, err := eng.Run(ctx)
 	prog.Done()
 	if err != nil {
@@ -109,6 +148,17 @@ func runApply(env *cmdEnv, args []string) int {
 		return exitCouldNotRun
 	}
 	dir := result.DirFor(*resultsDir, plan.Name, run.Start)
+
+	// Judge what the run measured, complete or not, and store the verdicts with it.
+	opt := gates.Options{NoBaseline: noBase}
+	if baseDir != "" {
+		opt.Baseline, opt.NoBaseline = readBaseline(env, baseDir, dir)
+	}
+	vs, judgeErr := gates.Judge(plan, run, opt)
+	if judgeErr != nil {
+		fmt.Fprintf(env.stderr, "lab apply: judging the run: %v\n", judgeErr)
+	}
+	run.Verdicts = vs
 	if err := result.Write(dir, run); err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: writing the run: %v\n", err)
 		return exitCouldNotRun
@@ -117,24 +167,16 @@ func runApply(env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "lab apply: linking %s/latest: %v\n", filepath.Dir(dir), err)
 	}
 	printTotals(env.stdout, run)
-	fmt.Fprintf(env.stderr, "run written to %s\n", dir)
-	return runExitCode(env, run)
-}
-
-// runExitCode maps how the run ended to the exit code (DESIGN.md).
-func runExitCode(env *cmdEnv, run *result.Run) int {
-	switch run.Status {
-	case result.Complete:
-		return exitOK
-	case result.Invalid:
-		fmt.Fprintf(env.stderr, "lab apply: the run is invalid: %s\n", run.Reason)
-		return exitCouldNotRun
-	case result.Failed:
-		return exitCouldNotRun
-	default:
-		fmt.Fprintf(env.stderr, "lab apply: run %s: %s\n", run.Status, run.Reason)
-		return exitBreach
+	exit := gates.ExitCode(vs)
+	if judgeErr != nil {
+		exit = exitCouldNotRun
 	}
+	heading := fmt.Sprintf("lab apply %s — run %s", plan.File, run.Status)
+	if err := report(env, heading, vs, exit, dir, "", ""); err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
+	}
+	fmt.Fprintf(env.stderr, "run written to %s\n", dir)
+	return exit
 }
 
 // startShop runs the bundled shop as a child process with the plan's knobs.

@@ -1,12 +1,251 @@
 package main
 
-import "fmt"
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
+
+	"lab/gates"
+	"lab/gates/locust"
+	"lab/gates/sla"
+	"lab/gates/verdict"
+	"lab/lang"
+	"lab/runtime/result"
+)
+
+const gateAbout = `Judge a stored run again, without sending a request: every budget of the
+plan (sla, leak, regression) becomes a verdict, printed as one table per gate,
+and the exit code says whether they all pass (0), one was breached (1), or a
+measurement is invalid (3).
+
+RUN_DIR is a run folder (results/<plan>/<time>, or a latest link). With no
+--plan, the run is judged by the plan as it ran (its files and variables are
+stored in result.json); --plan FILE judges it by another plan, e.g. with a
+changed budget.
+
+--csv PREFIX judges the CSV files Locust wrote (PREFIX_stats.csv,
+PREFIX_stats_history.csv, PREFIX_failures.csv) by --plan FILE's budgets.
+Locust keeps no histograms: a percentile it has no column for, the percentile
+of several requests together and per-window percentiles are said to be
+inconclusive rather than guessed.
+
+The tables go to stdout; with $GITHUB_STEP_SUMMARY set, the same as Markdown
+is appended to it. --write stores the verdicts in the run folder (result.json,
+summary.md, junit.xml).`
 
 func runGate(env *cmdEnv, args []string) int {
 	fs := newFlags("gate")
-	if stop, code := parseFlags(env, fs, args, "lab gate", "Not built yet."); stop {
+	var pf planFlags
+	pf.register(fs)
+	planFile := fs.String("plan", "", "judge by this plan's budgets instead of the plan the run ran")
+	csvPrefix := fs.String("csv", "", "judge Locust's CSV files PREFIX_stats.csv, … (needs --plan)")
+	baseline := fs.String("baseline", "", "compare with this run folder instead of the regression block's baseline")
+	write := fs.Bool("write", false, "store the verdicts in the run folder: result.json, summary.md, junit.xml")
+	junitFile := fs.String("junit", "", "also write JUnit XML to this file")
+	summaryFile := fs.String("summary", "", "also write the Markdown summary to this file")
+	if stop, code := parseFlags(env, fs, args, "lab gate RUN_DIR [--plan FILE] [flags]\n  lab gate --csv PREFIX --plan FILE [flags]", gateAbout); stop {
 		return code
 	}
-	fmt.Fprintln(env.stderr, "lab gate: not built yet")
-	return exitCouldNotRun
+	var run *result.Run
+	var table *sla.Table
+	dir := ""
+	switch {
+	case *csvPrefix != "" && fs.NArg() > 0:
+		fmt.Fprintln(env.stderr, "lab gate: give a run folder or --csv PREFIX, not both")
+		return exitInvalid
+	case *csvPrefix != "":
+		if *planFile == "" {
+			fmt.Fprintln(env.stderr, "lab gate: --csv needs --plan FILE: Locust's files carry no budgets")
+			return exitInvalid
+		}
+		var err error
+		if run, table, err = locust.Load(*csvPrefix); err != nil {
+			fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
+			return exitInvalid
+		}
+	case fs.NArg() == 1:
+		dir = fs.Arg(0)
+		var err error
+		if run, err = result.Load(dir); err != nil {
+			fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
+			return exitInvalid
+		}
+	default:
+		fmt.Fprintf(env.stderr, "lab gate: give one run folder (or --csv PREFIX); got %d arguments\n", fs.NArg())
+		return exitInvalid
+	}
+	if *write && dir == "" {
+		fmt.Fprintln(env.stderr, "lab gate: --write stores verdicts in a run folder; with --csv use --junit and --summary")
+		return exitInvalid
+	}
+
+	var plan *lang.Plan
+	if *planFile != "" {
+		if plan, _ = loadPlan(env, *planFile, pf.options(env)); plan == nil {
+			return exitInvalid
+		}
+	} else {
+		var code int
+		if plan, code = storedPlan(env, run); plan == nil {
+			return code
+		}
+	}
+	opt := gates.Options{Table: table}
+	if plan.Regression != nil {
+		baseDir, why := resolveBaseline(env, plan.Regression, *baseline)
+		opt.NoBaseline = why
+		if baseDir != "" {
+			opt.Baseline, opt.NoBaseline = readBaseline(env, baseDir, dir)
+		}
+	}
+	vs, err := gates.Judge(plan, run, opt)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
+		return exitCouldNotRun
+	}
+	exit := gates.ExitCode(vs)
+	source := dir
+	if dir == "" {
+		source = *csvPrefix + " (Locust CSV)"
+	}
+	heading := fmt.Sprintf("lab gate %s — plan %s", source, plan.Name)
+	if *write {
+		run.Verdicts = vs
+		if err := result.Write(dir, run); err != nil {
+			fmt.Fprintf(env.stderr, "lab gate: writing the verdicts: %v\n", err)
+			return exitCouldNotRun
+		}
+	}
+	writeDir := ""
+	if *write {
+		writeDir = dir
+	}
+	if err := report(env, heading, vs, exit, writeDir, *junitFile, *summaryFile); err != nil {
+		fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
+		return exitCouldNotRun
+	}
+	return exit
+}
+
+// storedPlan loads the plan a run ran, from the files and variables stored
+// in its result.json.
+func storedPlan(env *cmdEnv, run *result.Run) (*lang.Plan, int) {
+	if len(run.Plan.Sources) == 0 || run.Plan.File == "" {
+		fmt.Fprintln(env.stderr, "lab gate: the run does not store its plan; give --plan FILE")
+		return nil, exitInvalid
+	}
+	files := map[string][]byte{}
+	for p, src := range run.Plan.Sources {
+		files[p] = []byte(src)
+	}
+	// The variables as they were, as a var file: strings re-quoted for HCL.
+	const varFile = "<stored variables>"
+	var vb bytes.Buffer
+	for name, text := range run.Plan.Vars {
+		val := []byte(text)
+		if s, err := strconv.Unquote(text); err == nil {
+			val = hclwrite.TokensForValue(cty.StringVal(s)).Bytes()
+		}
+		fmt.Fprintf(&vb, "%s = %s\n", name, val)
+	}
+	files[varFile] = vb.Bytes()
+	opts := lang.Options{VarFiles: []string{varFile}, Shape: run.Plan.Shape, ReadFile: func(p string) ([]byte, error) {
+		if b, ok := files[p]; ok {
+			return b, nil
+		}
+		if b, ok := files[filepath.Clean(p)]; ok {
+			return b, nil
+		}
+		return nil, fmt.Errorf("%s is not among the plan files stored with the run: %w", p, os.ErrNotExist)
+	}}
+	plan, _ := loadPlan(env, run.Plan.File, opts)
+	if plan == nil {
+		fmt.Fprintln(env.stderr, "lab gate: the plan stored with the run no longer loads; give --plan FILE")
+		return nil, exitInvalid
+	}
+	return plan, exitOK
+}
+
+// resolveBaseline finds the regression baseline's run folder: override
+// when set, else the block's. When there is none, why says so for the
+// verdict (a missing baseline is not an error; one that cannot be found
+// for another reason is also reported on stderr).
+func resolveBaseline(env *cmdEnv, r *lang.Regression, override string) (dir, why string) {
+	path := r.Baseline
+	if override != "" {
+		path = override
+	}
+	dir, err := gates.FindBaseline(path)
+	if err != nil {
+		if !errors.Is(err, gates.ErrNoBaseline) {
+			fmt.Fprintf(env.stderr, "warning: baseline %s: %v\n", path, err)
+		}
+		return "", err.Error()
+	}
+	return dir, ""
+}
+
+// readBaseline reads the baseline run in dir, unless it is the current
+// run's own folder.
+func readBaseline(env *cmdEnv, dir, current string) (*result.Run, string) {
+	if current != "" {
+		if cur, err := filepath.EvalSymlinks(current); err == nil && cur == dir {
+			return nil, fmt.Sprintf("the baseline %s is this run itself", dir)
+		}
+	}
+	run, err := result.Load(dir)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "warning: baseline %s: %v\n", dir, err)
+		return nil, fmt.Sprintf("the baseline at %s cannot be read (%v)", dir, err)
+	}
+	return run, ""
+}
+
+// report prints the verdict tables to stdout and writes the Markdown and
+// JUnit forms: into dir (summary.md, junit.xml) when set, to the files
+// asked for, and appended to $GITHUB_STEP_SUMMARY when that is set.
+func report(env *cmdEnv, heading string, vs []result.Verdict, exit int, dir, junitFile, summaryFile string) error {
+	if err := verdict.Table(env.stdout, vs, exit, useColor(env, env.stdout)); err != nil {
+		return err
+	}
+	var md bytes.Buffer
+	if err := verdict.Markdown(&md, heading, vs, exit); err != nil {
+		return err
+	}
+	junit, err := verdict.JUnit("lab", vs)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if dir != "" {
+		errs = append(errs, result.WriteFile(dir, "summary.md", md.Bytes()), result.WriteFile(dir, "junit.xml", junit))
+	}
+	if junitFile != "" {
+		errs = append(errs, os.WriteFile(junitFile, junit, 0o644))
+	}
+	if summaryFile != "" {
+		errs = append(errs, os.WriteFile(summaryFile, md.Bytes(), 0o644))
+	}
+	if p := env.getenv("GITHUB_STEP_SUMMARY"); p != "" {
+		errs = append(errs, appendFile(p, append([]byte("\n"), md.Bytes()...)))
+	}
+	return errors.Join(errs...)
+}
+
+func appendFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("$GITHUB_STEP_SUMMARY: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("$GITHUB_STEP_SUMMARY: %w", err)
+	}
+	return f.Close()
 }

@@ -1,0 +1,133 @@
+// Package gates turns every budget of a plan into verdicts on a stored Run:
+// the SLA gate (gates/sla), the leak hunter (gates/leak) over the run's
+// memory samples, and the regression compare (gates/regress) against a
+// baseline Run. It reads Runs and never sends a request, so `lab apply`,
+// `lab gate` and `lab compare` judge alike. gates/verdict prints what it
+// found as a terminal table, Markdown and JUnit XML; ExitCode says what the
+// process exits with (DESIGN.md).
+package gates
+
+import (
+	"fmt"
+	"slices"
+
+	"lab/gates/sla"
+	"lab/lang"
+	"lab/runtime/result"
+)
+
+// Outcomes of a verdict (result.Verdict.Outcome). Pass and Advisory exit 0;
+// Fail, NoSamples, Inconclusive and Missing exit 1; Invalid exits 3.
+const (
+	Pass         = "pass"
+	Fail         = "fail"
+	NoSamples    = "no samples"   // a budget whose requests (or memory) had no samples
+	Inconclusive = "inconclusive" // the evidence is not there: extend the run, or the data cannot say
+	Advisory     = "advisory"     // noted, never fails (no baseline yet, a runner too noisy to judge)
+	Missing      = "missing"      // a request of the baseline that the current run never completed
+	Invalid      = "invalid"      // the measurement cannot be trusted (saturated generator)
+)
+
+// Exit codes (DESIGN.md, "Contracts").
+const (
+	ExitPass    = 0
+	ExitBreach  = 1
+	ExitInvalid = 3
+)
+
+// Options are what Judge needs besides the plan and the run.
+type Options struct {
+	// Baseline is the run the plan's regression block compares with, nil
+	// when there is none; NoBaseline then says why (it becomes the
+	// verdict's detail).
+	Baseline   *result.Run
+	NoBaseline string
+	// Table supplies whole-run percentiles for a run without histograms
+	// (Locust's CSV), and BaselineTable for such a baseline.
+	Table, BaselineTable *sla.Table
+}
+
+// Judge judges the run against every budget of the plan: its sla blocks,
+// its leak block and its regression block, after a verdict on the run
+// itself when it did not complete. A plan without budgets gives no
+// verdicts. Errors are for runs that cannot be read (a corrupt histogram).
+func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, error) {
+	var out []result.Verdict
+	if v, ok := RunVerdict(run); ok {
+		out = append(out, v)
+	}
+	var cur *p95s
+	sopt := sla.Options{Table: opt.Table}
+	if plan.Regression != nil && opt.Baseline != nil {
+		cur = newP95s(run)
+		sopt.Hook = cur.hook
+	}
+	vs, err := sla.Judge(plan.SLAs, run, sopt)
+	if err != nil {
+		return nil, fmt.Errorf("sla gate: %w", err)
+	}
+	out = append(out, vs...)
+	if plan.Leak != nil {
+		out = append(out, LeakVerdict(plan.Leak, run))
+	}
+	if plan.Regression != nil {
+		if opt.Baseline == nil {
+			out = append(out, noBaseline(plan.Regression, opt.NoBaseline))
+		} else {
+			vs, err := compare(opt.Baseline, run, thresholdsOf(plan.Regression), nil, cur)
+			if err != nil {
+				return nil, fmt.Errorf("regression compare: %w", err)
+			}
+			out = append(out, vs...)
+		}
+	}
+	return out, nil
+}
+
+// RunVerdict is the verdict on a run that did not complete: interrupted
+// (judged on what it has, never a pass), aborted by an abort rule (a
+// breach), invalid (a saturated generator: the figures flatter the target)
+// or failed.
+func RunVerdict(run *result.Run) (result.Verdict, bool) {
+	v := result.Verdict{Gate: "run", Subject: "status", Budget: "run completes", Measured: string(run.Status), Detail: run.Reason}
+	switch run.Status {
+	case result.Complete, "":
+		return v, false
+	case result.Interrupted:
+		v.Outcome = Inconclusive
+		v.Detail = run.Reason + ": the budgets were judged on what the run measured until then"
+	case result.Aborted:
+		v.Outcome = Fail
+		v.Detail = "stopped early by an abort rule: " + run.Reason
+	case result.Invalid:
+		v.Outcome = Invalid
+		v.Detail = "the generator could not keep up, so the figures cannot be trusted: " + run.Reason
+	default:
+		v.Outcome = Invalid
+	}
+	return v, true
+}
+
+// ExitCode is what a command exits with after these verdicts: 3 when a
+// measurement is invalid, else 1 when any verdict is not a pass (fail,
+// no samples, inconclusive, missing), else 0.
+func ExitCode(vs []result.Verdict) int {
+	code := ExitPass
+	for _, v := range vs {
+		switch v.Outcome {
+		case Pass, Advisory:
+		case Invalid:
+			return ExitInvalid
+		default:
+			code = ExitBreach
+		}
+	}
+	return code
+}
+
+// Failing lists the verdicts that make the exit code non-zero.
+func Failing(vs []result.Verdict) []result.Verdict {
+	return slices.DeleteFunc(slices.Clone(vs), func(v result.Verdict) bool {
+		return v.Outcome == Pass || v.Outcome == Advisory
+	})
+}

@@ -1,0 +1,227 @@
+package hist
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/klauspost/compress/zlib"
+)
+
+// V2 encoding constants (HdrHistogram's wire format).
+const (
+	compressedCookie = 0x1c849304 // V2CompressedEncodingCookieBase
+	payloadCookie    = 0x1c849303 // V2EncodingCookieBase
+	headerSize       = 40
+)
+
+// Decoder decodes the Run's encoded histograms (base64 of HdrHistogram's V2
+// compressed form), reusing its zlib reader and buffers. A Decoder is not
+// safe for concurrent use; use one per goroutine.
+type Decoder struct {
+	raw     []byte
+	payload []byte
+	src     bytes.Reader
+	zr      io.ReadCloser
+}
+
+// ErrGeometry marks a histogram whose geometry is not the Run's.
+var ErrGeometry = errors.New("histogram geometry is not 1µs…60s with 3 significant digits")
+
+// payloadOf returns the decoded V2 payload of s: zig-zag LEB128 counts.
+func (d *Decoder) payloadOf(s string) ([]byte, error) {
+	n := base64.StdEncoding.DecodedLen(len(s))
+	if cap(d.raw) < n {
+		d.raw = make([]byte, n)
+	}
+	m, err := base64.StdEncoding.Decode(d.raw[:n], []byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("decoding histogram: %w", err)
+	}
+	raw := d.raw[:m]
+	if len(raw) < 8 {
+		return nil, errors.New("decoding histogram: too short")
+	}
+	if int32(binary.BigEndian.Uint32(raw))&^0xf0 != compressedCookie {
+		return nil, errors.New("decoding histogram: not a V2 compressed histogram")
+	}
+	clen := binary.BigEndian.Uint32(raw[4:])
+	if uint64(clen) > uint64(len(raw)-8) {
+		return nil, errors.New("decoding histogram: truncated")
+	}
+	d.src.Reset(raw[8 : 8+clen])
+	if d.zr == nil {
+		d.zr, err = zlib.NewReader(&d.src)
+	} else {
+		err = d.zr.(zlib.Resetter).Reset(&d.src, nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decoding histogram: %w", err)
+	}
+	var hdr [headerSize]byte
+	if _, err := io.ReadFull(d.zr, hdr[:]); err != nil {
+		return nil, fmt.Errorf("decoding histogram header: %w", err)
+	}
+	if int32(binary.BigEndian.Uint32(hdr[0:]))&^0xf0 != payloadCookie {
+		return nil, errors.New("decoding histogram: not a V2 payload")
+	}
+	plen := int64(int32(binary.BigEndian.Uint32(hdr[4:])))
+	sig := int32(binary.BigEndian.Uint32(hdr[12:]))
+	lo := int64(binary.BigEndian.Uint64(hdr[16:]))
+	hi := int64(binary.BigEndian.Uint64(hdr[24:]))
+	ratio := math.Float64frombits(binary.BigEndian.Uint64(hdr[32:]))
+	if sig != sigFigs || lo != lowest || hi != highest || (ratio != 1 && ratio != 0) {
+		return nil, fmt.Errorf("%w: got %d…%d with %d digits", ErrGeometry, lo, hi, sig)
+	}
+	if plen < 0 || plen > int64(countsLen)*9 {
+		return nil, fmt.Errorf("decoding histogram: payload length %d out of range", plen)
+	}
+	if cap(d.payload) < int(plen) {
+		d.payload = make([]byte, plen)
+	}
+	p := d.payload[:plen]
+	if _, err := io.ReadFull(d.zr, p); err != nil {
+		return nil, fmt.Errorf("decoding histogram payload: %w", err)
+	}
+	return p, nil
+}
+
+// next reads one zig-zag LEB128 value (at most 9 bytes, the 9th holding
+// 8 bits) at p[pos:]; ok is false when the payload ends inside it.
+func next(p []byte, pos int) (v int64, n int, ok bool) {
+	var u uint64
+	var shift uint
+	for k := 0; k < 9; k++ {
+		if pos+k >= len(p) {
+			return 0, 0, false
+		}
+		b := p[pos+k]
+		if k == 8 {
+			u |= uint64(b) << 56
+			return int64(u>>1) ^ -int64(u&1), 9, true
+		}
+		u |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			return int64(u>>1) ^ -int64(u&1), k + 1, true
+		}
+		shift += 7
+	}
+	return 0, 0, false // unreachable
+}
+
+var (
+	errTruncated = errors.New("decoding histogram: truncated count")
+	errZeroRun   = errors.New("decoding histogram: zero run beyond the geometry")
+	errBeyond    = errors.New("decoding histogram: count beyond the geometry")
+	errOverflow  = errors.New("decoding histogram: total count overflows")
+)
+
+// step advances over one payload value: a zero run (idx moves on) or a
+// count at idx. It returns the count (0 for a run) and the new position.
+func step(p []byte, pos int, idx *int64) (count int64, at int32, npos int, err error) {
+	var v int64
+	if b := p[pos]; b < 0x80 { // most values fit one byte
+		v = int64(b>>1) ^ -int64(b&1)
+		pos++
+	} else {
+		var n int
+		var ok bool
+		if v, n, ok = next(p, pos); !ok {
+			return 0, 0, 0, errTruncated
+		}
+		pos += n
+	}
+	if v < 0 {
+		if v == math.MinInt64 || -v > int64(countsLen)-*idx {
+			return 0, 0, 0, errZeroRun
+		}
+		*idx += -v
+		return 0, 0, pos, nil
+	}
+	if *idx >= int64(countsLen) {
+		return 0, 0, 0, errBeyond
+	}
+	at = int32(*idx)
+	*idx++
+	return v, at, pos, nil
+}
+
+// Decode replaces h's contents with the encoded histogram s ("" is empty).
+func (d *Decoder) Decode(s string, h *Hist) error {
+	h.Reset()
+	if s == "" {
+		return nil
+	}
+	p, err := d.payloadOf(s)
+	if err != nil {
+		return err
+	}
+	var idx, total int64
+	for pos := 0; pos < len(p); {
+		var c int64
+		var at int32
+		if c, at, pos, err = step(p, pos, &idx); err != nil {
+			h.Reset()
+			return err
+		}
+		if c > 0 {
+			h.idx = append(h.idx, at)
+			h.cnt = append(h.cnt, c)
+			if total += c; total < 0 {
+				h.Reset()
+				return errOverflow
+			}
+		}
+	}
+	h.total = total
+	return nil
+}
+
+// AddTo decodes s straight into the accumulator ("" adds nothing). On a
+// malformed histogram the accumulator is left as it was.
+func (d *Decoder) AddTo(s string, a *Acc) error {
+	if s == "" {
+		return nil
+	}
+	p, err := d.payloadOf(s)
+	if err != nil {
+		return err
+	}
+	// Check the whole payload before touching the accumulator.
+	var idx, total int64
+	lo, hi := int32(-1), int32(-1)
+	for pos := 0; pos < len(p); {
+		var c int64
+		var at int32
+		if c, at, pos, err = step(p, pos, &idx); err != nil {
+			return err
+		}
+		if c > 0 {
+			if lo < 0 {
+				lo = at
+			}
+			hi = at
+			if total += c; total < 0 {
+				return errOverflow
+			}
+		}
+	}
+	if total == 0 {
+		return nil
+	}
+	a.init()
+	idx = 0
+	for pos := 0; pos < len(p); {
+		var c int64
+		var at int32
+		c, at, pos, _ = step(p, pos, &idx)
+		a.counts[at] += c
+	}
+	a.lo, a.hi = min(a.lo, lo), max(a.hi, hi)
+	a.total += total
+	return nil
+}

@@ -1,0 +1,145 @@
+package gates
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"lab/gates/leak"
+	"lab/lang"
+	"lab/lang/units"
+	"lab/runtime/result"
+)
+
+// LeakVerdict runs the leak hunter (GATES-STATISTICS.md §1) over the run's
+// memory samples with the plan's leak budget. No samples is a "no samples"
+// verdict, a run too short or without GC cycles an inconclusive one that
+// says how long to run: never a silent pass.
+func LeakVerdict(l *lang.Leak, run *result.Run) result.Verdict {
+	v := result.Verdict{Gate: "leak", Subject: "memory of " + memoryName(l.Memory), Budget: leakBudget(l), Measured: "–"}
+	if run.Memory == nil || len(run.Memory.Samples) == 0 {
+		v.Outcome = NoSamples
+		v.Detail = "no memory samples in this run: the plan has a leak block, but nothing sampled " + memoryName(l.Memory) +
+			" (the sampler did not run or could not read it), so a leak cannot be ruled out"
+		return v
+	}
+	src, err := leak.ParseSource(run.Memory.Kind)
+	note := ""
+	if err != nil {
+		// A reading of unknown kind is judged as resident memory: the
+		// minimum envelope is right for anything with a GC sawtooth.
+		src, note = leak.Resident, fmt.Sprintf("; %q readings judged as resident memory", run.Memory.Kind)
+	}
+	if run.Memory.Source != "" {
+		v.Subject = fmt.Sprintf("memory (%s of %s)", run.Memory.Kind, run.Memory.Source)
+	}
+	samples := make([]leak.Sample, len(run.Memory.Samples))
+	for i, s := range run.Memory.Samples {
+		samples[i] = leak.Sample{At: time.Duration(s.AtS * float64(time.Second)), Bytes: s.Bytes, GCCycles: s.GCCycles, Requests: s.Requests}
+	}
+	rep, err := leak.Analyze(samples, src, leak.Budget{
+		Warmup: l.Warmup, Window: l.Window, MaxGrowthRate: l.MaxGrowthRate, MaxGrowth: float64(l.MaxGrowth),
+	})
+	if err != nil {
+		v.Outcome = Invalid
+		v.Detail = "the memory samples cannot be judged: " + err.Error()
+		return v
+	}
+	v.Measured = leakMeasured(rep)
+	switch rep.Verdict {
+	case leak.Pass:
+		v.Outcome = Pass
+	case leak.Fail:
+		v.Outcome = Fail
+	default:
+		v.Outcome = Inconclusive
+	}
+	v.Detail = rep.Reason + leakFigures(rep, len(samples)) + note
+	if rep.Verdict == leak.Inconclusive && !strings.Contains(rep.Reason, "extend the run") {
+		v.Detail += "; extend the run"
+	}
+	return v
+}
+
+func memoryName(m lang.MemorySource) string {
+	switch m.Kind {
+	case lang.MemorySUT:
+		return "sut." + m.Name
+	case lang.MemoryContainer:
+		return fmt.Sprintf("container(%q)", m.Name)
+	case lang.MemoryPID:
+		return fmt.Sprintf("pid(%d)", m.PID)
+	case lang.MemoryCgroup:
+		return fmt.Sprintf("cgroup(%q)", m.Path)
+	case lang.MemoryMetrics:
+		return fmt.Sprintf("metrics(%q, %q)", m.URL, m.Metric)
+	}
+	return string(m.Kind)
+}
+
+func leakBudget(l *lang.Leak) string {
+	var parts []string
+	if l.MaxGrowthRate > 0 {
+		parts = append(parts, "growth ≤ "+units.FormatByteRate(l.MaxGrowthRate))
+	}
+	if l.MaxGrowth > 0 {
+		parts = append(parts, "≤ "+units.FormatSize(l.MaxGrowth)+" over the window")
+	}
+	if len(parts) == 0 {
+		return "no significant growth"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// leakMeasured is the table's cell: the growth rate, and per request when known.
+func leakMeasured(r leak.Report) string {
+	if math.IsNaN(r.Slope) {
+		return "–"
+	}
+	s := signedSize(r.PerMinute) + "/min"
+	if !math.IsNaN(r.PerRequest) {
+		s += ", " + signedSize(r.PerRequest) + "/req"
+	}
+	return s
+}
+
+// leakFigures lists what the hunter measured, for the verdict's detail.
+func leakFigures(r leak.Report, total int) string {
+	var b strings.Builder
+	if !math.IsNaN(r.Slope) {
+		fmt.Fprintf(&b, "; growth %s over %s (%s/min, 99%% bounds %s … %s/min), Mann–Kendall p = %.2g",
+			signedSize(r.Growth), units.FormatDuration(r.Window.Round(time.Second)), signedSize(r.PerMinute),
+			signedSize(60*r.SlopeLower), signedSize(60*r.SlopeUpper), r.P)
+		if !math.IsNaN(r.PerRequest) {
+			fmt.Fprintf(&b, "; leak per request %s (99%% bounds %s … %s) at %.1f req/s",
+				signedSize(r.PerRequest), signedSize(r.PerRequestLower), signedSize(r.PerRequestUpper), r.RequestRate)
+		}
+	}
+	fmt.Fprintf(&b, "; %d of %d samples used", r.SamplesUsed, total)
+	if r.WarmupBy != "" {
+		fmt.Fprintf(&b, ", warm-up cut at %s (%s)", units.FormatDuration(r.WarmupCut.Round(time.Second)), r.WarmupBy)
+	}
+	return b.String()
+}
+
+// signedSize prints bytes with 1000-based units and a sign: "+50.1KB", "−3.2MB".
+func signedSize(v float64) string {
+	if math.IsNaN(v) {
+		return "?"
+	}
+	sign := "+"
+	if v < 0 {
+		sign = "−"
+	}
+	a := math.Abs(v)
+	switch {
+	case a >= 1e9:
+		return fmt.Sprintf("%s%.2fGB", sign, a/1e9)
+	case a >= 1e6:
+		return fmt.Sprintf("%s%.1fMB", sign, a/1e6)
+	case a >= 1e3:
+		return fmt.Sprintf("%s%.1fKB", sign, a/1e3)
+	}
+	return fmt.Sprintf("%s%.0fB", sign, a)
+}

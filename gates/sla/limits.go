@@ -1,0 +1,252 @@
+// Package sla is the SLA gate: it turns each budget of a plan's sla blocks
+// into verdicts, on the whole run and, for windowed budgets, on every window
+// of the run; its Monitor judges the same windows live and says when an
+// abort rule fires.
+//
+// Latency percentiles always come from merged HDR histograms of the matched
+// requests (never from averaged percentiles); the error rate counts every
+// failed request, wrong answers included; req/s is requests over the time
+// they were counted in. A budget whose requests have no samples fails with
+// "no samples": an empty measurement never passes.
+package sla
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"lab/gates/hist"
+	"lab/lang"
+	"lab/lang/units"
+)
+
+// Kind is what a limit bounds.
+type Kind int
+
+const (
+	Percentile Kind = iota + 1 // a latency percentile ≤ Value µs
+	Max                        // the largest latency ≤ Value µs
+	ErrorRate                  // failures/requests ≤ Value
+	MinRPS                     // requests per second ≥ Value
+)
+
+// Limit is one limit of an sla block.
+type Limit struct {
+	Kind  Kind
+	Name  string  // as the plan writes it: "p95", "max", "error_rate", "min_rps"
+	P     float64 // the percentile, for Percentile
+	Value float64 // µs for latency, a fraction for ErrorRate, req/s for MinRPS
+}
+
+// Limits lists the limits of an sla block, in the order the table shows
+// them: percentiles (ascending), max, error rate, req/s.
+func Limits(s *lang.SLA) []Limit {
+	var out []Limit
+	for _, p := range s.Percentiles {
+		out = append(out, Limit{Kind: Percentile, Name: p.Name, P: p.P, Value: float64(p.Max.Microseconds())})
+	}
+	if s.Max > 0 {
+		out = append(out, Limit{Kind: Max, Name: "max", Value: float64(s.Max.Microseconds())})
+	}
+	if s.ErrorRate != nil {
+		out = append(out, Limit{Kind: ErrorRate, Name: "error_rate", Value: *s.ErrorRate})
+	}
+	if s.MinRPS != nil {
+		out = append(out, Limit{Kind: MinRPS, Name: "min_rps", Value: *s.MinRPS})
+	}
+	return out
+}
+
+// Budget prints the limit as the verdict table shows it: "p95 ≤ 500ms".
+func (l Limit) Budget() string {
+	switch l.Kind {
+	case ErrorRate:
+		return "error_rate ≤ " + units.FormatRatio(l.Value)
+	case MinRPS:
+		return "min_rps ≥ " + units.FormatCountRate(l.Value)
+	}
+	return l.Name + " ≤ " + units.FormatDuration(time.Duration(l.Value)*time.Microsecond)
+}
+
+// Format prints a measured value of this limit with its unit.
+func (l Limit) Format(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	switch l.Kind {
+	case ErrorRate:
+		return Ratio(v)
+	case MinRPS:
+		return Rate(v)
+	}
+	return Micros(v)
+}
+
+// breached tells whether a measured value is over (or, for MinRPS, under) the limit.
+func (l Limit) breached(v float64) bool {
+	if l.Kind == MinRPS {
+		return v < l.Value
+	}
+	return v > l.Value
+}
+
+// op is the comparison a breach shows: "612ms > 500ms", "3.1/s < 5/s".
+func (l Limit) op(breached bool) string {
+	switch {
+	case l.Kind == MinRPS && breached:
+		return "<"
+	case l.Kind == MinRPS:
+		return "≥"
+	case breached:
+		return ">"
+	}
+	return "≤"
+}
+
+// Subject is what one set of verdicts is about: one request name, the
+// matched names together (aggregate) or every request ("all").
+type Subject struct {
+	Name  string   // "POST /checkout", "GET /products*", "all"
+	Names []string // the request names it covers
+}
+
+// Subjects lists what an sla block judges in a run: for "all" and aggregate
+// blocks one subject; otherwise one per request name. Names are those the
+// plan matched plus those of the run the label matches, so a budget for a
+// request the run never sent still gets its "no samples" verdict.
+func Subjects(s *lang.SLA, runNames []string) []Subject {
+	names := append([]string(nil), s.Matches...)
+	for _, n := range runNames {
+		if s.Match(n) && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	if s.All || s.Aggregate {
+		label := s.Label
+		if s.All {
+			label = "all"
+		}
+		return []Subject{{Name: label, Names: names}}
+	}
+	out := make([]Subject, len(names))
+	for i, n := range names {
+		out[i] = Subject{Name: n, Names: []string{n}}
+	}
+	return out
+}
+
+// Tally is a subject's traffic over a span of time.
+type Tally struct {
+	Hist     hist.Acc
+	Count    int64
+	Failures int64
+	Seconds  float64 // the span the requests were counted in
+}
+
+// Reset empties the tally, keeping its histogram storage.
+func (t *Tally) Reset() {
+	t.Hist.Reset()
+	t.Count, t.Failures, t.Seconds = 0, 0, 0
+}
+
+// Measure is one limit measured on a tally.
+type Measure struct {
+	Value     float64 // µs, fraction or req/s; NaN when not measured
+	Breached  bool
+	NoSamples bool // no request to measure
+	// NoHist is set for a latency limit on requests that came without a
+	// histogram (figures read from Locust's CSV): it cannot be measured.
+	NoHist bool
+}
+
+// counts tells whether the measure was taken (it has a value to judge).
+func (m Measure) counts() bool { return !m.NoSamples && !m.NoHist }
+
+// Measure measures the limit on t. With no requests, every limit is "no
+// samples" and breached (a min_rps of zero requests is a plain breach).
+func (l Limit) Measure(t *Tally) Measure {
+	if t.Count == 0 {
+		if l.Kind == MinRPS && t.Seconds > 0 {
+			return Measure{Value: 0, Breached: l.Value > 0}
+		}
+		return Measure{Value: math.NaN(), Breached: true, NoSamples: true}
+	}
+	var v float64
+	switch l.Kind {
+	case Percentile, Max:
+		if t.Hist.TotalCount() == 0 {
+			return Measure{Value: math.NaN(), NoHist: true}
+		}
+		if l.Kind == Max {
+			v = float64(t.Hist.Max())
+		} else {
+			v = float64(t.Hist.ValueAtPercentile(l.P))
+		}
+	case ErrorRate:
+		v = float64(t.Failures) / float64(t.Count)
+	case MinRPS:
+		v = float64(t.Count) / math.Max(t.Seconds, 1e-3)
+	}
+	return Measure{Value: v, Breached: l.breached(v)}
+}
+
+// Micros prints a latency in µs with three significant digits: "850µs", "61.2ms", "1.23s".
+func Micros(us float64) string {
+	switch {
+	case math.IsNaN(us):
+		return "–"
+	case us >= 1e6:
+		return sig3(us/1e6) + "s"
+	case us >= 1e3:
+		return sig3(us/1e3) + "ms"
+	}
+	return strconv.FormatFloat(math.Round(us), 'f', -1, 64) + "µs"
+}
+
+// Ratio prints a fraction as a percentage with up to three significant digits: "0.52%", "12.5%".
+func Ratio(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	if v == 0 {
+		return "0%"
+	}
+	return sig3(100*v) + "%"
+}
+
+// Rate prints requests per second: "182/s", "3.25/s".
+func Rate(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return sig3(v) + "/s"
+}
+
+func sig3(v float64) string {
+	if v == 0 {
+		return "0"
+	}
+	digits := 2 - int(math.Floor(math.Log10(math.Abs(v))))
+	if digits < 0 {
+		digits = 0
+	}
+	s := strconv.FormatFloat(v, 'f', digits, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
+
+// clock prints a unix time as the verdicts show it: "20:31:10".
+func clock(unix int64) string {
+	return time.Unix(unix, 0).UTC().Format("15:04:05")
+}
+
+// span prints a span of unix seconds: "20:31:10–20:31:40 UTC".
+func span(from, to int64) string {
+	return fmt.Sprintf("%s–%s UTC", clock(from), clock(to))
+}

@@ -1,0 +1,103 @@
+package sla
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"lab/gates/hist"
+	"lab/lang"
+	"lab/runtime/result"
+)
+
+// Monitor judges the budgets that have an abort rule while the run goes:
+// feed it every finished 10 s window and it says when AbortAfter windows
+// in a row were over budget. It judges windows exactly as Judge does
+// afterwards, so the verdict on the stored run tells the same story.
+// A Monitor is not safe for concurrent use (the engine calls OnWindow from
+// one goroutine).
+type Monitor struct {
+	names    []string
+	trackers []*tracker
+	results  [][]WindowResult
+	span     runSpan
+	step     int64
+	dec      hist.Decoder
+	hists    []hist.Hist
+	fired    string
+}
+
+// NewMonitor returns a monitor for the plan's budgets with an abort rule;
+// names is the order of the windows the engine reports (the workload's
+// request names), start the run's start. It returns nil when no budget has
+// an abort rule.
+func NewMonitor(slas []*lang.SLA, names []string, start time.Time) *Monitor {
+	index := map[string]int{}
+	for i, n := range names {
+		index[n] = i
+	}
+	m := &Monitor{names: names, step: int64(lang.StatsWindow / time.Second), hists: make([]hist.Hist, len(names)),
+		span: runSpan{Start: float64(start.UnixNano()) / 1e9, End: math.Inf(1)}}
+	for _, s := range slas {
+		if s.AbortAfter <= 0 || s.Window <= 0 {
+			continue
+		}
+		for _, subj := range Subjects(s, names) {
+			m.trackers = append(m.trackers, newTracker(s, subj, index))
+		}
+	}
+	if len(m.trackers) == 0 {
+		return nil
+	}
+	m.results = make([][]WindowResult, len(m.trackers))
+	return m
+}
+
+// SetStart sets the run's start, when it is known only once the run began.
+func (m *Monitor) SetStart(start time.Time) {
+	m.span.Start = float64(start.UnixNano()) / 1e9
+}
+
+// Window takes one finished window (start t, unix seconds; wins indexed
+// like the monitor's names, nil for a name without requests). It returns
+// the abort reason when an abort rule fires, once; "" otherwise.
+func (m *Monitor) Window(t int64, wins []*result.Window) (string, error) {
+	if m == nil || m.fired != "" {
+		return "", nil
+	}
+	if len(wins) != len(m.names) {
+		return "", fmt.Errorf("sla monitor: a window with %d names, want %d", len(wins), len(m.names))
+	}
+	decoded := make([]bool, len(wins))
+	for ti, tr := range m.trackers {
+		emit := func(r WindowResult) { m.results[ti] = append(m.results[ti], r) }
+		tr.advance(tr.windowOf(t), m.span, emit)
+		for _, i := range tr.names {
+			w := wins[i]
+			if w == nil || w.Count == 0 {
+				continue
+			}
+			if !decoded[i] {
+				if err := m.dec.Decode(w.Hist, &m.hists[i]); err != nil {
+					return "", fmt.Errorf("sla monitor: %s: %w", m.names[i], err)
+				}
+				decoded[i] = true
+			}
+			tr.feed(t, &m.hists[i], w.Count, w.Failures, m.span, emit)
+		}
+		// The window's last 10 s are in: judge it now rather than when the next one starts.
+		if t+m.step >= tr.cur+tr.w {
+			tr.advance(tr.cur+tr.w, m.span, emit)
+		}
+		rs := m.results[ti]
+		n := tr.sla.AbortAfter
+		if len(rs) < n {
+			continue
+		}
+		if from, to, at, ok := streak(rs[len(rs)-n:], n); ok {
+			m.fired = AbortReason(tr.sla, tr.subject, tr.limits, rs[len(rs)-n+at], from, to)
+			return m.fired, nil
+		}
+	}
+	return "", nil
+}
