@@ -18,6 +18,7 @@ import (
 	"lab/gates/sla"
 	"lab/lang"
 	"lab/runtime"
+	"lab/runtime/memory"
 	"lab/runtime/progress"
 	"lab/runtime/result"
 	"lab/runtime/stats"
@@ -83,6 +84,7 @@ func runApply(env *cmdEnv, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	sutInfo := memory.SUTInfo{BaseURL: plan.Workload.Host}
 	if plan.SUT != nil && !*noSUT {
 		shop, err := startShop(ctx, env, plan)
 		if err != nil {
@@ -91,6 +93,16 @@ func runApply(env *cmdEnv, args []string) int {
 		}
 		defer shop.Stop(5 * time.Second)
 		fmt.Fprintf(env.stderr, "shop %q started (pid %d) at %s\n", plan.SUT.Name, shop.PID(), shop.BaseURL())
+		sutInfo = memory.SUTInfo{PID: shop.PID(), BaseURL: shop.BaseURL()}
+	}
+	// The leak hunter's memory samples, once a second during the run.
+	var sampler memory.Sampler
+	if plan.Leak != nil {
+		var err error
+		if sampler, err = memory.NewSampler(plan.Leak.Memory, sutInfo); err != nil {
+			fmt.Fprintf(env.stderr, "lab apply: leak block: %v\n", err)
+			return exitInvalid
+		}
 	}
 
 	live := useColor(env, env.stderr) || isTerminal(env.stderr)
@@ -134,11 +146,28 @@ func runApply(env *cmdEnv, args []string) int {
 	}
 	fmt.Fprintf(env.stderr, "applying %s: shape %q (%s model, %s) against %s\n",
 		plan.File, plan.Shape.Name, plan.Shape.Model, plan.Shape.Duration(), plan.Workload.Host)
+	start := time.Now()
 	if mon != nil {
-		mon.SetStart(time.Now())
+		mon.SetStart(start)
+	}
+	var rec *memory.Recording
+	if sampler != nil {
+		rec = memory.Record(ctx, sampler, start, memory.DefaultInterval, eng.Completed)
 	}
 	run, err := eng.Run(ctx)
 	prog.Done()
+	if rec != nil {
+		series := rec.Stop()
+		if err == nil {
+			run.Memory = series
+			if n, rerr := rec.Failures(); n > 0 && rerr != nil {
+				fmt.Fprintf(env.stderr, "warning: %d memory reading(s) failed, the last: %v\n", n, rerr)
+				if len(series.Samples) == 0 {
+					run.Extra = withExtra(run.Extra, "memory_error", rerr.Error())
+				}
+			}
+		}
+	}
 	if err != nil {
 		if errors.Is(err, runtime.ErrUnreachable) {
 			fmt.Fprintf(env.stderr, "lab apply: %v\nIs the service running? Nothing was sent.\n", err)
@@ -177,6 +206,14 @@ func runApply(env *cmdEnv, args []string) int {
 	}
 	fmt.Fprintf(env.stderr, "run written to %s\n", dir)
 	return exit
+}
+
+func withExtra(m map[string]any, k string, v any) map[string]any {
+	if m == nil {
+		m = map[string]any{}
+	}
+	m[k] = v
+	return m
 }
 
 // startShop runs the bundled shop as a child process with the plan's knobs.

@@ -22,6 +22,9 @@ func LeakVerdict(l *lang.Leak, run *result.Run) result.Verdict {
 		v.Outcome = NoSamples
 		v.Detail = "no memory samples in this run: the plan has a leak block, but nothing sampled " + memoryName(l.Memory) +
 			" (the sampler did not run or could not read it), so a leak cannot be ruled out"
+		if why, _ := run.Extra["memory_error"].(string); why != "" {
+			v.Detail += "; memory could not be read: " + why
+		}
 		return v
 	}
 	src, err := leak.ParseSource(run.Memory.Kind)
@@ -55,7 +58,7 @@ func LeakVerdict(l *lang.Leak, run *result.Run) result.Verdict {
 	default:
 		v.Outcome = Inconclusive
 	}
-	v.Detail = rep.Reason + leakFigures(rep, len(samples)) + note
+	v.Detail = rep.Reason + leakFigures(rep, len(samples)) + perName(rep, run) + note
 	if rep.Verdict == leak.Inconclusive && !strings.Contains(rep.Reason, "extend the run") {
 		v.Detail += "; extend the run"
 	}
@@ -104,23 +107,52 @@ func leakMeasured(r leak.Report) string {
 	return s
 }
 
-// leakFigures lists what the hunter measured, for the verdict's detail.
+// leakFigures adds what the hunter's reason leaves out: the samples it
+// used and where the warm-up was cut.
 func leakFigures(r leak.Report, total int) string {
-	var b strings.Builder
-	if !math.IsNaN(r.Slope) {
-		fmt.Fprintf(&b, "; growth %s over %s (%s/min, 99%% bounds %s … %s/min), Mann–Kendall p = %.2g",
-			signedSize(r.Growth), units.FormatDuration(r.Window.Round(time.Second)), signedSize(r.PerMinute),
-			signedSize(60*r.SlopeLower), signedSize(60*r.SlopeUpper), r.P)
-		if !math.IsNaN(r.PerRequest) {
-			fmt.Fprintf(&b, "; leak per request %s (99%% bounds %s … %s) at %.1f req/s",
-				signedSize(r.PerRequest), signedSize(r.PerRequestLower), signedSize(r.PerRequestUpper), r.RequestRate)
-		}
-	}
-	fmt.Fprintf(&b, "; %d of %d samples used", r.SamplesUsed, total)
+	s := fmt.Sprintf("; %d of %d samples used", r.SamplesUsed, total)
 	if r.WarmupBy != "" {
-		fmt.Fprintf(&b, ", warm-up cut at %s (%s)", units.FormatDuration(r.WarmupCut.Round(time.Second)), r.WarmupBy)
+		s += fmt.Sprintf(", warm-up cut at %s (%s)", units.FormatDuration(r.WarmupCut.Round(time.Second)), r.WarmupBy)
 	}
-	return b.String()
+	return s
+}
+
+// perName lists the leak per request of each request name: the growth
+// rate over that name's completion rate in the judged window. The hunter
+// cannot know which request leaks; when one does (the shop keeps memory per
+// checkout), its line is the leak per such request.
+func perName(r leak.Report, run *result.Run) string {
+	if math.IsNaN(r.Slope) || r.Window <= 0 {
+		return ""
+	}
+	from := run.Start.Add(r.WarmupCut)
+	to := from.Add(r.Window)
+	fromS, toS := float64(from.UnixNano())/1e9, float64(to.UnixNano())/1e9
+	step := float64(run.WindowS)
+	if step <= 0 {
+		step = 10
+	}
+	var parts []string
+	for _, q := range run.Requests {
+		var n float64
+		for _, w := range q.Windows {
+			// Windows straddling the span's edges count by their overlap.
+			overlap := min(float64(w.T)+step, toS) - max(float64(w.T), fromS)
+			if overlap > 0 {
+				n += float64(w.Count) * overlap / step
+			}
+		}
+		rate := n / r.Window.Seconds()
+		if rate <= 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s … %s) at %.1f/s", q.Name, signedSize(r.Slope/rate),
+			signedSize(r.SlopeLower/rate), signedSize(r.SlopeUpper/rate), rate))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; if one request leaks, per such request: " + strings.Join(parts, ", ")
 }
 
 // signedSize prints bytes with 1000-based units and a sign: "+50.1KB", "−3.2MB".

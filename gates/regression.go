@@ -75,6 +75,11 @@ func scanP95s(run *result.Run) (*p95s, error) {
 // compare builds the regress input from the two runs; cur may hold the
 // current run's p95s from the SLA gate's scan.
 func compare(base, cur *result.Run, th Thresholds, basePs, curPs *p95s) ([]result.Verdict, error) {
+	for _, r := range []*result.Run{base, cur} {
+		if err := sla.CheckSpan(r); err != nil {
+			return nil, err
+		}
+	}
 	var err error
 	if basePs == nil {
 		if basePs, err = scanP95s(base); err != nil {

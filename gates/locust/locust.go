@@ -244,6 +244,9 @@ func build(prefix string, files Files, stats, history, failures [][]string) (*re
 			start = st.ModTime().Add(-time.Duration(duration * float64(time.Second)))
 		}
 	}
+	if duration < 0 || duration > sla.MaxSpan.Seconds() || math.IsNaN(duration) {
+		return nil, nil, fmt.Errorf("%s: %v requests at %v/s make a run of %.0f s: not a run Locust wrote", files.Stats, aggCount, aggRPS, duration)
+	}
 	run.Start = start.UTC()
 	run.End = start.Add(time.Duration(duration * float64(time.Second))).UTC()
 	if len(failures) > 1 {

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"lab/gates/hist"
 	"lab/runtime/result"
@@ -42,6 +43,12 @@ func scan(run *result.Run, specs []*tracker, hook Hook) ([][]WindowResult, error
 			byReq[i] = append(byReq[i], ti)
 		}
 	}
+	if err := CheckSpan(run); err != nil {
+		return nil, err
+	}
+	// Only windows within the run's span are judged (a window starts at
+	// most one step before the run does).
+	lo, hi := floorTo(run.Start.Unix(), step), run.End.Unix()
 	// Window order within each request: stored in time order, but do not trust it blindly.
 	order := make([][]int, len(run.Requests))
 	first, last := int64(1<<62), int64(-1<<62)
@@ -49,11 +56,13 @@ func scan(run *result.Run, specs []*tracker, hook Hook) ([][]WindowResult, error
 		if hook == nil && len(byReq[i]) == 0 {
 			continue
 		}
-		o := make([]int, len(q.Windows))
-		for k := range o {
-			o[k] = k
+		o := make([]int, 0, len(q.Windows))
+		for k, w := range q.Windows {
+			if w.T >= lo && w.T <= hi {
+				o = append(o, k)
+			}
 		}
-		if !slices.IsSortedFunc(q.Windows, func(a, b result.Window) int { return cmpInt(a.T, b.T) }) {
+		if !slices.IsSortedFunc(o, func(a, b int) int { return cmpInt(q.Windows[a].T, q.Windows[b].T) }) {
 			slices.SortStableFunc(o, func(a, b int) int { return cmpInt(q.Windows[a].T, q.Windows[b].T) })
 		}
 		order[i] = o
@@ -152,6 +161,19 @@ func scanSpan(run *result.Run, order [][]int, specs []*tracker, byReq [][]int, h
 		tr.advance(to, span, emits[ti])
 	}
 	return res, nil
+}
+
+// MaxSpan is the longest run the gates judge: a run claiming to span more
+// is corrupt, and walking its windows would take forever.
+const MaxSpan = 400 * 24 * time.Hour
+
+// CheckSpan refuses a run whose span is negative or beyond MaxSpan.
+func CheckSpan(run *result.Run) error {
+	d := run.End.Sub(run.Start)
+	if d < 0 || d > MaxSpan || run.Start.Year() < 1970 {
+		return fmt.Errorf("the run's span %s … %s is not a run's (at most %v)", run.Start.Format(time.RFC3339), run.End.Format(time.RFC3339), MaxSpan)
+	}
+	return nil
 }
 
 func cmpInt(a, b int64) int {

@@ -1,0 +1,295 @@
+package gates
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"lab/gates/synth"
+	"lab/lang"
+	"lab/runtime/result"
+)
+
+// loadPlan writes an HCL plan (and a two-route workload) to a temporary
+// folder and loads it.
+func loadPlan(t *testing.T, body string) *lang.Plan {
+	t.Helper()
+	dir := t.TempDir()
+	wl := `
+user "u" {
+  wait = constant("1s")
+  task "home" {
+    get = "/"
+  }
+  task "product" {
+    get  = "/products/${random_int(1, 9)}"
+    name = "/products/:id"
+  }
+  task "buy" {
+    post = "/checkout"
+    json = { cart_id = 1 }
+  }
+}
+`
+	os.WriteFile(filepath.Join(dir, "w.hcl"), []byte(wl), 0o644)
+	src := `
+workload "w" {
+  source = "w.hcl"
+  host   = "http://127.0.0.1:9"
+}
+shape "s" {
+  duration = "3m"
+  stage {
+    until = "3m"
+    rate  = "100/s"
+  }
+}
+` + body
+	p := filepath.Join(dir, "p.hcl")
+	os.WriteFile(p, []byte(src), 0o644)
+	plan, diags := lang.Load(p, lang.Options{})
+	if diags.HasErrors() {
+		t.Fatalf("plan: %v", diags)
+	}
+	return plan
+}
+
+func find(t *testing.T, vs []result.Verdict, gate, subject, budget string) result.Verdict {
+	t.Helper()
+	for _, v := range vs {
+		if v.Gate == gate && strings.HasPrefix(v.Subject, subject) && strings.HasPrefix(v.Budget, budget) {
+			return v
+		}
+	}
+	t.Fatalf("no %s verdict for %s %q in %+v", gate, subject, budget, vs)
+	return result.Verdict{}
+}
+
+// The shop's five request names under leak-test.hcl's load: 400 arrivals/s,
+// a quarter of them buyers running list → cart → checkout.
+func leakRun(leakPerCheckout float64, churn bool, seed uint64) *result.Run {
+	run := synth.Run(synth.Spec{Duration: 3 * time.Minute, Seed: seed, Pool: 4, Requests: []synth.Request{
+		{Name: "GET /", Rate: 120, MedianUS: 2000, Sigma: 0.2},
+		{Name: "GET /products/:id", Rate: 180, MedianUS: 2000, Sigma: 0.2},
+		{Name: "GET /products", Rate: 100, MedianUS: 2000, Sigma: 0.2},
+		{Name: "POST /cart", Rate: 100, MedianUS: 2000, Sigma: 0.2},
+		{Name: "POST /checkout", Rate: 100, MedianUS: 2000, Sigma: 0.2},
+	}})
+	m := synth.Memory{Duration: 3 * time.Minute, Kind: "heap_live", Base: 30e6, Rate: 600,
+		LeakPerRequest: leakPerCheckout * 100 / 600, GCEvery: time.Second, Noise: 1e6, Seed: seed}
+	if churn {
+		// gc_churn = 64KB per request: a resident-memory sawtooth of ~40 MB between collections.
+		m.Kind, m.Sawtooth, m.GCEvery = "rss", 40e6, 1500*time.Millisecond
+	}
+	run.Memory = synth.MemorySeries(m)
+	run.Memory.Source = "shop"
+	return run
+}
+
+const leakBlock = `
+leak {
+  memory          = pid(1)
+  warmup          = "30s"
+  window          = "2m"
+  max_growth_rate = "10MB/min"
+  max_growth      = "50MB"
+}
+`
+
+// 50 KB kept per checkout at 100 checkouts/s fails within 3 minutes, with
+// the leak per checkout estimated at 35–65 KB; the same load with no leak
+// and a GC sawtooth passes.
+func TestLeakGate(t *testing.T) {
+	plan := loadPlan(t, leakBlock)
+	perCheckout := regexp.MustCompile(`POST /checkout \+([0-9.]+)KB`)
+	for seed := uint64(1); seed <= 6; seed++ {
+		run := leakRun(50e3, seed%2 == 0, seed)
+		vs, err := Judge(plan, run, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := find(t, vs, "leak", "memory", "growth ≤ 10MB/min")
+		if v.Outcome != Fail || ExitCode(vs) != ExitBreach {
+			t.Fatalf("seed %d: leak of 50 KB per checkout: %s (%s)", seed, v.Outcome, v.Detail)
+		}
+		m := perCheckout.FindStringSubmatch(v.Detail)
+		if m == nil {
+			t.Fatalf("seed %d: no per-checkout estimate in %q", seed, v.Detail)
+		}
+		if kb, _ := strconv.ParseFloat(m[1], 64); kb < 35 || kb > 65 {
+			t.Errorf("seed %d: %v KB per checkout, want 35–65 KB", seed, kb)
+		}
+		for _, want := range []string{"trend p =", "99% bounds", "samples used", "/min", "warm-up cut at"} {
+			if !strings.Contains(v.Detail, want) {
+				t.Errorf("seed %d: detail lacks %q: %s", seed, want, v.Detail)
+			}
+		}
+
+		healthy := leakRun(0, true, seed)
+		vs, _ = Judge(plan, healthy, Options{})
+		if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != Pass || ExitCode(vs) != ExitPass {
+			t.Errorf("seed %d: no leak, GC churn: %s (%s)", seed, v.Outcome, v.Detail)
+		}
+	}
+}
+
+func TestLeakGateNeverPassesSilently(t *testing.T) {
+	plan := loadPlan(t, leakBlock)
+	run := leakRun(50e3, false, 1)
+	run.Memory = nil
+	vs, _ := Judge(plan, run, Options{})
+	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != NoSamples || !strings.Contains(v.Detail, "no memory samples") {
+		t.Errorf("no sampler: %+v", v)
+	}
+	if ExitCode(vs) != ExitBreach {
+		t.Error("a leak block without samples exits 0")
+	}
+	// A minute is too short for a 30 s warm-up and a 2-minute window.
+	run = leakRun(50e3, false, 1)
+	run.Memory = synth.MemorySeries(synth.Memory{Duration: time.Minute, Kind: "heap_live", Base: 30e6, Rate: 600})
+	vs, _ = Judge(plan, run, Options{})
+	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != Inconclusive || !strings.Contains(v.Detail, "extend the run") {
+		t.Errorf("short run: %+v", v)
+	}
+}
+
+// regressionRuns are two runs of a steady open-model load of three
+// routes, 8 minutes each (48 windows).
+func regressionRun(seed uint64, slowProduct, errRate float64) *result.Run {
+	reqs := []synth.Request{
+		{Name: "GET /", Rate: 60, MedianUS: 5000, Sigma: 0.3, ErrorRate: errRate},
+		{Name: "GET /products/:id", Rate: 60, MedianUS: 8000 * slowProduct, Sigma: 0.3, ErrorRate: errRate},
+		{Name: "POST /checkout", Rate: 45, MedianUS: 20000, Sigma: 0.3, ErrorRate: errRate},
+	}
+	return synth.Run(synth.Spec{Duration: 8 * time.Minute, Seed: seed, Requests: reqs, Pool: 48, PerWindowNoise: 0.04})
+}
+
+const regressionBlock = `
+regression {
+  baseline       = "nowhere"
+  p95_growth     = "10%"
+  error_rate_inc = "0.5%"
+}
+`
+
+func TestRegressionGate(t *testing.T) {
+	plan := loadPlan(t, regressionBlock)
+	base := regressionRun(1, 1, 0)
+
+	// The same process again: every comparison passes.
+	vs, err := Judge(plan, regressionRun(2, 1, 0), Options{Baseline: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad := Failing(vs); len(bad) > 0 {
+		t.Errorf("same process: %+v", bad)
+	}
+	if len(vs) != 9 {
+		t.Errorf("%d verdicts, want 3 requests × 3 metrics", len(vs))
+	}
+
+	// One route 30% slower: that route fails on latency, nothing else does.
+	vs, _ = Judge(plan, regressionRun(3, 1.3, 0), Options{Baseline: base})
+	bad := Failing(vs)
+	if len(bad) != 1 || bad[0].Subject != "GET /products/:id" || !strings.HasPrefix(bad[0].Budget, "p95 growth") {
+		t.Fatalf("one route slower: failing %+v", bad)
+	}
+	if !strings.Contains(bad[0].Detail, "slower") || !strings.Contains(bad[0].Measured, "+") {
+		t.Errorf("latency verdict %+v", bad[0])
+	}
+
+	// Errors from 0 to 2%: every route fails on its error rate (and on the
+	// new class of error, HTTP 500), nothing else.
+	vs, _ = Judge(plan, regressionRun(4, 1, 0.02), Options{Baseline: base})
+	for _, v := range Failing(vs) {
+		if !strings.HasPrefix(v.Budget, "error rate") && !strings.HasPrefix(v.Budget, "no new error class") {
+			t.Errorf("errors 0 → 2%%: unexpected failure %+v", v)
+		}
+	}
+	if v := find(t, vs, "regression", "POST /checkout", "error rate"); v.Outcome != Fail || !strings.Contains(v.Detail, "more errors") {
+		t.Errorf("errors 0 → 2%%: %+v", v)
+	}
+}
+
+func TestRegressionMissingSaturatedAndNoBaseline(t *testing.T) {
+	plan := loadPlan(t, regressionBlock)
+	base := regressionRun(1, 1, 0)
+	cur := regressionRun(2, 1, 0)
+	cur.Requests = cur.Requests[:2] // POST /checkout never completed
+	vs, _ := Judge(plan, cur, Options{Baseline: base})
+	if v := find(t, vs, "regression", "POST /checkout", "completed in both"); v.Outcome != Missing {
+		t.Errorf("missing request: %+v", v)
+	}
+	if ExitCode(vs) != ExitBreach {
+		t.Error("a request missing from the current run exits 0")
+	}
+
+	cur = regressionRun(2, 1, 0)
+	base.Generator.Saturated, base.Generator.Why = true, "lag"
+	vs, _ = Judge(plan, cur, Options{Baseline: base})
+	for _, v := range vs {
+		if v.Outcome != Invalid || !strings.Contains(v.Detail, "generator saturated in the baseline") {
+			t.Errorf("saturated baseline: %+v", v)
+		}
+	}
+	if ExitCode(vs) != ExitInvalid {
+		t.Errorf("saturated baseline exits %d", ExitCode(vs))
+	}
+
+	vs, _ = Judge(plan, cur, Options{NoBaseline: "no baseline run at nowhere"})
+	if len(vs) != 1 || vs[0].Outcome != Advisory || ExitCode(vs) != ExitPass || !strings.Contains(vs[0].Detail, "nowhere") {
+		t.Errorf("no baseline yet: %+v", vs)
+	}
+}
+
+func TestRunVerdictsAndExitCodes(t *testing.T) {
+	plan := loadPlan(t, `
+sla "all" {
+  p99 = "10s"
+}
+`)
+	cases := []struct {
+		status result.Status
+		exit   int
+	}{
+		{result.Complete, ExitPass},
+		{result.Interrupted, ExitBreach}, // judged on what it has, never 0
+		{result.Aborted, ExitBreach},
+		{result.Invalid, ExitInvalid}, // a saturated generator
+		{result.Failed, ExitInvalid},
+	}
+	for _, c := range cases {
+		run := regressionRun(1, 1, 0)
+		run.Status, run.Reason = c.status, "why"
+		vs, err := Judge(plan, run, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ExitCode(vs); got != c.exit {
+			t.Errorf("%s: exit %d, want %d (%+v)", c.status, got, c.exit, vs)
+		}
+		if v := find(t, vs, "sla", "all", "p99"); v.Outcome != Pass {
+			t.Errorf("%s: the budgets are still judged: %+v", c.status, v)
+		}
+	}
+}
+
+func TestFindBaseline(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, "plan", "20260101T000000Z")
+	os.MkdirAll(run, 0o755)
+	os.WriteFile(filepath.Join(run, "result.json"), []byte("{}"), 0o644)
+	os.Symlink("20260101T000000Z", filepath.Join(root, "plan", "latest"))
+	for _, p := range []string{run, filepath.Join(root, "plan"), filepath.Join(root, "plan", "latest")} {
+		if got, err := FindBaseline(p); err != nil || got != run {
+			t.Errorf("%s: %q, %v", p, got, err)
+		}
+	}
+	if _, err := FindBaseline(filepath.Join(root, "none")); err == nil || !strings.Contains(err.Error(), "no baseline") {
+		t.Errorf("missing: %v", err)
+	}
+}
