@@ -2,22 +2,56 @@ package runtime
 
 import (
 	"math"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lab/lang"
 )
 
-// vuser is one virtual user of the closed model: a goroutine that picks a
-// task, runs it, waits, and again, until it is stopped.
+// Subtleness ahead: a closed-model user is not a goroutine. A goroutine's
+// stack grows to several KiB while it sends a request and stays grown while
+// it waits, so 100,000 users waiting a minute would hold most of a gigabyte.
+// Here a user is a small struct: a worker goroutine runs it until it has to
+// wait, then a timer hands it back to the workers when the wait is over.
+// Workers are added whenever a user is ready and none is idle, up to one per
+// user, so users never queue for a worker and the closed model keeps its
+// concurrency. A user that never waits keeps its worker, with no hand-off.
+
+// vuser is one virtual user of the closed model.
 type vuser struct {
-	id    int64 // 1-based, unique across workers
-	class *lang.UserClass
-	stats *classStats
-	tasks picker
-	scope *lang.Scope
-	stop  chan struct{}
-	timer *time.Timer
+	id        int64 // 1-based, unique across workers
+	class     *lang.UserClass
+	stats     *classStats
+	tasks     picker
+	scope     *lang.Scope
+	timer     *time.Timer // wakes the user after a wait
+	task      *lang.Task  // the pass in progress, nil between passes
+	step      int         // next step of the pass
+	thought   bool        // the next step's think time is over
+	passStart time.Duration
+	stopped   atomic.Bool
+	// state guards a user's hand-over between its timer, the workers and
+	// the controller: exactly one of them owns it at a time.
+	state atomic.Int32
+}
+
+const (
+	userRunning  int32 = iota // a worker owns it (or it waits in the ready queue)
+	userSleeping              // its timer owns it
+	userGone                  // stopped and accounted for
+)
+
+// closedRun is the closed model's machinery for one engine.
+type closedRun struct {
+	e        *Engine
+	ready    chan *vuser
+	workers  atomic.Int64
+	idle     atomic.Int64 // workers waiting for a user
+	queued   atomic.Int64 // users in the ready queue
+	maxUsers int64
+	wg       sync.WaitGroup // workers
 }
 
 // closedTarget is the number of users the shape wants at t: each stage moves
@@ -84,11 +118,13 @@ func (e *Engine) runClosed() {
 			mine = append(mine, g)
 		}
 	}
-	var wg sync.WaitGroup
+	c := &closedRun{e: e, ready: make(chan *vuser, len(mine)+1), maxUsers: int64(len(mine))}
 	var live []*vuser
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
+	peakWorkers := int64(0)
 	for {
+		c.releaseAfterBurst(&peakWorkers)
 		target := closedTarget(e.shape, e.since())
 		want := 0
 		for want < len(mine) && mine[want] <= int64(target) {
@@ -96,85 +132,190 @@ func (e *Engine) runClosed() {
 		}
 		for len(live) < want {
 			g := mine[len(live)]
-			c := classes[g-1]
-			u := &vuser{id: g, class: users[c], stats: &e.classes[c], tasks: pickers[c], scope: e.plan.NewScope(g, users[c].Name), stop: make(chan struct{})}
+			k := classes[g-1]
+			u := &vuser{id: g, class: users[k], stats: &e.classes[k], tasks: pickers[k], scope: e.plan.NewScope(g, users[k].Name)}
 			live = append(live, u)
-			wg.Add(1)
 			e.users.Add(1)
 			u.stats.join()
-			go func() {
-				defer wg.Done()
-				defer e.users.Add(-1)
-				defer u.stats.users.Add(-1)
-				e.userLoop(u)
-			}()
+			c.schedule(u)
 		}
 		for len(live) > want {
 			u := live[len(live)-1]
 			live = live[:len(live)-1]
-			close(u.stop)
+			c.stop(u)
 		}
 		select {
 		case <-e.stopCh:
 			for _, u := range live {
-				close(u.stop)
+				c.stop(u)
 			}
-			wg.Wait()
+			c.wg.Wait()
 			return
 		case <-tick.C:
 		}
 	}
 }
 
-var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+// releaseAfterBurst gives memory back once a burst of workers is over: when
+// many users became ready at once (all spawned together), thousands of
+// workers with grown stacks and their requests' buffers were needed for a
+// moment. Go would free them at its next collection, which an idle heap may
+// not trigger for two minutes; waiting users should not hold that memory.
+func (c *closedRun) releaseAfterBurst(peak *int64) {
+	w := c.workers.Load()
+	if w > *peak {
+		*peak = w
+		return
+	}
+	if *peak-w > 1000 && w < *peak/4 {
+		*peak = w
+		go debug.FreeOSMemory()
+	}
+}
 
-// userLoop is one user's life: passes separated by its waits.
-func (e *Engine) userLoop(u *vuser) {
-	shard := int(u.id)
-	r := u.scope.Rand()
+// schedule hands a ready user to an idle worker, adding a worker when the
+// ready users outnumber the idle workers (a worker may keep a user that
+// never waits for the whole run, so idle workers are counted, not assumed).
+func (c *closedRun) schedule(u *vuser) {
+	if c.queued.Add(1) > c.idle.Load() && c.workers.Load() < c.maxUsers {
+		c.workers.Add(1)
+		c.idle.Add(1)
+		c.wg.Add(1)
+		go c.worker()
+	}
+	c.ready <- u
+}
+
+// stop ends a user: at once if it sleeps, else at its next step.
+func (c *closedRun) stop(u *vuser) {
+	u.stopped.Store(true)
+	if u.state.CompareAndSwap(userSleeping, userGone) {
+		u.timer.Stop()
+		c.gone(u)
+	}
+}
+
+func (c *closedRun) gone(u *vuser) {
+	c.e.users.Add(-1)
+	u.stats.users.Add(-1)
+}
+
+// A worker idle this long leaves, unless it is one of the last few: a
+// burst (every user starting at once) needs many workers for a moment, and
+// each holds a grown stack.
+const (
+	workerIdleTimeout = time.Second
+	minWorkers        = 64
+)
+
+func (c *closedRun) worker() {
+	defer c.wg.Done()
+	idleTimer := time.NewTimer(workerIdleTimeout)
+	defer idleTimer.Stop()
 	for {
 		select {
-		case <-u.stop:
-			return
-		default:
-		}
-		task := u.class.Tasks[u.tasks.pick(r)]
-		u.stats.passes.Add(1)
-		passStart := e.since()
-		if !e.pass(u, task, shard) {
-			return
-		}
-		u.scope.Iteration++
-		if !u.sleep(e.waitAfter(u.class.Wait, r, passStart)) {
+		case u := <-c.ready:
+			c.queued.Add(-1)
+			c.idle.Add(-1)
+			c.run(u)
+			c.idle.Add(1)
+			idleTimer.Reset(workerIdleTimeout)
+		case <-idleTimer.C:
+			if c.workers.Load() > minWorkers {
+				if c.idle.Add(-1) >= 0 {
+					c.workers.Add(-1)
+					return
+				}
+				c.idle.Add(1)
+			}
+			idleTimer.Reset(workerIdleTimeout)
+		case <-c.e.stopCh:
 			return
 		}
 	}
 }
 
-// pass runs one task, or one pass of a sequence up to its first failed
-// step. It returns false when the user was stopped.
-func (e *Engine) pass(u *vuser, task *lang.Task, shard int) bool {
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// run runs user u until it has to wait (its timer takes it) or stops.
+func (c *closedRun) run(u *vuser) {
+	e := c.e
+	r := u.scope.Rand()
 	buf := scratchPool.Get().(*[]byte)
 	defer scratchPool.Put(buf)
-	if task.Sequence {
-		u.scope.ResetCaptures()
-	}
-	for i, r := range task.Steps {
-		if i > 0 {
-			if r.Think.Kind != lang.WaitNone && !u.sleep(e.waitAfter(r.Think, u.scope.Rand(), e.since())) {
-				return false
-			}
-			select {
-			case <-u.stop:
-				return false
-			default:
+	for {
+		if u.stopped.Load() {
+			u.state.Store(userGone)
+			c.gone(u)
+			return
+		}
+		if u.task == nil {
+			u.task = u.class.Tasks[u.tasks.pick(r)]
+			u.step, u.thought = 0, false
+			u.passStart = e.since()
+			u.stats.passes.Add(1)
+			if u.task.Sequence {
+				u.scope.ResetCaptures()
 			}
 		}
-		if !e.send(e.steps[r], u.scope, shard, 0, buf) {
-			break
+		task := u.task
+		for u.step < len(task.Steps) {
+			st := task.Steps[u.step]
+			if u.step > 0 && st.Think.Kind != lang.WaitNone && !u.thought {
+				u.thought = true
+				if d := e.waitAfter(st.Think, r, e.since()); d > 0 {
+					c.sleep(u, d)
+					return
+				}
+			}
+			u.thought = false
+			ok := e.send(e.steps[st], u.scope, int(u.id), 0, buf)
+			u.step++
+			if !ok {
+				break // a failed step ends the pass
+			}
+			if u.stopped.Load() {
+				u.state.Store(userGone)
+				c.gone(u)
+				return
+			}
+		}
+		u.task = nil
+		u.scope.Iteration++
+		if d := e.waitAfter(u.class.Wait, r, u.passStart); d > 0 {
+			c.sleep(u, d)
+			return
 		}
 	}
-	return true
+}
+
+// sleep gives u to its timer for d.
+func (c *closedRun) sleep(u *vuser, d time.Duration) {
+	u.state.Store(userSleeping)
+	if u.stopped.Load() && u.state.CompareAndSwap(userSleeping, userGone) {
+		c.gone(u)
+		return
+	}
+	if u.timer == nil {
+		u.timer = time.AfterFunc(d, func() { c.wake(u) })
+	} else {
+		u.timer.Reset(d)
+	}
+}
+
+// wake is u's timer firing: the user is ready again, unless it was stopped.
+func (c *closedRun) wake(u *vuser) {
+	if !u.state.CompareAndSwap(userSleeping, userRunning) {
+		return
+	}
+	select {
+	case <-c.e.stopCh:
+		u.state.Store(userGone)
+		c.gone(u)
+		return
+	default:
+	}
+	c.schedule(u)
 }
 
 // waitAfter is how long to wait after a pass that started at passStart.
@@ -191,23 +332,4 @@ func (e *Engine) waitAfter(w lang.Wait, r interface{ Int64N(int64) int64 }, pass
 		return w.Min - (e.since() - passStart)
 	}
 	return 0
-}
-
-// sleep waits d or until the user is stopped; false means stopped.
-func (u *vuser) sleep(d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	if u.timer == nil {
-		u.timer = time.NewTimer(d)
-	} else {
-		u.timer.Reset(d)
-	}
-	select {
-	case <-u.timer.C:
-		return true
-	case <-u.stop:
-		u.timer.Stop()
-		return false
-	}
 }
