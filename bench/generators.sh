@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Generator CPU per request, lab side by side with the peers a user would
+# pick, in one run on this machine: the target (bench/target, fasthttp, 60
+# bytes) pinned to core 0, each generator pinned to core 1, 64 connections,
+# DUR seconds, REPS repetitions, medians. The figure that compares tools is
+# the generator's CPU time (user + system) per completed request.
+#
+# Needs: wrk and hey (Debian packages wrk, hey), Locust (python3-locust), and
+# vegeta: GOBIN=/tmp/benchtools go install github.com/tsenart/vegeta/v12@v12.13.0
+#
+#   bench/generators.sh            # DUR=10 REPS=3 CONNS=64
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${DUR:-10}
+REPS=${REPS:-3}
+CONNS=${CONNS:-64}
+VEGETA=${VEGETA:-/tmp/benchtools/vegeta}
+TOOLS=${TOOLS:-"lab wrk hey vegeta locust"}
+tmp=$(mktemp -d)
+url=http://127.0.0.1:9099/
+
+go build -o "$tmp/target" ./bench/target
+CGO_ENABLED=0 go build -o "$tmp/lab" .
+taskset -c 0 "$tmp/target" -listen 127.0.0.1:9099 &
+target=$!
+trap 'kill $target 2>/dev/null; rm -rf "$tmp"' EXIT
+sleep 0.5
+
+# run TOOL: prints "requests cpu_seconds maxrss_kb"
+run() {
+	local tool=$1 out="$tmp/out" t="$tmp/time"
+	case $tool in
+	lab)
+		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$tmp/lab" apply bench/plans/closed.hcl \
+			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" >"$out" 2>&1
+		n=$(awk '$1 == "total" {print $2}' "$out") ;;
+	wrk)
+		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" wrk -t1 -c"$CONNS" -d"${DUR}s" "$url" >"$out" 2>&1
+		n=$(awk '/requests in/ {print $1}' "$out") ;;
+	hey)
+		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" hey -z "${DUR}s" -c "$CONNS" -cpus 1 "$url" >"$out" 2>&1
+		n=$(awk '/\[200\]/ {print $2}' "$out") ;;
+	vegeta)
+		echo "GET $url" | taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$VEGETA" attack -rate=0 \
+			-workers="$CONNS" -max-workers="$CONNS" -duration="${DUR}s" -output "$tmp/vegeta.bin" >"$out" 2>&1
+		n=$("$VEGETA" report -type=json "$tmp/vegeta.bin" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])') ;;
+	locust)
+		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" locust -f bench/locustfile.py --headless -u "$CONNS" -r "$CONNS" \
+			-t "${DUR}s" --host "${url%/}" --csv "$tmp/locust" --only-summary >"$out" 2>&1
+		n=$(awk -F, '$2 == "Aggregated" {print $3}' "$tmp/locust_stats.csv") ;;
+	esac
+	read -r u s m <"$t"
+	echo "$n $(python3 -c "print($u + $s)") $m"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+printf "%-8s %12s %14s %10s\n" tool "requests/s" "CPU-µs/req" "peak RSS"
+declare -A cpu
+for tool in $TOOLS; do
+	rates=() cpus=() rss=()
+	for _ in $(seq "$REPS"); do
+		read -r n c m < <(run "$tool")
+		rates+=("$(python3 -c "print(round($n / $DUR))")")
+		cpus+=("$(python3 -c "print(round($c * 1e6 / $n, 2))")")
+		rss+=("$m")
+	done
+	r=$(printf "%s\n" "${rates[@]}" | median)
+	c=$(printf "%s\n" "${cpus[@]}" | median)
+	m=$(printf "%s\n" "${rss[@]}" | median)
+	cpu[$tool]=$c
+	printf "%-8s %12s %14s %8sMB   (CPU-µs/req runs: %s)\n" "$tool" "$r" "$c" "$((m / 1024))" "${cpus[*]}"
+done
+if [ -n "${cpu[wrk]:-}" ] && [ -n "${cpu[lab]:-}" ]; then
+	echo
+	for tool in $TOOLS; do
+		python3 -c "print('%-8s %.2fx wrk, lab is %.2fx cheaper' % ('$tool', ${cpu[$tool]} / ${cpu[wrk]}, ${cpu[$tool]} / ${cpu[lab]}))"
+	done
+fi
