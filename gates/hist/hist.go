@@ -316,3 +316,17 @@ func (a *Acc) Hist() *Hist {
 	h.total = a.total
 	return h
 }
+
+// CountAbove is how many values lie above v: in buckets whose lowest value
+// is greater than v (the bucket holding v counts as not above).
+func (a *Acc) CountAbove(v int64) int64 {
+	if a.total == 0 {
+		return 0
+	}
+	from := indexOf(min(max(v, 0), highest)) + 1
+	var n int64
+	for i := max(from, a.lo); i <= a.hi; i++ {
+		n += a.counts[i]
+	}
+	return n
+}

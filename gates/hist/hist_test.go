@@ -224,3 +224,32 @@ func BenchmarkHdrDecode(b *testing.B) {
 		_ = h.ValueAtPercentile(95)
 	}
 }
+
+func TestCountAbove(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var d Decoder
+	for range 50 {
+		dense := randomDense(rng, 1+rng.IntN(2000))
+		var a Acc
+		if err := d.AddTo(encode(t, dense), &a); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []int64{0, 1, 999, 2500, 5000, 123456, 60_000_000, 90_000_000} {
+			var want int64
+			for _, b := range dense.Distribution() {
+				if b.From > v {
+					want += b.Count
+				}
+			}
+			if got := a.CountAbove(v); got != want {
+				t.Fatalf("above %d: %d, want %d", v, got, want)
+			}
+		}
+		// Consistent with the percentiles: the p-th percentile is above v
+		// exactly when more than n − rank values are.
+		v := a.ValueAtPercentile(90)
+		if a.CountAbove(v) >= a.TotalCount()-percentileRank(90, a.TotalCount())+1 {
+			t.Fatalf("p90 %d, yet %d of %d values above it", v, a.CountAbove(v), a.TotalCount())
+		}
+	}
+}

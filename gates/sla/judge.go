@@ -16,6 +16,7 @@ const (
 	Fail         = "fail"
 	NoSamples    = "no samples"
 	Inconclusive = "inconclusive"
+	Advisory     = "advisory" // over the budget, but by no more than chance
 )
 
 // Table holds whole-run latency percentiles for a run that has no
@@ -120,6 +121,9 @@ func wholeRun(s *lang.SLA, subj Subject, run *result.Run, index map[string]int, 
 		case m.Breached:
 			v.Outcome = Fail
 			v.Detail = fmt.Sprintf("%s %s %s %s budget %s%s", subj.Name, l.Name, l.Format(m.Value), l.op(true), l.Format(l.Value), about(l, &t))
+		case m.Over:
+			v.Outcome = Advisory
+			v.Detail = fmt.Sprintf("%s %s %s %s budget %s, %s", subj.Name, l.Name, l.Format(m.Value), l.op(true), l.Format(l.Value), l.noise(m))
 		default:
 			v.Outcome = Pass
 			v.Detail = fmt.Sprintf("%s %s %s %s %s%s", subj.Name, l.Name, l.Format(m.Value), l.op(false), l.Format(l.Value), about(l, &t))
@@ -246,7 +250,7 @@ func windowVerdicts(s *lang.SLA, subj Subject, ws []WindowResult, run *result.Ru
 	for li, l := range limits {
 		v := result.Verdict{Gate: "sla", Subject: subj.Name, Budget: l.Budget() + " per " + per}
 		var worst *WindowResult
-		breached, measured, noHist := 0, 0, 0
+		breached, measured, noHist, noise := 0, 0, 0, 0
 		for i := range ws {
 			w := &ws[i]
 			m := w.Measures[li]
@@ -259,6 +263,8 @@ func windowVerdicts(s *lang.SLA, subj Subject, ws []WindowResult, run *result.Ru
 			measured++
 			if m.Breached {
 				breached++
+			} else if m.Over {
+				noise++
 			}
 			if worst == nil || worse(l, m.Value, worst.Measures[li].Value) {
 				worst = w
@@ -274,7 +280,10 @@ func windowVerdicts(s *lang.SLA, subj Subject, ws []WindowResult, run *result.Ru
 		default:
 			m := worst.Measures[li]
 			v.Measured = l.Format(m.Value)
-			desc := fmt.Sprintf("worst %s: %s %s %s %s", span(worst.Start, worst.End), l.Name, l.Format(m.Value), l.op(m.Breached), l.Format(l.Value))
+			desc := fmt.Sprintf("worst %s: %s %s %s %s", span(worst.Start, worst.End), l.Name, l.Format(m.Value), l.op(m.Over), l.Format(l.Value))
+			if noise > 0 {
+				desc += fmt.Sprintf("; %d window(s) over budget by no more than chance (binomial p ≥ %v) not counted", noise, Alpha)
+			}
 			if breached > 0 {
 				v.Outcome = Fail
 				v.Detail = fmt.Sprintf("%s: %d of %d %ss over budget; %s", subj.Name, breached, measured, per, desc)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"lab/gates/hist"
+	"lab/gates/stats"
 	"lab/lang"
 	"lab/lang/units"
 )
@@ -153,10 +154,22 @@ func (t *Tally) Reset() {
 	t.Count, t.Failures, t.Seconds = 0, 0, 0
 }
 
+// Alpha is the level of the binomial test a latency-percentile or
+// error-rate breach must pass (see Measure).
+const Alpha = 0.01
+
 // Measure is one limit measured on a tally.
 type Measure struct {
-	Value     float64 // µs, fraction or req/s; NaN when not measured
-	Breached  bool
+	Value float64 // µs, fraction or req/s; NaN when not measured
+	// Over is set when the measured value is beyond the limit; Breached
+	// when, besides, the excess cannot be chance (for percentiles and error
+	// rates: see Limit.Measure). Over but not Breached is noise.
+	Over, Breached bool
+	// Excess of N requests were slower than the latency limit, or failed;
+	// P is the one-sided binomial p of that many at the budget's rate
+	// (NaN where no test applies).
+	Excess, N int64
+	P         float64
 	NoSamples bool // no request to measure
 	// NoHist is set for a latency limit on requests that came without a
 	// histogram (figures read from Locust's CSV): it cannot be measured.
@@ -168,30 +181,69 @@ func (m Measure) counts() bool { return !m.NoSamples && !m.NoHist }
 
 // Measure measures the limit on t. With no requests, every limit is "no
 // samples" and breached (a min_rps of zero requests is a plain breach).
+//
+// A percentile or error rate over its limit is a breach only when the
+// excess cannot be chance: "p95 ≤ 500ms" allows 5% of requests over 500 ms
+// and "error_rate ≤ 1%" 1% of them failing, so k such requests of n breach
+// the budget when P(X ≥ k) < Alpha for X ~ Binomial(n, allowed share).
+// One failure in eight requests is 12.5%, but a 5% budget gives that much
+// a third of the time: on tiny runs a measured value over the budget is
+// noise until the counts say otherwise; on large runs the test changes
+// nothing but the last few per cent.
 func (l Limit) Measure(t *Tally) Measure {
+	nan := math.NaN()
 	if t.Count == 0 {
 		if l.Kind == MinRPS && t.Seconds > 0 {
-			return Measure{Value: 0, Breached: l.Value > 0}
+			return Measure{Value: 0, Over: l.Value > 0, Breached: l.Value > 0, P: nan}
 		}
-		return Measure{Value: math.NaN(), Breached: true, NoSamples: true}
+		return Measure{Value: nan, Over: true, Breached: true, NoSamples: true, P: nan}
 	}
-	var v float64
+	m := Measure{P: nan}
 	switch l.Kind {
 	case Percentile, Max:
 		if t.Hist.TotalCount() == 0 {
-			return Measure{Value: math.NaN(), NoHist: true}
+			return Measure{Value: nan, NoHist: true, P: nan}
 		}
 		if l.Kind == Max {
-			v = float64(t.Hist.Max())
-		} else {
-			v = float64(t.Hist.ValueAtPercentile(l.P))
+			m.Value = float64(t.Hist.Max())
+			m.Over = l.breached(m.Value)
+			m.Breached = m.Over
+			break
+		}
+		m.Value = float64(t.Hist.ValueAtPercentile(l.P))
+		m.Over = l.breached(m.Value)
+		m.N = t.Hist.TotalCount()
+		m.Excess = t.Hist.CountAbove(int64(l.Value))
+		if m.Over {
+			m.P = stats.BinomialSurvival(m.Excess, m.N, 1-l.P/100)
+			m.Breached = m.P < Alpha
 		}
 	case ErrorRate:
-		v = float64(t.Failures) / float64(t.Count)
+		m.Value = float64(t.Failures) / float64(t.Count)
+		m.Over = l.breached(m.Value)
+		m.Excess, m.N = t.Failures, t.Count
+		if m.Over {
+			m.P = stats.BinomialSurvival(m.Excess, m.N, l.Value)
+			m.Breached = m.P < Alpha
+		}
 	case MinRPS:
-		v = float64(t.Count) / math.Max(t.Seconds, 1e-3)
+		m.Value = float64(t.Count) / math.Max(t.Seconds, 1e-3)
+		m.Over = l.breached(m.Value)
+		m.Breached = m.Over
 	}
-	return Measure{Value: v, Breached: l.breached(v)}
+	return m
+}
+
+// noise says why a measure over its limit is not a breach.
+func (l Limit) noise(m Measure) string {
+	what := fmt.Sprintf("%s of %s requests over %s", count(m.Excess), count(m.N), l.Format(l.Value))
+	allowed := Ratio(1 - l.P/100)
+	if l.Kind == ErrorRate {
+		what = fmt.Sprintf("%s of %s requests failing", count(m.Excess), count(m.N))
+		allowed = Ratio(l.Value)
+	}
+	return fmt.Sprintf("but %s is within chance when %s may (binomial p = %.2g ≥ %v): not a breach on this evidence; a longer run can tell",
+		what, allowed, m.P, Alpha)
 }
 
 // Micros prints a latency in µs with three significant digits: "850µs", "61.2ms", "1.23s".

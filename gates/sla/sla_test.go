@@ -266,3 +266,48 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+// A measured value over its budget is a breach only when the excess cannot
+// be chance: one failure in eight requests does not break a 5% budget,
+// twenty in a hundred does; the same for requests over a latency budget.
+func TestNoiseIsNotABreach(t *testing.T) {
+	run := shopRun(6, 0, time.Minute)
+	q := run.RequestByName("POST /checkout")
+	p50 := merged(t, run, 50, "POST /checkout")
+	cases := []struct {
+		name     string
+		count    int64
+		failures int64
+		sla      *lang.SLA
+		outcome  string
+	}{
+		{"1 of 8 failed", 8, 1, &lang.SLA{Label: "POST /checkout", Matches: []string{"POST /checkout"}, ErrorRate: ratio(0.05)}, Advisory},
+		{"20 of 100 failed", 100, 20, &lang.SLA{Label: "POST /checkout", Matches: []string{"POST /checkout"}, ErrorRate: ratio(0.05)}, Fail},
+		{"1 of 1000 failed, none allowed", 1000, 1, &lang.SLA{Label: "POST /checkout", Matches: []string{"POST /checkout"}, ErrorRate: ratio(0)}, Fail},
+		// Half the requests over a p95 budget set at the median: far beyond the 5% allowed.
+		{"p95 at the median", q.Count, 0, &lang.SLA{Label: "POST /checkout", Matches: []string{"POST /checkout"},
+			Percentiles: []lang.PercentileBudget{{P: 95, Name: "p95", Max: time.Duration(p50) * time.Microsecond}}}, Fail},
+	}
+	for _, c := range cases {
+		q.Count, q.Failures = c.count, c.failures
+		vs, err := Judge([]*lang.SLA{c.sla}, run, Options{})
+		if err != nil || len(vs) != 1 {
+			t.Fatalf("%s: %v %+v", c.name, err, vs)
+		}
+		if vs[0].Outcome != c.outcome {
+			t.Errorf("%s: %s (%s), want %s", c.name, vs[0].Outcome, vs[0].Detail, c.outcome)
+		}
+		if c.outcome == Advisory && !strings.Contains(vs[0].Detail, "within chance") {
+			t.Errorf("%s: %s", c.name, vs[0].Detail)
+		}
+	}
+	// A p99 budget a hair under the measured p99 of a small sample: the few
+	// requests over it are what a p99 allows.
+	small := synth.Run(synth.Spec{Duration: 20 * time.Second, Seed: 9, Requests: []synth.Request{{Name: "GET /", Rate: 5, MedianUS: 5000, Sigma: 0.5}}})
+	p99 := merged(t, small, 99, "GET /")
+	s := &lang.SLA{Label: "GET /", Matches: []string{"GET /"}, Percentiles: []lang.PercentileBudget{{P: 99, Name: "p99", Max: time.Duration(p99*0.9) * time.Microsecond}}}
+	vs, _ := Judge([]*lang.SLA{s}, small, Options{})
+	if vs[0].Outcome != Advisory || !strings.Contains(vs[0].Detail, "requests over") {
+		t.Errorf("p99 of %d requests just over budget: %+v", small.Requests[0].Count, vs[0])
+	}
+}

@@ -121,8 +121,8 @@ func Summary(vs []result.Verdict, exit int) string {
 
 // Table writes one table per gate: subject, budget, measured, verdict;
 // a failing verdict's measured cell and verdict are marked (✗) and, with
-// colour, red. The details of every verdict that is not a pass follow the
-// tables, one line each.
+// colour, red. The details of every verdict that is not a plain pass follow
+// the tables, one line each (✗ for those that fail the gate, · for notes).
 func Table(w io.Writer, vs []result.Verdict, exit int, colour bool) error {
 	paint := func(c, s string) string {
 		if !colour || c == "" {
@@ -172,7 +172,11 @@ func Table(w io.Writer, vs []result.Verdict, exit int, colour bool) error {
 	}
 	var notes []string
 	for _, v := range vs {
-		if !ok(v.Outcome) && v.Detail != "" {
+		switch {
+		case v.Detail == "" || v.Outcome == "pass":
+		case v.Outcome == "advisory":
+			notes = append(notes, paint(dim, "· ")+v.Detail)
+		default:
 			notes = append(notes, paint(colourOf(v.Outcome), "✗ ")+v.Detail)
 		}
 	}
@@ -215,7 +219,7 @@ func Markdown(w io.Writer, heading string, vs []result.Verdict, exit int) error 
 	}
 	var details []string
 	for _, v := range vs {
-		if !ok(v.Outcome) && v.Detail != "" {
+		if v.Outcome != "pass" && v.Detail != "" {
 			details = append(details, "- "+md(v.Detail))
 		}
 	}

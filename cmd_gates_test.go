@@ -1,0 +1,435 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"lab/gates/sla"
+	"lab/runtime/result"
+	"lab/sut"
+)
+
+// These tests run lab apply, gate and compare in-process against shops
+// served in-process on 127.0.0.1, each run bounded by its plan's shape.
+
+// startShop serves a shop with the knobs on a free loopback port for the
+// test's lifetime and returns its base URL.
+func startTestShop(t *testing.T, tune func(*sut.Knobs)) string {
+	t.Helper()
+	k := sut.DefaultKnobs()
+	k.Listen = "127.0.0.1:0"
+	tune(&k)
+	shop, err := sut.New(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- shop.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// The shop's funnel with short waits, so a few seconds make hundreds of requests.
+const funnelWorkload = `
+user "browser" {
+  weight = 3
+  wait   = between("100ms", "300ms")
+  task "home" {
+    weight = 4
+    get    = "/"
+  }
+  task "product" {
+    weight = 6
+    get    = "/products/${random_int(1, 500)}"
+    name   = "/products/:id"
+  }
+}
+
+user "buyer" {
+  weight = 1
+  wait   = constant("200ms")
+  sequence "checkout" {
+    step "list" {
+      get = "/products?page=${random_int(1, 20)}"
+    }
+    step "add_to_cart" {
+      post    = "/cart"
+      json    = { product_id = random_int(1, 500), qty = 1 }
+      capture = { cart_id = response.json.cart_id }
+    }
+    step "checkout" {
+      post = "/checkout"
+      json = { cart_id = captured.cart_id }
+      expect {
+        status = 200
+        json   = ["order_id"]
+      }
+    }
+  }
+}
+`
+
+// Two routes, one request per arrival: the open-model workload of the
+// regression and abort tests.
+const twoRoutes = `
+user "visitor" {
+  task "home" {
+    get = "/"
+  }
+  task "product" {
+    get  = "/products/${random_int(1, 500)}"
+    name = "/products/:id"
+  }
+}
+`
+
+// writePlan writes a plan with the workload and returns its path.
+func writePlan(t *testing.T, dir, name, workload, host, body string) string {
+	t.Helper()
+	os.WriteFile(filepath.Join(dir, "workload.hcl"), []byte(workload), 0o644)
+	src := fmt.Sprintf("workload \"shop\" {\n  source = \"workload.hcl\"\n  host   = %q\n}\n%s", host, body)
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func closedShape(d string, users int) string {
+	return fmt.Sprintf("shape \"s\" {\n  duration = %q\n  stage {\n    until      = %q\n    users      = %d\n    spawn_rate = 100\n  }\n}\n", d, d, users)
+}
+
+func openShape(d, rate string) string {
+	return fmt.Sprintf("shape \"s\" {\n  duration = %q\n  stage {\n    until = %q\n    rate  = %q\n  }\n}\n", d, d, rate)
+}
+
+// lab runs the command in-process with thread-safe streams.
+func lab(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	env, out, errs := sutTestEnv(vars)
+	code := dispatch(env, args)
+	return code, out.String(), errs.String()
+}
+
+func latestRun(t *testing.T, results string) (string, *result.Run) {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(results, "*", "2*"))
+	if len(dirs) != 1 {
+		t.Fatalf("%d runs under %s", len(dirs), results)
+	}
+	run, err := result.Load(dirs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dirs[0], run
+}
+
+// Smoke with budgets the shop meets exits 0 and stores its verdicts; the
+// same run re-judged with a p95 budget below the shop's latency exits 1,
+// naming the request and both numbers.
+func TestApplySmokeThenRejudge(t *testing.T) {
+	t.Parallel()
+	host := startTestShop(t, func(k *sut.Knobs) { k.Latency = 5 * time.Millisecond })
+	dir := t.TempDir()
+	budgets := `
+sla "all" {
+  p95        = "250ms"
+  error_rate = "5%"
+}
+
+sla "POST /checkout" {
+  p99        = "500ms"
+  error_rate = "5%"
+}
+`
+	plan := writePlan(t, dir, "smoke.hcl", funnelWorkload, host, closedShape("6s", 10)+budgets)
+	results := filepath.Join(dir, "results")
+	summary := filepath.Join(dir, "step-summary.md")
+	code, stdout, stderr := lab(t, map[string]string{"GITHUB_STEP_SUMMARY": summary, "NO_COLOR": "1"}, "apply", plan, "--results", results, "--quiet")
+	if code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	runDir, run := latestRun(t, results)
+	if run.Status != result.Complete || len(run.Verdicts) != 4 {
+		t.Fatalf("stored run: %s, verdicts %+v", run.Status, run.Verdicts)
+	}
+	for _, v := range run.Verdicts {
+		if v.Outcome != "pass" {
+			t.Errorf("stored verdict %+v", v)
+		}
+	}
+	for _, f := range []string{"summary.md", "junit.xml"} {
+		if b, err := os.ReadFile(filepath.Join(runDir, f)); err != nil || !strings.Contains(string(b), "POST /checkout") {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if b, _ := os.ReadFile(summary); !strings.Contains(string(b), "all 4 budgets met (exit 0)") {
+		t.Errorf("$GITHUB_STEP_SUMMARY:\n%s", b)
+	}
+	if !strings.Contains(stdout, "SLA") || !strings.Contains(stdout, "✓ pass") || strings.Contains(stdout, "\x1b[") {
+		t.Errorf("table:\n%s", stdout)
+	}
+
+	// The stored plan judges it the same way.
+	if code, out, errOut := lab(t, nil, "gate", runDir); code != 0 {
+		t.Errorf("gate with the stored plan: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// A p95 budget below the shop's 5 ms latency.
+	tight := writePlan(t, dir, "tight.hcl", funnelWorkload, host, closedShape("6s", 10)+budgets+`
+sla "POST /cart" {
+  p95 = "2ms"
+}
+`)
+	code, stdout, stderr = lab(t, nil, "gate", runDir, "--plan", tight)
+	if code != 1 {
+		t.Fatalf("tight budget: exit %d\n%s%s", code, stdout, stderr)
+	}
+	h, err := result.Decode(run.RequestByName("POST /cart").Hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "POST /cart p95 " + sla.Micros(float64(h.ValueAtPercentile(95))) + " > budget 2ms"
+	if !strings.Contains(stdout, want) {
+		t.Errorf("the breach is not named as %q:\n%s", want, stdout)
+	}
+	if strings.Count(stdout, "✗ FAIL") != 1 {
+		t.Errorf("only the new budget fails:\n%s", stdout)
+	}
+}
+
+// An abort rule stops a run against a shop failing half its requests
+// within its window count, and the run says when and why.
+func TestAbortRuleStopsTheRun(t *testing.T) {
+	t.Parallel()
+	host := startTestShop(t, func(k *sut.Knobs) { k.ErrorRate = 0.5 })
+	dir := t.TempDir()
+	plan := writePlan(t, dir, "abort.hcl", twoRoutes, host, openShape("90s", "40/s")+`
+sla "all" {
+  error_rate  = "5%"
+  window      = "10s"
+  abort_after = 2
+}
+`)
+	results := filepath.Join(dir, "results")
+	code, stdout, stderr := lab(t, nil, "apply", plan, "--results", results, "--quiet")
+	if code != 1 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	_, run := latestRun(t, results)
+	if run.Status != result.Aborted || !strings.HasPrefix(run.Reason, `sla "all": error_rate `) ||
+		!strings.Contains(run.Reason, "> 5% in 2 consecutive 10s windows") {
+		t.Fatalf("status %s, reason %q", run.Status, run.Reason)
+	}
+	// Two judged windows after at most one partial one, then a second to collect.
+	if d := run.End.Sub(run.Start); d > 32*time.Second {
+		t.Errorf("the run went on for %v after its abort rule should have fired", d)
+	}
+	if !strings.Contains(stderr, "abort: "+run.Reason) || !strings.Contains(stdout, "stopped early") {
+		t.Errorf("the abort is not reported:\nstdout %s\nstderr %s", stdout, stderr)
+	}
+}
+
+// Regression: two runs of the same shop pass; a run with one route 30%
+// slower fails on that route only; a run with 2% errors fails on errors.
+//
+// The four runs go side by side (each against its own shop, the two
+// baseline runs against the same one), interleaved as GATES-STATISTICS.md
+// §2 recommends, and 70 s long: the significance test needs at least 7
+// windows of 10 s a run, and one after the other they would take 5 minutes.
+func TestRegressionCompare(t *testing.T) {
+	if testing.Short() {
+		t.Skip("70 s of load (-short)")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	base := startTestShop(t, func(k *sut.Knobs) { k.Latency = 10 * time.Millisecond })
+	slow := startTestShop(t, func(k *sut.Knobs) {
+		k.Latency = 10 * time.Millisecond
+		k.RouteLatency = map[string]time.Duration{"GET /products/{id}": 13 * time.Millisecond}
+	})
+	errs := startTestShop(t, func(k *sut.Knobs) { k.Latency = 10 * time.Millisecond; k.ErrorRate = 0.02 })
+	runs := map[string]string{"a": base, "b": base, "slow": slow, "errors": errs}
+	dirs := map[string]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	// Start on a window boundary, so 70 s make 7 whole windows.
+	time.Sleep(time.Until(time.Now().Truncate(10 * time.Second).Add(10*time.Second + 200*time.Millisecond)))
+	for name, host := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := filepath.Join(dir, name)
+			os.MkdirAll(d, 0o755)
+			plan := writePlan(t, d, "reg.hcl", twoRoutes, host, openShape("70s", "100/s"))
+			code, out, errOut := lab(t, nil, "apply", plan, "--results", filepath.Join(d, "results"), "--quiet")
+			if code != 0 {
+				t.Errorf("%s: exit %d\n%s%s", name, code, out, errOut)
+			}
+			runDir, _ := latestRun(t, filepath.Join(d, "results"))
+			mu.Lock()
+			dirs[name] = runDir
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	code, stdout, stderr := lab(t, nil, "compare", dirs["a"], dirs["b"])
+	if code != 0 {
+		t.Errorf("same shop twice: exit %d\n%s%s", code, stdout, stderr)
+	}
+	failing := func(out string) []string {
+		var rows []string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "✗ FAIL") {
+				rows = append(rows, strings.Join(strings.Fields(l), " "))
+			}
+		}
+		return rows
+	}
+	code, stdout, _ = lab(t, nil, "compare", dirs["a"], dirs["slow"])
+	rows := failing(stdout)
+	if code != 1 || len(rows) != 1 || !strings.HasPrefix(rows[0], "GET /products/:id p95 growth") {
+		t.Errorf("one route 30%% slower: exit %d, failing %q\n%s", code, rows, stdout)
+	}
+	code, stdout, _ = lab(t, nil, "compare", dirs["a"], dirs["errors"])
+	rows = failing(stdout)
+	if code != 1 || len(rows) == 0 {
+		t.Errorf("errors 0 → 2%%: exit %d\n%s", code, stdout)
+	}
+	for _, r := range rows {
+		if !strings.Contains(r, "error rate increase") && !strings.Contains(r, "no new error class") {
+			t.Errorf("errors 0 → 2%%: fails on something else: %q", r)
+		}
+	}
+	if !strings.Contains(stdout, "more errors") {
+		t.Errorf("no error-rate failure named:\n%s", stdout)
+	}
+
+	// The plan's regression block, through lab gate, says the same.
+	plan := writePlan(t, dir, "with-regression.hcl", twoRoutes, slow, openShape("70s", "100/s")+fmt.Sprintf(`
+regression {
+  baseline = %q
+}
+`, dirs["a"]))
+	code, stdout, _ = lab(t, nil, "gate", dirs["slow"], "--plan", plan)
+	if rows := failing(stdout); code != 1 || len(rows) != 1 || !strings.HasPrefix(rows[0], "GET /products/:id p95 growth") {
+		t.Errorf("regression block: exit %d, failing %q", code, rows)
+	}
+}
+
+// A Locust user's CSV files, judged by the same budgets, give the same
+// verdicts as lab's own run of the same workload against the same shop.
+func TestLocustCSVSameVerdicts(t *testing.T) {
+	locust, err := exec.LookPath("locust")
+	if err != nil {
+		t.Skip("locust is not installed (apt-get install python3-locust)")
+	}
+	t.Parallel()
+	// 5% of checkouts answer 200 without an order id: a wrong answer both count as a failure.
+	host := startTestShop(t, func(k *sut.Knobs) { k.Latency = 5 * time.Millisecond; k.WrongRate = 0.05 })
+	dir := t.TempDir()
+	budgets := `
+sla "all" {
+  p95        = "250ms"
+  error_rate = "5%"
+}
+
+sla "POST /checkout" {
+  p99        = "500ms"
+  error_rate = "0.5%"
+}
+
+sla "GET /products*" {
+  p90 = "1ms"
+}
+
+sla "GET /" {
+  error_rate = "5%"
+  window     = "10s"
+}
+`
+	plan := writePlan(t, dir, "locust.hcl", funnelWorkload, host, closedShape("14s", 20)+budgets)
+	locustfile, _ := filepath.Abs("gates/locust/testdata/locustfile.py")
+	prefix := filepath.Join(dir, "loc")
+	var wg sync.WaitGroup
+	var locustErr error
+	var locustOut []byte
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, locust, "--headless", "-f", locustfile, "--csv", prefix, "--csv-full-history",
+			"-u", "20", "-r", "20", "-t", "14s", "--host", host, "--only-summary")
+		cmd.Dir = dir
+		locustOut, locustErr = cmd.CombinedOutput()
+	}()
+	results := filepath.Join(dir, "results")
+	code, stdout, stderr := lab(t, nil, "apply", plan, "--results", results, "--quiet")
+	wg.Wait()
+	var exitErr *exec.ExitError
+	if locustErr != nil && !errors.As(locustErr, &exitErr) { // Locust exits 1 when any request failed
+		t.Fatalf("locust: %v\n%s", locustErr, locustOut)
+	}
+	if code != 1 {
+		t.Fatalf("lab apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	_, own := latestRun(t, results)
+
+	junit := filepath.Join(dir, "locust-junit.xml")
+	code, stdout, stderr = lab(t, nil, "gate", "--csv", prefix, "--plan", plan, "--junit", junit)
+	if code != 1 {
+		t.Fatalf("lab gate --csv: exit %d\n%s%s\nlocust:\n%s", code, stdout, stderr, locustOut)
+	}
+	fromLocust := parseTable(stdout)
+	if len(fromLocust) != len(own.Verdicts) {
+		t.Fatalf("%d verdicts from Locust's files, %d from lab's run\n%s", len(fromLocust), len(own.Verdicts), stdout)
+	}
+	for _, v := range own.Verdicts {
+		key := v.Subject + " | " + v.Budget
+		if got, ok := fromLocust[key]; !ok || got != v.Outcome {
+			t.Errorf("%s: lab %s (%s), Locust %q", key, v.Outcome, v.Measured, got)
+		}
+	}
+	if b, err := os.ReadFile(junit); err != nil || !strings.Contains(string(b), `failures="`) {
+		t.Errorf("junit: %v", err)
+	}
+	// Where the figures come from is said.
+	if !strings.Contains(stdout, "Locust's stats.csv") {
+		t.Errorf("the verdicts do not say the figures are Locust's:\n%s", stdout)
+	}
+}
+
+// parseTable reads "subject | budget" → outcome from the SLA table printed without colour.
+func parseTable(out string) map[string]string {
+	m := map[string]string{}
+	row := regexp.MustCompile(`^  (.+?)  +(\S.*?)  +(✗ )?(\S+|–)  +(✓ pass|✗ FAIL|✗ NO SAMPLES|\? INCONCLUSIVE)$`)
+	for _, l := range strings.Split(out, "\n") {
+		if g := row.FindStringSubmatch(l); g != nil {
+			outcome := map[string]string{"✓ pass": "pass", "✗ FAIL": "fail", "✗ NO SAMPLES": "no samples", "? INCONCLUSIVE": "inconclusive"}[g[5]]
+			m[strings.TrimSpace(g[1])+" | "+strings.TrimSpace(g[2])] = outcome
+		}
+	}
+	return m
+}
