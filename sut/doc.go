@@ -59,7 +59,9 @@
 //	go_gc_heap_allocs_bytes_total                   runtime/metrics /gc/heap/allocs:bytes
 //	go_memory_classes_heap_objects_bytes            runtime/metrics /memory/classes/heap/objects:bytes
 //
-// plus the other /gc/* runtime metrics and the go_memstats_* family. The route
+// plus the other /gc/* runtime metrics and the go_memstats_* family.
+// go_gc_heap_live_bytes is measured by each GC cycle, so it reads 0 until the
+// first one; sizes are bytes and durations seconds throughout. The route
 // label is one of the templates in Routes, "GET /healthz", "GET /metrics",
 // "GET|PUT|POST /admin/knobs" or "other" — never a raw URL.
 //

@@ -123,8 +123,9 @@ func (s *Shop) serve(w http.ResponseWriter, r *http.Request, route int) int {
 	case routeHealthz:
 		return writeBody(w, http.StatusOK, ctJSON, healthOK)
 	case routeMetrics:
-		s.metrics.handler.ServeHTTP(w, r)
-		return http.StatusOK
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		s.metrics.handler.ServeHTTP(rec, r)
+		return rec.code
 	case routeAdminGet, routeAdminPut, routeAdminPost:
 		return s.serveAdmin(w, r)
 	case routeOther:
