@@ -51,20 +51,30 @@ type Options struct {
 // its leak block and its regression block, after a verdict on the run
 // itself when it did not complete. A plan without budgets gives no
 // verdicts. Errors are for runs that cannot be read (a corrupt histogram).
+// With a regression block, Judge keeps the run's per-window p95s in
+// run.Extra[WindowP95Key] (and reads them from there when present).
 func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, error) {
 	var out []result.Verdict
 	if v, ok := RunVerdict(run); ok {
 		out = append(out, v)
 	}
-	var cur *p95s
+	// With a regression block, the SLA gate's pass over the windows also
+	// takes their p95s, for the compare now and for this run as a later
+	// baseline (kept in run.Extra).
+	cur, cached := (*p95s)(nil), false
 	sopt := sla.Options{Table: opt.Table}
-	if plan.Regression != nil && opt.Baseline != nil {
-		cur = newP95s(run)
-		sopt.Hook = cur.hook
+	if plan.Regression != nil {
+		if cur, cached = cachedP95s(run, opt.Baseline); !cached {
+			cur = newP95s(run, opt.Baseline)
+			sopt.Hook = cur.hook
+		}
 	}
 	vs, err := sla.Judge(plan.SLAs, run, sopt)
 	if err != nil {
 		return nil, fmt.Errorf("sla gate: %w", err)
+	}
+	if cur != nil && !cached {
+		cur.store(run)
 	}
 	out = append(out, vs...)
 	if plan.Leak != nil {

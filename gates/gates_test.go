@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"lab/gates/regress"
 	"lab/gates/synth"
 	"lab/lang"
 	"lab/runtime/result"
@@ -291,5 +292,99 @@ func TestFindBaseline(t *testing.T) {
 	}
 	if _, err := FindBaseline(filepath.Join(root, "none")); err == nil || !strings.Contains(err.Error(), "no baseline") {
 		t.Errorf("missing: %v", err)
+	}
+}
+
+// A run judged under a regression block keeps its per-window p95s; read
+// back from result.json they give the very same comparison.
+func TestWindowP95sKept(t *testing.T) {
+	plan := loadPlan(t, regressionBlock)
+	base := regressionRun(1, 1, 0)
+	if _, err := Judge(plan, base, Options{NoBaseline: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := base.Extra[WindowP95Key]; !ok {
+		t.Fatal("no p95s kept")
+	}
+	dir := t.TempDir()
+	if err := result.Write(dir, base); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := result.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := regressionRun(1, 1, 0)
+	cached, ok := cachedP95s(stored, nil)
+	scanned, err := scanP95s(fresh, nil)
+	if !ok || err != nil {
+		t.Fatalf("cache not read back (%v)", err)
+	}
+	for i := range scanned.v {
+		for k := range scanned.v[i] {
+			if a, b := cached.v[i][k], scanned.v[i][k]; a != b {
+				t.Fatalf("request %d window %d: cached %v, scanned %v", i, k, a, b)
+			}
+		}
+	}
+	cur := regressionRun(3, 1.3, 0)
+	a, _ := Compare(stored, cur, DefaultThresholds())
+	b, _ := Compare(regressionRun(1, 1, 0), regressionRun(3, 1.3, 0), DefaultThresholds())
+	if len(a) != len(b) {
+		t.Fatal("different verdicts")
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Errorf("cached %+v\nscanned %+v", a[i], b[i])
+		}
+	}
+	// A cache that does not fit the run is ignored.
+	stored.Requests[0].Windows = stored.Requests[0].Windows[1:]
+	if _, ok := cachedP95s(stored, nil); ok {
+		t.Error("a cache of the wrong length was used")
+	}
+}
+
+// The group p95s the scan merges for sparse requests are exactly what
+// merging the windows' histograms gives.
+func TestGroupP95s(t *testing.T) {
+	run := synth.Run(synth.Spec{Duration: 5 * time.Minute, Seed: 3, Requests: []synth.Request{
+		{Name: "GET /", Rate: 8, MedianUS: 5000, Sigma: 0.5},    // sparse: 80 a window
+		{Name: "GET /big", Rate: 80, MedianUS: 5000, Sigma: 0.5}, // 800 a window
+	}})
+	run.Requests[0].Windows[4].Count, run.Requests[0].Windows[4].Hist = 0, "" // an empty window inside a group
+	p, err := scanP95s(run, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.g[1] != nil {
+		t.Error("groups computed for a request that is not sparse")
+	}
+	plain := &p95s{v: p.v, pos: p.pos, g: make([][]float64, 2), n: p.n}
+	m := &merger{}
+	s := seriesOf(run, plain, m)["GET /"]
+	checked := 0
+	for g := 0; g*3 < len(s.Windows); g++ {
+		var merged regress.Hist
+		for _, w := range s.Windows[g*3 : min(g*3+3, len(s.Windows))] {
+			if w.Count == 0 {
+				continue
+			}
+			if merged == nil {
+				merged = w.Hist
+			} else {
+				merged = merged.Merge(w.Hist)
+			}
+		}
+		if merged == nil {
+			continue
+		}
+		if want := merged.P95(); p.g[0][g] != want {
+			t.Errorf("group %d: %v, merging the windows gives %v", g, p.g[0][g], want)
+		}
+		checked++
+	}
+	if checked < 9 {
+		t.Errorf("only %d groups checked", checked)
 	}
 }

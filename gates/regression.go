@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"lab/gates/hist"
 	"lab/gates/regress"
 	"lab/gates/sla"
 	"lab/lang"
@@ -40,38 +39,6 @@ func Compare(baseline, current *result.Run, th Thresholds) ([]result.Verdict, er
 	return compare(baseline, current, th, nil, nil)
 }
 
-// p95s holds each window's p95 of one run, filled by a scan.
-type p95s struct {
-	v [][]float64 // per request, per window (NaN: no histogram)
-}
-
-func newP95s(run *result.Run) *p95s {
-	p := &p95s{v: make([][]float64, len(run.Requests))}
-	for i, q := range run.Requests {
-		p.v[i] = make([]float64, len(q.Windows))
-		for k := range p.v[i] {
-			p.v[i][k] = math.NaN()
-		}
-	}
-	return p
-}
-
-// hook records a window's p95; each window has its own slot, so the scan's
-// goroutines need no lock.
-func (p *p95s) hook(req, win int, h *hist.Hist) {
-	if h.TotalCount() > 0 {
-		p.v[req][win] = float64(h.ValueAtPercentile(95))
-	}
-}
-
-func scanP95s(run *result.Run) (*p95s, error) {
-	p := newP95s(run)
-	if err := sla.Scan(run, p.hook); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
 // compare builds the regress input from the two runs; cur may hold the
 // current run's p95s from the SLA gate's scan.
 func compare(base, cur *result.Run, th Thresholds, basePs, curPs *p95s) ([]result.Verdict, error) {
@@ -82,17 +49,17 @@ func compare(base, cur *result.Run, th Thresholds, basePs, curPs *p95s) ([]resul
 	}
 	var err error
 	if basePs == nil {
-		if basePs, err = scanP95s(base); err != nil {
+		if basePs, err = scanP95s(base, cur); err != nil {
 			return nil, fmt.Errorf("baseline: %w", err)
 		}
 	}
 	if curPs == nil {
-		if curPs, err = scanP95s(cur); err != nil {
+		if curPs, err = scanP95s(cur, base); err != nil {
 			return nil, err
 		}
 	}
-	dec := &hist.Decoder{}
-	bs, cs := seriesOf(base, basePs, dec), seriesOf(cur, curPs, dec)
+	m := &merger{}
+	bs, cs := seriesOf(base, basePs, m), seriesOf(cur, curPs, m)
 	names := slices.Clone(requestNames(base))
 	for _, n := range requestNames(cur) {
 		if !slices.Contains(names, n) {
@@ -135,109 +102,6 @@ func runInfo(run *result.Run) regress.RunInfo {
 	}
 	return ri
 }
-
-// seriesOf turns a run into the regress package's per-request series: one
-// window per 10 s slot the run covers at least half of (the edges are
-// shorter and noisier), empty slots included so that a stalled window
-// counts as zero throughput.
-func seriesOf(run *result.Run, ps *p95s, dec *hist.Decoder) map[string]*regress.Series {
-	step := int64(run.WindowS)
-	if step <= 0 {
-		step = 10
-	}
-	start := float64(run.Start.UnixNano()) / 1e9
-	end := float64(run.End.UnixNano()) / 1e9
-	first := int64(math.Floor(start)) / step * step
-	// Open model: the schedule is per task, not per request name; every
-	// name's offered load is its completed requests plus its share of the
-	// arrivals that were never sent.
-	unsentShare := 0.0
-	if run.Model == "open" && run.Generator.Sent > 0 {
-		unsentShare = float64(run.Generator.Unsent) / float64(run.Generator.Sent)
-	}
-	classes := map[string]map[string]int64{}
-	for _, f := range run.Failures {
-		if classes[f.Name] == nil {
-			classes[f.Name] = map[string]int64{}
-		}
-		classes[f.Name][f.Reason] += f.Count
-	}
-	out := map[string]*regress.Series{}
-	for i, q := range run.Requests {
-		if q.Count == 0 {
-			continue
-		}
-		byT := map[int64]int{}
-		for k, w := range q.Windows {
-			byT[w.T] = k
-		}
-		s := &regress.Series{ErrorClasses: classes[q.Name]}
-		for t := first; float64(t) < end; t += step {
-			secs := min(float64(t+step), end) - max(float64(t), start)
-			if secs < float64(step)/2 {
-				continue
-			}
-			w := regress.Window{Seconds: secs}
-			if k, ok := byT[t]; ok {
-				rw := q.Windows[k]
-				w.Count, w.Errors, w.Timeouts = rw.Count, rw.Failures, min(rw.Timeouts, rw.Failures)
-				if p := ps.v[i][k]; !math.IsNaN(p) {
-					w.P95 = p
-					w.Hist = &lazyHist{enc: rw.Hist, dec: dec}
-				}
-			}
-			if run.Model == "open" {
-				w.Unsent = int64(math.Round(float64(w.Count) * unsentShare))
-				w.Scheduled = w.Count + w.Unsent
-			}
-			s.Windows = append(s.Windows, w)
-		}
-		out[q.Name] = s
-	}
-	return out
-}
-
-// lazyHist is a window's histogram, decoded only if the compare merges
-// sparse windows: a 24-hour run's histograms never all sit in memory.
-type lazyHist struct {
-	enc string
-	dec *hist.Decoder
-}
-
-// sparseHist is a decoded (merged) histogram.
-type sparseHist struct{ h *hist.Hist }
-
-var (
-	_ regress.Hist = (*lazyHist)(nil)
-	_ regress.Hist = sparseHist{}
-)
-
-func (l *lazyHist) decode() *hist.Hist {
-	var h hist.Hist
-	if err := l.dec.Decode(l.enc, &h); err != nil {
-		// The scan decoded this same histogram before the compare began.
-		panic(fmt.Sprintf("gates: a histogram that decoded once no longer does: %v", err))
-	}
-	return &h
-}
-
-func (l *lazyHist) Merge(o regress.Hist) regress.Hist { return sparseHist{l.decode()}.Merge(o) }
-func (l *lazyHist) P95() float64                      { return float64(l.decode().ValueAtPercentile(95)) }
-
-func (s sparseHist) Merge(o regress.Hist) regress.Hist {
-	m := s.h.Clone()
-	switch o := o.(type) {
-	case *lazyHist:
-		m.Add(o.decode())
-	case sparseHist:
-		m.Add(o.h)
-	default:
-		panic(fmt.Sprintf("gates: cannot merge a %T", o))
-	}
-	return sparseHist{m}
-}
-
-func (s sparseHist) P95() float64 { return float64(s.h.ValueAtPercentile(95)) }
 
 // dataNotes says what the runs' data could not support, for the verdicts.
 func dataNotes(runs ...*result.Run) string {

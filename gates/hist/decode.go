@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"unsafe"
 
 	"github.com/klauspost/compress/zlib"
 )
@@ -38,7 +39,8 @@ func (d *Decoder) payloadOf(s string) ([]byte, error) {
 	if cap(d.raw) < n {
 		d.raw = make([]byte, n)
 	}
-	m, err := base64.StdEncoding.Decode(d.raw[:n], []byte(s))
+	// The string's bytes are only read: no copy of every window's text.
+	m, err := base64.StdEncoding.Decode(d.raw[:n], unsafe.Slice(unsafe.StringData(s), len(s)))
 	if err != nil {
 		return nil, fmt.Errorf("decoding histogram: %w", err)
 	}
@@ -160,22 +162,44 @@ func (d *Decoder) Decode(s string, h *Hist) error {
 	if err != nil {
 		return err
 	}
+	// The hot loop of the gates: most values are one byte (a count below
+	// 64 or a short zero run), so that case is decoded inline.
 	var idx, total int64
 	for pos := 0; pos < len(p); {
-		var c int64
-		var at int32
-		if c, at, pos, err = step(p, pos, &idx); err != nil {
-			h.Reset()
-			return err
+		var v int64
+		if b := p[pos]; b < 0x80 {
+			v = int64(b>>1) ^ -int64(b&1)
+			pos++
+		} else {
+			n := 0
+			var ok bool
+			if v, n, ok = next(p, pos); !ok {
+				h.Reset()
+				return errTruncated
+			}
+			pos += n
 		}
-		if c > 0 {
-			h.idx = append(h.idx, at)
-			h.cnt = append(h.cnt, c)
-			if total += c; total < 0 {
+		if v < 0 {
+			if v == math.MinInt64 || -v > int64(countsLen)-idx {
+				h.Reset()
+				return errZeroRun
+			}
+			idx -= v
+			continue
+		}
+		if idx >= int64(countsLen) {
+			h.Reset()
+			return errBeyond
+		}
+		if v > 0 {
+			h.idx = append(h.idx, int32(idx))
+			h.cnt = append(h.cnt, v)
+			if total += v; total < 0 {
 				h.Reset()
 				return errOverflow
 			}
 		}
+		idx++
 	}
 	h.total = total
 	return nil

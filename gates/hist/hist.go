@@ -12,7 +12,10 @@
 // is refused rather than merged lossily.
 package hist
 
-import "math/bits"
+import (
+	"math/bits"
+	"slices"
+)
 
 // The Run's geometry (runtime/result: LowestUS, HighestUS, SigFigs) and the
 // bucket layout hdrhistogram derives from it.
@@ -112,14 +115,21 @@ type Hist struct {
 // TotalCount is the number of values recorded.
 func (h *Hist) TotalCount() int64 { return h.total }
 
+// Buckets is the number of populated buckets.
+func (h *Hist) Buckets() int { return len(h.idx) }
+
 // Reset empties h, keeping its storage.
 func (h *Hist) Reset() {
 	h.idx, h.cnt, h.total = h.idx[:0], h.cnt[:0], 0
 }
 
-// Clone returns an independent copy of h.
-func (h *Hist) Clone() *Hist {
-	return &Hist{idx: append([]int32(nil), h.idx...), cnt: append([]int64(nil), h.cnt...), total: h.total}
+// Clone returns an independent copy of h, with room for extra more buckets.
+func (h *Hist) Clone(extra ...int) *Hist {
+	n := len(h.idx)
+	if len(extra) > 0 {
+		n += extra[0]
+	}
+	return &Hist{idx: append(make([]int32, 0, n), h.idx...), cnt: append(make([]int64, 0, n), h.cnt...), total: h.total}
 }
 
 // ValueAtPercentile returns what hdrhistogram.Histogram.ValueAtPercentile
@@ -203,34 +213,36 @@ func (h *Hist) RecordValues(v, n int64) {
 	h.total += n
 }
 
-// Add merges o into h.
+// Add merges o into h, in place when h has room (from the back, so no
+// scratch space is needed).
 func (h *Hist) Add(o *Hist) {
 	if o.total == 0 {
 		return
 	}
-	if h.total == 0 {
-		h.idx = append(h.idx[:0], o.idx...)
-		h.cnt = append(h.cnt[:0], o.cnt...)
-		h.total = o.total
-		return
-	}
-	idx := make([]int32, 0, len(h.idx)+len(o.idx))
-	cnt := make([]int64, 0, len(h.idx)+len(o.idx))
-	i, j := 0, 0
-	for i < len(h.idx) || j < len(o.idx) {
+	n1, n2 := len(h.idx), len(o.idx)
+	h.idx = slices.Grow(h.idx, n2)[:n1+n2]
+	h.cnt = slices.Grow(h.cnt, n2)[:n1+n2]
+	i, j, k := n1-1, n2-1, n1+n2-1
+	for j >= 0 {
 		switch {
-		case j == len(o.idx) || i < len(h.idx) && h.idx[i] < o.idx[j]:
-			idx, cnt = append(idx, h.idx[i]), append(cnt, h.cnt[i])
-			i++
-		case i == len(h.idx) || o.idx[j] < h.idx[i]:
-			idx, cnt = append(idx, o.idx[j]), append(cnt, o.cnt[j])
-			j++
+		case i >= 0 && h.idx[i] > o.idx[j]:
+			h.idx[k], h.cnt[k] = h.idx[i], h.cnt[i]
+			i--
+		case i >= 0 && h.idx[i] == o.idx[j]:
+			h.idx[k], h.cnt[k] = h.idx[i], h.cnt[i]+o.cnt[j]
+			i, j = i-1, j-1
 		default:
-			idx, cnt = append(idx, h.idx[i]), append(cnt, h.cnt[i]+o.cnt[j])
-			i, j = i+1, j+1
+			h.idx[k], h.cnt[k] = o.idx[j], o.cnt[j]
+			j--
 		}
+		k--
 	}
-	h.idx, h.cnt = idx, cnt
+	// h[0..i] are in place; shared buckets left a gap between them and the rest.
+	if gap := k - i; gap > 0 {
+		copy(h.idx[i+1:], h.idx[k+1:])
+		copy(h.cnt[i+1:], h.cnt[k+1:])
+		h.idx, h.cnt = h.idx[:n1+n2-gap], h.cnt[:n1+n2-gap]
+	}
 	h.total += o.total
 }
 
