@@ -349,7 +349,7 @@ func TestWindowP95sKept(t *testing.T) {
 // merging the windows' histograms gives.
 func TestGroupP95s(t *testing.T) {
 	run := synth.Run(synth.Spec{Duration: 5 * time.Minute, Seed: 3, Requests: []synth.Request{
-		{Name: "GET /", Rate: 8, MedianUS: 5000, Sigma: 0.5},    // sparse: 80 a window
+		{Name: "GET /", Rate: 8, MedianUS: 5000, Sigma: 0.5},     // sparse: 80 a window
 		{Name: "GET /big", Rate: 80, MedianUS: 5000, Sigma: 0.5}, // 800 a window
 	}})
 	run.Requests[0].Windows[4].Count, run.Requests[0].Windows[4].Hist = 0, "" // an empty window inside a group
