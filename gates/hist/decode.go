@@ -28,6 +28,7 @@ type Decoder struct {
 	payload []byte
 	src     bytes.Reader
 	zr      io.ReadCloser
+	scratch Hist
 }
 
 // ErrGeometry marks a histogram whose geometry is not the Run's.
@@ -122,36 +123,6 @@ var (
 	errOverflow  = errors.New("decoding histogram: total count overflows")
 )
 
-// step advances over one payload value: a zero run (idx moves on) or a
-// count at idx. It returns the count (0 for a run) and the new position.
-func step(p []byte, pos int, idx *int64) (count int64, at int32, npos int, err error) {
-	var v int64
-	if b := p[pos]; b < 0x80 { // most values fit one byte
-		v = int64(b>>1) ^ -int64(b&1)
-		pos++
-	} else {
-		var n int
-		var ok bool
-		if v, n, ok = next(p, pos); !ok {
-			return 0, 0, 0, errTruncated
-		}
-		pos += n
-	}
-	if v < 0 {
-		if v == math.MinInt64 || -v > int64(countsLen)-*idx {
-			return 0, 0, 0, errZeroRun
-		}
-		*idx += -v
-		return 0, 0, pos, nil
-	}
-	if *idx >= int64(countsLen) {
-		return 0, 0, 0, errBeyond
-	}
-	at = int32(*idx)
-	*idx++
-	return v, at, pos, nil
-}
-
 // Decode replaces h's contents with the encoded histogram s ("" is empty).
 func (d *Decoder) Decode(s string, h *Hist) error {
 	h.Reset()
@@ -205,47 +176,12 @@ func (d *Decoder) Decode(s string, h *Hist) error {
 	return nil
 }
 
-// AddTo decodes s straight into the accumulator ("" adds nothing). On a
+// AddTo decodes s and adds it to the accumulator ("" adds nothing). On a
 // malformed histogram the accumulator is left as it was.
 func (d *Decoder) AddTo(s string, a *Acc) error {
-	if s == "" {
-		return nil
-	}
-	p, err := d.payloadOf(s)
-	if err != nil {
+	if err := d.Decode(s, &d.scratch); err != nil {
 		return err
 	}
-	// Check the whole payload before touching the accumulator.
-	var idx, total int64
-	lo, hi := int32(-1), int32(-1)
-	for pos := 0; pos < len(p); {
-		var c int64
-		var at int32
-		if c, at, pos, err = step(p, pos, &idx); err != nil {
-			return err
-		}
-		if c > 0 {
-			if lo < 0 {
-				lo = at
-			}
-			hi = at
-			if total += c; total < 0 {
-				return errOverflow
-			}
-		}
-	}
-	if total == 0 {
-		return nil
-	}
-	a.init()
-	idx = 0
-	for pos := 0; pos < len(p); {
-		var c int64
-		var at int32
-		c, at, pos, _ = step(p, pos, &idx)
-		a.counts[at] += c
-	}
-	a.lo, a.hi = min(a.lo, lo), max(a.hi, hi)
-	a.total += total
+	a.AddHist(&d.scratch)
 	return nil
 }
