@@ -80,7 +80,11 @@ func compare(base, cur *result.Run, th Thresholds, basePs, curPs *p95s) ([]resul
 	notes := dataNotes(base, cur)
 	out := make([]result.Verdict, 0, len(rep.Results))
 	for _, r := range rep.Results {
-		out = append(out, regressionVerdict(r, th, cur, runLevel, notes))
+		v := regressionVerdict(r, th, cur, runLevel, notes)
+		if r.Metric == regress.Latency && v.Outcome == Inconclusive {
+			noWindowHists(&v, r.Request, base, cur)
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -113,6 +117,31 @@ func dataNotes(runs ...*result.Run) string {
 		}
 	}
 	return ""
+}
+
+// noWindowHists rewords the latency verdict of a request that one run has
+// no per-window histograms for (a run read from Locust's CSV): the test
+// cannot be made, and the whole-run p95s are shown for information only.
+func noWindowHists(v *result.Verdict, name string, runs ...*result.Run) {
+	var p95 [2]string
+	for i, run := range runs {
+		q := run.RequestByName(name)
+		if q == nil {
+			return
+		}
+		for _, w := range q.Windows {
+			if w.Hist != "" {
+				return // it has them: the verdict's own reason stands
+			}
+		}
+		p95[i] = "–"
+		if q.Response.P95 > 0 {
+			p95[i] = sla.Micros(float64(q.Response.P95))
+		}
+	}
+	v.Measured = p95[0] + " → " + p95[1] + " (whole run)"
+	v.Detail = fmt.Sprintf("%s: no per-window latency histograms in these runs (Locust's CSV keeps none), so the p95s cannot be compared window by window for significance; whole-run p95 %s → %s, for information only",
+		name, p95[0], p95[1])
 }
 
 func regressionVerdict(r regress.Result, th Thresholds, cur *result.Run, runLevel bool, notes string) result.Verdict {
