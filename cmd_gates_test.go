@@ -433,3 +433,34 @@ func parseTable(out string) map[string]string {
 	}
 	return m
 }
+
+// Bad command lines exit 2 with a message, before anything is judged.
+func TestGateAndCompareCommandLines(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"gate"}, "give one run folder"},
+		{[]string{"gate", "a", "b"}, "give one run folder"},
+		{[]string{"gate", dir}, "holds no result.json"},
+		{[]string{"gate", "--csv", "x"}, "--csv needs --plan"},
+		{[]string{"gate", "--csv", "x", dir}, "not both"},
+		{[]string{"gate", "--csv", filepath.Join(dir, "none"), "--plan", "plans/smoke.hcl"}, "none_stats.csv not found"},
+		{[]string{"compare", dir}, "give two runs"},
+		{[]string{"compare", dir, dir}, "holds no result.json"},
+		{[]string{"compare", "a", "b", "--p95-growth", "lots"}, "--p95-growth"},
+		{[]string{"compare", "a", "b", "--rps-drop", "100%"}, "--rps-drop"},
+	}
+	for _, c := range cases {
+		code, _, stderr := lab(t, nil, c.args...)
+		if code != exitInvalid || !strings.Contains(stderr, c.want) {
+			t.Errorf("lab %s: exit %d, stderr %q (want 2 and %q)", strings.Join(c.args, " "), code, stderr, c.want)
+		}
+	}
+	for _, cmd := range []string{"gate", "compare"} {
+		if code, stdout, _ := lab(t, nil, cmd, "-h"); code != 0 || !strings.Contains(stdout, "--csv") {
+			t.Errorf("lab %s -h: exit %d\n%s", cmd, code, stdout)
+		}
+	}
+}
