@@ -261,12 +261,14 @@ func TestRegressionCompare(t *testing.T) {
 	}
 	t.Parallel()
 	dir := t.TempDir()
-	base := startTestShop(t, func(k *sut.Knobs) { k.Latency = 10 * time.Millisecond })
+	// 40 ms routes: the scheduling noise of a busy 2-core machine (a few
+	// ms at p95) stays small beside them and beside the 12 ms added.
+	base := startTestShop(t, func(k *sut.Knobs) { k.Latency = 40 * time.Millisecond })
 	slow := startTestShop(t, func(k *sut.Knobs) {
-		k.Latency = 10 * time.Millisecond
-		k.RouteLatency = map[string]time.Duration{"GET /products/{id}": 13 * time.Millisecond}
+		k.Latency = 40 * time.Millisecond
+		k.RouteLatency = map[string]time.Duration{"GET /products/{id}": 52 * time.Millisecond}
 	})
-	errs := startTestShop(t, func(k *sut.Knobs) { k.Latency = 10 * time.Millisecond; k.ErrorRate = 0.02 })
+	errs := startTestShop(t, func(k *sut.Knobs) { k.Latency = 40 * time.Millisecond; k.ErrorRate = 0.02 })
 	runs := map[string]string{"a": base, "b": base, "slow": slow, "errors": errs}
 	dirs := map[string]string{}
 	var mu sync.Mutex
