@@ -43,8 +43,8 @@ type Options struct {
 	Baseline   *result.Run
 	NoBaseline string
 	// Table supplies whole-run percentiles for a run without histograms
-	// (Locust's CSV), and BaselineTable for such a baseline.
-	Table, BaselineTable *sla.Table
+	// (Locust's CSV).
+	Table *sla.Table
 }
 
 // Judge judges the run against every budget of the plan: its sla blocks,
