@@ -43,9 +43,12 @@ shape "constant" {
   }
 }
 
+# A 2-minute window after a 30-second warm-up: a 3-minute run is enough to
+# judge this demo; for your own service keep the default (5 minutes) or more.
 leak {
   memory          = sut.shop
   warmup          = "30s"
+  window          = "2m"
   max_growth_rate = "10MB/min"
   max_growth      = "50MB"
 }

@@ -269,7 +269,7 @@ func (c *closedRun) run(u *vuser) {
 				}
 			}
 			u.thought = false
-			ok := e.send(e.steps[st], u.scope, int(u.id), 0, buf)
+			ok := e.send(e.steps[st], u.scope, int(u.id), fromSend, buf)
 			u.step++
 			if !ok {
 				break // a failed step ends the pass

@@ -289,6 +289,8 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 // collectLoop merges the recorder's shards just after every wall-clock
 // second and reports the second; it returns once sending has stopped.
 func (e *Engine) collectLoop(emit func(result.Second)) {
+	gc := newGCTuner()
+	defer gc.restore()
 	for {
 		now := time.Now()
 		next := now.Truncate(time.Second).Add(time.Second + 20*time.Millisecond)
@@ -297,6 +299,7 @@ func (e *Engine) collectLoop(emit func(result.Second)) {
 		case <-e.stopCh:
 			return
 		}
+		gc.tune()
 		elapsed := e.since()
 		secs, wins := e.rec.Collect(elapsed, false)
 		for _, ws := range wins {

@@ -441,3 +441,50 @@ shape "open" {
 		}
 	}
 }
+
+// TestOpenModelSequenceTiming: an arrival's first request is timed from when
+// it was due; the later steps of its pass have no schedule of their own and
+// are timed from their send, so they must not carry the run's elapsed time.
+func TestOpenModelSequenceTiming(t *testing.T) {
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"id":1}`)) }))
+	path := writePlan(t, map[string]string{"plan.hcl": `
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+workload "w" {
+  host = var.host
+  user "u" {
+    sequence "s" {
+      step "a" {
+        get     = "/a"
+        capture = { id = response.json.id }
+      }
+      step "b" {
+        get  = "/b/${captured.id}"
+        name = "/b/:id"
+      }
+      step "c" {
+        post = "/c"
+      }
+    }
+  }
+}
+shape "open" {
+  stage {
+    until = "4s"
+    rate  = "50/s"
+  }
+}`})
+	r := run(t, load(t, path, "host="+host))
+	if len(r.Requests) != 3 {
+		t.Fatalf("requests %v", r.Requests)
+	}
+	for _, q := range r.Requests {
+		if q.Count < 190 || q.Failures != 0 {
+			t.Errorf("%s: %d requests, %d failures", q.Name, q.Count, q.Failures)
+		}
+		if q.Response.P99 > 50_000 || q.Response.Max > 1_000_000 {
+			t.Errorf("%s: response p99 %dµs max %dµs against a server that answers at once", q.Name, q.Response.P99, q.Response.Max)
+		}
+	}
+}

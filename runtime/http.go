@@ -325,9 +325,13 @@ func capture(st *step, s *lang.Scope, resp *fasthttp.Response) string {
 
 var _ lang.Response = response{}
 
+// fromSend marks a request with no schedule of its own (a closed-model
+// request, or a later step of an open-model pass): it is timed from its send.
+const fromSend time.Duration = -1
+
 // send sends one request of step st for the user with scope s, records its
 // outcome through shard, and tells whether it succeeded. intended is when
-// the request was due (open model) or zero to time it from the send.
+// the request was due (an open-model arrival's first request), or fromSend.
 func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration, scratch *[]byte) bool {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
@@ -337,7 +341,7 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 	var err error
 	*scratch, err = e.client.build(req, st, s, *scratch)
 	sent := e.since()
-	if intended == 0 || intended > sent {
+	if intended == fromSend || intended > sent {
 		intended = sent
 	}
 	out := stats.Outcome{Name: st.name}

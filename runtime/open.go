@@ -195,12 +195,12 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 		intended := a.at
 		for i, r := range task.Steps {
 			if i > 0 {
-				intended = 0 // later steps are timed from their own send
+				intended = fromSend // later steps have no schedule of their own
 				if d := e.waitAfter(r.Think, ex.scope.Rand(), e.since()); d > 0 {
 					time.Sleep(d)
 				}
 			}
-			if !e.send(e.steps[r], ex.scope, shard, max(intended, 1), &buf) {
+			if !e.send(e.steps[r], ex.scope, shard, intended, &buf) {
 				break
 			}
 		}
