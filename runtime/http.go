@@ -57,6 +57,7 @@ func newClient(w *lang.Workload, maxConns int) *client {
 		MaxConnWaitTimeout:        w.Timeout,
 		NoDefaultUserAgentHeader:  true,
 		DisablePathNormalizing:    true,
+		DialTimeout:               dialYield,
 	}
 	if w.Scheme == "https" {
 		hc.IsTLS = true
