@@ -105,16 +105,21 @@ func TestReferenceCoversTheSchema(t *testing.T) {
 	}
 }
 
-// TestReferenceExamplesLoad loads every ```hcl plan block of the reference.
+// TestReferenceExamplesLoad loads every ```hcl plan block of the reference
+// and of the README.
 func TestReferenceExamplesLoad(t *testing.T) {
-	raw, err := os.ReadFile("../docs/LANGUAGE.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile("(?s)```hcl plan\n(.*?)```")
-	blocks := re.FindAllStringSubmatch(string(raw), -1)
-	if len(blocks) == 0 {
-		t.Fatal("no ```hcl plan example in the reference")
+	var blocks [][]string
+	for _, doc := range []string{"../docs/LANGUAGE.md", "../README.md"} {
+		raw, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		re := regexp.MustCompile("(?s)```hcl plan\n(.*?)```")
+		found := re.FindAllStringSubmatch(string(raw), -1)
+		if len(found) == 0 {
+			t.Fatalf("no ```hcl plan example in %s", doc)
+		}
+		blocks = append(blocks, found...)
 	}
 	wl, _ := os.ReadFile("../plans/shop.workload.hcl")
 	for i, b := range blocks {
