@@ -272,18 +272,22 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// printTotals prints per-request figures until the gates judge them.
+// printTotals prints per-request figures: names left-aligned, numbers right.
 func printTotals(w io.Writer, run *result.Run) {
+	width := len("request")
+	for _, q := range run.Requests {
+		width = max(width, len(q.Name))
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "request\trequests\tfailures\treq/s\tp50\tp95\tp99\tmax\t\n")
+	fmt.Fprintf(tw, "%-*s\trequests\tfailures\treq/s\tp50\tp95\tp99\tmax\t\n", width, "request")
 	var count, fails int64
 	for _, q := range run.Requests {
 		count += q.Count
 		fails += q.Failures
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t\n", q.Name, q.Count, q.Failures, float64(q.Count)/run.Duration(),
+		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t\n", width, q.Name, q.Count, q.Failures, float64(q.Count)/run.Duration(),
 			usText(q.Response.P50), usText(q.Response.P95), usText(q.Response.P99), usText(q.Response.Max))
 	}
-	fmt.Fprintf(tw, "total\t%d\t%d\t%.1f\t\t\t\t\t\n", count, fails, float64(count)/run.Duration())
+	fmt.Fprintf(tw, "%-*s\t%d\t%d\t%.1f\t\t\t\t\t\n", width, "total", count, fails, float64(count)/run.Duration())
 	tw.Flush()
 	fmt.Fprintf(w, "status: %s", run.Status)
 	if run.Reason != "" {
