@@ -3,7 +3,6 @@ package lang
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -413,14 +412,4 @@ func MemoryText(m MemorySource) string {
 		return fmt.Sprintf("%s at %s", m.Metric, m.URL)
 	}
 	return string(m.Kind)
-}
-
-// sortedKeys is a helper for deterministic output.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

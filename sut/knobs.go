@@ -3,9 +3,10 @@ package sut
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,7 +126,7 @@ func (k Knobs) Validate() error {
 			bad("%s: %v is out of range; use 0 to %v", d.name, d.v, maxDuration)
 		}
 	}
-	for _, route := range sortedKeys(k.RouteLatency) {
+	for _, route := range slices.Sorted(maps.Keys(k.RouteLatency)) {
 		if !knownRoute(route) {
 			bad("route_latency: unknown route %q; routes are %s", route, quoteAll(Routes))
 			continue
@@ -213,7 +214,7 @@ func (k Knobs) Args() []string {
 	if k.LatencyJitter != d.LatencyJitter {
 		add("latency-jitter", k.LatencyJitter.String())
 	}
-	for _, route := range sortedKeys(k.RouteLatency) {
+	for _, route := range slices.Sorted(maps.Keys(k.RouteLatency)) {
 		add("route-latency", route+"="+k.RouteLatency[route].String())
 	}
 	if k.TailRatio != d.TailRatio {
@@ -250,15 +251,6 @@ func knownRoute(route string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func quoteAll(ss []string) string {

@@ -6,6 +6,8 @@
 package stats
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -322,7 +324,7 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 	}
 	// Every shard is now past nowSec/nowWin: everything before is final.
 	var wins []WindowStats
-	for _, idx := range sortedKeys(r.pendWin) {
+	for _, idx := range slices.Sorted(maps.Keys(r.pendWin)) {
 		if idx >= nowWin {
 			continue
 		}
@@ -330,7 +332,7 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 		delete(r.pendWin, idx)
 	}
 	var out []SecondStats
-	for _, idx := range sortedKeys(r.pendSec) {
+	for _, idx := range slices.Sorted(maps.Keys(r.pendSec)) {
 		if idx >= nowSec {
 			continue
 		}
@@ -442,13 +444,4 @@ func Summarize(h *hdrhistogram.Histogram) result.Summary {
 		P50: h.ValueAtPercentile(50), P90: h.ValueAtPercentile(90), P95: h.ValueAtPercentile(95),
 		P99: h.ValueAtPercentile(99), P999: h.ValueAtPercentile(99.9), Max: h.Max(),
 	}
-}
-
-func sortedKeys[V any](m map[int64]V) []int64 {
-	keys := make([]int64, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	return keys
 }
