@@ -106,6 +106,7 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 		}
 	}
 	r.Blocks = envelope(judged, src, span, gcKnown, prevGC)
+	var stale []int // blocks whose reading is carried over from an older GC
 	for i, blk := range r.Blocks {
 		if blk.Samples < MinSamplesPerBlock {
 			r.Reason = fmt.Sprintf("block %d (%v–%v) has only %d sample(s): a gap in sampling; the envelope cannot be trusted",
@@ -113,21 +114,40 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 			return r, nil
 		}
 		if gcKnown && blk.GCCycles == 0 {
-			perGC := gcInterval(judged)
-			r.NeedRun = cut + max(minWindow, time.Duration(3*Blocks)*perGC)
-			r.Reason = fmt.Sprintf("no GC cycle in block %d (%v–%v): its memory reading is stale; blocks must span GC cycles — run for at least %v",
-				i+1, blk.Start.Round(time.Second), blk.End.Round(time.Second), r.NeedRun.Round(time.Second))
-			return r, nil
+			stale = append(stale, i)
 		}
+	}
+	staleReason := func() string {
+		blk := r.Blocks[stale[0]]
+		perGC := gcInterval(judged)
+		r.NeedRun = cut + max(minWindow, time.Duration(3*Blocks)*perGC)
+		return fmt.Sprintf("no GC cycle in block %d (%v–%v): its memory reading is stale; blocks must span GC cycles — run for at least %v",
+			stale[0]+1, blk.Start.Round(time.Second), blk.End.Round(time.Second), r.NeedRun.Round(time.Second))
+	}
+	// Subtleness ahead: a leak makes collections rarer (the heap doubles
+	// before the next one), so the later blocks of a leaking run may see
+	// none. Their readings cannot vouch for a pass, but the blocks that did
+	// see collections can still prove a leak: the trend is computed on them
+	// alone, and only a failure is kept from it.
+	fresh := make([]int, 0, Blocks)
+	for i := range r.Blocks {
+		if !slices.Contains(stale, i) {
+			fresh = append(fresh, i)
+		}
+	}
+	if len(stale) > 0 && len(fresh) < MinFreshBlocks {
+		r.Reason = staleReason()
+		return r, nil
 	}
 
 	// 4. Trend over the envelope.
 	t0 := judged[0].At
-	x := make([]float64, Blocks)
-	y := make([]float64, Blocks)
-	for i, blk := range r.Blocks {
-		x[i] = (blk.At - t0).Seconds()
-		y[i] = blk.Bytes
+	x := make([]float64, 0, len(fresh))
+	y := make([]float64, 0, len(fresh))
+	for _, i := range fresh {
+		blk := r.Blocks[i]
+		x = append(x, (blk.At - t0).Seconds())
+		y = append(y, blk.Bytes)
 	}
 	line, err := stats.TheilSen(x, y)
 	if err != nil {
@@ -141,7 +161,7 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("leak: trend test: %w", err)
 	}
-	tail, err := stats.TheilSen(x[Blocks-TailBlocks:], y[Blocks-TailBlocks:])
+	tail, err := stats.TheilSen(x[len(x)-TailBlocks:], y[len(y)-TailBlocks:])
 	if err != nil {
 		return Report{}, fmt.Errorf("leak: tail slope: %w", err)
 	}
@@ -173,6 +193,13 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 	}
 	r.MaxGrowthRate = b.MaxGrowthRate
 	decide(&r)
+	if len(stale) > 0 {
+		if r.Verdict != Fail {
+			r.Verdict, r.Reason = Inconclusive, staleReason()
+			return r, nil
+		}
+		r.Reason += fmt.Sprintf(" (judged on the %d blocks that saw a GC cycle; %d had none)", len(fresh), len(stale))
+	}
 	return r, nil
 }
 

@@ -91,11 +91,15 @@ const (
 	Blocks             = 10
 	TailBlocks         = 5
 	MinSamplesPerBlock = 3
-	Alpha              = 0.01 // Mann–Kendall one-sided level
-	Confidence         = 0.99 // Sen bounds, one-sided each
-	MaxGrowthFloor     = 50 << 20
-	PeakToPeakFactor   = 1.25
-	TailFraction       = 0.5 // the tail slope must keep this share of the slope
+	// MinFreshBlocks is how many blocks must have seen a GC cycle for a
+	// heap_live trend to prove a leak when others saw none (six points
+	// perfectly ordered give p = 1/720).
+	MinFreshBlocks   = 6
+	Alpha            = 0.01 // Mann–Kendall one-sided level
+	Confidence       = 0.99 // Sen bounds, one-sided each
+	MaxGrowthFloor   = 50 << 20
+	PeakToPeakFactor = 1.25
+	TailFraction     = 0.5 // the tail slope must keep this share of the slope
 	// rateBin is the span over which the request rate is measured to find
 	// when it has settled.
 	rateBin = 10 * time.Second

@@ -116,8 +116,23 @@ func TestBlockWithoutGCIsInconclusive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A leak makes collections rarer: the blocks that saw one still prove it.
+	if r.Verdict != Fail || !strings.Contains(r.Reason, "blocks that saw a GC cycle") {
+		t.Fatalf("leak with collections stopping: %s: %s", r.Verdict, r.Reason)
+	}
+	// Without a leak, stale blocks cannot vouch for a pass.
+	healthy := tr
+	healthy.leakPerReq = 0
+	r, _ = Analyze(healthy.samples(rng), healthy.src, Budget{})
 	if r.Verdict != Inconclusive || !strings.Contains(r.Reason, "no GC cycle in block") {
-		t.Fatalf("%s: %s", r.Verdict, r.Reason)
+		t.Fatalf("healthy with collections stopping: %s: %s", r.Verdict, r.Reason)
+	}
+	// Too few blocks with a collection: nothing can be said.
+	few := tr
+	few.noGCFrom, few.noGCTo = 120, 400
+	r, _ = Analyze(few.samples(rng), few.src, Budget{})
+	if r.Verdict != Inconclusive {
+		t.Fatalf("leak, collections stopping early: %s: %s", r.Verdict, r.Reason)
 	}
 	// The same trace with its GC counts unknown is judged (and the leak found).
 	tr.src, tr.gcKnown, tr.sawAmp, tr.sawPeriod = Resident, false, 10*mb, 4
