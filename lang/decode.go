@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"math/rand/v2"
 	"path/filepath"
 	"time"
 
@@ -151,7 +152,7 @@ func (d *decoder) trialEval(expr hcl.Expression) hcl.Diagnostics {
 	if d.trial == nil {
 		scope := &Scope{env: d.env, UserID: 1, Class: "trial"}
 		scope.pcg.Seed(1, 1)
-		scope.r = randNew(&scope.pcg)
+		scope.r = rand.New(&scope.pcg)
 		d.trial = &hcl.EvalContext{
 			Variables: map[string]cty.Value{
 				"var": d.env.vars, "sut": d.env.suts,

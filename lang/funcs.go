@@ -252,7 +252,7 @@ func dynamicFuncs(s *Scope) map[string]function.Function {
 				if hi < lo {
 					return cty.NilVal, function.NewArgErrorf(1, "max %v is below min %v", hi, lo)
 				}
-				return cty.NumberFloatVal(lo + s.rng().Float64()*(hi-lo)), nil
+				return cty.NumberFloatVal(lo + s.r.Float64()*(hi-lo)), nil
 			},
 		}),
 		"random_choice": function.New(&function.Spec{
@@ -276,7 +276,7 @@ func dynamicFuncs(s *Scope) map[string]function.Function {
 				if n == 0 {
 					return cty.NilVal, function.NewArgErrorf(0, "the list is empty")
 				}
-				i := int(s.rng().Int64N(int64(n)))
+				i := int(s.r.Int64N(int64(n)))
 				v := args[0].Index(cty.NumberIntVal(int64(i)))
 				if args[0].Type().IsSetType() {
 					v = args[0].AsValueSlice()[i]

@@ -39,8 +39,6 @@ func (p *Plan) NewScope(userID int64, class string) *Scope {
 // weights, wait times) so that a whole run is reproducible from the seed.
 func (s *Scope) Rand() *rand.Rand { return s.r }
 
-func (s *Scope) rng() *rand.Rand { return s.r }
-
 // ResetCaptures forgets the values captured in the previous pass.
 func (s *Scope) ResetCaptures() {
 	for k := range s.captured {
@@ -191,8 +189,6 @@ func appendText(dst []byte, v cty.Value) []byte {
 	}
 	return appendJSONValue(dst, v)
 }
-
-func randNew(src rand.Source) *rand.Rand { return rand.New(src) }
 
 // Extract evaluates a capture against the response of its step.
 func (c *Capture) Extract(s *Scope, r Response) (cty.Value, error) {

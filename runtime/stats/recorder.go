@@ -149,9 +149,6 @@ func NewRecorder(names []string, start time.Time, shards int) *Recorder {
 // Names are the request names, in index order.
 func (r *Recorder) Names() []string { return r.names }
 
-// Shards is the number of shards.
-func (r *Recorder) Shards() int { return len(r.shards) }
-
 // indexes returns the wall-clock second and window an instant falls in.
 func (r *Recorder) indexes(at time.Duration) (sec, win int64) {
 	wall := r.startUnix + int64(at)
@@ -383,17 +380,6 @@ func (r *Recorder) finishWindow(idx int64, m *mergedWindow) WindowStats {
 		r.free.put(nw.svc)
 	}
 	return ws
-}
-
-// Totals returns the completed and failed requests so far over finished windows.
-func (r *Recorder) Totals() (count, failures int64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, a := range r.reqs {
-		count += a.count
-		failures += a.failures
-	}
-	return count, failures
 }
 
 // Results returns the per-name records and failures; call after a final Collect.
