@@ -21,8 +21,14 @@ test: build
 unit:
 	$(GO) test -count=1 -short ./...
 
+# The plan loader for a minute (the issue's bar), the other parsers of user
+# input briefly: units, Locust CSV files, stored histograms, shop requests.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./lang
+	$(GO) test -run '^$$' -fuzz '^FuzzUnits$$' -fuzztime 10s ./lang/units
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 10s ./gates/locust
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./gates/hist
+	$(GO) test -run '^$$' -fuzz '^FuzzShop$$' -fuzztime 10s ./sut
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -207,29 +207,32 @@ func (d *decoder) decodeSLA(rs *rawSLA, w *Workload) *SLA {
 }
 
 // globMatch matches name against a pattern where * stands for any run of
-// characters (slashes included) and everything else for itself.
+// characters (slashes included) and everything else for itself. It
+// backtracks only to the last star, so it takes O(len(pattern)·len(name))
+// at worst, whatever the pattern (a plan may hold any label).
 func globMatch(pattern, name string) bool {
-	for {
-		star := strings.IndexByte(pattern, '*')
-		if star < 0 {
-			return pattern == name
-		}
-		if !strings.HasPrefix(name, pattern[:star]) {
+	p, n := 0, 0
+	star, mark := -1, 0
+	for n < len(name) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case p < len(pattern) && pattern[p] == name[n]:
+			p++
+			n++
+		case star >= 0:
+			p = star + 1
+			mark++
+			n = mark
+		default:
 			return false
 		}
-		name = name[star:]
-		pattern = pattern[star+1:]
-		if pattern == "" {
-			return true
-		}
-		// Try every place the rest of the pattern could start.
-		for i := 0; i <= len(name); i++ {
-			if globMatch(pattern, name[i:]) {
-				return true
-			}
-		}
-		return false
 	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
 // Match reports whether the SLA's label covers the request name.

@@ -634,3 +634,16 @@ shape "s" {
 		t.Errorf("warning %q does not say how long the ramp takes", diags[0].Detail)
 	}
 }
+
+// A pathological label must not make matching exponential: with
+// backtracking into every star this would not return within the test
+// binary's timeout.
+func TestGlobMatchPathological(t *testing.T) {
+	pattern := strings.Repeat("*a", 40) + "*b"
+	if globMatch(pattern, strings.Repeat("a", 200)) {
+		t.Error("matched a name without b")
+	}
+	if !globMatch(pattern, strings.Repeat("a", 200)+"b") {
+		t.Error("did not match a name that ends in b")
+	}
+}
