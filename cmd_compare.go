@@ -36,6 +36,7 @@ func runCompare(env *cmdEnv, args []string) int {
 	growth := fs.String("p95-growth", "", "p95 growth that fails, e.g. 10%")
 	drop := fs.String("rps-drop", "", "throughput drop that fails (closed model), e.g. 5%")
 	errInc := fs.String("error-rate-inc", "", "error-rate increase that fails, e.g. 0.5%")
+	history := fs.String("history", "", "a results/<plan> folder of earlier runs: with 10 or more, thresholds widen to the runs' noise")
 	junitFile := fs.String("junit", "", "also write JUnit XML to this file")
 	summaryFile := fs.String("summary", "", "also write the Markdown summary to this file")
 	if stop, code := parseFlags(env, fs, args, "lab compare BASELINE CURRENT [flags]", compareAbout); stop {
@@ -78,6 +79,14 @@ func runCompare(env *cmdEnv, args []string) int {
 			return exitInvalid
 		}
 		runs[i] = r
+	}
+	if *history != "" {
+		h, err := gates.LoadHistory(*history, fs.Arg(1))
+		if err != nil {
+			fmt.Fprintf(env.stderr, "lab compare: --history: %v\n", err)
+			return exitInvalid
+		}
+		th.History = h
 	}
 	vs, err := gates.Compare(runs[0], runs[1], th)
 	if err != nil {

@@ -102,6 +102,7 @@ func runGate(env *cmdEnv, args []string) int {
 		opt.NoBaseline = why
 		if baseDir != "" {
 			opt.Baseline, opt.NoBaseline = readBaseline(env, baseDir, dir)
+			opt.History = runHistory(baseDir, dir)
 		}
 	}
 	vs, err := gates.Judge(plan, run, opt)
@@ -189,6 +190,17 @@ func resolveBaseline(env *cmdEnv, r *lang.Regression, override string) (dir, why
 		return "", err.Error()
 	}
 	return dir, ""
+}
+
+// runHistory reads the runs stored beside the baseline (its results/<plan>
+// folder), leaving out the current run: the runner's noise, which widens
+// the regression thresholds once there are enough of them.
+func runHistory(baseDir, current string) *gates.History {
+	h, err := gates.LoadHistory(filepath.Dir(baseDir), current)
+	if err != nil {
+		return nil
+	}
+	return h
 }
 
 // readBaseline reads the baseline run in dir, unless it is the current

@@ -42,6 +42,9 @@ type Options struct {
 	// verdict's detail).
 	Baseline   *result.Run
 	NoBaseline string
+	// History of earlier runs of the plan, to widen the regression
+	// thresholds to the runner's noise (nil: the plan's thresholds as set).
+	History *History
 	// Table supplies whole-run percentiles for a run without histograms
 	// (Locust's CSV).
 	Table *sla.Table
@@ -84,7 +87,9 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 		if opt.Baseline == nil {
 			out = append(out, noBaseline(plan.Regression, opt.NoBaseline))
 		} else {
-			vs, err := compare(opt.Baseline, run, thresholdsOf(plan.Regression), nil, cur)
+			th := thresholdsOf(plan.Regression)
+			th.History = opt.History
+			vs, err := compare(opt.Baseline, run, th, nil, cur)
 			if err != nil {
 				return nil, fmt.Errorf("regression compare: %w", err)
 			}

@@ -17,6 +17,8 @@ import (
 // its baseline path), for `lab compare` without a plan.
 type Thresholds struct {
 	P95Growth, RPSDrop, ErrorRateInc float64
+	// History, when set, widens thresholds to the noise earlier runs show.
+	History *History
 }
 
 // DefaultThresholds are the plan language's defaults.
@@ -68,9 +70,11 @@ func compare(base, cur *result.Run, th Thresholds, basePs, curPs *p95s) ([]resul
 	}
 	in := regress.Input{Baseline: runInfo(base), Current: runInfo(cur)}
 	for _, n := range names {
-		in.Requests = append(in.Requests, regress.Request{Name: n, Baseline: bs[n], Current: cs[n], Thresholds: regress.Thresholds{
-			P95Growth: th.P95Growth, RPSDrop: th.RPSDrop, ErrorRateInc: th.ErrorRateInc,
-		}})
+		rt := regress.Thresholds{P95Growth: th.P95Growth, RPSDrop: th.RPSDrop, ErrorRateInc: th.ErrorRateInc}
+		if th.History != nil {
+			rt.History, rt.RPSHistory = th.History.P95[n], th.History.RPS[n]
+		}
+		in.Requests = append(in.Requests, regress.Request{Name: n, Baseline: bs[n], Current: cs[n], Thresholds: rt})
 	}
 	rep, err := regress.Compare(in)
 	if err != nil {

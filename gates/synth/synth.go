@@ -96,7 +96,7 @@ func Run(spec Spec) *result.Run {
 			q.Count += e.count
 			q.Failures += fails
 		}
-		q.Hist = wholeHist(q)
+		q.Hist, q.Response = wholeHist(q)
 		if rq.ErrorRate > 0 && q.Failures > 0 {
 			run.Failures = append(run.Failures, result.Failure{Name: rq.Name, Reason: "HTTP 500", Count: q.Failures})
 		}
@@ -109,7 +109,7 @@ func Run(spec Spec) *result.Run {
 
 // wholeHist merges every window's histogram into the whole-run one, once
 // per distinct pool entry with the number of times it was drawn.
-func wholeHist(q *result.Request) string {
+func wholeHist(q *result.Request) (string, result.Summary) {
 	uses := map[string]int64{}
 	for _, w := range q.Windows {
 		uses[w.Hist]++
@@ -127,7 +127,7 @@ func wholeHist(q *result.Request) string {
 		}
 	}
 	s, _ := result.Encode(whole)
-	return s
+	return s, result.Summarize(whole)
 }
 
 func binomial(rng *rand.Rand, n int64, p float64) int64 {

@@ -64,3 +64,15 @@ func ClampUS(us int64) int64 {
 	}
 	return us
 }
+
+// Summarize reads a histogram's figures.
+func Summarize(h *hdrhistogram.Histogram) Summary {
+	if h.TotalCount() == 0 {
+		return Summary{}
+	}
+	return Summary{
+		Count: h.TotalCount(), Min: h.Min(), Mean: h.Mean(),
+		P50: h.ValueAtPercentile(50), P90: h.ValueAtPercentile(90), P95: h.ValueAtPercentile(95),
+		P99: h.ValueAtPercentile(99), P999: h.ValueAtPercentile(99.9), Max: h.Max(),
+	}
+}

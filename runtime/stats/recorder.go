@@ -390,7 +390,7 @@ func (r *Recorder) Results() ([]*result.Request, []result.Failure) {
 	for i, a := range r.reqs {
 		q := &result.Request{
 			Name: r.names[i], Count: a.count, Failures: a.failures, Timeouts: a.timeouts, Bytes: a.bytes,
-			Response: Summarize(a.resp), Service: Summarize(a.svc),
+			Response: result.Summarize(a.resp), Service: result.Summarize(a.svc),
 			Windows: a.windows, PerSec: a.perSec,
 		}
 		q.Hist, _ = result.Encode(a.resp)
@@ -418,16 +418,4 @@ func (r *Recorder) Results() ([]*result.Request, []result.Failure) {
 		fails = []result.Failure{}
 	}
 	return reqs, fails
-}
-
-// Summarize reads a histogram's figures.
-func Summarize(h *hdrhistogram.Histogram) result.Summary {
-	if h.TotalCount() == 0 {
-		return result.Summary{}
-	}
-	return result.Summary{
-		Count: h.TotalCount(), Min: h.Min(), Mean: h.Mean(),
-		P50: h.ValueAtPercentile(50), P90: h.ValueAtPercentile(90), P95: h.ValueAtPercentile(95),
-		P99: h.ValueAtPercentile(99), P999: h.ValueAtPercentile(99.9), Max: h.Max(),
-	}
 }

@@ -1,0 +1,91 @@
+package gates
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"lab/runtime/result"
+)
+
+// History is what earlier runs of the same plan say about run-to-run
+// noise: per request name, each run's whole-run p95 (µs) and throughput
+// (req/s). With at least 10 runs, a regression threshold smaller than
+// 3√2·σ̂ of their logs widens to it (GATES-STATISTICS.md §2): two runs of an
+// unchanged build on this runner differ that much anyway.
+type History struct {
+	Runs int
+	P95  map[string][]float64
+	RPS  map[string][]float64
+}
+
+// MaxHistory is how many of the newest runs a history reads.
+const MaxHistory = 30
+
+// runSummary is the part of result.json a history needs, so that reading a
+// long run's file does not decode its histograms.
+type runSummary struct {
+	Status    result.Status `json:"status"`
+	Start     time.Time     `json:"start"`
+	End       time.Time     `json:"end"`
+	Generator struct {
+		Saturated bool `json:"saturated"`
+	} `json:"generator"`
+	Requests []struct {
+		Name     string `json:"name"`
+		Count    int64  `json:"count"`
+		Response struct {
+			P95 int64 `json:"p95_us"`
+		} `json:"response"`
+	} `json:"requests"`
+}
+
+// LoadHistory reads the complete, valid runs stored in dir (a
+// results/<plan> folder: one sub-folder per run), newest first, at most
+// MaxHistory, leaving out the run folders in skip (the current run).
+func LoadHistory(dir string, skip ...string) (*History, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	skipped := map[string]bool{}
+	for _, s := range skip {
+		if p, err := filepath.EvalSymlinks(s); err == nil {
+			skipped[p] = true
+		}
+	}
+	seen := map[string]bool{}
+	var runs []runSummary
+	for _, e := range entries {
+		path, err := filepath.EvalSymlinks(filepath.Join(dir, e.Name()))
+		if err != nil || seen[path] || skipped[path] {
+			continue
+		}
+		seen[path] = true // latest and baseline links name runs already listed
+		data, err := os.ReadFile(filepath.Join(path, "result.json"))
+		if err != nil {
+			continue
+		}
+		var s runSummary
+		if json.Unmarshal(data, &s) != nil || s.Status != result.Complete || s.Generator.Saturated || !s.End.After(s.Start) {
+			continue
+		}
+		runs = append(runs, s)
+	}
+	slices.SortFunc(runs, func(a, b runSummary) int { return b.Start.Compare(a.Start) })
+	runs = runs[:min(len(runs), MaxHistory)]
+	h := &History{Runs: len(runs), P95: map[string][]float64{}, RPS: map[string][]float64{}}
+	for _, s := range runs {
+		secs := s.End.Sub(s.Start).Seconds()
+		for _, q := range s.Requests {
+			if q.Count == 0 || q.Response.P95 <= 0 {
+				continue
+			}
+			h.P95[q.Name] = append(h.P95[q.Name], float64(q.Response.P95))
+			h.RPS[q.Name] = append(h.RPS[q.Name], float64(q.Count)/secs)
+		}
+	}
+	return h, nil
+}
