@@ -56,6 +56,10 @@ func useColor(env *cmdEnv, w io.Writer) bool {
 	if env.getenv("NO_COLOR") != "" || env.getenv("TERM") == "dumb" {
 		return false
 	}
+	return isTerminal(w)
+}
+
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -105,10 +105,7 @@ func runApply(env *cmdEnv, args []string) int {
 		}
 	}
 
-	live := useColor(env, env.stderr) || isTerminal(env.stderr)
-	if env.getenv("CI") != "" {
-		live = false
-	}
+	live := isTerminal(env.stderr) && env.getenv("CI") == ""
 	var out io.Writer = env.stderr
 	if *quiet {
 		out = io.Discard
@@ -262,15 +259,6 @@ func lastPlanned(env *cmdEnv) (lastPlan, int) {
 		}
 	}
 	return lp, exitOK
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // printTotals prints per-request figures: names left-aligned, numbers right.

@@ -390,17 +390,15 @@ func (d *decoder) number(expr hcl.Expression, what string, lo, hi float64) (floa
 	if !ok {
 		return 0, false
 	}
-	if v.IsNull() || v.Type() != cty.Number {
-		if v.Type() == cty.String {
-			if nv, err := convert.Convert(v, cty.Number); err == nil {
-				v = nv
-				goto have
-			}
+	if !v.IsNull() && v.Type() == cty.String {
+		if nv, err := convert.Convert(v, cty.Number); err == nil {
+			v = nv
 		}
+	}
+	if v.IsNull() || v.Type() != cty.Number {
 		d.errorf(expr.Range(), "Invalid value for "+what, "%s must be a number; got %s.", what, describe(v))
 		return 0, false
 	}
-have:
 	f, _ := v.AsBigFloat().Float64()
 	if f < lo || f > hi || math.IsNaN(f) {
 		d.errorf(expr.Range(), "Invalid value for "+what, "%s must be between %v and %v; got %v.", what, lo, hi, f)

@@ -52,9 +52,6 @@ func Load(path string, opts Options) (*Plan, hcl.Diagnostics) {
 	return NewLoader(opts).Load(path)
 }
 
-// Files are the parsed files, by path, for hcl's diagnostic writer.
-func (l *Loader) Files() map[string]*hcl.File { return l.files }
-
 // WriteDiagnostics prints diags with file:line:column and their source lines.
 func (l *Loader) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool) error {
 	return WriteDiagnostics(w, l.srcs, diags, color)

@@ -48,8 +48,9 @@ type Variable struct {
 	DefRange    hcl.Range
 }
 
-// Request names the requests a plan sends, so that budgets can refer to them:
-// "METHOD name" where name defaults to the path template.
+// Workload is where the requests go and which users send them. Requests
+// lists their names, "METHOD name" (name defaults to the path template),
+// which budgets refer to.
 type Workload struct {
 	Name           string
 	Source         string // the file the user classes were read from

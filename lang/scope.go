@@ -170,7 +170,7 @@ func lowerASCII(s string) string {
 	return string(b)
 }
 
-// textOf renders a value the way a path, a header or a form field shows it.
+// appendText renders a value the way a path, a header or a form field shows it.
 func appendText(dst []byte, v cty.Value) []byte {
 	switch {
 	case v.IsNull() || !v.IsKnown():

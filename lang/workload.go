@@ -434,10 +434,6 @@ func pathStartsWithSlash(expr hcl.Expression, v *Value) bool {
 	if v.static {
 		return strings.HasPrefix(v.StaticText(), "/")
 	}
-	if w, ok := expr.(*hclsyntax.TemplateWrapExpr); ok {
-		_ = w
-		return false
-	}
 	t, ok := expr.(*hclsyntax.TemplateExpr)
 	if !ok || len(t.Parts) == 0 {
 		return false

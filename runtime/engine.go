@@ -273,11 +273,14 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 
 	run := e.assemble(seconds, finalAt)
 	run.Generator.CPUSecs = (cpuTime() - cpu0).Seconds()
+	e.abortMu.Lock()
+	abort := e.abort
+	e.abortMu.Unlock()
 	switch {
 	case interrupted:
 		run.Status, run.Reason = result.Interrupted, "interrupted by a signal after "+end.Round(time.Second).String()
-	case e.abort != "":
-		run.Status, run.Reason = result.Aborted, e.abort
+	case abort != "":
+		run.Status, run.Reason = result.Aborted, abort
 	case run.Generator.Saturated:
 		run.Status, run.Reason = result.Invalid, run.Generator.Why
 	default:

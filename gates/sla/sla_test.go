@@ -13,10 +13,6 @@ import (
 
 func ratio(v float64) *float64 { return &v }
 
-func slaFor(label string, matches []string) *lang.SLA {
-	return &lang.SLA{Label: label, Matches: matches, All: label == "all", Aggregate: label == "all"}
-}
-
 func find(t *testing.T, vs []result.Verdict, subject, budgetPrefix string) result.Verdict {
 	t.Helper()
 	for _, v := range vs {

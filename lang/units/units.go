@@ -142,28 +142,6 @@ func FormatSize(n int64) string {
 	return strconv.FormatInt(n, 10) + "B"
 }
 
-// HumanSize prints n bytes approximately, for reports: "48.8 MiB".
-func HumanSize(n float64) string {
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	i := 0
-	for n >= 1024 && i < len(units)-1 {
-		n /= 1024
-		i++
-	}
-	s := strconv.FormatFloat(n, 'f', 1, 64) + " " + units[i]
-	if i == 0 {
-		s = strconv.FormatFloat(n, 'f', 0, 64) + " B"
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
-}
-
 var perUnits = map[string]time.Duration{
 	"ms": time.Millisecond,
 	"s":  time.Second, "sec": time.Second, "second": time.Second,
