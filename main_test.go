@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -173,5 +174,26 @@ func TestFmtCheck(t *testing.T) {
 	}
 	if code, _, _ := run(t, nil, "fmt", "-check", "plans"); code != 0 {
 		t.Error("shipped plans are not formatted")
+	}
+}
+
+// Every shipped plan's summary prints its numbers as the plan writes them:
+// no float noise such as "1000000.0000000001B/min" from a "1MB/min" budget.
+func TestShippedPlanSummariesPrintUnitsAsWritten(t *testing.T) {
+	noise := regexp.MustCompile(`\d\.\d{5,}`)
+	files, _ := filepath.Glob("plans/*.hcl")
+	for _, f := range files {
+		if strings.HasSuffix(f, ".workload.hcl") {
+			continue
+		}
+		code, out, stderr := run(t, nil, "plan", f, "--out", t.TempDir())
+		if code != 0 {
+			t.Fatalf("lab plan %s: exit %d: %s", f, code, stderr)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if noise.MatchString(line) {
+				t.Errorf("%s: %q", f, strings.TrimSpace(line))
+			}
+		}
 	}
 }

@@ -214,19 +214,67 @@ func parseRate(s string) (Rate, error) {
 	return Rate{Amount: float64(b), Per: period, Bytes: true}, nil
 }
 
-// FormatCountRate prints events per second: "200/s", "0.5/s".
+// FormatCountRate prints a count per time as a person writes it: per second
+// when that is a short number ("200/s", "0.5/s"), else per minute or hour
+// when that is whole ("100/min", "7/h"), else per second to four significant
+// digits. ParseCountRate reads every form back.
 func FormatCountRate(perSecond float64) string {
-	return strconv.FormatFloat(perSecond, 'f', -1, 64) + "/s"
+	if s, ok := shortNumber(perSecond); ok {
+		return s + "/s"
+	}
+	for _, p := range []struct {
+		unit string
+		secs float64
+	}{{"min", 60}, {"h", 3600}} {
+		if s, ok := shortNumber(perSecond * p.secs); ok {
+			return s + "/" + p.unit
+		}
+	}
+	return strconv.FormatFloat(perSecond, 'g', 4, 64) + "/s"
 }
 
 // FormatByteRate prints bytes per second per minute, the unit budgets use:
-// "10MB/min".
+// "10MB/min", "1MB/min" (not the 1000000.0000000001B/min that 1e6/60·60
+// gives in floating point); a rate no whole number of bytes per minute or
+// second expresses is printed to four significant digits ("1.667MB/min").
 func FormatByteRate(bytesPerSecond float64) string {
-	perMin := bytesPerSecond * 60
-	if perMin == math.Trunc(perMin) && perMin < math.MaxInt64/2 {
-		return FormatSize(int64(perMin)) + "/min"
+	for _, p := range []struct {
+		unit string
+		secs float64
+	}{{"min", 60}, {"s", 1}} {
+		v := bytesPerSecond * p.secs
+		if r, ok := nearInt(v); ok && r < math.MaxInt64/2 {
+			return FormatSize(int64(r)) + "/" + p.unit
+		}
 	}
-	return strconv.FormatFloat(perMin, 'f', -1, 64) + "B/min"
+	perMin := bytesPerSecond * 60
+	unit, mult := "B", 1.0
+	for _, u := range []struct {
+		name string
+		mult float64
+	}{{"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}} {
+		if math.Abs(perMin) >= u.mult {
+			unit, mult = u.name, u.mult
+			break
+		}
+	}
+	return strconv.FormatFloat(perMin/mult, 'g', 4, 64) + unit + "/min"
+}
+
+// nearInt rounds v when it is a whole number but for floating-point error.
+func nearInt(v float64) (float64, bool) {
+	r := math.Round(v)
+	return r, !math.IsInf(v, 0) && math.Abs(v-r) <= 1e-9*math.Max(1, math.Abs(v))
+}
+
+// shortNumber prints v when it has at most three decimals but for
+// floating-point error: 0.5 → "0.5", 1.6666… → not short.
+func shortNumber(v float64) (string, bool) {
+	r, ok := nearInt(v * 1000)
+	if !ok {
+		return "", false
+	}
+	return strconv.FormatFloat(r/1000, 'f', -1, 64), true
 }
 
 // ParseRatio reads "0.01" or "1%" and returns 0.01. Negative ratios are refused;
@@ -250,9 +298,10 @@ func ParseRatio(s string) (float64, error) {
 
 // FormatRatio prints a ratio as a percentage: 0.01 → "1%", 0.002 → "0.2%".
 func FormatRatio(v float64) string {
-	p := strconv.FormatFloat(v*100, 'f', 6, 64)
-	p = strings.TrimRight(strings.TrimRight(p, "0"), ".")
-	return p + "%"
+	if s, ok := shortNumber(v * 100); ok {
+		return s + "%"
+	}
+	return strconv.FormatFloat(v*100, 'g', 4, 64) + "%"
 }
 
 // splitNumber splits "50KB" into "50" and "KB".

@@ -1,6 +1,7 @@
 package units
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -168,4 +169,45 @@ func FuzzUnits(f *testing.F) {
 			t.Fatalf("ParseRatio(%q) = %v < 0", s, r)
 		}
 	})
+}
+
+// Every unit prints as a person writes it and reads back: no
+// 1000000.0000000001B/min (a budget of "1MB/min" went through bytes per
+// second and back), no 1.6666666666666667/s.
+func TestFormatAsWritten(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string
+		parse    func(string) (float64, error)
+		format   func(float64) string
+	}{
+		{"1MB/min", "1MB/min", ParseByteRate, FormatByteRate},
+		{"7MB/min", "7MB/min", ParseByteRate, FormatByteRate},
+		{"10KiB/s", "600KiB/min", ParseByteRate, FormatByteRate},
+		{"1B/s", "60B/min", ParseByteRate, FormatByteRate},
+		{"1MB/h", "16.67KB/min", ParseByteRate, FormatByteRate},
+		{"5GB/day", "3.472MB/min", ParseByteRate, FormatByteRate},
+		{"200/s", "200/s", ParseCountRate, FormatCountRate},
+		{"30/min", "0.5/s", ParseCountRate, FormatCountRate},
+		{"100/min", "100/min", ParseCountRate, FormatCountRate},
+		{"7/h", "7/h", ParseCountRate, FormatCountRate},
+		{"1/3s", "20/min", ParseCountRate, FormatCountRate},
+		{"1/7s", "0.1429/s", ParseCountRate, FormatCountRate},
+		{"1%", "1%", ParseRatio, FormatRatio},
+		{"0.1%", "0.1%", ParseRatio, FormatRatio},
+		{"0.07", "7%", ParseRatio, FormatRatio},
+		{"0.333333", "33.33%", ParseRatio, FormatRatio},
+	} {
+		v, err := tt.parse(tt.in)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.in, err)
+		}
+		got := tt.format(v)
+		if got != tt.want {
+			t.Errorf("%q prints as %q, want %q", tt.in, got, tt.want)
+		}
+		back, err := tt.parse(got)
+		if err != nil || math.Abs(back-v) > 1e-3*math.Abs(v) {
+			t.Errorf("%q prints as %q, which reads back as %v (%v), not %v", tt.in, got, back, err, v)
+		}
+	}
 }
