@@ -266,8 +266,15 @@ func (c *client) checkJSON(e *lang.Expect, body []byte) string {
 		return "response is not JSON"
 	}
 	for _, jp := range e.JSONPresent {
-		if v.Get(jp.Segments...) == nil {
+		// Present means there and holding something: `"order_id": null`
+		// or "" is the wrong answer delivered fast that expect exists for.
+		switch f := v.Get(jp.Segments...); {
+		case f == nil:
 			return "json field " + jp.Text + " missing"
+		case f.Type() == fastjson.TypeNull:
+			return "json field " + jp.Text + " is null"
+		case f.Type() == fastjson.TypeString && len(f.GetStringBytes()) == 0:
+			return "json field " + jp.Text + " is empty"
 		}
 	}
 	for _, je := range e.JSONEquals {
