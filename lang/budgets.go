@@ -20,7 +20,7 @@ import (
 const StatsWindow = 10 * time.Second
 
 // slaFixedAttrs are the SLA attributes besides percentiles (p50, p99_9, …).
-var slaFixedAttrs = []string{"max", "error_rate", "min_rps", "window", "abort_after", "aggregate"}
+var slaFixedAttrs = []string{"max", "error_rate", "min_rps", "window", "abort_after", "aggregate", "breach"}
 
 var percentileName = regexp.MustCompile(`^p([0-9]{1,2})(?:_([0-9]+))?$`)
 
@@ -46,7 +46,7 @@ func parsePercentile(name string) (float64, bool) {
 	return p, true
 }
 
-func (d *decoder) decodeSLAs(raws []*rawSLA, w *Workload) []*SLA {
+func (d *decoder) decodeSLAs(raws []*rawSLA, w *Workload, breach Breach) []*SLA {
 	seen := map[string]hcl.Range{}
 	var out []*SLA
 	for _, rs := range raws {
@@ -56,6 +56,9 @@ func (d *decoder) decodeSLAs(raws []*rawSLA, w *Workload) []*SLA {
 		}
 		seen[rs.Label] = rs.DefRange
 		if s := d.decodeSLA(rs, w); s != nil {
+			if s.Breach == "" {
+				s.Breach = breach
+			}
 			out = append(out, s)
 		}
 	}
@@ -122,6 +125,12 @@ func (d *decoder) decodeSLA(rs *rawSLA, w *Workload) *SLA {
 		case "abort_after":
 			if n, nok := d.integer(a.Expr, "abort_after", 1, 1_000_000); nok {
 				s.AbortAfter = int(n)
+			} else {
+				ok = false
+			}
+		case "breach":
+			if b, bok := d.oneOf(a.Expr, "breach", string(BreachMeasured), string(BreachSignificant)); bok {
+				s.Breach = Breach(b)
 			} else {
 				ok = false
 			}

@@ -73,7 +73,13 @@ func (d *decoder) decodePlan(f *hcl.File) *Plan {
 	}
 
 	shapeName, shapeFrom := "", ""
+	breach := BreachMeasured
 	if raw.Run != nil {
+		if present(raw.Run.SLABreach) {
+			if b, ok := d.oneOf(raw.Run.SLABreach, "sla_breach", string(BreachMeasured), string(BreachSignificant)); ok {
+				breach = Breach(b)
+			}
+		}
 		if present(raw.Run.Seed) {
 			if n, ok := d.integer(raw.Run.Seed, "seed", 0, 1<<53); ok {
 				plan.Seed = uint64(n)
@@ -94,7 +100,7 @@ func (d *decoder) decodePlan(f *hcl.File) *Plan {
 	if !workloadOK {
 		w = nil
 	}
-	plan.SLAs = d.decodeSLAs(raw.SLAs, w)
+	plan.SLAs = d.decodeSLAs(raw.SLAs, w, breach)
 	if raw.Leak != nil {
 		plan.Leak = d.decodeLeak(raw.Leak)
 	}

@@ -107,6 +107,13 @@ func (p *Plan) Facts() []Fact {
 		if !s.All {
 			add(k+" aggregate", fmt.Sprint(s.Aggregate))
 		}
+		// Failing only beyond chance lets through what failing when
+		// measured over the budget would not: a looser rule.
+		loose := 0.0
+		if s.Breach == BreachSignificant {
+			loose = 1
+		}
+		budget(k+" breach", string(s.Breach), loose, HigherLooser)
 	}
 	if l := p.Leak; l != nil {
 		add("leak memory", MemoryText(l.Memory))

@@ -606,6 +606,69 @@ func TestDiffMarksLoosenedBudgets(t *testing.T) {
 	if !strings.Contains(text, "LOOSENED") || !strings.Contains(text, "300ms") {
 		t.Errorf("diff text:\n%s", text)
 	}
+	// Failing only beyond chance lets more through than failing when over.
+	lenient := load(func(s string) string {
+		return strings.Replace(s, "sla \"GET /\" {\n", "sla \"GET /\" {\n  breach = \"significant\"\n", 1)
+	})
+	if c := find(Diff(base, lenient), `sla "GET /" breach`); c == nil || !c.Loosened || c.Old != "measured" || c.New != "significant" {
+		t.Errorf("breach measured → significant: %+v", c)
+	}
+}
+
+// The breach rule: "measured" unless the plan opts in to "significant",
+// for every sla block (run.sla_breach) or one (breach), the block's own
+// setting winning.
+func TestSLABreachRule(t *testing.T) {
+	src := func(run, sla string) string {
+		return `
+workload "w" {
+  host = "http://127.0.0.1:1"
+  user "u" {
+    task "a" {
+      get = "/a"
+    }
+    task "b" {
+      get = "/b"
+    }
+  }
+}
+shape "s" {
+  stage {
+    until = "1m"
+    users = 1
+  }
+}
+` + run + `
+sla "GET /a" {
+  p95 = "1s"
+` + sla + `
+}
+sla "GET /b" {
+  error_rate = "1%"
+}
+`
+	}
+	for _, c := range []struct {
+		run, sla string
+		a, b     Breach
+	}{
+		{"", "", BreachMeasured, BreachMeasured},
+		{"", `breach = "significant"`, BreachSignificant, BreachMeasured},
+		{`run { sla_breach = "significant" }`, "", BreachSignificant, BreachSignificant},
+		{`run { sla_breach = "significant" }`, `breach = "measured"`, BreachMeasured, BreachSignificant},
+	} {
+		p := mustLoad(t, writePlan(t, map[string]string{"plan.hcl": src(c.run, c.sla)}), Options{})
+		if p.SLAs[0].Breach != c.a || p.SLAs[1].Breach != c.b {
+			t.Errorf("%q %q: breach %q, %q; want %q, %q", c.run, c.sla, p.SLAs[0].Breach, p.SLAs[1].Breach, c.a, c.b)
+		}
+		if got := strings.Contains(p.Summary(), "beyond chance"); got != (c.a == BreachSignificant || c.b == BreachSignificant) {
+			t.Errorf("%q %q: summary names the rule: %v\n%s", c.run, c.sla, got, p.Summary())
+		}
+	}
+	if _, diags := Load(writePlan(t, map[string]string{"plan.hcl": src("", `breach = "maybe"`)}), Options{}); !diags.HasErrors() ||
+		!strings.Contains(diags.Error(), `"measured", "significant"`) {
+		t.Errorf("breach = \"maybe\" accepted: %v", diags)
+	}
 }
 
 func TestWarningsDoNotFailTheLoad(t *testing.T) {

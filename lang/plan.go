@@ -251,8 +251,24 @@ type SLA struct {
 	MinRPS      *float64
 	Window      time.Duration // 0 = the whole run only
 	AbortAfter  int           // abort after this many consecutive breached windows; 0 = never
+	Breach      Breach        // when a measured value over its budget fails
 	Range       hcl.Range
 }
+
+// Breach is an SLA's rule for when a percentile or error rate over its
+// budget fails the run.
+type Breach string
+
+const (
+	// BreachMeasured: a measured value over its budget fails, as a reader
+	// of the table expects; the verdict says how likely chance was.
+	BreachMeasured Breach = "measured"
+	// BreachSignificant: over the budget fails only when chance cannot
+	// explain the excess (one-sided binomial p < 0.01 at the budget's
+	// allowed share); otherwise the verdict is advisory. An explicit
+	// opt-in, for budgets judged on few requests.
+	BreachSignificant Breach = "significant"
+)
 
 // PercentileBudget says the P-th percentile of latency must stay at or below Max.
 type PercentileBudget struct {

@@ -30,8 +30,9 @@ type rawVariable struct {
 }
 
 type rawRun struct {
-	Shape    hcl.Expression `hcl:"shape,optional"`
-	Seed     hcl.Expression `hcl:"seed,optional"`
+	Shape     hcl.Expression `hcl:"shape,optional"`
+	Seed      hcl.Expression `hcl:"seed,optional"`
+	SLABreach hcl.Expression `hcl:"sla_breach,optional"`
 	DefRange hcl.Range      `hcl:",def_range"`
 }
 

@@ -367,6 +367,9 @@ func (p *Plan) writeBudgets(b *strings.Builder) {
 		for _, line := range s.BudgetLines() {
 			fmt.Fprintf(b, "    %s\n", line)
 		}
+		if s.Breach == BreachSignificant {
+			b.WriteString("    over budget fails only beyond chance (binomial p < 0.01); otherwise advisory\n")
+		}
 		if s.Window > 0 {
 			fmt.Fprintf(b, "    also judged per %s window", units.FormatDuration(s.Window))
 			if s.AbortAfter > 0 {

@@ -120,13 +120,13 @@ func wholeRun(s *lang.SLA, subj Subject, run *result.Run, index map[string]int, 
 			v.Outcome, v.Measured, v.Detail = fromTable(l, subj, table)
 		case m.Breached:
 			v.Outcome = Fail
-			v.Detail = fmt.Sprintf("%s %s %s %s budget %s%s", subj.Name, l.Name, l.Format(m.Value), l.op(true), l.Format(l.Value), about(l, &t))
+			v.Detail = fmt.Sprintf("%s %s %s %s budget %s%s%s", subj.Name, l.Name, l.Format(m.Value), l.op(true), l.Format(l.Value), about(l, &t, m), l.chance(m))
 		case m.Over:
 			v.Outcome = Advisory
 			v.Detail = fmt.Sprintf("%s %s %s %s budget %s, %s", subj.Name, l.Name, l.Format(m.Value), l.op(true), l.Format(l.Value), l.noise(m))
 		default:
 			v.Outcome = Pass
-			v.Detail = fmt.Sprintf("%s %s %s %s %s%s", subj.Name, l.Name, l.Format(m.Value), l.op(false), l.Format(l.Value), about(l, &t))
+			v.Detail = fmt.Sprintf("%s %s %s %s %s%s", subj.Name, l.Name, l.Format(m.Value), l.op(false), l.Format(l.Value), about(l, &t, m))
 		}
 		if len(missing) > 0 && len(missing) < len(subj.Names) && v.Outcome != NoSamples {
 			v.Detail += "; no samples of " + strings.Join(missing, ", ")
@@ -137,7 +137,11 @@ func wholeRun(s *lang.SLA, subj Subject, run *result.Run, index map[string]int, 
 }
 
 // about says what a measure was taken over: " (148 of 1,234 requests failed)".
-func about(l Limit, t *Tally) string {
+func about(l Limit, t *Tally, m Measure) string {
+	switch {
+	case l.Kind == Percentile && m.Over:
+		return fmt.Sprintf(" (%s of %s requests over %s, where %s may)", count(m.Excess), count(m.N), l.Format(l.Value), Ratio(1-l.P/100))
+	}
 	switch l.Kind {
 	case ErrorRate:
 		return fmt.Sprintf(" (%s of %s requests failed)", count(t.Failures), count(t.Count))

@@ -40,12 +40,20 @@ type Limit struct {
 	Name  string  // as the plan writes it: "p95", "max", "error_rate", "min_rps"
 	P     float64 // the percentile, for Percentile
 	Value float64 // µs for latency, a fraction for ErrorRate, req/s for MinRPS
+	// Significant: over the limit breaches only beyond chance (the plan's
+	// breach = "significant"); otherwise a measured value over it does.
+	Significant bool
 }
 
 // Limits lists the limits of an sla block, in the order the table shows
 // them: percentiles (ascending), max, error rate, req/s.
 func Limits(s *lang.SLA) []Limit {
 	var out []Limit
+	defer func() {
+		for i := range out {
+			out[i].Significant = s.Breach == lang.BreachSignificant
+		}
+	}()
 	for _, p := range s.Percentiles {
 		out = append(out, Limit{Kind: Percentile, Name: p.Name, P: p.P, Value: float64(p.Max.Microseconds())})
 	}
@@ -182,14 +190,14 @@ func (m Measure) counts() bool { return !m.NoSamples && !m.NoHist }
 // Measure measures the limit on t. With no requests, every limit is "no
 // samples" and breached (a min_rps of zero requests is a plain breach).
 //
-// A percentile or error rate over its limit is a breach only when the
-// excess cannot be chance: "p95 ≤ 500ms" allows 5% of requests over 500 ms
-// and "error_rate ≤ 1%" 1% of them failing, so k such requests of n breach
-// the budget when P(X ≥ k) < Alpha for X ~ Binomial(n, allowed share).
-// One failure in eight requests is 12.5%, but a 5% budget gives that much
-// a third of the time: on tiny runs a measured value over the budget is
-// noise until the counts say otherwise; on large runs the test changes
-// nothing but the last few per cent.
+// A percentile or error rate over its limit is a breach (the default, and
+// what a reader of the table expects), and P says how likely chance was:
+// "p95 ≤ 500ms" allows 5% of requests over 500 ms and "error_rate ≤ 1%" 1%
+// of them failing, so P = P(X ≥ k) for X ~ Binomial(n, allowed share), k
+// such requests of n. With Significant, the excess breaches only when
+// P < Alpha: one failure in eight requests is 12.5%, but a 5% budget gives
+// that much a third of the time; on large runs the test changes nothing
+// but the last few per cent.
 func (l Limit) Measure(t *Tally) Measure {
 	nan := math.NaN()
 	if t.Count == 0 {
@@ -216,7 +224,7 @@ func (l Limit) Measure(t *Tally) Measure {
 		m.Excess = t.Hist.CountAbove(int64(l.Value))
 		if m.Over {
 			m.P = stats.BinomialSurvival(m.Excess, m.N, 1-l.P/100)
-			m.Breached = m.P < Alpha
+			m.Breached = !l.Significant || m.P < Alpha
 		}
 	case ErrorRate:
 		m.Value = float64(t.Failures) / float64(t.Count)
@@ -224,7 +232,7 @@ func (l Limit) Measure(t *Tally) Measure {
 		m.Excess, m.N = t.Failures, t.Count
 		if m.Over {
 			m.P = stats.BinomialSurvival(m.Excess, m.N, l.Value)
-			m.Breached = m.P < Alpha
+			m.Breached = !l.Significant || m.P < Alpha
 		}
 	case MinRPS:
 		m.Value = float64(t.Count) / math.Max(t.Seconds, 1e-3)
@@ -234,16 +242,35 @@ func (l Limit) Measure(t *Tally) Measure {
 	return m
 }
 
-// noise says why a measure over its limit is not a breach.
+// noise says why a measure over its limit is not a breach (breach =
+// "significant").
 func (l Limit) noise(m Measure) string {
-	what := fmt.Sprintf("%s of %s requests over %s", count(m.Excess), count(m.N), l.Format(l.Value))
-	allowed := Ratio(1 - l.P/100)
-	if l.Kind == ErrorRate {
-		what = fmt.Sprintf("%s of %s requests failing", count(m.Excess), count(m.N))
-		allowed = Ratio(l.Value)
-	}
-	return fmt.Sprintf("but %s is within chance when %s may (binomial p = %.2g ≥ %v): not a breach on this evidence; a longer run can tell",
+	what, allowed := l.excess(m)
+	return fmt.Sprintf("but %s is within chance when %s may (binomial p = %.2g ≥ %v): not a breach on this evidence (breach = \"significant\"); a longer run can tell",
 		what, allowed, m.P, Alpha)
+}
+
+// chance says how likely a breach was by chance alone: how many requests
+// were over (or failed), and the binomial p of that many if the true share
+// were exactly what the budget allows. "" where no test applies.
+func (l Limit) chance(m Measure) string {
+	if math.IsNaN(m.P) {
+		return ""
+	}
+	switch {
+	case m.P < Alpha:
+		return fmt.Sprintf("; beyond chance (binomial p = %.2g)", m.P)
+	case l.Significant:
+		return ""
+	}
+	return fmt.Sprintf("; chance alone gives this much with binomial p = %.2g, so a longer run would tell whether it is real (breach = \"significant\" fails only beyond chance)", m.P)
+}
+
+func (l Limit) excess(m Measure) (what, allowed string) {
+	if l.Kind == ErrorRate {
+		return fmt.Sprintf("%s of %s requests failed", count(m.Excess), count(m.N)), Ratio(l.Value)
+	}
+	return fmt.Sprintf("%s of %s requests over %s", count(m.Excess), count(m.N), l.Format(l.Value)), Ratio(1 - l.P/100)
 }
 
 // Micros prints a latency in µs with three significant digits: "850µs", "61.2ms", "1.23s".
