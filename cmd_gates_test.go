@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"lab/gates/sla"
+	"lab/runtime/needs"
 	"lab/runtime/result"
 	"lab/sut"
 )
@@ -343,10 +344,7 @@ regression {
 // A Locust user's CSV files, judged by the same budgets, give the same
 // verdicts as lab's own run of the same workload against the same shop.
 func TestLocustCSVSameVerdicts(t *testing.T) {
-	locust, err := exec.LookPath("locust")
-	if err != nil {
-		t.Skip("locust is not installed (apt-get install python3-locust)")
-	}
+	locust := needs.Tool(t, "locust", "Debian package python3-locust")
 	t.Parallel()
 	// 5% of checkouts answer 200 without an order id: a wrong answer both count as a failure.
 	host := startTestShop(t, func(k *sut.Knobs) { k.Latency = 5 * time.Millisecond; k.WrongRate = 0.05 })

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"lab/runtime/needs"
 )
 
 // run runs the lab command in-process and returns its exit code and output.
@@ -96,9 +98,7 @@ func TestPlanAgainstMarksLoosenedBudgets(t *testing.T) {
 }
 
 func TestPlanAgainstGitRevision(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	needs.Tool(t, "git", "Debian package git")
 	dir := t.TempDir()
 	src, _ := os.ReadFile("plans/spike.hcl")
 	wl, _ := os.ReadFile("plans/shop.workload.hcl")

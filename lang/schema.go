@@ -33,7 +33,7 @@ type rawRun struct {
 	Shape     hcl.Expression `hcl:"shape,optional"`
 	Seed      hcl.Expression `hcl:"seed,optional"`
 	SLABreach hcl.Expression `hcl:"sla_breach,optional"`
-	DefRange hcl.Range      `hcl:",def_range"`
+	DefRange  hcl.Range      `hcl:",def_range"`
 }
 
 type rawSUT struct {

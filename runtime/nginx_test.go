@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"lab/runtime/needs"
 	"lab/runtime/result"
 )
 
@@ -19,13 +20,7 @@ import (
 // the base URL and a function that stops nginx and returns the log.
 func startNginx(t *testing.T) (string, func() []byte) {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		if _, err = os.Stat("/usr/sbin/nginx"); err != nil {
-			t.Skip("nginx is not installed (Debian package nginx-light; .ci/run installs it)")
-		}
-		bin = "/usr/sbin/nginx"
-	}
+	bin := needs.Tool(t, "nginx", "Debian package nginx-light")
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "www"), 0o755)
 	os.WriteFile(filepath.Join(dir, "www", "index.html"), []byte("<html>hello from nginx</html>\n"), 0o644)
