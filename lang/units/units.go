@@ -126,6 +126,8 @@ func ParseSize(s string) (int64, error) {
 
 // FormatSize prints n bytes with the largest unit that keeps it exact in the
 // family it is a multiple of: 51200 → "50KiB", 50000 → "50KB", 123 → "123B".
+// Where both families are exact at one prefix, the 1000-based unit wins:
+// 256000 is "256KB" as written, not "250KiB".
 func FormatSize(n int64) string {
 	if n == 0 {
 		return "0B"
@@ -134,7 +136,7 @@ func FormatSize(n int64) string {
 		name string
 		mult int64
 	}
-	for _, c := range []u{{"TiB", 1 << 40}, {"TB", 1e12}, {"GiB", 1 << 30}, {"GB", 1e9}, {"MiB", 1 << 20}, {"MB", 1e6}, {"KiB", 1 << 10}, {"KB", 1e3}} {
+	for _, c := range []u{{"TB", 1e12}, {"TiB", 1 << 40}, {"GB", 1e9}, {"GiB", 1 << 30}, {"MB", 1e6}, {"MiB", 1 << 20}, {"KB", 1e3}, {"KiB", 1 << 10}} {
 		if n%c.mult == 0 {
 			return strconv.FormatInt(n/c.mult, 10) + c.name
 		}

@@ -181,6 +181,8 @@ func TestFormatAsWritten(t *testing.T) {
 		format   func(float64) string
 	}{
 		{"1MB/min", "1MB/min", ParseByteRate, FormatByteRate},
+		{"256KB/min", "256KB/min", ParseByteRate, FormatByteRate},
+		{"50KiB/min", "50KiB/min", ParseByteRate, FormatByteRate},
 		{"7MB/min", "7MB/min", ParseByteRate, FormatByteRate},
 		{"10KiB/s", "600KiB/min", ParseByteRate, FormatByteRate},
 		{"1B/s", "60B/min", ParseByteRate, FormatByteRate},
