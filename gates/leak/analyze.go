@@ -20,9 +20,11 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 		return Report{}, err
 	}
 	r := newReport(src)
-	warm, warmBy := b.Warmup, "plan warm-up"
-	if warm == 0 {
-		warm, warmBy = DefaultWarmup, "default warm-up"
+	// The plan's warm-up is one of the rules, never a replacement for the
+	// 60 s floor: the cut is the longest of them.
+	warm, warmBy := DefaultWarmup, "default warm-up"
+	if b.Warmup > warm {
+		warm, warmBy = b.Warmup, "plan warm-up"
 	}
 	minWindow := b.Window
 	if minWindow == 0 {
@@ -60,7 +62,8 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 		}
 	}
 
-	// 1. Warm-up: the longest of the time cut, 3 GC cycles and the settling of the request rate.
+	// 1. Warm-up: the longest of 60 s, the plan's warm-up, 3 GC cycles and
+	// the settling of the request rate.
 	cut, by := warm, warmBy
 	if gcKnown {
 		t, ok := gcWarmup(samples)

@@ -67,11 +67,11 @@ type Sample struct {
 
 // Budget is the plan's leak budget. Zero fields take the defaults.
 type Budget struct {
-	// Warmup is the plan's warm-up. 0 means DefaultWarmup. An explicit
-	// value wins over the default even when shorter (demo runs of 2–3
-	// minutes need it; "1s" is as good as none); the data-driven cuts
-	// (3 GC cycles, request rate settled) still apply, since judging a
-	// target that has not collected or a load still ramping is never right.
+	// Warmup is the plan's warm-up: the least time cut from the start. The
+	// cut is the longest of DefaultWarmup, this, 3 GC cycles and the time
+	// the request rate settled: a shorter plan warm-up never cuts less
+	// than the others, since judging a target that has not collected or a
+	// load still ramping is never right.
 	Warmup time.Duration
 	// Window is the least span, after the warm-up, that may be judged.
 	// 0 means DefaultWindow. Everything after the warm-up is judged: a longer

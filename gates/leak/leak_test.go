@@ -230,7 +230,7 @@ func TestTooShortSaysHowLong(t *testing.T) {
 	}{
 		{90, Budget{}, 360 * time.Second},                                                  // default: 60 s warm-up + 300 s
 		{150, Budget{Window: 120 * time.Second}, 180 * time.Second},                        // the plan's window
-		{60, Budget{Warmup: 20 * time.Second, Window: 60 * time.Second}, 80 * time.Second}, // explicit short warm-up
+		{60, Budget{Warmup: 20 * time.Second, Window: 60 * time.Second}, 120 * time.Second}, // a short warm-up keeps the 60 s floor
 	} {
 		rng := rand.New(rand.NewPCG(2, 2))
 		tr := trace{seconds: c.seconds, rate: 50, reqKnown: true, src: Resident, gcKnown: true,
@@ -260,7 +260,7 @@ func TestWarmupCut(t *testing.T) {
 		by     string
 	}{
 		{"default", func(*trace) {}, Budget{}, 60 * time.Second, "default warm-up"},
-		{"plan's shorter warm-up wins", func(*trace) {}, Budget{Warmup: 20 * time.Second}, 20 * time.Second, "plan warm-up"},
+		{"plan's shorter warm-up keeps the 60 s floor", func(*trace) {}, Budget{Warmup: 20 * time.Second}, 60 * time.Second, "default warm-up"},
 		{"plan's longer warm-up", func(*trace) {}, Budget{Warmup: 90 * time.Second}, 90 * time.Second, "plan warm-up"},
 		{"slow collections", func(tr *trace) { tr.sawPeriod = 30 }, Budget{Warmup: 20 * time.Second}, 90 * time.Second, "3 GC cycles"},
 		{"slow ramp", func(tr *trace) { tr.ramp = 100 }, Budget{}, 90 * time.Second, "request rate settled"},
