@@ -228,8 +228,8 @@ func TestTooShortSaysHowLong(t *testing.T) {
 		budget  Budget
 		need    time.Duration
 	}{
-		{90, Budget{}, 360 * time.Second},                                                  // default: 60 s warm-up + 300 s
-		{150, Budget{Window: 120 * time.Second}, 180 * time.Second},                        // the plan's window
+		{90, Budget{}, 360 * time.Second},                                                   // default: 60 s warm-up + 300 s
+		{150, Budget{Window: 120 * time.Second}, 180 * time.Second},                         // the plan's window
 		{60, Budget{Warmup: 20 * time.Second, Window: 60 * time.Second}, 120 * time.Second}, // a short warm-up keeps the 60 s floor
 	} {
 		rng := rand.New(rand.NewPCG(2, 2))
