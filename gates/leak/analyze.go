@@ -285,7 +285,7 @@ func bounded(r *Report, x, y []float64, stale []int, staleReason func() string) 
 	allowance := fmt.Sprintf("%d of %d blocks saw no collection; allowing their minimum to sit up to %s up the sawtooth, growth is %s … %s/min (trend p %.2g … %.2g)",
 		len(stale), Blocks, unsignedBytes(r.Sawtooth), signedBytes(60*lo.slope), signedBytes(60*hi.slope), hi.p, lo.p)
 	leak := lo.p < Alpha && lo.slope > r.MaxGrowthRate && lo.slope*w > r.MaxGrowth && lo.tail > TailFraction*hi.slope
-	noLeak := hi.p >= Alpha || hi.slope <= r.MaxGrowthRate || hi.slope*w <= r.MaxGrowth
+	noLeak := hi.p >= Alpha || hi.slope <= r.MaxGrowthRate || hi.slope*growthSpan(r.Window) <= r.MaxGrowth
 	switch {
 	case leak:
 		r.Verdict = Fail
@@ -437,8 +437,18 @@ func decide(r *Report) {
 		r.Reason = "memory leak: " + growth + perReq + fmt.Sprintf(", above the %s growth budget", unsignedBytes(r.MaxGrowth))
 	case trend && fast && big:
 		r.Verdict = Inconclusive
-		r.Reason = fmt.Sprintf("memory grew %s but is flattening (last %d blocks %s/min vs %s/min): a cache still filling? extend the run",
-			growth, TailBlocks, signedBytes(60*r.TailSlope), signedBytes(r.PerMinute))
+		r.NeedRun = r.WarmupCut + 2*r.Window
+		r.Reason = fmt.Sprintf("memory grew %s but is flattening (last %d blocks %s/min vs %s/min): a cache still filling? extend the run to at least %v (twice the window), so it has flattened out or shows it has not",
+			growth, TailBlocks, signedBytes(60*r.TailSlope), signedBytes(r.PerMinute), r.NeedRun.Round(time.Second))
+	case trend && fast && r.Slope*growthSpan(r.Window) > r.MaxGrowth:
+		// Subtleness ahead: the growth budget is never judged over less
+		// than DefaultWindow, or a plan's short window would pass any
+		// leak: growth within the budget over a short window is not a pass
+		// if at the same rate it would exceed it within DefaultWindow.
+		r.Verdict = Inconclusive
+		r.NeedRun = r.WarmupCut + DefaultWindow
+		r.Reason = fmt.Sprintf("memory grew %s: within the %s budget over this short window, but at this rate %s over %v; a window under %v cannot pass it — run for at least %v",
+			growth, unsignedBytes(r.MaxGrowth), signedBytes(r.Slope*DefaultWindow.Seconds()), DefaultWindow, DefaultWindow, r.NeedRun)
 	default:
 		r.Verdict = Pass
 		var why string
@@ -452,6 +462,13 @@ func decide(r *Report) {
 		}
 		r.Reason = "no leak: " + why + "; " + growth + perReq
 	}
+}
+
+// growthSpan is the span in seconds over which growth is held against the
+// growth budget when deciding a pass: the window, and never less than
+// DefaultWindow.
+func growthSpan(window time.Duration) float64 {
+	return max(window, DefaultWindow).Seconds()
 }
 
 // peakToPeak is the spread of the samples around the block envelope (the

@@ -222,6 +222,42 @@ func TestBlockWithoutGCIsInconclusive(t *testing.T) {
 	}
 }
 
+// A plan may shorten the window (demos), but never so that a significant
+// leak passes because the window was short: growth is never judged over
+// less than DefaultWindow. 6 MB/min over a 40 s window is 4 MB, within a
+// 10 MB budget; over 5 minutes it is 30 MB: not a pass, but inconclusive,
+// with how long to run — and run that long, it fails.
+func TestShortWindowCannotPassALeak(t *testing.T) {
+	budget := Budget{Window: 40 * time.Second, MaxGrowth: 10 * mb}
+	for seed := uint64(0); seed < 20; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 14))
+		tr := trace{seconds: 100, rate: 100, reqKnown: true, src: HeapLive, gcKnown: true,
+			base: 50 * mb, gcEvery: 1, noise: 0.3 * mb, leakPerReq: 1e3} // 6 MB/min
+		r, err := Analyze(tr.samples(rng), tr.src, budget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.P >= Alpha {
+			t.Fatalf("seed %d: the leak should be significant even in 40 s: %s", seed, r.Reason)
+		}
+		want := DefaultWarmup + DefaultWindow
+		if r.Verdict != Inconclusive || r.NeedRun != want || !strings.Contains(r.Reason, "run for at least "+want.String()) {
+			t.Fatalf("seed %d: 6 MB/min in a 40 s window: %s (need %v): %s", seed, r.Verdict, r.NeedRun, r.Reason)
+		}
+		tr.seconds = int(r.NeedRun / time.Second)
+		if r, _ = Analyze(tr.samples(rng), tr.src, budget); r.Verdict != Fail {
+			t.Fatalf("seed %d: run as long as asked: %s: %s", seed, r.Verdict, r.Reason)
+		}
+	}
+	// Growth the budget allows over 5 minutes passes in a short window too.
+	rng := rand.New(rand.NewPCG(1, 14))
+	tr := trace{seconds: 100, rate: 100, reqKnown: true, src: HeapLive, gcKnown: true,
+		base: 50 * mb, gcEvery: 1, noise: 0.3 * mb, leakPerReq: 1e3}
+	if r, _ := Analyze(tr.samples(rng), tr.src, Budget{Window: 40 * time.Second, MaxGrowth: 40 * mb}); r.Verdict != Pass {
+		t.Errorf("6 MB/min against a 40 MB budget: %s: %s", r.Verdict, r.Reason)
+	}
+}
+
 func TestTooShortSaysHowLong(t *testing.T) {
 	for _, c := range []struct {
 		seconds int
