@@ -95,13 +95,18 @@ func runApply(env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "shop %q started (pid %d) at %s\n", plan.SUT.Name, shop.PID(), shop.BaseURL())
 		sutInfo = memory.SUTInfo{PID: shop.PID(), BaseURL: shop.BaseURL()}
 	}
-	// The leak hunter's memory samples, once a second during the run.
+	// The leak hunter's memory samples, once a second during the run. The
+	// source is read once now, so one that cannot be read stops the run
+	// before any load rather than being found out after it.
 	var sampler memory.Sampler
 	if plan.Leak != nil {
 		var err error
 		if sampler, err = memory.NewSampler(plan.Leak.Memory, sutInfo); err != nil {
 			fmt.Fprintf(env.stderr, "lab apply: leak block: %v\n", err)
 			return exitInvalid
+		}
+		if code := probeMemory(ctx, env, plan.Leak, sampler); code != exitOK {
+			return code
 		}
 	}
 
@@ -204,6 +209,27 @@ func runApply(env *cmdEnv, args []string) int {
 	}
 	fmt.Fprintf(env.stderr, "run written to %s\n", dir)
 	return exit
+}
+
+// probeMemory takes one reading of the leak block's memory source before
+// the run and says, when it fails, whether the plan is wrong (exit 2: it
+// names a metric the endpoint does not export) or the run cannot be carried
+// out (exit 3: the target is not there or cannot be read).
+func probeMemory(ctx context.Context, env *cmdEnv, l *lang.Leak, s memory.Sampler) int {
+	_, err := memory.Probe(ctx, s)
+	if err == nil {
+		return exitOK
+	}
+	at := fmt.Sprintf("%s:%d", l.Range.Filename, l.Range.Start.Line)
+	var pe *memory.PlanError
+	if errors.As(err, &pe) {
+		fmt.Fprintf(env.stderr, "lab apply: the plan is invalid (exit 2): %s: leak block, memory %s: %v\nNothing was sent.\n",
+			at, lang.MemoryText(l.Memory), err)
+		return exitInvalid
+	}
+	fmt.Fprintf(env.stderr, "lab apply: the run cannot be carried out (exit 3): %s: leak block, memory %s cannot be read: %v\nNothing was sent.\n",
+		at, lang.MemoryText(l.Memory), err)
+	return exitCouldNotRun
 }
 
 func withExtra(m map[string]any, k string, v any) map[string]any {
