@@ -161,12 +161,9 @@ func runApply(env *cmdEnv, args []string) int {
 	if rec != nil {
 		series := rec.Stop()
 		if err == nil {
-			run.Memory = series
+			run.Memory = series // with how many readings failed: the leak verdict says so
 			if n, rerr := rec.Failures(); n > 0 && rerr != nil {
 				fmt.Fprintf(env.stderr, "warning: %d memory reading(s) failed, the last: %v\n", n, rerr)
-				if len(series.Samples) == 0 {
-					run.Extra = withExtra(run.Extra, "memory_error", rerr.Error())
-				}
 			}
 		}
 	}
@@ -230,14 +227,6 @@ func probeMemory(ctx context.Context, env *cmdEnv, l *lang.Leak, s memory.Sample
 	fmt.Fprintf(env.stderr, "lab apply: the run cannot be carried out (exit 3): %s: leak block, memory %s cannot be read: %v\nNothing was sent.\n",
 		at, lang.MemoryText(l.Memory), err)
 	return exitCouldNotRun
-}
-
-func withExtra(m map[string]any, k string, v any) map[string]any {
-	if m == nil {
-		m = map[string]any{}
-	}
-	m[k] = v
-	return m
 }
 
 // startShop runs the bundled shop as a child process with the plan's knobs.

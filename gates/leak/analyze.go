@@ -124,10 +124,14 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 		}
 	}
 	r.Blocks = envelope(judged, src, span, gcKnown, prevGC)
+	// Subtleness ahead: a block that lost most of its readings holds few of
+	// the sawtooth's troughs, so its minimum sits high; high early blocks
+	// hide a trend. Half the readings its span should hold is the least.
 	for i, blk := range r.Blocks {
-		if blk.Samples < MinSamplesPerBlock {
-			r.Reason = fmt.Sprintf("block %d (%v–%v) has only %d sample(s): a gap in sampling; the envelope cannot be trusted",
-				i+1, blk.Start.Round(time.Second), blk.End.Round(time.Second), blk.Samples)
+		should := int((blk.End - blk.Start) / dt)
+		if blk.Samples < max(MinSamplesPerBlock, int(math.Ceil(MinBlockCoverage*float64(should)))) {
+			r.Reason = fmt.Sprintf("block %d (%v–%v) has only %d of the %d samples its span should hold: a gap in sampling; the envelope cannot be trusted — find why the memory readings failed and run again",
+				i+1, blk.Start.Round(time.Second), blk.End.Round(time.Second), blk.Samples, should)
 			return r, nil
 		}
 	}

@@ -94,6 +94,10 @@ const (
 	Blocks             = 10
 	TailBlocks         = 5
 	MinSamplesPerBlock = 3
+	// MinBlockCoverage is the least share of the samples its span should
+	// hold that a block must have (readings fail; a block that lost most
+	// of them has lost its troughs).
+	MinBlockCoverage = 0.5
 	// MinFreshBlocks is how many blocks must have seen a GC cycle for a
 	// heap_live trend to prove a leak when others saw none (six points
 	// perfectly ordered give p = 1/720).

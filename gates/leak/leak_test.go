@@ -258,6 +258,40 @@ func TestShortWindowCannotPassALeak(t *testing.T) {
 	}
 }
 
+// A block that lost most of its readings holds few of the sawtooth's
+// troughs: its minimum sits high, and high early blocks hide a trend. A
+// block with under half the samples its span should hold is a gap in
+// sampling: inconclusive, whatever the rest says.
+func TestSamplingGapIsInconclusive(t *testing.T) {
+	tr := trace{seconds: 420, rate: 100, reqKnown: true, src: Resident, gcKnown: true,
+		base: 100 * mb, sawAmp: 10 * mb, sawPeriod: 3, noise: mb}
+	all := tr.samples(rand.New(rand.NewPCG(7, 7)))
+	// Block 2 (96–132 s) keeps one reading in five: 8 of its 36.
+	var s []Sample
+	for _, x := range all {
+		if x.At < 96*time.Second || x.At >= 132*time.Second || x.At%(5*time.Second) == 0 {
+			s = append(s, x)
+		}
+	}
+	r, err := Analyze(s, Resident, Budget{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Verdict != Inconclusive || !strings.Contains(r.Reason, "block 2") || !strings.Contains(r.Reason, "gap in sampling") {
+		t.Errorf("%s: %s", r.Verdict, r.Reason)
+	}
+	// Readings lost here and there (one in four) leave every block judged.
+	s = s[:0]
+	for i, x := range all {
+		if i%4 != 1 {
+			s = append(s, x)
+		}
+	}
+	if r, _ := Analyze(s, Resident, Budget{}); r.Verdict != Pass {
+		t.Errorf("one reading in four lost: %s: %s", r.Verdict, r.Reason)
+	}
+}
+
 func TestTooShortSaysHowLong(t *testing.T) {
 	for _, c := range []struct {
 		seconds int
