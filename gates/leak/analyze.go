@@ -166,8 +166,18 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 		}
 	}
 	if len(stale) == 0 {
-		_, _, err := judge(&r, judged, all, reqKnown, b)
-		return r, err
+		if _, _, err := judge(&r, judged, all, reqKnown, b); err != nil {
+			return Report{}, err
+		}
+		if src == HeapLive && !gcKnown && r.Verdict == Pass {
+			// A reading no collection refreshed is an older heap: stale
+			// blocks cannot be found, so none can vouch for a pass (they
+			// can only hide growth, so a failure stands).
+			r.Verdict = Inconclusive
+			r.Reason = "the live heap came without the target's GC cycle count, so a reading no collection refreshed cannot be told from a fresh one and cannot vouch for a pass; export " +
+				"go_gc_cycles_total_gc_cycles_total (or go_gc_duration_seconds) beside it, or sample resident memory; what was read: " + r.Reason
+		}
+		return r, nil
 	}
 	r.Stale = len(stale)
 

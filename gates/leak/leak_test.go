@@ -292,6 +292,25 @@ func TestSamplingGapIsInconclusive(t *testing.T) {
 	}
 }
 
+// The live heap without the target's GC count: a reading no collection
+// refreshed is an older heap, so collections stopping (as a leak makes
+// them) would hide growth. It can still prove a leak, never a pass.
+func TestLiveHeapWithoutGCCountNeverPasses(t *testing.T) {
+	tr := trace{seconds: 400, rate: 50, reqKnown: true, src: HeapLive, gcKnown: false,
+		base: 50 * mb, gcEvery: 2, noise: 1 * mb}
+	r, err := Analyze(tr.samples(rand.New(rand.NewPCG(3, 3))), tr.src, Budget{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Verdict != Inconclusive || !strings.Contains(r.Reason, "without the target's GC cycle count") {
+		t.Errorf("no leak: %s: %s", r.Verdict, r.Reason)
+	}
+	tr.leakPerReq = 50e3
+	if r, _ := Analyze(tr.samples(rand.New(rand.NewPCG(3, 3))), tr.src, Budget{}); r.Verdict != Fail {
+		t.Errorf("leak: %s: %s", r.Verdict, r.Reason)
+	}
+}
+
 func TestTooShortSaysHowLong(t *testing.T) {
 	for _, c := range []struct {
 		seconds int
