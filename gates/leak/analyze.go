@@ -381,11 +381,12 @@ type falls struct {
 }
 
 // findFalls finds the collections in resident memory: a fall between two
-// samples larger than FallSigmas robust σ of all the sample-to-sample
-// differences (noise does not make it; the ramps between collections are
-// most of the differences, so they set the scale) and at least FallShare
-// of the largest fall (a partial release is not a trough). A series with
-// no fall that large shows no sawtooth: none is looked for.
+// samples at least FallShare of the largest fall (a partial release is not
+// a trough) and larger than FallSigmas robust σ of the other
+// sample-to-sample differences (noise does not make it). The σ leaves the
+// large falls out: in a fast sawtooth they are a third of the differences
+// or more, and would inflate it until falls went unseen. A series with no
+// fall that large shows no sawtooth: none is looked for.
 func findFalls(samples []Sample) falls {
 	if len(samples) < 3 {
 		return falls{}
@@ -396,7 +397,16 @@ func findFalls(samples []Sample) falls {
 		d[i-1] = samples[i].Bytes - samples[i-1].Bytes
 		f.largest = max(f.largest, -d[i-1])
 	}
-	f.sigma, _ = stats.MAD(d)
+	rest := make([]float64, 0, len(d))
+	for _, v := range d {
+		if -v < FallShare*f.largest {
+			rest = append(rest, v)
+		}
+	}
+	if len(rest) < 2 {
+		return f // every difference a fall of the same size: no scale to tell noise by
+	}
+	f.sigma, _ = stats.MAD(rest)
 	if f.largest <= FallSigmas*f.sigma {
 		return f
 	}

@@ -109,6 +109,30 @@ func TestSlowSawtoothWithGCUnknownNeverFails(t *testing.T) {
 	t.Logf("slow sawtooth and a step, GC unknown: %v", counts)
 }
 
+// A fast sawtooth (2–12 s) with GC counts unknown: its falls are seen in
+// every block, so it is judged as before (a third or more of the
+// differences being falls must not hide them in the noise estimate), and a
+// series of noise alone shows none.
+func TestFallsOfAFastSawtooth(t *testing.T) {
+	for seed := uint64(0); seed < 1000; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 15))
+		tr := trace{seconds: 420, rate: 20 + rng.Float64()*480, reqKnown: true, src: Resident,
+			base: 200 * mb, sawAmp: 20 * mb, sawPeriod: 2 + rng.Float64()*10, sawPhase: rng.Float64(),
+			noise: (0.5 + rng.Float64()*1.5) * mb, leakPerReq: 100}
+		r, err := Analyze(tr.samples(rng), tr.src, Budget{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Stale > 0 || r.Verdict == Inconclusive {
+			t.Fatalf("seed %d: period %.2f s, noise %.1f MB: %d blocks without a fall: %s", seed, tr.sawPeriod, tr.noise/mb, r.Stale, r.Reason)
+		}
+		tr.sawAmp = 0
+		if f := findFalls(tr.samples(rng)); len(f.at) > 0 {
+			t.Fatalf("seed %d: noise alone, %d falls", seed, len(f.at))
+		}
+	}
+}
+
 // The same slow sawtooths with a leak of 20 MB/min (120 MB over the
 // window, twice the growth budget), GC counts known or not, never pass. A
 // 7-minute run holds too few troughs to tell most of them from the ramps
