@@ -45,7 +45,7 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 	// Collections: counted by the target where it reports them, else, for
 	// resident memory, seen as the falls of the memory itself.
 	var fell falls
-	if src == Resident {
+	if src == Resident && !gcKnown {
 		fell = findFalls(samples)
 	}
 	// spanning is the least window whose blocks each span a collection,
@@ -204,6 +204,9 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 	x, y, err := judge(&r, judged, all, reqKnown, b)
 	if err != nil {
 		return Report{}, err
+	}
+	if gcKnown {
+		fell = findFalls(samples) // only the sawtooth's height is wanted
 	}
 	r.Sawtooth = fell.height()
 	if err := bounded(&r, x, y, stale, staleReason); err != nil {
