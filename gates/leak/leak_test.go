@@ -3,6 +3,7 @@ package leak
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -10,7 +11,10 @@ import (
 	"time"
 )
 
-var healthyTraces = flag.Int("healthy-traces", 1000, "number of seeded healthy traces in TestHealthyTracesNeverFail")
+var (
+	healthyTraces = flag.Int("healthy-traces", 1000, "number of seeded healthy traces in TestHealthyTracesNeverFail")
+	powerTraces   = flag.Int("power-traces", 200, "traces per cell in TestPowerAcrossSources (docs/STATISTICS.md: 1000)")
+)
 
 // A leak of 50 KB per request at 100 req/s, on a run of 3 minutes or less
 // whose plan shortens the window, fails with the right per-request estimate.
@@ -175,6 +179,65 @@ func TestLeakFoundThroughSlowSawtooth(t *testing.T) {
 		if r, _ := Analyze(tr.samples(rng), tr.src, Budget{}); r.Verdict != Fail {
 			t.Fatalf("seed %d: 300 MB/min through a %.0f s sawtooth, GC unknown: %s: %s", seed, tr.sawPeriod, r.Verdict, r.Reason)
 		}
+	}
+}
+
+// The leak hunter's verdicts on 7-minute runs under the default budget,
+// per kind of memory and leak rate (0: healthy, with a 30 MB step): the
+// table of docs/STATISTICS.md (go test -run TestPowerAcrossSources -v
+// ./gates/leak -power-traces 1000). Healthy runs never fail; leaks of
+// 20 MB/min and more never pass; wherever collections are seen in every
+// block (fast sawtooth, live heap), they fail.
+func TestPowerAcrossSources(t *testing.T) {
+	rates := []float64{0, 10, 20, 60, 300} // MB/min
+	t.Log("| memory (FAIL / INCONCLUSIVE / PASS %) | no leak, a 30 MB step | 10 MB/min | 20 MB/min | 60 MB/min | 300 MB/min |")
+	for _, c := range []struct {
+		name    string
+		lo, hi  float64 // sawtooth period, seconds
+		gcKnown bool
+		heap    bool
+	}{
+		{"resident, sawtooth 2–12 s, GC counted", 2, 12, true, false},
+		{"resident, sawtooth 2–12 s, GC unknown", 2, 12, false, false},
+		{"resident, sawtooth 36–240 s, GC counted", 36, 240, true, false},
+		{"resident, sawtooth 36–240 s, GC unknown", 36, 240, false, false},
+		{"heap_live, GC every 0.3–3.3 s", 0, 0, true, true},
+	} {
+		line := "| " + c.name + " |"
+		for _, rate := range rates {
+			counts := map[Verdict]int{}
+			for seed := 0; seed < *powerTraces; seed++ {
+				rng := rand.New(rand.NewPCG(uint64(seed), 78))
+				tr := trace{seconds: 420, rate: 20 + rng.Float64()*480, ramp: rng.Float64() * 30, src: Resident,
+					gcKnown: c.gcKnown, reqKnown: true, base: 150*mb + rng.Float64()*100*mb,
+					sawAmp: 20 * mb, sawPeriod: c.lo + rng.Float64()*(c.hi-c.lo), sawPhase: rng.Float64(),
+					noise: (0.5 + rng.Float64()*1.5) * mb}
+				if c.heap {
+					tr.src, tr.gcEvery, tr.noise, tr.base = HeapLive, 0.3+rng.Float64()*3, (1+rng.Float64()*4)*mb, 20*mb+rng.Float64()*30*mb
+				}
+				if rate == 0 {
+					tr.step, tr.stepAt = 30*mb, rng.Float64()*420
+				}
+				tr.leakPerReq = rate * mb / 60 / tr.rate
+				r, err := Analyze(tr.samples(rng), tr.src, Budget{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				counts[r.Verdict]++
+			}
+			pct := func(v Verdict) float64 { return 100 * float64(counts[v]) / float64(*powerTraces) }
+			line += fmt.Sprintf(" %.1f / %.1f / %.1f |", pct(Fail), pct(Inconclusive), pct(Pass))
+			seenEverywhere := c.heap || c.hi <= 12
+			switch {
+			case rate == 0 && counts[Fail] > 0:
+				t.Errorf("%s, healthy: %v", c.name, counts)
+			case rate >= 20 && counts[Pass] > 0:
+				t.Errorf("%s, %v MB/min: %v", c.name, rate, counts)
+			case rate >= 20 && seenEverywhere && counts[Fail] < *powerTraces:
+				t.Errorf("%s, %v MB/min: %v", c.name, rate, counts)
+			}
+		}
+		t.Log(line)
 	}
 }
 
