@@ -245,7 +245,7 @@ func TestPowerAcrossSources(t *testing.T) {
 // tail flattens: INCONCLUSIVE with "extend the run", never FAIL. The tail
 // rule reaches caches with τ up to about W/2.2 (the last half of the window
 // then grows less than half as fast: 2e^{−u}/(1+e^{−u}) < ½ for u = W/2τ >
-// ln 3); slower caches need a warm-up over 3τ, as GATES-STATISTICS.md says.
+// ln 3); slower caches need a warm-up over 3τ (docs/STATISTICS.md).
 // Here W = 300 s and τ = 60–90 s. (Over 2,000 seeds, 5 of these fills still
 // FAIL: the 5-point tail slope is noisy and sometimes keeps half the slope.)
 func TestCacheStillFillingIsInconclusive(t *testing.T) {
