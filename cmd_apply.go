@@ -95,13 +95,18 @@ func runApply(env *cmdEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "shop %q started (pid %d) at %s\n", plan.SUT.Name, shop.PID(), shop.BaseURL())
 		sutInfo = memory.SUTInfo{PID: shop.PID(), BaseURL: shop.BaseURL()}
 	}
-	// The leak hunter's memory samples, once a second during the run.
+	// The leak hunter's memory samples, once a second during the run. The
+	// source is read once now, so one that cannot be read stops the run
+	// before any load rather than being found out after it.
 	var sampler memory.Sampler
 	if plan.Leak != nil {
 		var err error
 		if sampler, err = memory.NewSampler(plan.Leak.Memory, sutInfo); err != nil {
 			fmt.Fprintf(env.stderr, "lab apply: leak block: %v\n", err)
 			return exitInvalid
+		}
+		if code := probeMemory(ctx, env, plan.Leak, sampler); code != exitOK {
+			return code
 		}
 	}
 
@@ -156,12 +161,9 @@ func runApply(env *cmdEnv, args []string) int {
 	if rec != nil {
 		series := rec.Stop()
 		if err == nil {
-			run.Memory = series
+			run.Memory = series // with how many readings failed: the leak verdict says so
 			if n, rerr := rec.Failures(); n > 0 && rerr != nil {
 				fmt.Fprintf(env.stderr, "warning: %d memory reading(s) failed, the last: %v\n", n, rerr)
-				if len(series.Samples) == 0 {
-					run.Extra = withExtra(run.Extra, "memory_error", rerr.Error())
-				}
 			}
 		}
 	}
@@ -206,12 +208,25 @@ func runApply(env *cmdEnv, args []string) int {
 	return exit
 }
 
-func withExtra(m map[string]any, k string, v any) map[string]any {
-	if m == nil {
-		m = map[string]any{}
+// probeMemory takes one reading of the leak block's memory source before
+// the run and says, when it fails, whether the plan is wrong (exit 2: it
+// names a metric the endpoint does not export) or the run cannot be carried
+// out (exit 3: the target is not there or cannot be read).
+func probeMemory(ctx context.Context, env *cmdEnv, l *lang.Leak, s memory.Sampler) int {
+	_, err := memory.Probe(ctx, s)
+	if err == nil {
+		return exitOK
 	}
-	m[k] = v
-	return m
+	at := fmt.Sprintf("%s:%d", l.Range.Filename, l.Range.Start.Line)
+	var pe *memory.PlanError
+	if errors.As(err, &pe) {
+		fmt.Fprintf(env.stderr, "lab apply: the plan is invalid (exit 2): %s: leak block, memory %s: %v\nNothing was sent.\n",
+			at, lang.MemoryText(l.Memory), err)
+		return exitInvalid
+	}
+	fmt.Fprintf(env.stderr, "lab apply: the run cannot be carried out (exit 3): %s: leak block, memory %s cannot be read: %v\nNothing was sent.\n",
+		at, lang.MemoryText(l.Memory), err)
+	return exitCouldNotRun
 }
 
 // startShop runs the bundled shop as a child process with the plan's knobs.

@@ -154,8 +154,50 @@ func TestLeakGateNeverPassesSilently(t *testing.T) {
 	run = leakRun(50e3, false, 1)
 	run.Memory = synth.MemorySeries(synth.Memory{Duration: time.Minute, Kind: "heap_live", Base: 30e6, Rate: 600})
 	vs, _ = Judge(plan, run, Options{})
-	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != Inconclusive || !strings.Contains(v.Detail, "extend the run") {
+	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != Inconclusive || !strings.Contains(v.Detail, "run for at least 3m") {
 		t.Errorf("short run: %+v", v)
+	}
+}
+
+// The memory sampler failing partway: what it read is judged, but a run
+// whose memory was not read to its end cannot pass (the tail may hold the
+// growth), and how many readings failed is in the verdict.
+func TestLeakGateSamplerStoppedMidRun(t *testing.T) {
+	plan := loadPlan(t, leakBlock)
+	run := synth.Run(synth.Spec{Duration: 8 * time.Minute, Seed: 1, Pool: 4, Requests: []synth.Request{
+		{Name: "POST /checkout", Rate: 100, MedianUS: 2000, Sigma: 0.2},
+	}})
+	full := synth.MemorySeries(synth.Memory{Duration: 8 * time.Minute, Kind: "heap_live", Base: 30e6, Rate: 100, GCEvery: time.Second, Noise: 1e6, Seed: 1})
+
+	// Every reading read: a pass, and no word of failures.
+	run.Memory = full
+	vs, _ := Judge(plan, run, Options{})
+	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != Pass || strings.Contains(v.Detail, "failed") {
+		t.Fatalf("all read: %s: %s", v.Outcome, v.Detail)
+	}
+	// A few readings failed: still a pass, and the count shows.
+	run.Memory = &result.MemorySeries{Kind: full.Kind, Samples: full.Samples, Failed: 12, LastError: "context deadline exceeded"}
+	vs, _ = Judge(plan, run, Options{})
+	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != Pass || !strings.Contains(v.Detail, "12 readings failed (the last: context deadline exceeded)") {
+		t.Errorf("12 failed: %s: %s", v.Outcome, v.Detail)
+	}
+	// The sampler stopped at 5 minutes of 8: the last 3 are unread.
+	run.Memory = &result.MemorySeries{Kind: full.Kind, Samples: full.Samples[:301], Failed: 180, LastError: "connection refused"}
+	vs, _ = Judge(plan, run, Options{})
+	v := find(t, vs, "leak", "memory", "growth")
+	for _, want := range []string{"not read after 5m", "the last 3m", "180 readings failed (the last: connection refused)"} {
+		if !strings.Contains(v.Detail, want) {
+			t.Errorf("stopped mid-run: detail lacks %q: %s", want, v.Detail)
+		}
+	}
+	if v.Outcome != Inconclusive || ExitCode(vs) != ExitBreach {
+		t.Errorf("stopped mid-run: %s, exit %d", v.Outcome, ExitCode(vs))
+	}
+	// No reading at all: why is said from the series.
+	run.Memory = &result.MemorySeries{Kind: full.Kind, Samples: []result.MemorySample{}, Failed: 480, LastError: "No such container: shop"}
+	vs, _ = Judge(plan, run, Options{})
+	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != NoSamples || !strings.Contains(v.Detail, "480 readings failed (the last: No such container: shop)") {
+		t.Errorf("none read: %s: %s", v.Outcome, v.Detail)
 	}
 }
 

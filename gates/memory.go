@@ -12,17 +12,25 @@ import (
 	"lab/runtime/result"
 )
 
-// LeakVerdict runs the leak hunter (GATES-STATISTICS.md §1) over the run's
-// memory samples with the plan's leak budget. No samples is a "no samples"
-// verdict, a run too short or without GC cycles an inconclusive one that
-// says how long to run: never a silent pass.
+// unreadTail is how much of the run's end may pass without a memory
+// reading: a reading may take 2 s, and the recording stops as the run ends.
+const unreadTail = 10 * time.Second
+
+// LeakVerdict runs the leak hunter (docs/STATISTICS.md, "Leak hunter")
+// over the run's memory samples with the plan's leak budget. No samples is a
+// "no samples" verdict, a run too short or without GC cycles an
+// inconclusive one that says how long to run, and so is a run whose memory
+// was not read to its end: never a silent pass. How many readings failed is
+// always said.
 func LeakVerdict(l *lang.Leak, run *result.Run) result.Verdict {
 	v := result.Verdict{Gate: "leak", Subject: "memory of " + memoryName(l.Memory), Budget: leakBudget(l), Measured: "–"}
 	if run.Memory == nil || len(run.Memory.Samples) == 0 {
 		v.Outcome = NoSamples
 		v.Detail = "no memory samples in this run: the plan has a leak block, but nothing sampled " + memoryName(l.Memory) +
 			" (the sampler did not run or could not read it), so a leak cannot be ruled out"
-		if why, _ := run.Extra["memory_error"].(string); why != "" {
+		if run.Memory != nil && run.Memory.Failed > 0 {
+			v.Detail += "; " + failedReadings(run.Memory)
+		} else if why, _ := run.Extra["memory_error"].(string); why != "" { // runs written before the series said
 			v.Detail += "; memory could not be read: " + why
 		}
 		return v
@@ -59,10 +67,35 @@ func LeakVerdict(l *lang.Leak, run *result.Run) result.Verdict {
 		v.Outcome = Inconclusive
 	}
 	v.Detail = rep.Reason + leakFigures(rep, len(samples)) + perName(rep, run) + note
-	if rep.Verdict == leak.Inconclusive && !strings.Contains(rep.Reason, "extend the run") {
+	// Subtleness ahead: the hunter judges the samples it has; a sampler that
+	// stopped partway (the target crashed, the engine went away) leaves the
+	// end of the run unread, and the end is where a leak is largest.
+	last := samples[len(samples)-1].At
+	if end := run.End.Sub(run.Start); end-last > unreadTail && v.Outcome == Pass {
+		v.Outcome = Inconclusive
+		v.Detail = fmt.Sprintf("memory was not read after %s of the run: the last %s are unjudged, and a leak there cannot be ruled out — find why the readings failed and run again; what was read: ",
+			units.FormatDuration(last.Round(time.Second)), units.FormatDuration((end-last).Round(time.Second))) + v.Detail
+	}
+	if run.Memory.Failed > 0 {
+		v.Detail += "; " + failedReadings(run.Memory)
+	}
+	if v.Outcome == Inconclusive && !strings.Contains(v.Detail, "run again") && !strings.Contains(rep.Reason, "extend the run") &&
+		!strings.Contains(rep.Reason, "run for at least") {
 		v.Detail += "; extend the run"
 	}
 	return v
+}
+
+// failedReadings says how many memory readings failed and why the last did.
+func failedReadings(m *result.MemorySeries) string {
+	s := fmt.Sprintf("%d readings failed", m.Failed)
+	if m.Failed == 1 {
+		s = "1 reading failed"
+	}
+	if m.LastError != "" {
+		s += " (the last: " + m.LastError + ")"
+	}
+	return s
 }
 
 func memoryName(m lang.MemorySource) string {

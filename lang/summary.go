@@ -384,7 +384,7 @@ func (p *Plan) writeBudgets(b *strings.Builder) {
 			fmt.Fprintf(b, "    warm-up at least %s\n", units.FormatDuration(l.Warmup))
 		}
 		if l.Window > 0 {
-			fmt.Fprintf(b, "    window %s\n", units.FormatDuration(l.Window))
+			fmt.Fprintf(b, "    window at least %s (all of the run after the warm-up is judged)\n", units.FormatDuration(l.Window))
 		}
 		if l.MaxGrowthRate > 0 {
 			fmt.Fprintf(b, "    growth rate ≤ %s\n", units.FormatByteRate(l.MaxGrowthRate))

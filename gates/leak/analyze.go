@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"lab/gates/stats"
@@ -19,9 +20,11 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 		return Report{}, err
 	}
 	r := newReport(src)
-	warm, warmBy := b.Warmup, "plan warm-up"
-	if warm == 0 {
-		warm, warmBy = DefaultWarmup, "default warm-up"
+	// The plan's warm-up is one of the rules, never a replacement for the
+	// 60 s floor: the cut is the longest of them.
+	warm, warmBy := DefaultWarmup, "default warm-up"
+	if b.Warmup > warm {
+		warm, warmBy = b.Warmup, "plan warm-up"
 	}
 	minWindow := b.Window
 	if minWindow == 0 {
@@ -39,6 +42,15 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 		reqKnown = reqKnown && s.Requests >= 0
 	}
 	dt := sampleInterval(samples)
+	// Collections: counted by the target where it reports them, else, for
+	// resident memory, seen as the falls of the memory itself.
+	var fell falls
+	if src == Resident && !gcKnown {
+		fell = findFalls(samples)
+	}
+	// spanning is the least window whose blocks each span a collection,
+	// with room for the longest interval between two seen so far.
+	spanning := time.Duration(Blocks) * (longestInterval(collections(samples, gcKnown, fell.at)) * 3 / 2)
 
 	if gcKnown {
 		for i := 1; i < len(samples); i++ {
@@ -50,7 +62,8 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 		}
 	}
 
-	// 1. Warm-up: the longest of the time cut, 3 GC cycles and the settling of the request rate.
+	// 1. Warm-up: the longest of 60 s, the plan's warm-up, 3 GC cycles and
+	// the settling of the request rate.
 	cut, by := warm, warmBy
 	if gcKnown {
 		t, ok := gcWarmup(samples)
@@ -58,6 +71,11 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 			seen := samples[len(samples)-1].GCCycles - samples[0].GCCycles
 			r.Reason = fmt.Sprintf("only %d GC cycle(s) in the whole run: the warm-up needs %d and each of the %d blocks at least one more; run longer",
 				seen, WarmupGCCycles, Blocks)
+			if seen > 0 {
+				per := max((samples[len(samples)-1].At-samples[0].At)/time.Duration(seen), spanning/Blocks)
+				r.NeedRun = max(warm, samples[0].At+WarmupGCCycles*per) + max(minWindow, Blocks*per*3/2)
+				r.Reason += fmt.Sprintf(": at least %v", r.NeedRun.Round(time.Second))
+			}
 			return r, nil
 		}
 		if t > cut {
@@ -82,7 +100,7 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 	})
 	judged := samples[i0:]
 	minSamples := Blocks * MinSamplesPerBlock
-	need := cut + max(minWindow, time.Duration(minSamples)*dt)
+	need := cut + max(minWindow, time.Duration(minSamples)*dt, spanning)
 	var span time.Duration
 	if len(judged) > 0 {
 		span = judged[len(judged)-1].At - judged[0].At + dt
@@ -106,66 +124,126 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 		}
 	}
 	r.Blocks = envelope(judged, src, span, gcKnown, prevGC)
-	var stale []int // blocks whose reading is carried over from an older GC
+	// Subtleness ahead: a block that lost most of its readings holds few of
+	// the sawtooth's troughs, so its minimum sits high; high early blocks
+	// hide a trend. Half the readings its span should hold is the least.
 	for i, blk := range r.Blocks {
-		if blk.Samples < MinSamplesPerBlock {
-			r.Reason = fmt.Sprintf("block %d (%v–%v) has only %d sample(s): a gap in sampling; the envelope cannot be trusted",
-				i+1, blk.Start.Round(time.Second), blk.End.Round(time.Second), blk.Samples)
+		should := int((blk.End - blk.Start) / dt)
+		if blk.Samples < max(MinSamplesPerBlock, int(math.Ceil(MinBlockCoverage*float64(should)))) {
+			r.Reason = fmt.Sprintf("block %d (%v–%v) has only %d of the %d samples its span should hold: a gap in sampling; the envelope cannot be trusted — find why the memory readings failed and run again",
+				i+1, blk.Start.Round(time.Second), blk.End.Round(time.Second), blk.Samples, should)
 			return r, nil
 		}
-		if gcKnown && blk.GCCycles == 0 {
+	}
+	if !gcKnown && len(fell.at) > 0 {
+		countFalls(r.Blocks, fell.at)
+	}
+	var stale []int // blocks that saw no collection
+	for i, blk := range r.Blocks {
+		if (gcKnown && blk.GCCycles == 0) || (!gcKnown && blk.Falls == 0) {
 			stale = append(stale, i)
 		}
 	}
 	staleReason := func() string {
 		blk := r.Blocks[stale[0]]
-		perGC := gcInterval(judged)
-		r.NeedRun = cut + max(minWindow, time.Duration(3*Blocks)*perGC)
+		edge := append([]time.Duration{judged[0].At}, collections(judged, gcKnown, fell.at)...)
+		edge = append(edge, judged[len(judged)-1].At)
+		r.NeedRun = cut + max(minWindow, time.Duration(Blocks)*(longestInterval(edge)*3/2))
+		if !gcKnown {
+			return fmt.Sprintf("no collection seen in block %d (%v–%v): the memory falls only every %v or so (its GC sawtooth is slower than a block), so a block without a fall may have its minimum up the ramp; blocks must span collections — run for at least %v",
+				stale[0]+1, blk.Start.Round(time.Second), blk.End.Round(time.Second),
+				collectionInterval(judged, fell.at).Round(time.Second), r.NeedRun.Round(time.Second))
+		}
 		return fmt.Sprintf("no GC cycle in block %d (%v–%v): its memory reading is stale; blocks must span GC cycles — run for at least %v",
 			stale[0]+1, blk.Start.Round(time.Second), blk.End.Round(time.Second), r.NeedRun.Round(time.Second))
 	}
+	all := make([]int, 0, Blocks)
+	fresh := make([]int, 0, Blocks)
+	for i := range r.Blocks {
+		all = append(all, i)
+		if !slices.Contains(stale, i) {
+			fresh = append(fresh, i)
+		}
+	}
+	if len(stale) == 0 {
+		if _, _, err := judge(&r, judged, all, reqKnown, b); err != nil {
+			return Report{}, err
+		}
+		if src == HeapLive && !gcKnown && r.Verdict == Pass {
+			// A reading no collection refreshed is an older heap: stale
+			// blocks cannot be found, so none can vouch for a pass (they
+			// can only hide growth, so a failure stands).
+			r.Verdict = Inconclusive
+			r.Reason = "the live heap came without the target's GC cycle count, so a reading no collection refreshed cannot be told from a fresh one and cannot vouch for a pass; export " +
+				"go_gc_cycles_total_gc_cycles_total (or go_gc_duration_seconds) beside it, or sample resident memory; what was read: " + r.Reason
+		}
+		return r, nil
+	}
+	r.Stale = len(stale)
+
 	// Subtleness ahead: a leak makes collections rarer (the heap doubles
 	// before the next one), so the later blocks of a leaking run may see
 	// none. Their readings cannot vouch for a pass, but the blocks that did
 	// see collections can still prove a leak: the trend is computed on them
 	// alone, and only a failure is kept from it.
-	fresh := make([]int, 0, Blocks)
-	for i := range r.Blocks {
-		if !slices.Contains(stale, i) {
-			fresh = append(fresh, i)
+	if len(fresh) >= MinFreshBlocks {
+		if _, _, err := judge(&r, judged, fresh, reqKnown, b); err != nil {
+			return Report{}, err
+		}
+		if r.Verdict == Fail {
+			r.Reason += fmt.Sprintf(" (judged on the %d blocks that saw a GC cycle; %d had none)", len(fresh), len(stale))
+			return r, nil
 		}
 	}
-	if len(stale) > 0 && len(fresh) < MinFreshBlocks {
-		r.Reason = staleReason()
+	if src == HeapLive {
+		// A stale live heap is the heap of an older collection: no bound
+		// on how far it lags.
+		r.Verdict, r.Reason = Inconclusive, staleReason()
 		return r, nil
 	}
+	x, y, err := judge(&r, judged, all, reqKnown, b)
+	if err != nil {
+		return Report{}, err
+	}
+	if gcKnown {
+		fell = findFalls(samples) // only the sawtooth's height is wanted
+	}
+	r.Sawtooth = fell.height()
+	if err := bounded(&r, x, y, stale, staleReason); err != nil {
+		return Report{}, err
+	}
+	return r, nil
+}
 
+// judge fits the trend over the blocks idx of r.Blocks and decides the
+// verdict from it: steps 4 to 6 of the rule. It returns the points fitted.
+func judge(r *Report, judged []Sample, idx []int, reqKnown bool, b Budget) (x, y []float64, err error) {
 	// 4. Trend over the envelope.
 	t0 := judged[0].At
-	x := make([]float64, 0, len(fresh))
-	y := make([]float64, 0, len(fresh))
-	for _, i := range fresh {
+	x = make([]float64, 0, len(idx))
+	y = make([]float64, 0, len(idx))
+	for _, i := range idx {
 		blk := r.Blocks[i]
 		x = append(x, (blk.At - t0).Seconds())
 		y = append(y, blk.Bytes)
 	}
 	line, err := stats.TheilSen(x, y)
 	if err != nil {
-		return Report{}, fmt.Errorf("leak: fitting the envelope: %w", err)
+		return nil, nil, fmt.Errorf("leak: fitting the envelope: %w", err)
 	}
 	bounds, err := stats.SenBounds(x, y, Confidence)
 	if err != nil {
-		return Report{}, fmt.Errorf("leak: slope bounds: %w", err)
+		return nil, nil, fmt.Errorf("leak: slope bounds: %w", err)
 	}
 	mk, err := stats.MannKendall(y)
 	if err != nil {
-		return Report{}, fmt.Errorf("leak: trend test: %w", err)
+		return nil, nil, fmt.Errorf("leak: trend test: %w", err)
 	}
 	tail, err := stats.TheilSen(x[len(x)-TailBlocks:], y[len(y)-TailBlocks:])
 	if err != nil {
-		return Report{}, fmt.Errorf("leak: tail slope: %w", err)
+		return nil, nil, fmt.Errorf("leak: tail slope: %w", err)
 	}
-	w := span.Seconds()
+	w := r.Window.Seconds()
 	r.Slope, r.SlopeLower, r.SlopeUpper = line.Slope, bounds.Lower, bounds.Upper
 	r.TailSlope = tail.Slope
 	r.Growth = line.Slope * w
@@ -192,15 +270,179 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 		r.MaxGrowth = math.Max(MaxGrowthFloor, PeakToPeakFactor*r.PeakToPeak)
 	}
 	r.MaxGrowthRate = b.MaxGrowthRate
-	decide(&r)
-	if len(stale) > 0 {
-		if r.Verdict != Fail {
-			r.Verdict, r.Reason = Inconclusive, staleReason()
-			return r, nil
-		}
-		r.Reason += fmt.Sprintf(" (judged on the %d blocks that saw a GC cycle; %d had none)", len(fresh), len(stale))
+	decide(r)
+	return x, y, nil
+}
+
+// bounded decides a resident-memory verdict when some blocks saw no
+// collection. Subtleness ahead: such a block holds no trough of the GC
+// sawtooth, so its minimum sits somewhere on a ramp, between the live data
+// and r.Sawtooth above it. Its true envelope point lies in [y − H, y].
+// Lowering each pairwise difference as far as those intervals allow gives
+// slopes and signs that are never above the true ones, raising each gives
+// ones never below; so the Theil–Sen slope, its bounds and the
+// Mann–Kendall S of the true envelope lie between the two, and the exact
+// p of the lower S is a valid (conservative) p for the true S. A leak
+// fails only if even the lowest reading of the stale blocks is a leak; a
+// run passes only if even the highest is not; else it is inconclusive.
+func bounded(r *Report, x, y []float64, stale []int, staleReason func() string) error {
+	isStale := make([]bool, len(y))
+	for _, i := range stale {
+		isStale[i] = true
 	}
-	return r, nil
+	lo, err := boundedTrend(x, y, isStale, r.Sawtooth, -1)
+	if err != nil {
+		return err
+	}
+	hi, err := boundedTrend(x, y, isStale, r.Sawtooth, +1)
+	if err != nil {
+		return err
+	}
+	w := r.Window.Seconds()
+	allowance := fmt.Sprintf("%d of %d blocks saw no collection; allowing their minimum to sit up to %s up the sawtooth, growth is %s … %s/min (trend p %.2g … %.2g)",
+		len(stale), Blocks, unsignedBytes(r.Sawtooth), signedBytes(60*lo.slope), signedBytes(60*hi.slope), hi.p, lo.p)
+	leak := lo.p < Alpha && lo.slope > r.MaxGrowthRate && lo.slope*w > r.MaxGrowth && lo.tail > TailFraction*hi.slope
+	noLeak := hi.p >= Alpha || hi.slope <= r.MaxGrowthRate || hi.slope*growthSpan(r.Window) <= r.MaxGrowth
+	switch {
+	case leak:
+		r.Verdict = Fail
+		if !strings.HasPrefix(r.Reason, "memory leak") { // ties in the envelope can move the plain test alone
+			r.Reason = "memory leak: " + strings.TrimPrefix(r.Reason, "no leak: ")
+		}
+		r.Reason += "; " + allowance + ": a leak either way"
+	case noLeak:
+		r.Verdict = Pass
+		r.Reason += "; " + allowance + ": no leak either way"
+	default:
+		r.Verdict = Inconclusive
+		r.Reason = staleReason() + "; " + allowance
+	}
+	return nil
+}
+
+// trendBound is one side of the trend of an envelope whose stale points
+// are known only to lie in an interval.
+type trendBound struct {
+	slope float64 // Theil–Sen over the bounded pairwise slopes
+	tail  float64 // the same over the last TailBlocks points
+	s     int     // Mann–Kendall S over the bounded pairwise differences
+	p     float64 // exact one-sided p of s
+}
+
+// boundedTrend computes the trend with each pairwise difference y_j − y_i
+// (i < j) lowered by h when j is stale (dir < 0), or raised by h when i is
+// stale (dir > 0).
+func boundedTrend(x, y []float64, stale []bool, h float64, dir int) (trendBound, error) {
+	pairs := func(from int) ([]float64, int) {
+		var slopes []float64
+		s := 0
+		for i := from; i < len(y); i++ {
+			for j := i + 1; j < len(y); j++ {
+				d := y[j] - y[i]
+				if dir < 0 && stale[j] {
+					d -= h
+				}
+				if dir > 0 && stale[i] {
+					d += h
+				}
+				switch {
+				case d > 0:
+					s++
+				case d < 0:
+					s--
+				}
+				slopes = append(slopes, d/(x[j]-x[i]))
+			}
+		}
+		slices.Sort(slopes)
+		return slopes, s
+	}
+	all, s := pairs(0)
+	tail, _ := pairs(len(y) - TailBlocks)
+	p, err := stats.KendallUpper(len(y), s)
+	if err != nil {
+		return trendBound{}, fmt.Errorf("leak: trend test: %w", err)
+	}
+	return trendBound{slope: median(all), tail: median(tail), s: s, p: p}, nil
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// falls are the drops of resident memory between consecutive samples that
+// a collection makes: the troughs of the GC sawtooth, seen in the memory
+// itself when the target does not count its collections.
+type falls struct {
+	at      []time.Duration // the sample after each fall: a trough
+	largest float64         // the largest fall, bytes
+	sigma   float64         // robust σ of the sample-to-sample differences
+}
+
+// findFalls finds the collections in resident memory: a fall between two
+// samples at least FallShare of the largest fall (a partial release is not
+// a trough) and larger than FallSigmas robust σ of the other
+// sample-to-sample differences (noise does not make it). The σ leaves the
+// large falls out: in a fast sawtooth they are a third of the differences
+// or more, and would inflate it until falls went unseen. A series with no
+// fall that large shows no sawtooth: none is looked for.
+func findFalls(samples []Sample) falls {
+	if len(samples) < 3 {
+		return falls{}
+	}
+	d := make([]float64, len(samples)-1)
+	var f falls
+	for i := 1; i < len(samples); i++ {
+		d[i-1] = samples[i].Bytes - samples[i-1].Bytes
+		f.largest = max(f.largest, -d[i-1])
+	}
+	rest := make([]float64, 0, len(d))
+	for _, v := range d {
+		if -v < FallShare*f.largest {
+			rest = append(rest, v)
+		}
+	}
+	if len(rest) < 2 {
+		return f // every difference a fall of the same size: no scale to tell noise by
+	}
+	f.sigma, _ = stats.MAD(rest)
+	if f.largest <= FallSigmas*f.sigma {
+		return f
+	}
+	limit := max(FallSigmas*f.sigma, FallShare*f.largest)
+	for i, v := range d {
+		if -v >= limit {
+			f.at = append(f.at, samples[i+1].At)
+		}
+	}
+	return f
+}
+
+// height is how far above its trough a block's minimum may sit when the
+// block saw no collection: the sawtooth's height, which is the largest fall
+// seen (or the least one that would have been seen), plus 3σ of noise.
+func (f falls) height() float64 {
+	return max(f.largest, FallSigmas*f.sigma) + 3*f.sigma
+}
+
+// countFalls sets each block's Falls from the times of the troughs.
+func countFalls(blocks []Block, at []time.Duration) {
+	for i := range blocks {
+		blocks[i].Falls = 0
+	}
+	k := 0
+	for _, t := range at {
+		for k < len(blocks)-1 && t >= blocks[k].End {
+			k++
+		}
+		if t >= blocks[k].Start {
+			blocks[k].Falls++
+		}
+	}
 }
 
 // decide sets the verdict and reason from the computed statistics.
@@ -222,8 +464,18 @@ func decide(r *Report) {
 		r.Reason = "memory leak: " + growth + perReq + fmt.Sprintf(", above the %s growth budget", unsignedBytes(r.MaxGrowth))
 	case trend && fast && big:
 		r.Verdict = Inconclusive
-		r.Reason = fmt.Sprintf("memory grew %s but is flattening (last %d blocks %s/min vs %s/min): a cache still filling? extend the run",
-			growth, TailBlocks, signedBytes(60*r.TailSlope), signedBytes(r.PerMinute))
+		r.NeedRun = r.WarmupCut + 2*r.Window
+		r.Reason = fmt.Sprintf("memory grew %s but is flattening (last %d blocks %s/min vs %s/min): a cache still filling? extend the run to at least %v (twice the window), so it has flattened out or shows it has not",
+			growth, TailBlocks, signedBytes(60*r.TailSlope), signedBytes(r.PerMinute), r.NeedRun.Round(time.Second))
+	case trend && fast && r.Slope*growthSpan(r.Window) > r.MaxGrowth:
+		// Subtleness ahead: the growth budget is never judged over less
+		// than DefaultWindow, or a plan's short window would pass any
+		// leak: growth within the budget over a short window is not a pass
+		// if at the same rate it would exceed it within DefaultWindow.
+		r.Verdict = Inconclusive
+		r.NeedRun = r.WarmupCut + DefaultWindow
+		r.Reason = fmt.Sprintf("memory grew %s: within the %s budget over this short window, but at this rate %s over %v; a window under %v cannot pass it — run for at least %v",
+			growth, unsignedBytes(r.MaxGrowth), signedBytes(r.Slope*DefaultWindow.Seconds()), DefaultWindow, DefaultWindow, r.NeedRun)
 	default:
 		r.Verdict = Pass
 		var why string
@@ -237,6 +489,13 @@ func decide(r *Report) {
 		}
 		r.Reason = "no leak: " + why + "; " + growth + perReq
 	}
+}
+
+// growthSpan is the span in seconds over which growth is held against the
+// growth budget when deciding a pass: the window, and never less than
+// DefaultWindow.
+func growthSpan(window time.Duration) float64 {
+	return max(window, DefaultWindow).Seconds()
 }
 
 // peakToPeak is the spread of the samples around the block envelope (the
@@ -279,7 +538,7 @@ func envelope(judged []Sample, src Source, span time.Duration, gcKnown bool, pre
 	for i := range blocks {
 		blocks[i].Start = t0 + time.Duration(i)*width
 		blocks[i].End = blocks[i].Start + width
-		blocks[i].GCCycles = -1
+		blocks[i].GCCycles, blocks[i].Falls = -1, -1
 	}
 	var vals, times []float64
 	lo := 0
@@ -400,15 +659,45 @@ func sampleInterval(samples []Sample) time.Duration {
 	return time.Duration(m)
 }
 
-// gcInterval is the mean time between GC cycles over the samples (the whole
-// span when there was at most one).
-func gcInterval(s []Sample) time.Duration {
-	span := s[len(s)-1].At - s[0].At
-	n := s[len(s)-1].GCCycles - s[0].GCCycles
-	if n <= 1 {
-		return span
+// collections are the times of the collections seen in the samples: where
+// the target's count rose, or the falls of its memory (nil when neither is
+// known).
+func collections(s []Sample, gcKnown bool, falls []time.Duration) []time.Duration {
+	var at []time.Duration
+	if gcKnown {
+		for i := 1; i < len(s); i++ {
+			if s[i].GCCycles > s[i-1].GCCycles {
+				at = append(at, s[i].At)
+			}
+		}
+		return at
 	}
-	return span / time.Duration(n)
+	for _, t := range falls {
+		if t > s[0].At && t <= s[len(s)-1].At {
+			at = append(at, t)
+		}
+	}
+	return at
+}
+
+// collectionInterval is the mean time between the falls within the judged
+// samples (their whole span with at most one).
+func collectionInterval(s []Sample, falls []time.Duration) time.Duration {
+	at := collections(s, false, falls)
+	if len(at) < 2 {
+		return s[len(s)-1].At - s[0].At
+	}
+	return (at[len(at)-1] - at[0]) / time.Duration(len(at)-1)
+}
+
+// longestInterval is the longest time between consecutive times of at (0
+// with fewer than two).
+func longestInterval(at []time.Duration) time.Duration {
+	var longest time.Duration
+	for i := 1; i < len(at); i++ {
+		longest = max(longest, at[i]-at[i-1])
+	}
+	return longest
 }
 
 func cmpDuration(a, b time.Duration) int {

@@ -1,13 +1,16 @@
 // Package leak is the leak hunter: it judges memory samples collected during
-// a run (GATES-STATISTICS.md §1) and says PASS, FAIL or INCONCLUSIVE, with
-// the growth, its rate, the leak per request and why.
+// a run (docs/STATISTICS.md, "Leak hunter") and says PASS, FAIL or
+// INCONCLUSIVE, with the growth, its rate, the leak per request and why.
 //
 // The rule, in short: drop the warm-up; split the rest (the window W) into
 // 10 blocks; keep each block's lower envelope (minimum, or median for the
 // Go runtime's live heap); fit Theil–Sen to the 10 points and test them with
 // the exact Mann–Kendall test. Raw 1 Hz samples are never fitted: a GC
 // sawtooth makes them strongly autocorrelated and tests on them cry wolf
-// (28–48% false positives in the simulations behind the rule).
+// (28–48% false positives in the simulations behind the rule). A block
+// that saw no collection (counted by the target, or seen as a fall of its
+// resident memory) holds no trough: its point is stale, and the verdict
+// must hold whatever its true value within what the sawtooth allows.
 //
 // The package is pure: samples in, a Report out, no I/O.
 package leak
@@ -64,11 +67,11 @@ type Sample struct {
 
 // Budget is the plan's leak budget. Zero fields take the defaults.
 type Budget struct {
-	// Warmup is the plan's warm-up. 0 means DefaultWarmup. An explicit
-	// value wins over the default even when shorter (demo runs of 2–3
-	// minutes need it; "1s" is as good as none); the data-driven cuts
-	// (3 GC cycles, request rate settled) still apply, since judging a
-	// target that has not collected or a load still ramping is never right.
+	// Warmup is the plan's warm-up: the least time cut from the start. The
+	// cut is the longest of DefaultWarmup, this, 3 GC cycles and the time
+	// the request rate settled: a shorter plan warm-up never cuts less
+	// than the others, since judging a target that has not collected or a
+	// load still ramping is never right.
 	Warmup time.Duration
 	// Window is the least span, after the warm-up, that may be judged.
 	// 0 means DefaultWindow. Everything after the warm-up is judged: a longer
@@ -91,6 +94,10 @@ const (
 	Blocks             = 10
 	TailBlocks         = 5
 	MinSamplesPerBlock = 3
+	// MinBlockCoverage is the least share of the samples its span should
+	// hold that a block must have (readings fail; a block that lost most
+	// of them has lost its troughs).
+	MinBlockCoverage = 0.5
 	// MinFreshBlocks is how many blocks must have seen a GC cycle for a
 	// heap_live trend to prove a leak when others saw none (six points
 	// perfectly ordered give p = 1/720).
@@ -100,6 +107,12 @@ const (
 	MaxGrowthFloor   = 50 << 20
 	PeakToPeakFactor = 1.25
 	TailFraction     = 0.5 // the tail slope must keep this share of the slope
+	// FallSigmas and FallShare say which falls of resident memory are
+	// collections when the target does not count them: more than this many
+	// robust σ of the sample-to-sample differences, and at least this share
+	// of the largest fall.
+	FallSigmas = 6
+	FallShare  = 0.5
 	// rateBin is the span over which the request rate is measured to find
 	// when it has settled.
 	rateBin = 10 * time.Second
@@ -121,6 +134,10 @@ type Block struct {
 	Bytes      float64       // the envelope: block minimum (median for HeapLive)
 	Samples    int
 	GCCycles   int64 // GC cycles completed in the block; -1 when unknown
+	// Falls is how many falls of resident memory (collections the target
+	// does not count) the block holds; -1 when they were not looked for
+	// (GC counts known, the live heap, or no fall anywhere in the run).
+	Falls int
 }
 
 // Report is what the leak hunter found. Rates are in bytes per second,
@@ -150,6 +167,12 @@ type Report struct {
 	PerRequestLower float64 // b_lo/λ̄
 	PerRequestUpper float64 // b_hi/λ̄
 
+	// Stale is how many blocks saw no collection. For resident memory,
+	// Sawtooth is how far above the live data such a block's minimum may
+	// sit (the verdict holds for every reading within it).
+	Stale    int
+	Sawtooth float64
+
 	PeakToPeak    float64 // of the samples around the block envelope (detrended)
 	MaxGrowth     float64 // limit applied to ΔM
 	MaxGrowthRate float64 // limit applied to b (0: not set)
@@ -170,7 +193,7 @@ func newReport(src Source) Report {
 		Slope: nan, SlopeLower: nan, SlopeUpper: nan, TailSlope: nan,
 		Growth: nan, PerMinute: nan, P: nan,
 		RequestRate: nan, PerRequest: nan, PerRequestLower: nan, PerRequestUpper: nan,
-		PeakToPeak: nan, MaxGrowth: nan, MaxGrowthRate: nan,
+		PeakToPeak: nan, MaxGrowth: nan, MaxGrowthRate: nan, Sawtooth: nan,
 	}
 }
 

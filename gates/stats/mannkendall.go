@@ -75,6 +75,21 @@ func MannKendall(y []float64) (MannKendallResult, error) {
 	return r, nil
 }
 
+// KendallUpper is P(S′ ≥ s) under no trend for n distinct values: the
+// p-value of a Mann–Kendall statistic computed other than from one series
+// (the leak hunter bounds S between two sums of signs when some of its
+// points are only known to lie in an interval). Exact for
+// n ≤ MannKendallExactMax, the normal approximation beyond.
+func KendallUpper(n, s int) (float64, error) {
+	if n < 2 {
+		return 0, fmt.Errorf("%w: Mann–Kendall needs at least 2 values, got %d", ErrEmpty, n)
+	}
+	if n <= MannKendallExactMax {
+		return mahonianUpper(n, s), nil
+	}
+	return NormalSurvival(float64(s-1) / math.Sqrt(kendallVariance(n, nil))), nil
+}
+
 // exactKendallUpper returns P(S′ ≥ s) over all orderings of the multiset y.
 //
 // Building an ordering left to right, placing value v first among the values

@@ -308,3 +308,22 @@ func TestMannKendallDoesNotModifyInput(t *testing.T) {
 		t.Error("input modified")
 	}
 }
+
+func TestKendallUpperMatchesMannKendall(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, n := range []int{3, 6, 10, 12, 20} {
+		y := make([]float64, n)
+		for i := range y {
+			y[i] = float64(i) + 3*rng.NormFloat64()
+		}
+		r, _ := MannKendall(y)
+		p, err := KendallUpper(n, r.S)
+		if err != nil {
+			t.Fatal(err)
+		}
+		near(t, "KendallUpper", p, r.P, 1e-12)
+	}
+	if _, err := KendallUpper(1, 0); err == nil {
+		t.Error("KendallUpper(1, 0): no error")
+	}
+}

@@ -1,5 +1,5 @@
 // Package memory samples the memory of the system under test during a run,
-// once a second, for the leak hunter (gates/leak, GATES-STATISTICS.md §1).
+// once a second, for the leak hunter (gates/leak, docs/STATISTICS.md).
 //
 // A Sampler reads one figure from one source:
 //
@@ -16,12 +16,10 @@
 //
 //	s, err := memory.NewSampler(plan.Leak.Memory, memory.SUTInfo{PID: shop.PID(), BaseURL: shop.BaseURL()})
 //	if err != nil { … exit 2: the source is invalid }
+//	if _, err := memory.Probe(ctx, s); err != nil { … exit 2 (a *PlanError) or 3, before any load }
 //	rec := memory.Record(ctx, s, run.Start, memory.DefaultInterval, engine.Completed)
 //	… the run …
-//	run.Memory = rec.Stop()
-//	if n, err := rec.Failures(); len(run.Memory.Samples) == 0 && n > 0 {
-//		… the leak verdict: "memory could not be read: " + err.Error()
-//	}
+//	run.Memory = rec.Stop() // the samples, and how many readings failed and why
 //
 // Series kinds (result.MemorySeries.Kind) are the Kind constants; all but
 // KindMetric are names leak.ParseSource knows.

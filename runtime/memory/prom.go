@@ -213,6 +213,11 @@ func (s *metricsSampler) Sample(ctx context.Context) (Reading, error) {
 	}
 	v, err := metricValue(fams, s.metric)
 	if err != nil {
+		if _, n, serr := sumMetric(fams, s.metric); n == 0 || serr != nil {
+			// The page was read, and the metric the plan names is not on
+			// it (or not as a number): the plan must change, not the target.
+			err = &PlanError{err}
+		}
 		return Reading{}, fmt.Errorf("%s: %w", s.prom.url, err)
 	}
 	_, n, _ := sumMetric(fams, s.metric)

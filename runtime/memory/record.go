@@ -112,15 +112,18 @@ func (r *Recording) sampleOnce(ctx context.Context, timeout time.Duration) {
 
 // Stop ends the recording, waits for a reading in flight to be abandoned, and
 // returns the series: Source and Kind from the sampler, the samples in time
-// order (an empty, non-nil slice when none succeeded). Later calls return the
-// same series.
+// order (an empty, non-nil slice when none succeeded), how many readings
+// failed and the last one's error. Later calls return the same series.
 func (r *Recording) Stop() *result.MemorySeries {
 	r.stopOnce.Do(func() {
 		r.cancel()
 		<-r.done
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		r.series = &result.MemorySeries{Samples: append([]result.MemorySample{}, r.samples...)}
+		r.series = &result.MemorySeries{Samples: append([]result.MemorySample{}, r.samples...), Failed: r.failed}
+		if r.lastErr != nil {
+			r.series.LastError = oneLine(r.lastErr.Error())
+		}
 		if r.sampler != nil {
 			r.series.Source, r.series.Kind = r.sampler.Source(), r.sampler.Kind()
 		}

@@ -75,6 +75,10 @@ func TestRecordSkipsAndCountsFailures(t *testing.T) {
 	if !errors.Is(err, errOdd) || failed < 9 {
 		t.Errorf("%d failures, last %v; want ≥ 9 and the odd readings' error", failed, err)
 	}
+	// The series carries them, so the verdict can say how many failed.
+	if series.Failed != failed || series.LastError != err.Error() {
+		t.Errorf("series says %d failed (%q), the recording %d (%v)", series.Failed, series.LastError, failed, err)
+	}
 	if series.Source != "the fake" || series.Kind != memory.KindRSS {
 		t.Errorf("source %q kind %q", series.Source, series.Kind)
 	}
@@ -109,6 +113,9 @@ func TestRecordEveryReadingFails(t *testing.T) {
 	failed, err := rec.Failures()
 	if series.Samples == nil || len(series.Samples) != 0 || failed < 3 || err == nil || err.Error() != "permission denied" {
 		t.Errorf("samples %v, %d failures, last %v; want none, ≥ 3, permission denied", series.Samples, failed, err)
+	}
+	if series.Failed != failed || series.LastError != "permission denied" {
+		t.Errorf("series: %d failed, last %q", series.Failed, series.LastError)
 	}
 }
 

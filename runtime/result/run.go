@@ -143,6 +143,10 @@ type MemorySeries struct {
 	Source  string         `json:"source"` // what was sampled
 	Kind    string         `json:"kind"`   // heap_live, rss, anon, cgroup, metric
 	Samples []MemorySample `json:"samples"`
+	// Failed is how many readings failed (not in Samples), LastError why
+	// the last one did: the leak verdict says so.
+	Failed    int    `json:"failed,omitempty"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // MemorySample is one reading.
