@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"lab/runtime/needs"
 )
 
 // probeApply runs lab apply in-process on a 2-second open-model plan whose
@@ -84,11 +86,9 @@ func TestApplyProbesMemoryBeforeTheLoad(t *testing.T) {
 func TestApplyProbesAMissingContainer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if out, err := exec.CommandContext(ctx, "docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but the Docker engine is not available: %v %s", err, out)
-		}
-		t.Skipf("the Docker engine is not available: %v %s", err, out)
+	docker := needs.Tool(t, "docker", "the Docker engine")
+	if out, err := exec.CommandContext(ctx, docker, "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
+		needs.Missing(t, "the Docker engine is not available: %v %s", err, out)
 	}
 	name := fmt.Sprintf("lab-probe-absent-%d", os.Getpid())
 	code, stderr, sent := probeApply(t, fmt.Sprintf("container(%q)", name))

@@ -9,6 +9,7 @@ import (
 
 	"lab/lang"
 	"lab/runtime/memory"
+	"lab/runtime/needs"
 )
 
 // ownCgroup is this process's cgroup directory with a memory.stat: the
@@ -18,7 +19,7 @@ func ownCgroup(t *testing.T) string {
 	t.Helper()
 	data, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
-		t.Skipf("no /proc/self/cgroup: %v", err)
+		needs.Missing(t, "no /proc/self/cgroup: %v", err)
 	}
 	var dirs []string
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
@@ -41,7 +42,7 @@ func ownCgroup(t *testing.T) string {
 			return dir
 		}
 	}
-	t.Skipf("this process's cgroup has no readable memory.stat (tried %v)", dirs)
+	needs.Missing(t, "this process's cgroup has no readable memory.stat (tried %v)", dirs)
 	return ""
 }
 
