@@ -37,7 +37,7 @@ func runCompare(env *cmdEnv, args []string) int {
 	growth := fs.String("p95-growth", "", "p95 growth that fails, e.g. 10%")
 	drop := fs.String("rps-drop", "", "throughput drop that fails (closed model), e.g. 5%")
 	errInc := fs.String("error-rate-inc", "", "error-rate increase that fails, e.g. 0.5%")
-	history := fs.String("history", "", "a results/<plan> folder of earlier runs: with 10 or more, thresholds widen to the runs' noise")
+	history := fs.String("history", "", "a results/<plan> folder of earlier runs: with 10 or more of the baseline's plan (same sources, shape and variables, none newer than the baseline), thresholds widen to their noise")
 	junitFile := fs.String("junit", "", "also write JUnit XML to this file")
 	summaryFile := fs.String("summary", "", "also write the Markdown summary to this file")
 	if stop, code := parseFlags(env, fs, args, "lab compare BASELINE CURRENT [flags]", compareAbout); stop {
@@ -82,7 +82,7 @@ func runCompare(env *cmdEnv, args []string) int {
 		runs[i] = r
 	}
 	if *history != "" {
-		h, err := gates.LoadHistory(*history, fs.Arg(1))
+		h, err := gates.LoadHistory(*history, runs[0], fs.Arg(1))
 		if err != nil {
 			fmt.Fprintf(env.stderr, "lab compare: --history: %v\n", err)
 			return exitInvalid

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"lab/gates/sla"
+	"lab/gates/synth"
 	"lab/runtime/result"
 	"lab/sut"
 )
@@ -464,5 +467,50 @@ func TestGateAndCompareCommandLines(t *testing.T) {
 		if code, stdout, _ := lab(t, nil, cmd, "-h"); code != 0 || !strings.Contains(stdout, "--csv") {
 			t.Errorf("lab %s -h: exit %d\n%s", cmd, code, stdout)
 		}
+	}
+}
+
+// Issue 8, defect 3: the runs stored beside the baseline measure the
+// runner's noise only when they ran the same plan (sources, shape,
+// variables) and are no newer than the baseline. Ten runs after a
+// regression (newer than the baseline) and ten runs of the plan at another
+// rate (much slower) made the history look noisy, widened τ past 25% and
+// turned a persistent +32% regression into "advisory, runner too noisy",
+// exit 0. It keeps failing.
+func TestHistoryKeepsAPersistentRegressionFailing(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "results")
+	start := time.Date(2026, 1, 1, 0, 0, 3, 0, time.UTC)
+	plan := result.PlanInfo{Name: "p", File: "p.hcl", Shape: "steady", Vars: map[string]string{"rate": `"50/s"`},
+		Sources: map[string]string{"p.hcl": "plan text", "shop.workload.hcl": "workload text"}}
+	rng := rand.New(rand.NewPCG(3, 3))
+	store := func(i int, scale float64, info result.PlanInfo) string {
+		run := synth.Run(synth.Spec{Start: start.Add(time.Duration(i) * time.Hour), Duration: 3 * time.Minute, Seed: uint64(i),
+			Pool: 16, PerWindowNoise: 0.03, Requests: []synth.Request{
+				{Name: "GET /", Rate: 40, MedianUS: 5000 * scale, Sigma: 0.3},
+				{Name: "GET /products/:id", Rate: 40, MedianUS: 8000 * scale, Sigma: 0.3},
+			}})
+		run.Plan = info
+		dir := result.DirFor(root, "p", run.Start)
+		if err := result.Write(dir, run); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	other := plan
+	other.Vars = map[string]string{"rate": `"500/s"`}
+	for i := 0; i < 10; i++ {
+		store(i, 3*math.Exp(0.03*rng.NormFloat64()), other) // the same plan at ten times the rate
+	}
+	var baseline string
+	for i := 10; i < 20; i++ {
+		baseline = store(i, math.Exp(0.03*rng.NormFloat64()), plan)
+	}
+	for i := 20; i < 30; i++ {
+		store(i, 1.32*math.Exp(0.03*rng.NormFloat64()), plan) // the regression, run after run
+	}
+	current := store(30, 1.32, plan)
+	code, stdout, stderr := lab(t, map[string]string{"NO_COLOR": "1"}, "compare", baseline, current, "--history", filepath.Join(root, "p"))
+	if code != 1 || strings.Contains(stdout, "too noisy") || !strings.Contains(stdout, "slower") {
+		t.Errorf("a persistent +32%% regression: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
