@@ -97,7 +97,8 @@ func TestHistoryCountsOnlyComparableRuns(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "results", "p")
 	start := time.Date(2026, 1, 1, 0, 0, 3, 0, time.UTC)
 	store := func(i int, info result.PlanInfo, status result.Status) *result.Run {
-		r := noisyRun(uint64(i), 1, start.Add(time.Duration(i)*time.Hour))
+		r := synth.Run(synth.Spec{Start: start.Add(time.Duration(i) * time.Hour), Duration: time.Minute, Seed: uint64(i + 100), Pool: 2,
+			Requests: []synth.Request{{Name: "GET /", Rate: 10, MedianUS: 5000, Sigma: 0.3}}})
 		r.Plan, r.Status = info, status
 		if err := result.Write(result.DirFor(filepath.Dir(dir), "p", r.Start), r); err != nil {
 			t.Fatal(err)

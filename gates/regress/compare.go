@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,11 +26,11 @@ type test struct {
 	noisy string // the threshold's name when it is over NoisyThreshold, else ""
 	fail  string // how a failure reads: "slower", "more errors", …
 	desc  func(padj float64) string
-	// at is the test's p-value if both runs were k times as long with
-	// windows like these; extreme: with the most extreme outcome their
-	// sample sizes allow (every current request slow, or failed, …) instead
-	// of the one measured.
-	at      func(k int, extreme bool) float64
+	// pMin is the smallest p-value the test can give if both runs were k
+	// times as long with windows like these: its p for the most extreme
+	// outcome their sample sizes allow (every current request slow, or
+	// failed, or every current window slower than every baseline one).
+	pMin    func(k int) float64
 	seconds float64 // the longer run's length
 }
 
@@ -38,11 +39,11 @@ type test struct {
 // smallest attainable p is not below α/m can never decide — not enough
 // evidence, which is never a pass.
 func (t *test) decide(r *Result, m int) {
-	r.PMin = t.at(1, true)
+	r.PMin = t.pMin(1)
 	desc := t.desc(r.PAdjusted)
 	switch {
 	case float64(m)*r.PMin >= Alpha:
-		r.Verdict, r.RunFor = Inconclusive, t.runFor(m, true)
+		r.Verdict, r.RunFor = Inconclusive, t.runFor(m)
 		r.Reason = fmt.Sprintf("cannot reach significance: the most extreme outcome these runs allow gives p = %.2g, and with %d tests (Holm) it must be below %.2g; %s: %s",
 			r.PMin, m, Alpha/float64(m), advice(r.RunFor, t.seconds), desc)
 	case t.noisy != "" && t.big && r.PAdjusted < Alpha:
@@ -61,12 +62,12 @@ func (t *test) decide(r *Result, m int) {
 // lengthen lists the multiples of the runs' length runFor tries.
 var lengthen = []int{2, 3, 4, 6, 8, 12, 16, 24, MaxLengthen}
 
-// runFor returns how long both runs should be (seconds) for the test to
-// reach p < α/m, on windows like these; +Inf when MaxLengthen times these
-// runs would not do.
-func (t *test) runFor(m int, extreme bool) float64 {
+// runFor returns how long both runs should be (seconds) for the test to be
+// able to reach p < α/m, on windows like these; +Inf when MaxLengthen
+// times these runs would not do.
+func (t *test) runFor(m int) float64 {
 	for _, k := range lengthen {
-		if float64(m)*t.at(k, extreme) < Alpha {
+		if float64(m)*t.pMin(k) < Alpha {
 			return float64(k) * t.seconds
 		}
 	}
@@ -305,9 +306,9 @@ func batched(ws []Window, event func(Window) int64) []stats.Proportion {
 // windows, whichever is larger. Neighbouring windows resemble each other
 // (lag-1 autocorrelation 0.4–0.7 of the share of slow requests, measured
 // on the shop), so the windows alone understate how much the total varies;
-// batches see it. It also returns the test's p at k times the runs' length
-// (see test.at).
-func compareProportions(b, c []Window, event func(Window) int64) (stats.ProportionTest, func(k int, extreme bool) float64, error) {
+// batches see it. It also returns the test's smallest p at k times the
+// runs' length (see test.pMin): every current request an event.
+func compareProportions(b, c []Window, event func(Window) int64) (stats.ProportionTest, func(k int) float64, error) {
 	phi, df, err := stats.Dispersion(counts(b, event), counts(c, event))
 	if err != nil {
 		return stats.ProportionTest{}, nil, err
@@ -326,11 +327,8 @@ func compareProportions(b, c []Window, event func(Window) int64) (stats.Proporti
 	if err != nil {
 		return stats.ProportionTest{}, nil, err
 	}
-	at := func(k int, extreme bool) float64 {
-		cur := tc
-		if extreme {
-			cur.Events = cur.Trials
-		}
+	pMin := func(k int) float64 {
+		cur := stats.Proportion{Events: tc.Trials, Trials: tc.Trials}
 		kk := int64(k)
 		// k times as many windows like these: the same φ, measured on
 		// k·n − 1 degrees of freedom per run instead of n − 1.
@@ -345,7 +343,7 @@ func compareProportions(b, c []Window, event func(Window) int64) (stats.Proporti
 		}
 		return t.P
 	}
-	return pt, at, nil
+	return pt, pMin, nil
 }
 
 func latency(name string, b, c *Series, th Thresholds, secs float64) pending {
@@ -397,12 +395,12 @@ func latency(name string, b, c *Series, th Thresholds, secs float64) pending {
 	if nb < MinWindows || nc < MinWindows {
 		return tooFew(r, "the share of slow requests", nb, nc, windowLength(b.Windows, c.Windows))
 	}
-	pt, at, err := compareProportions(b.Windows, c.Windows, slow)
+	pt, pMin, err := compareProportions(b.Windows, c.Windows, slow)
 	if err != nil { // unreachable: both runs have traffic and counts were validated
 		r.Verdict, r.Reason = Invalid, "the shares of slow requests cannot be compared: "+err.Error()
 		return pending{res: r}
 	}
-	r.P, t.at = pt.P, at
+	r.P, t.pMin = pt.P, pMin
 	t.desc = func(padj float64) string {
 		return fmt.Sprintf("%s; %s of current requests slower than the baseline's p95, %s of the baseline's (%s, φ = %.2g, p = %.2g, Holm %.2g, %s)",
 			head, pct(pt.Cur.Rate()), pct(pt.Base.Rate()), testName(pt.Method), pt.Phi, r.P, padj, tauText)
@@ -474,15 +472,14 @@ func throughput(name string, model Model, b, c []Window, th Thresholds, secs flo
 	if drop > NoisyThreshold {
 		t.noisy = "threshold"
 	}
-	t.at = func(k int, extreme bool) float64 {
-		x, y := repeat(lb, k), repeat(lc, k)
-		if extreme { // every baseline window faster than every current one
-			for i := range x {
-				x[i] = float64(len(y) + i)
-			}
-			for j := range y {
-				y[j] = float64(j)
-			}
+	t.pMin = func(k int) float64 {
+		// Every baseline window served more than every current one.
+		x, y := make([]float64, k*len(lb)), make([]float64, k*len(lc))
+		for i := range x {
+			x[i] = float64(len(y) + i)
+		}
+		for j := range y {
+			y[j] = float64(j)
 		}
 		res, err := stats.MannWhitney(x, y)
 		if err != nil {
@@ -499,15 +496,6 @@ func throughput(name string, model Model, b, c []Window, th Thresholds, secs flo
 		return desc + ")"
 	}
 	return pending{res: r, test: t}
-}
-
-// repeat returns k copies of v, one after the other.
-func repeat(v []float64, k int) []float64 {
-	out := make([]float64, 0, k*len(v))
-	for range k {
-		out = append(out, v...)
-	}
-	return out
 }
 
 // shift returns the Hodges–Lehmann shift of x over y and the one-sided
@@ -528,7 +516,7 @@ func errorRate(name string, b, c []Window, th Thresholds, secs float64) pending 
 	for _, w := range c {
 		timeouts += w.Timeouts
 	}
-	pt, at, err := compareProportions(b, c, func(w Window) int64 { return w.Errors })
+	pt, pMin, err := compareProportions(b, c, func(w Window) int64 { return w.Errors })
 	if err != nil { // unreachable: both runs have traffic and counts were validated
 		r.Verdict, r.Reason = Invalid, "error rates cannot be compared: "+err.Error()
 		return pending{res: r}
@@ -536,7 +524,7 @@ func errorRate(name string, b, c []Window, th Thresholds, secs float64) pending 
 	br, cr := pt.Base.Rate(), pt.Cur.Rate()
 	inc := math.Max(th.ErrorRateInc, 0.5*br)
 	r.Baseline, r.Current, r.Effect, r.Threshold, r.P = br, cr, cr-br, inc, pt.P
-	t := &test{fail: "more errors", small: "within the allowed increase", big: cr-br >= inc, at: at, seconds: secs}
+	t := &test{fail: "more errors", small: "within the allowed increase", big: cr-br >= inc, pMin: pMin, seconds: secs}
 	t.desc = func(padj float64) string {
 		return fmt.Sprintf("error rate %s → %s (%d of %d, %d timeouts; %s, φ = %.2g, p = %.2g, Holm %.2g, allowed +%s)",
 			pct(br), pct(cr), pt.Cur.Events, pt.Cur.Trials, timeouts, testName(pt.Method), pt.Phi, r.P, padj, pct(inc))
@@ -584,16 +572,22 @@ func errorClasses(name string, base, cur map[string]int64) (pending, bool) {
 	return pending{res: r}, true
 }
 
+// us prints µs with three significant digits, as the SLA table does.
 func us(v float64) string {
 	switch a := math.Abs(v); {
 	case math.IsNaN(v):
 		return "?"
 	case a >= 1e6:
-		return fmt.Sprintf("%.2f s", v/1e6)
+		return sig3(v/1e6) + " s"
 	case a >= 1e3:
-		return fmt.Sprintf("%.1f ms", v/1e3)
+		return sig3(v/1e3) + " ms"
 	}
 	return fmt.Sprintf("%.0f µs", v)
+}
+
+func sig3(v float64) string {
+	digits := max(0, 2-int(math.Floor(math.Log10(math.Abs(v)))))
+	return strconv.FormatFloat(v, 'f', digits, 64)
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.3g%%", 100*v) }

@@ -132,8 +132,8 @@ const (
 	Invalid  Verdict = "INVALID"  // the comparison cannot be made (saturated generator, mixed models, …)
 	Missing  Verdict = "MISSING"  // in the baseline, absent now
 	// Inconclusive: the runs hold too little evidence to decide (a test
-	// that cannot reach significance, an effect beyond its threshold that
-	// is not significant, too few windows); Result.RunFor says how long to run.
+	// that cannot reach significance with their sample sizes, too few
+	// windows); Result.RunFor says how long to run.
 	Inconclusive Verdict = "INCONCLUSIVE"
 )
 

@@ -504,3 +504,99 @@ func BenchmarkCompareDay(b *testing.B) {
 		}
 	}
 }
+
+// Issue 8, defect 1: a test whose smallest attainable p, times the number
+// of tests, is not below α can never fail: it is INCONCLUSIVE, whatever
+// the data, and says how long to run. One minute of closed-model windows
+// for five names: the req/s test (Mann–Whitney over 6 windows a run)
+// cannot decide. RunFor is the shortest multiple of the runs' length at
+// which it could.
+func TestUnreachableSignificanceIsInconclusive(t *testing.T) {
+	short := noisy
+	short.windows, short.rps, short.sigma = 6, 80, 0.02
+	drop := short
+	drop.rps *= 0.6
+	rng := rand.New(rand.NewPCG(17, 17))
+	var reqs []Request
+	for i := range 5 {
+		bs, cs := short.run(rng, 1), drop.run(rng, 1)
+		reqs = append(reqs, Request{Name: fmt.Sprintf("GET /r%d", i), Baseline: bs.series(bs.p95()), Current: cs.series(bs.p95())})
+	}
+	rep, err := Compare(Input{Baseline: closedRun, Current: closedRun, Requests: reqs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != Inconclusive {
+		t.Errorf("report %s", rep.Verdict)
+	}
+	m := 0
+	for _, r := range rep.Results {
+		if !math.IsNaN(r.P) {
+			m++
+		}
+	}
+	for _, r := range rep.Results {
+		switch r.Metric {
+		case Throughput:
+			if r.Verdict != Inconclusive || float64(m)*r.PMin < Alpha || !strings.HasPrefix(r.Reason, "cannot reach significance") ||
+				r.RunFor != 120 || !strings.Contains(r.Reason, "at least 2m each (these ran 60s)") {
+				t.Errorf("%s req/s: %s, p_min %v × %d tests, run for %v: %s", r.Request, r.Verdict, r.PMin, m, r.RunFor, r.Reason)
+			}
+		case Latency, ErrorRate:
+			// Thousands of requests: these can decide.
+			if r.Verdict == Inconclusive || float64(m)*r.PMin >= Alpha {
+				t.Errorf("%s %s: %s, p_min %v: %s", r.Request, r.Metric, r.Verdict, r.PMin, r.Reason)
+			}
+		}
+	}
+	// At RunFor the test can decide: twice the windows, and the 40% drop fails.
+	long := short
+	long.windows = 12
+	ldrop := long
+	ldrop.rps *= 0.6
+	reqs = reqs[:0]
+	for i := range 5 {
+		bs, cs := long.run(rng, 1), ldrop.run(rng, 1)
+		reqs = append(reqs, Request{Name: fmt.Sprintf("GET /r%d", i), Baseline: bs.series(bs.p95()), Current: cs.series(bs.p95())})
+	}
+	rep, _ = Compare(Input{Baseline: closedRun, Current: closedRun, Requests: reqs})
+	for _, r := range rep.Results {
+		if r.Metric == Throughput && r.Verdict != Fail {
+			t.Errorf("two minutes: %s req/s: %s: %s", r.Request, r.Verdict, r.Reason)
+		}
+	}
+}
+
+// Without per-window counts of slow requests (Locust's CSV), the p95s are
+// compared by the threshold alone: not a test, so outside Holm's family.
+func TestLatencyByThresholdAlone(t *testing.T) {
+	mk := func(p95 float64) *Series {
+		s := &Series{P95: p95}
+		for range 30 {
+			s.Windows = append(s.Windows, Window{Count: 1000, Seconds: 10})
+		}
+		return s
+	}
+	for _, c := range []struct {
+		cur  float64
+		want Verdict
+		says string
+	}{{20000, Pass, "below τ"}, {21500, Pass, "below τ"}, {22500, Fail, "slower"}, {1.5 * 20000, Fail, "slower"}} {
+		rep, err := Compare(Input{Baseline: closedRun, Current: closedRun, Requests: []Request{{Name: "GET /", Baseline: mk(20000), Current: mk(c.cur)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := find(t, rep, "GET /", Latency)
+		if r.Verdict != c.want || !strings.HasPrefix(r.Reason, c.says) || !strings.Contains(r.Reason, "by the threshold alone") ||
+			!math.IsNaN(r.P) || !math.IsNaN(r.PMin) {
+			t.Errorf("p95 20 ms → %v µs: %s (p %v): %s", c.cur, r.Verdict, r.P, r.Reason)
+		}
+	}
+	// Known on one side only is not enough for the test either.
+	b, c := mk(20000), mk(30000)
+	b.SlowKnown = true
+	rep, _ := Compare(Input{Baseline: closedRun, Current: closedRun, Requests: []Request{{Name: "GET /", Baseline: b, Current: c}}})
+	if r := find(t, rep, "GET /", Latency); r.Verdict != Fail || !strings.Contains(r.Reason, "by the threshold alone") {
+		t.Errorf("counts in the baseline only: %s: %s", r.Verdict, r.Reason)
+	}
+}
