@@ -47,7 +47,9 @@ func (t *test) decide(r *Result, m int) {
 		r.Reason = fmt.Sprintf("cannot reach significance: the most extreme outcome these runs allow gives p = %.2g, and with %d tests (Holm) it must be below %.2g; %s: %s",
 			r.PMin, m, Alpha/float64(m), advice(r.RunFor, t.seconds), desc)
 	case t.noisy != "" && t.big && r.PAdjusted < Alpha:
-		r.Verdict, r.Reason = Advisory, "runner too noisy to judge ("+t.noisy+" over 25%); would fail: "+desc
+		// Widened to the runner's noise and still beyond it: however noisy
+		// the runner, its noise does not explain this.
+		r.Verdict, r.Reason = Fail, t.fail+", beyond the runner's noise ("+t.noisy+" over 25%): "+desc
 	case t.noisy != "":
 		r.Verdict, r.Reason = Advisory, "runner too noisy to judge ("+t.noisy+" over 25%); would pass: "+desc
 	case t.big && r.PAdjusted < Alpha:
@@ -380,7 +382,7 @@ func latency(name string, b, c *Series, th Thresholds, secs float64) pending {
 		desc := head + " by the threshold alone (" + tauText + "): no per-window histograms in these runs, so no significance test"
 		switch {
 		case t.noisy != "" && t.big:
-			r.Verdict, r.Reason = Advisory, "runner too noisy to judge (τ over 25%); would fail: "+desc
+			r.Verdict, r.Reason = Fail, "slower, beyond the runner's noise (τ over 25%): "+desc
 		case t.noisy != "":
 			r.Verdict, r.Reason = Advisory, "runner too noisy to judge (τ over 25%); would pass: "+desc
 		case t.big:

@@ -204,7 +204,7 @@ const (
 	Alpha               = 0.01 // on Holm-adjusted p
 	MinLatencyGrowthUS  = 1000 // p95 must also grow by 1 ms
 	MinHistory          = 10
-	NoisyThreshold      = 0.25 // τ above this: the runner is too noisy, verdicts are advisory
+	NoisyThreshold      = 0.25 // τ above this: the runner is too noisy to judge τ; passes are advisory
 	MinWindows          = 5    // windows with traffic per run, for a test that estimates its noise across windows
 	BatchWindows        = 3    // neighbouring windows per batch when the overdispersion is also measured over batches
 	MaxLengthen         = 32   // the longest run RunFor suggests, in multiples of these runs

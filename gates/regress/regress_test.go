@@ -363,6 +363,20 @@ func TestHistoryWidensTau(t *testing.T) {
 	if r.Verdict != Advisory || !strings.Contains(r.Reason, "too noisy") {
 		t.Errorf("σ̂ 8%%: %s τ=%v: %s", r.Verdict, r.Threshold, r.Reason)
 	}
+	// +50% is beyond even the noisy runner's τ (34%): the runner's noise
+	// cannot explain it, so it fails (it used to be an advisory "would fail",
+	// exit 0).
+	c = scaled50(quiet, rng, b)
+	r = run(history(0.08))
+	if r.Verdict != Fail || !strings.Contains(r.Reason, "beyond the runner's noise") {
+		t.Errorf("σ̂ 8%%, +50%%: %s τ=%v: %s", r.Verdict, r.Threshold, r.Reason)
+	}
+}
+
+// scaled50 is a current run of p with latencies 50% above those of the
+// baseline b was drawn with (b's own p95 is the threshold).
+func scaled50(p proc, rng *rand.Rand, b *Series) *Series {
+	return p.run(rng, 1.5).series(b.P95)
 }
 
 func TestOpenModelThroughput(t *testing.T) {
