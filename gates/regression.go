@@ -126,15 +126,25 @@ func dataNotes(runs ...*result.Run) string {
 	return ""
 }
 
+// budget names a threshold as the plan set it, and what a history widened
+// it to.
+func budget(what string, planned, used float64) string {
+	if planned == 0 && !math.IsNaN(used) {
+		planned = used // the compare's default
+	}
+	out := what + units.FormatRatio(planned)
+	if !math.IsNaN(used) && used > planned {
+		out += ", widened to " + sla.Ratio(used)
+	}
+	return out
+}
+
 func regressionVerdict(r regress.Result, th Thresholds, cur *result.Run, runLevel bool, notes string) result.Verdict {
 	v := result.Verdict{Gate: "regression", Subject: r.Request}
 	switch r.Metric {
 	case regress.Latency:
+		v.Budget = budget("p95 growth < ", th.P95Growth, r.Threshold)
 		// The whole-run p95s, as the SLA table shows them.
-		v.Budget = "p95 growth < " + units.FormatRatio(th.P95Growth)
-		if !math.IsNaN(r.Threshold) && r.Threshold != th.P95Growth {
-			v.Budget += ", widened to " + sla.Ratio(r.Threshold)
-		}
 		v.Measured = fmt.Sprintf("%s → %s", sla.Micros(r.Baseline), sla.Micros(r.Current))
 		if !math.IsNaN(r.Effect) {
 			v.Measured += fmt.Sprintf(" (%+.1f%%)", 100*(r.Effect-1))
@@ -147,10 +157,7 @@ func regressionVerdict(r regress.Result, th Thresholds, cur *result.Run, runLeve
 				v.Measured += fmt.Sprintf(" (%s of offered)", sla.Ratio(r.Effect))
 			}
 		} else {
-			v.Budget = "req/s drop < " + units.FormatRatio(th.RPSDrop)
-			if !math.IsNaN(r.Threshold) && r.Threshold != th.RPSDrop {
-				v.Budget += ", widened to " + sla.Ratio(r.Threshold)
-			}
+			v.Budget = budget("req/s drop < ", th.RPSDrop, r.Threshold)
 			v.Measured = fmt.Sprintf("%s → %s", sla.Rate(r.Baseline), sla.Rate(r.Current))
 			if !math.IsNaN(r.Effect) {
 				v.Measured += fmt.Sprintf(" (%+.1f%%)", 100*(r.Effect-1))
