@@ -181,7 +181,7 @@ func runApply(env *cmdEnv, args []string) int {
 	opt := gates.Options{NoBaseline: noBase}
 	if baseDir != "" {
 		opt.Baseline, opt.NoBaseline = readBaseline(env, baseDir, dir)
-		opt.History = runHistory(baseDir, dir)
+		opt.History = runHistory(baseDir, opt.Baseline, dir)
 	}
 	vs, judgeErr := gates.Judge(plan, run, opt)
 	if judgeErr != nil {

@@ -12,17 +12,18 @@ import (
 )
 
 const compareAbout = `Compare a run with a baseline run, request by request, and say which got
-slower, served less or failed more (GATES-STATISTICS.md §2): p95 growth,
+slower, served less or failed more (docs/STATISTICS.md): p95 growth,
 throughput and error rate, each with an effect size and a significance test
 over the runs' 10 s windows, Holm–Bonferroni across all of them. A request
 of the baseline that the current run never completed is reported; a
 generator that could not keep up in either run makes the comparison invalid
-(exit 3). Nothing is sent; nothing in either folder is changed.
+(exit 3); runs too short for a test to decide are inconclusive (exit 1),
+with how long to run. Nothing is sent; nothing in either folder is changed.
 
 BASELINE and CURRENT are run folders, or the PREFIX of CSV files Locust
 wrote (recognised by PREFIX_stats.csv; --csv insists on it). Locust keeps no
-per-window histograms, so its p95s cannot be tested for significance; the
-verdicts say so.
+per-window histograms, so its whole-run p95s are compared by the threshold
+alone, with no significance test; the verdicts say so.
 
 Thresholds: the plan language's defaults, the regression block of --plan
 FILE, then the flags.`
@@ -36,7 +37,7 @@ func runCompare(env *cmdEnv, args []string) int {
 	growth := fs.String("p95-growth", "", "p95 growth that fails, e.g. 10%")
 	drop := fs.String("rps-drop", "", "throughput drop that fails (closed model), e.g. 5%")
 	errInc := fs.String("error-rate-inc", "", "error-rate increase that fails, e.g. 0.5%")
-	history := fs.String("history", "", "a results/<plan> folder of earlier runs: with 10 or more, thresholds widen to the runs' noise")
+	history := fs.String("history", "", "a results/<plan> folder of earlier runs: with 10 or more of the baseline's plan (same sources, shape and variables, none newer than the baseline), thresholds widen to their noise")
 	junitFile := fs.String("junit", "", "also write JUnit XML to this file")
 	summaryFile := fs.String("summary", "", "also write the Markdown summary to this file")
 	if stop, code := parseFlags(env, fs, args, "lab compare BASELINE CURRENT [flags]", compareAbout); stop {
@@ -81,7 +82,7 @@ func runCompare(env *cmdEnv, args []string) int {
 		runs[i] = r
 	}
 	if *history != "" {
-		h, err := gates.LoadHistory(*history, fs.Arg(1))
+		h, err := gates.LoadHistory(*history, runs[0], fs.Arg(1))
 		if err != nil {
 			fmt.Fprintf(env.stderr, "lab compare: --history: %v\n", err)
 			return exitInvalid

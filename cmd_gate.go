@@ -102,7 +102,7 @@ func runGate(env *cmdEnv, args []string) int {
 		opt.NoBaseline = why
 		if baseDir != "" {
 			opt.Baseline, opt.NoBaseline = readBaseline(env, baseDir, dir)
-			opt.History = runHistory(baseDir, dir)
+			opt.History = runHistory(baseDir, opt.Baseline, dir)
 		}
 	}
 	vs, err := gates.Judge(plan, run, opt)
@@ -193,10 +193,14 @@ func resolveBaseline(env *cmdEnv, r *lang.Regression, override string) (dir, why
 }
 
 // runHistory reads the runs stored beside the baseline (its results/<plan>
-// folder), leaving out the current run: the runner's noise, which widens
-// the regression thresholds once there are enough of them.
-func runHistory(baseDir, current string) *gates.History {
-	h, err := gates.LoadHistory(filepath.Dir(baseDir), current)
+// folder) that ran its plan, no later than it, leaving out the current
+// run: the runner's noise, which widens the regression thresholds once
+// there are enough of them.
+func runHistory(baseDir string, baseline *result.Run, current string) *gates.History {
+	if baseline == nil {
+		return nil
+	}
+	h, err := gates.LoadHistory(filepath.Dir(baseDir), baseline, current)
 	if err != nil {
 		return nil
 	}

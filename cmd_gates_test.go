@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"lab/gates/sla"
+	"lab/gates/synth"
 	"lab/runtime/needs"
 	"lab/runtime/result"
 	"lab/sut"
@@ -249,45 +252,57 @@ sla "all" {
 	}
 }
 
-// Regression: two runs of the same shop pass; a run with one route 30%
-// slower fails on that route only; a run with 2% errors fails on errors.
+// Regression, end to end, on the shipped baseline (plans/baseline.hcl: its
+// workload of five request names at 50 arrivals/s, its budgets and its
+// regression block): three-minute runs. Two runs of the same shop pass; a
+// run with POST /cart's latency doubled fails on that route's p95 only, by
+// lab compare and by the plan's regression block through lab gate; a run
+// with 2% errors fails on errors. Per-window p95s could not tell a doubled
+// p95 in three minutes (issue 8, defect 1).
 //
-// The four runs go side by side (each against its own shop, the two
-// baseline runs against the same one), interleaved as GATES-STATISTICS.md
-// §2 recommends, and 70 s long: the significance test needs at least 7
-// windows of 10 s a run, and one after the other they would take 5 minutes.
+// The four runs go side by side, each against its own shop, as
+// docs/STATISTICS.md recommends: one after the other they would take 12
+// minutes, side by side 3½. The shops answer in 40 ms, not the plan's 5 ms:
+// a shop's timer and a busy machine shift latencies by up to a millisecond
+// or so between shops — at 6 ms, all the 1 ms floor allows (measured:
+// +17–19% on two routes between two same-build shops in this process) — and
+// beside 40 ms that stays well inside τ.
 func TestRegressionCompare(t *testing.T) {
 	if testing.Short() {
-		t.Skip("70 s of load (-short)")
+		t.Skip("3 minutes of load (-short)")
 	}
 	t.Parallel()
 	dir := t.TempDir()
-	// 40 ms routes: the scheduling noise of a busy 2-core machine (a few
-	// ms at p95) stays small beside them and beside the 12 ms added.
-	base := startTestShop(t, func(k *sut.Knobs) { k.Latency = 40 * time.Millisecond })
-	slow := startTestShop(t, func(k *sut.Knobs) {
-		k.Latency = 40 * time.Millisecond
-		k.RouteLatency = map[string]time.Duration{"GET /products/{id}": 52 * time.Millisecond}
-	})
-	errs := startTestShop(t, func(k *sut.Knobs) { k.Latency = 40 * time.Millisecond; k.ErrorRate = 0.02 })
-	runs := map[string]string{"a": base, "b": base, "slow": slow, "errors": errs}
+	shop := func(tune func(*sut.Knobs)) string {
+		return startTestShop(t, func(k *sut.Knobs) { k.Latency = 40 * time.Millisecond; tune(k) })
+	}
+	hosts := map[string]string{
+		"a":      shop(func(*sut.Knobs) {}),
+		"b":      shop(func(*sut.Knobs) {}),
+		"slow":   shop(func(k *sut.Knobs) { k.RouteLatency = map[string]time.Duration{"POST /cart": 80 * time.Millisecond} }),
+		"errors": shop(func(k *sut.Knobs) { k.ErrorRate = 0.02 }),
+	}
 	dirs := map[string]string{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	// Start on a window boundary, so 70 s make 7 whole windows.
+	// Start on a window boundary, so 3 minutes make 18 whole windows.
 	time.Sleep(time.Until(time.Now().Truncate(10 * time.Second).Add(10*time.Second + 200*time.Millisecond)))
-	for name, host := range runs {
+	for name, host := range hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d := filepath.Join(dir, name)
-			os.MkdirAll(d, 0o755)
-			plan := writePlan(t, d, "reg.hcl", twoRoutes, host, openShape("70s", "100/s"))
-			code, out, errOut := lab(t, nil, "apply", plan, "--results", filepath.Join(d, "results"), "--quiet")
-			if code != 0 {
-				t.Errorf("%s: exit %d\n%s%s", name, code, out, errOut)
+			results := filepath.Join(dir, name)
+			code, out, errOut := lab(t, nil, "apply", "plans/baseline.hcl", "--no-sut", "--quiet", "--results", results,
+				"-var", "host="+host, "-var", "duration=3m", "-var", "baseline="+filepath.Join(dir, "none"))
+			want := 0
+			if name == "errors" {
+				want = 1 // the plan's error_rate budget of 0.5%
 			}
-			runDir, _ := latestRun(t, filepath.Join(d, "results"))
+			if code != want {
+				t.Errorf("%s: exit %d\n%s%s", name, code, out, errOut)
+				return
+			}
+			runDir, _ := latestRun(t, results)
 			mu.Lock()
 			dirs[name] = runDir
 			mu.Unlock()
@@ -297,23 +312,26 @@ func TestRegressionCompare(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	code, stdout, stderr := lab(t, nil, "compare", dirs["a"], dirs["b"])
-	if code != 0 {
-		t.Errorf("same shop twice: exit %d\n%s%s", code, stdout, stderr)
-	}
 	failing := func(out string) []string {
 		var rows []string
 		for _, l := range strings.Split(out, "\n") {
-			if strings.Contains(l, "✗ FAIL") {
+			if strings.Contains(l, "✗ FAIL") || strings.Contains(l, "INCONCLUSIVE") {
 				rows = append(rows, strings.Join(strings.Fields(l), " "))
 			}
 		}
 		return rows
 	}
+	code, stdout, stderr := lab(t, nil, "compare", dirs["a"], dirs["b"])
+	if code != 0 || !strings.Contains(stdout, "POST /cart") {
+		t.Errorf("same shop twice: exit %d\n%s%s", code, stdout, stderr)
+	}
+	t.Logf("same shop twice:\n%s", stdout)
 	code, stdout, _ = lab(t, nil, "compare", dirs["a"], dirs["slow"])
+	t.Logf("POST /cart doubled:\n%s", stdout)
 	rows := failing(stdout)
-	if code != 1 || len(rows) != 1 || !strings.HasPrefix(rows[0], "GET /products/:id p95 growth") {
-		t.Errorf("one route 30%% slower: exit %d, failing %q\n%s", code, rows, stdout)
+	if code != 1 || len(rows) != 1 || !strings.HasPrefix(rows[0], "POST /cart p95 growth") ||
+		!strings.Contains(stdout, "✗ POST /cart: slower: p95 ") {
+		t.Errorf("POST /cart's p95 doubled: exit %d, failing %q\n%s", code, rows, stdout)
 	}
 	code, stdout, _ = lab(t, nil, "compare", dirs["a"], dirs["errors"])
 	rows = failing(stdout)
@@ -330,14 +348,9 @@ func TestRegressionCompare(t *testing.T) {
 	}
 
 	// The plan's regression block, through lab gate, says the same.
-	plan := writePlan(t, dir, "with-regression.hcl", twoRoutes, slow, openShape("70s", "100/s")+fmt.Sprintf(`
-regression {
-  baseline = %q
-}
-`, dirs["a"]))
-	code, stdout, _ = lab(t, nil, "gate", dirs["slow"], "--plan", plan)
-	if rows := failing(stdout); code != 1 || len(rows) != 1 || !strings.HasPrefix(rows[0], "GET /products/:id p95 growth") {
-		t.Errorf("regression block: exit %d, failing %q", code, rows)
+	code, stdout, _ = lab(t, nil, "gate", dirs["slow"], "--plan", "plans/baseline.hcl", "-var", "baseline="+dirs["a"])
+	if rows := failing(stdout); code != 1 || len(rows) != 1 || !strings.HasPrefix(rows[0], "POST /cart p95 growth") {
+		t.Errorf("regression block: exit %d, failing %q\n%s", code, rows, stdout)
 	}
 }
 
@@ -462,5 +475,50 @@ func TestGateAndCompareCommandLines(t *testing.T) {
 		if code, stdout, _ := lab(t, nil, cmd, "-h"); code != 0 || !strings.Contains(stdout, "--csv") {
 			t.Errorf("lab %s -h: exit %d\n%s", cmd, code, stdout)
 		}
+	}
+}
+
+// Issue 8, defect 3: the runs stored beside the baseline measure the
+// runner's noise only when they ran the same plan (sources, shape,
+// variables) and are no newer than the baseline. Ten runs after a
+// regression (newer than the baseline) and ten runs of the plan at another
+// rate (much slower) made the history look noisy, widened τ past 25% and
+// turned a persistent +32% regression into "advisory, runner too noisy",
+// exit 0. It keeps failing.
+func TestHistoryKeepsAPersistentRegressionFailing(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "results")
+	start := time.Date(2026, 1, 1, 0, 0, 3, 0, time.UTC)
+	plan := result.PlanInfo{Name: "p", File: "p.hcl", Shape: "steady", Vars: map[string]string{"rate": `"50/s"`},
+		Sources: map[string]string{"p.hcl": "plan text", "shop.workload.hcl": "workload text"}}
+	rng := rand.New(rand.NewPCG(3, 3))
+	store := func(i int, scale float64, info result.PlanInfo) string {
+		run := synth.Run(synth.Spec{Start: start.Add(time.Duration(i) * time.Hour), Duration: 3 * time.Minute, Seed: uint64(i),
+			Pool: 16, PerWindowNoise: 0.03, Requests: []synth.Request{
+				{Name: "GET /", Rate: 40, MedianUS: 5000 * scale, Sigma: 0.3},
+				{Name: "GET /products/:id", Rate: 40, MedianUS: 8000 * scale, Sigma: 0.3},
+			}})
+		run.Plan = info
+		dir := result.DirFor(root, "p", run.Start)
+		if err := result.Write(dir, run); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	other := plan
+	other.Vars = map[string]string{"rate": `"500/s"`}
+	for i := 0; i < 10; i++ {
+		store(i, 3*math.Exp(0.03*rng.NormFloat64()), other) // the same plan at ten times the rate
+	}
+	var baseline string
+	for i := 10; i < 20; i++ {
+		baseline = store(i, math.Exp(0.03*rng.NormFloat64()), plan)
+	}
+	for i := 20; i < 30; i++ {
+		store(i, 1.32*math.Exp(0.03*rng.NormFloat64()), plan) // the regression, run after run
+	}
+	current := store(30, 1.32, plan)
+	code, stdout, stderr := lab(t, map[string]string{"NO_COLOR": "1"}, "compare", baseline, current, "--history", filepath.Join(root, "p"))
+	if code != 1 || strings.Contains(stdout, "too noisy") || !strings.Contains(stdout, "slower") {
+		t.Errorf("a persistent +32%% regression: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"lab/gates/sla"
 	"lab/gates/synth"
 	"lab/lang"
 	"lab/runtime/result"
@@ -77,7 +76,8 @@ regression {
 
 // dayFiles writes synthetic 24-hour runs at a rate once, as result.json
 // (so that every window's histogram is its own string, as in a stored
-// run): a baseline as lab apply leaves it (judged, its window p95s kept),
+// run): a baseline as lab apply leaves it (judged, its counts of slow
+// requests kept),
 // the same baseline never judged, and a current run.
 var (
 	dayMu    sync.Mutex
@@ -98,11 +98,14 @@ func dayFiles(total float64) ([3]string, error) {
 	for i, name := range []string{"base", "base-unjudged", "cur"} {
 		run := dayRun(uint64(min(i, 1)+1), total)
 		if name == "base" {
-			p := newP95s(run, nil)
-			if err := sla.Scan(run, p.hook); err != nil {
+			// As lab apply leaves it: its counts above its own p95s kept.
+			own, err := wholeP95s(run)
+			if err != nil {
 				return out, err
 			}
-			p.store(run)
+			if _, err := countSlow(run, own); err != nil {
+				return out, err
+			}
 		}
 		out[i] = filepath.Join(dir, name)
 		os.MkdirAll(out[i], 0o755)
@@ -224,12 +227,12 @@ shape "s" {
 	var vs []result.Verdict
 	for b.Loop() {
 		var err error
-		delete(cur.Extra, WindowP95Key) // judged afresh each time
+		delete(cur.Extra, SlowKey) // judged afresh each time
 		if vs, err = Judge(plan, cur, Options{Baseline: base}); err != nil {
 			b.Fatal(err)
 		}
 		if !judgedBase {
-			delete(base.Extra, WindowP95Key)
+			delete(base.Extra, SlowKey)
 		}
 	}
 	b.StopTimer()

@@ -4,13 +4,14 @@
 // baseline Run. It reads Runs and never sends a request, so `lab apply`,
 // `lab gate` and `lab compare` judge alike. gates/verdict prints what it
 // found as a terminal table, Markdown and JUnit XML; ExitCode says what the
-// process exits with (DESIGN.md).
+// process exits with (README.md, "Exit codes").
 package gates
 
 import (
 	"fmt"
 	"slices"
 
+	"lab/gates/hist"
 	"lab/gates/sla"
 	"lab/lang"
 	"lab/runtime/result"
@@ -28,7 +29,7 @@ const (
 	Invalid      = "invalid"      // the measurement cannot be trusted (saturated generator)
 )
 
-// Exit codes (DESIGN.md, "Contracts").
+// Exit codes (README.md, "Exit codes").
 const (
 	ExitPass    = 0
 	ExitBreach  = 1
@@ -54,30 +55,56 @@ type Options struct {
 // its leak block and its regression block, after a verdict on the run
 // itself when it did not complete. A plan without budgets gives no
 // verdicts. Errors are for runs that cannot be read (a corrupt histogram).
-// With a regression block, Judge keeps the run's per-window p95s in
-// run.Extra[WindowP95Key] (and reads them from there when present).
+// With a regression block, Judge keeps in run.Extra[SlowKey] the run's
+// per-window counts of requests slower than its own p95 and the
+// baseline's (and reads them from there when present).
 func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, error) {
 	var out []result.Verdict
 	if v, ok := RunVerdict(run); ok {
 		out = append(out, v)
 	}
 	// With a regression block, the SLA gate's pass over the windows also
-	// takes their p95s, for the compare now and for this run as a later
-	// baseline (kept in run.Extra).
-	cur, cached := (*p95s)(nil), false
+	// counts their slow requests: above the baseline's p95s for the
+	// compare now, above the run's own for when it is the baseline.
+	var counts []*slowCounts // own, then against the baseline
+	var hooks []sla.Hook
 	sopt := sla.Options{Table: opt.Table}
 	if plan.Regression != nil {
-		if cur, cached = cachedP95s(run, opt.Baseline); !cached {
-			cur = newP95s(run, opt.Baseline)
-			sopt.Hook = cur.hook
+		own, err := wholeP95s(run)
+		if err != nil {
+			return nil, fmt.Errorf("regression compare: %w", err)
 		}
+		thresholds := [][]int64{own}
+		if opt.Baseline != nil {
+			base, err := wholeP95s(opt.Baseline)
+			if err != nil {
+				return nil, fmt.Errorf("regression compare: baseline: %w", err)
+			}
+			thresholds = append(thresholds, thresholdsFor(run, opt.Baseline, base))
+		}
+		for _, above := range thresholds {
+			c := cachedSlow(run, above)
+			if !c.complete() && hasHists(run) {
+				c = newSlowCounts(run, above)
+				hooks = append(hooks, c.hook(run))
+			}
+			counts = append(counts, c)
+		}
+	}
+	switch len(hooks) {
+	case 1:
+		sopt.Hook = hooks[0]
+	case 2:
+		sopt.Hook = func(req, win int, h *hist.Hist) { hooks[0](req, win, h); hooks[1](req, win, h) }
 	}
 	vs, err := sla.Judge(plan.SLAs, run, sopt)
 	if err != nil {
 		return nil, fmt.Errorf("sla gate: %w", err)
 	}
-	if cur != nil && !cached {
-		cur.store(run)
+	for _, c := range counts {
+		if len(hooks) > 0 {
+			c.keep(run)
+		}
 	}
 	out = append(out, vs...)
 	if plan.Leak != nil {
@@ -89,7 +116,7 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 		} else {
 			th := thresholdsOf(plan.Regression)
 			th.History = opt.History
-			vs, err := compare(opt.Baseline, run, th, nil, cur)
+			vs, err := compare(opt.Baseline, run, th, counts[1])
 			if err != nil {
 				return nil, fmt.Errorf("regression compare: %w", err)
 			}

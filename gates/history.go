@@ -2,6 +2,7 @@ package gates
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,8 +14,9 @@ import (
 // History is what earlier runs of the same plan say about run-to-run
 // noise: per request name, each run's whole-run p95 (µs) and throughput
 // (req/s). With at least 10 runs, a regression threshold smaller than
-// 3√2·σ̂ of their logs widens to it (GATES-STATISTICS.md §2): two runs of an
-// unchanged build on this runner differ that much anyway.
+// 3√2·σ̂ of their logs widens to it (docs/STATISTICS.md, "Regression
+// compare"): two runs of an unchanged build on this runner differ that
+// much anyway.
 type History struct {
 	Runs int
 	P95  map[string][]float64
@@ -27,9 +29,10 @@ const MaxHistory = 30
 // runSummary is the part of result.json a history needs, so that reading a
 // long run's file does not decode its histograms.
 type runSummary struct {
-	Status    result.Status `json:"status"`
-	Start     time.Time     `json:"start"`
-	End       time.Time     `json:"end"`
+	Plan      result.PlanInfo `json:"plan"`
+	Status    result.Status   `json:"status"`
+	Start     time.Time       `json:"start"`
+	End       time.Time       `json:"end"`
 	Generator struct {
 		Saturated bool `json:"saturated"`
 	} `json:"generator"`
@@ -42,13 +45,23 @@ type runSummary struct {
 	} `json:"requests"`
 }
 
-// LoadHistory reads the complete, valid runs stored in dir (a
-// results/<plan> folder: one sub-folder per run), newest first, at most
-// MaxHistory, leaving out the run folders in skip (the current run).
-func LoadHistory(dir string, skip ...string) (*History, error) {
+// LoadHistory reads the runs stored in dir (a results/<plan> folder: one
+// sub-folder per run) that measure the runner's noise for this baseline:
+// complete, valid runs of the same plan — the same sources, shape and
+// variables — that started no later than the baseline, newest first, at
+// most MaxHistory, leaving out the run folders in skip (the current run).
+// Runs of another build of the plan, or at another rate, would pass their
+// differences off as noise; runs newer than the baseline would let a
+// regression that persists widen its own threshold until it passes. A
+// baseline that does not record its plan (a Locust run) has no history.
+func LoadHistory(dir string, baseline *result.Run, skip ...string) (*History, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
+	}
+	h := &History{P95: map[string][]float64{}, RPS: map[string][]float64{}}
+	if baseline == nil || len(baseline.Plan.Sources) == 0 {
+		return h, nil
 	}
 	skipped := map[string]bool{}
 	for _, s := range skip {
@@ -69,14 +82,15 @@ func LoadHistory(dir string, skip ...string) (*History, error) {
 			continue
 		}
 		var s runSummary
-		if json.Unmarshal(data, &s) != nil || s.Status != result.Complete || s.Generator.Saturated || !s.End.After(s.Start) {
+		if json.Unmarshal(data, &s) != nil || s.Status != result.Complete || s.Generator.Saturated || !s.End.After(s.Start) ||
+			s.Start.After(baseline.Start) || !samePlan(s.Plan, baseline.Plan) {
 			continue
 		}
 		runs = append(runs, s)
 	}
 	slices.SortFunc(runs, func(a, b runSummary) int { return b.Start.Compare(a.Start) })
 	runs = runs[:min(len(runs), MaxHistory)]
-	h := &History{Runs: len(runs), P95: map[string][]float64{}, RPS: map[string][]float64{}}
+	h.Runs = len(runs)
 	for _, s := range runs {
 		secs := s.End.Sub(s.Start).Seconds()
 		for _, q := range s.Requests {
@@ -88,4 +102,19 @@ func LoadHistory(dir string, skip ...string) (*History, error) {
 		}
 	}
 	return h, nil
+}
+
+// samePlan says whether two runs ran the same plan: the same shape, the
+// same variables, and the same source files (by name and text: where the
+// plan was loaded from does not matter).
+func samePlan(a, b result.PlanInfo) bool {
+	return a.Shape == b.Shape && maps.Equal(a.Vars, b.Vars) && maps.Equal(byBase(a.Sources), byBase(b.Sources))
+}
+
+func byBase(sources map[string]string) map[string]string {
+	out := make(map[string]string, len(sources))
+	for p, text := range sources {
+		out[filepath.Base(p)] = text
+	}
+	return out
 }

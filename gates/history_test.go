@@ -21,7 +21,15 @@ func noisyRun(seed uint64, scale float64, start time.Time) *result.Run {
 		{Name: "GET /products/:id", Rate: 60, MedianUS: 8000 * scale, Sigma: 0.3},
 		{Name: "POST /checkout", Rate: 45, MedianUS: 20000 * scale, Sigma: 0.3},
 	}
-	return synth.Run(synth.Spec{Start: start, Duration: 8 * time.Minute, Seed: seed, Requests: reqs, Pool: 48, PerWindowNoise: 0.04})
+	run := synth.Run(synth.Spec{Start: start, Duration: 8 * time.Minute, Seed: seed, Requests: reqs, Pool: 48, PerWindowNoise: 0.04})
+	run.Plan = planInfo()
+	return run
+}
+
+// planInfo is the plan the history's runs ran.
+func planInfo() result.PlanInfo {
+	return result.PlanInfo{Name: "p", File: "plans/p.hcl", Shape: "steady", Vars: map[string]string{"rate": `"60/s"`},
+		Sources: map[string]string{"plans/p.hcl": "plan", "plans/shop.workload.hcl": "workload"}}
 }
 
 // On a runner whose runs drift ±15% from one another, a candidate 25%
@@ -62,7 +70,7 @@ func TestHistoryWidensThresholdsToTheRunnersNoise(t *testing.T) {
 	if len(Failing(vs)) == 0 {
 		t.Fatalf("25%% slower fails against a 10%% threshold without history: %+v", vs)
 	}
-	h, err := LoadHistory(dir)
+	h, err := LoadHistory(dir, base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,5 +88,55 @@ func TestHistoryWidensThresholdsToTheRunnersNoise(t *testing.T) {
 		if !strings.Contains(v.Detail, "widened from 10% by 12 baseline runs") {
 			t.Errorf("%s: the verdict does not say the threshold widened: %s", v.Subject, v.Detail)
 		}
+	}
+}
+
+// Issue 8, defect 3: the history holds only runs of the baseline's plan
+// (sources, shape, variables) that started no later than the baseline.
+func TestHistoryCountsOnlyComparableRuns(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "results", "p")
+	start := time.Date(2026, 1, 1, 0, 0, 3, 0, time.UTC)
+	store := func(i int, info result.PlanInfo, status result.Status) *result.Run {
+		r := synth.Run(synth.Spec{Start: start.Add(time.Duration(i) * time.Hour), Duration: time.Minute, Seed: uint64(i + 100), Pool: 2,
+			Requests: []synth.Request{{Name: "GET /", Rate: 10, MedianUS: 5000, Sigma: 0.3}}})
+		r.Plan, r.Status = info, status
+		if err := result.Write(result.DirFor(filepath.Dir(dir), "p", r.Start), r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	var base *result.Run
+	for i := 0; i < 12; i++ {
+		base = store(i, planInfo(), result.Complete)
+	}
+	moved := planInfo() // the same files loaded from elsewhere
+	moved.Sources = map[string]string{"/ci/checkout/plans/p.hcl": "plan", "/ci/checkout/plans/shop.workload.hcl": "workload"}
+	store(-1, moved, result.Complete)
+	store(-2, planInfo(), result.Interrupted)
+	for i, change := range []func(*result.PlanInfo){
+		func(p *result.PlanInfo) {
+			p.Sources = map[string]string{"plans/p.hcl": "plan, edited", "plans/shop.workload.hcl": "workload"}
+		},
+		func(p *result.PlanInfo) { p.Shape = "spike" },
+		func(p *result.PlanInfo) { p.Vars = map[string]string{"rate": `"500/s"`} },
+		func(p *result.PlanInfo) { p.Vars = map[string]string{"rate": `"60/s"`, "users": "10"} },
+	} {
+		info := planInfo()
+		change(&info)
+		store(-10-i, info, result.Complete)
+	}
+	for i := 20; i < 25; i++ {
+		store(i, planInfo(), result.Complete) // after the baseline
+	}
+	h, err := LoadHistory(dir, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Runs != 13 || len(h.P95["GET /"]) != 13 {
+		t.Errorf("history of %d runs (%d p95s), want the baseline, the 11 before it and the same plan loaded from elsewhere", h.Runs, len(h.P95["GET /"]))
+	}
+	// A baseline that does not record its plan has no history.
+	if h, err := LoadHistory(dir, &result.Run{Start: base.Start}); err != nil || h.Runs != 0 {
+		t.Errorf("no plan: %d runs, %v", h.Runs, err)
 	}
 }

@@ -31,37 +31,44 @@ func thresholdsOf(r *lang.Regression) Thresholds {
 }
 
 // Compare compares the current run with the baseline, request by request
-// (GATES-STATISTICS.md §2): p95 growth, throughput and error rate, each
-// with an effect size and a significance test, Holm–Bonferroni across all
-// of them. A request of the baseline missing now is reported; a saturated
-// generator in either run makes the comparison invalid. Runs without
-// per-window histograms (Locust's CSV) are compared on what they have, and
-// the verdicts say what could not be.
+// (docs/STATISTICS.md, "Regression compare"): p95 growth, throughput and
+// error rate, each with an effect size and a significance test, Holm–Bonferroni
+// across all of them. A request of the baseline missing now is reported; a
+// saturated generator in either run makes the comparison invalid; a test
+// the runs are too short for is inconclusive and says how long to run.
+// Runs without per-window histograms (Locust's CSV) have their p95s
+// compared by the threshold alone, and the verdicts say so.
 func Compare(baseline, current *result.Run, th Thresholds) ([]result.Verdict, error) {
-	return compare(baseline, current, th, nil, nil)
+	return compare(baseline, current, th, nil)
 }
 
-// compare builds the regress input from the two runs; cur may hold the
-// current run's p95s from the SLA gate's scan.
-func compare(base, cur *result.Run, th Thresholds, basePs, curPs *p95s) ([]result.Verdict, error) {
+// compare builds the regress input from the two runs; curSlow may hold
+// the current run's counts above the baseline's p95s, from the SLA gate's
+// scan.
+func compare(base, cur *result.Run, th Thresholds, curSlow *slowCounts) ([]result.Verdict, error) {
 	for _, r := range []*result.Run{base, cur} {
 		if err := sla.CheckSpan(r); err != nil {
 			return nil, err
 		}
 	}
-	var err error
-	if basePs == nil {
-		if basePs, err = scanP95s(base, cur); err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
-		}
+	baseP95, err := wholeP95s(base)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	if curPs == nil {
-		if curPs, err = scanP95s(cur, base); err != nil {
+	curP95, err := wholeP95s(cur)
+	if err != nil {
+		return nil, err
+	}
+	baseSlow, err := countSlow(base, baseP95)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	if curSlow == nil {
+		if curSlow, err = countSlow(cur, thresholdsFor(cur, base, baseP95)); err != nil {
 			return nil, err
 		}
 	}
-	m := &merger{}
-	bs, cs := seriesOf(base, basePs, m), seriesOf(cur, curPs, m)
+	bs, cs := seriesOf(base, baseSlow, baseP95), seriesOf(cur, curSlow, curP95)
 	names := slices.Clone(requestNames(base))
 	for _, n := range requestNames(cur) {
 		if !slices.Contains(names, n) {
@@ -84,11 +91,7 @@ func compare(base, cur *result.Run, th Thresholds, basePs, curPs *p95s) ([]resul
 	notes := dataNotes(base, cur)
 	out := make([]result.Verdict, 0, len(rep.Results))
 	for _, r := range rep.Results {
-		v := regressionVerdict(r, th, cur, runLevel, notes)
-		if r.Metric == regress.Latency && v.Outcome == Inconclusive {
-			noWindowHists(&v, r.Request, base, cur)
-		}
-		out = append(out, v)
+		out = append(out, regressionVerdict(r, th, cur, runLevel, notes))
 	}
 	return out, nil
 }
@@ -123,39 +126,25 @@ func dataNotes(runs ...*result.Run) string {
 	return ""
 }
 
-// noWindowHists rewords the latency verdict of a request that one run has
-// no per-window histograms for (a run read from Locust's CSV): the test
-// cannot be made, and the whole-run p95s are shown for information only.
-func noWindowHists(v *result.Verdict, name string, runs ...*result.Run) {
-	var p95 [2]string
-	for i, run := range runs {
-		q := run.RequestByName(name)
-		if q == nil {
-			return
-		}
-		for _, w := range q.Windows {
-			if w.Hist != "" {
-				return // it has them: the verdict's own reason stands
-			}
-		}
-		p95[i] = "–"
-		if q.Response.P95 > 0 {
-			p95[i] = sla.Micros(float64(q.Response.P95))
-		}
+// budget names a threshold as the plan set it, and what a history widened
+// it to.
+func budget(what string, planned, used float64) string {
+	if planned == 0 && !math.IsNaN(used) {
+		planned = used // the compare's default
 	}
-	v.Measured = p95[0] + " → " + p95[1] + " (whole run)"
-	v.Detail = fmt.Sprintf("%s: no per-window latency histograms in these runs (Locust's CSV keeps none), so the p95s cannot be compared window by window for significance; whole-run p95 %s → %s, for information only",
-		name, p95[0], p95[1])
+	out := what + units.FormatRatio(planned)
+	if !math.IsNaN(used) && used > planned {
+		out += ", widened to " + sla.Ratio(used)
+	}
+	return out
 }
 
 func regressionVerdict(r regress.Result, th Thresholds, cur *result.Run, runLevel bool, notes string) result.Verdict {
 	v := result.Verdict{Gate: "regression", Subject: r.Request}
 	switch r.Metric {
 	case regress.Latency:
-		v.Budget = "p95 growth < " + units.FormatRatio(r.Threshold)
-		if math.IsNaN(r.Threshold) {
-			v.Budget = "p95 growth < " + units.FormatRatio(th.P95Growth)
-		}
+		v.Budget = budget("p95 growth < ", th.P95Growth, r.Threshold)
+		// The whole-run p95s, as the SLA table shows them.
 		v.Measured = fmt.Sprintf("%s → %s", sla.Micros(r.Baseline), sla.Micros(r.Current))
 		if !math.IsNaN(r.Effect) {
 			v.Measured += fmt.Sprintf(" (%+.1f%%)", 100*(r.Effect-1))
@@ -168,7 +157,7 @@ func regressionVerdict(r regress.Result, th Thresholds, cur *result.Run, runLeve
 				v.Measured += fmt.Sprintf(" (%s of offered)", sla.Ratio(r.Effect))
 			}
 		} else {
-			v.Budget = "req/s drop < " + units.FormatRatio(th.RPSDrop)
+			v.Budget = budget("req/s drop < ", th.RPSDrop, r.Threshold)
 			v.Measured = fmt.Sprintf("%s → %s", sla.Rate(r.Baseline), sla.Rate(r.Current))
 			if !math.IsNaN(r.Effect) {
 				v.Measured += fmt.Sprintf(" (%+.1f%%)", 100*(r.Effect-1))
@@ -196,9 +185,12 @@ func regressionVerdict(r regress.Result, th Thresholds, cur *result.Run, runLeve
 		v.Outcome = Advisory
 	case regress.Missing:
 		v.Outcome = Missing
+	case regress.Inconclusive:
+		v.Outcome = Inconclusive
 	default:
 		// A saturated generator or mixed models make the whole comparison
-		// invalid; too few windows only means this run cannot tell.
+		// invalid; a metric that cannot be compared in these runs only
+		// means they cannot tell.
 		v.Outcome = Inconclusive
 		if runLevel {
 			v.Outcome = Invalid

@@ -1,10 +1,9 @@
 package gates
 
 import (
-	"fmt"
+	"encoding/json"
 	"math"
 	"slices"
-	"sync"
 
 	"lab/gates/hist"
 	"lab/gates/regress"
@@ -12,267 +11,249 @@ import (
 	"lab/runtime/result"
 )
 
-// The regression compare's windows, and the p95s it needs from them.
+// The regression compare's windows, and the counts it needs from them.
 //
-// The compare works on a run's series of 10 s slots (those the run covers
-// at least half of). When a request's windows are sparse (regress merges
-// them in groups of regress.MergeWindows), it needs the p95 of each group
-// too. Both come from one pass over the run's window histograms — the same
-// pass as the SLA gate's windowed budgets — and are kept in Run.Extra, so a
-// run judged once is never decoded again when it later serves as the
-// baseline: on a 24-hour run, decoding is nearly all the work.
+// The latency test counts, window by window, the requests slower than the
+// baseline run's whole-run p95 of their name: in the baseline (about 5%)
+// and in the current run. The counts come from the run's window
+// histograms, in the same pass as the SLA gate's windowed budgets, and are
+// kept in Run.Extra: a run judged once (by lab apply, with the baseline it
+// was compared with) keeps its counts above its own p95 and above that
+// baseline's, so it is never decoded again when it later serves as the
+// baseline, nor when lab compare sets it against that baseline again. On a
+// 24-hour run decoding is nearly all the work.
 
-// WindowP95Key and GroupP95Key are where the p95s are kept in Run.Extra:
-// by request name, per window in the order of its Windows, and per group of
-// regress.MergeWindows consecutive series slots (µs; -1 when none).
-const (
-	WindowP95Key = "window_p95_us"
-	GroupP95Key  = "group_p95_us"
-)
+// SlowKey is where the counts are kept in Run.Extra: by request name, a
+// list of {above_us, counts}, counts per window in the order of its Windows
+// (-1: no histogram).
+const SlowKey = "slow_counts"
 
-// slotsOf lists the starts of the run's series slots and the seconds of
-// the run inside each.
-func slotsOf(run *result.Run) (starts []int64, secs []float64) {
-	step := int64(run.WindowS)
-	if step <= 0 {
-		step = 10
-	}
-	start := float64(run.Start.UnixNano()) / 1e9
-	end := float64(run.End.UnixNano()) / 1e9
-	first := int64(math.Floor(start)) / step * step
-	for t := first; float64(t) < end; t += step {
-		s := min(float64(t+step), end) - max(float64(t), start)
-		if s >= float64(step)/2 {
-			starts = append(starts, t)
-			secs = append(secs, s)
-		}
-	}
-	return starts, secs
+// maxKept is how many thresholds a request keeps counts for: its own p95
+// and the last baseline's.
+const maxKept = 2
+
+// kept is one threshold's counts, as Run.Extra holds them.
+type kept struct {
+	AboveUS int64   `json:"above_us"`
+	Counts  []int64 `json:"counts"`
 }
 
-// sparse replicates regress's rule: a request is merged in groups when its
-// typical window (median over windows with traffic) holds fewer than
-// regress.MinWindowRequests requests.
-func sparse(run *result.Run, name string, pos []int32) bool {
-	q := run.RequestByName(name)
-	if q == nil {
-		return false
-	}
-	var counts []int64
-	for k, w := range q.Windows {
-		if pos == nil || pos[k] >= 0 {
-			if w.Count > 0 {
-				counts = append(counts, w.Count)
-			}
-		}
-	}
-	if len(counts) == 0 {
-		return false
-	}
-	slices.Sort(counts)
-	return counts[len(counts)/2] < regress.MinWindowRequests
+// slowCounts holds, per request of a run, how many requests of each
+// window took longer than that request's threshold.
+type slowCounts struct {
+	above []int64   // per request: the threshold (µs), 0 when none
+	n     [][]int64 // per request, per window: the count, -1 when not counted
 }
 
-// p95s holds one run's window p95s and, for the requests that need them,
-// its group p95s.
-type p95s struct {
-	v   [][]float64 // per request, per window (NaN: no histogram)
-	pos [][]int32   // per request, per window: its series slot, -1 outside the series
-	g   [][]float64 // per request, per group (nil: not needed; NaN: not known)
-	n   [][]int8    // per request, per group: windows with a histogram in it
-	acc []*groups   // per request: groups being merged by a scan (nil: none)
-}
-
-// groups merges the windows of each group as a scan decodes them; a group
-// is done when all its windows have been seen. Scans run in parallel:
-// locks are striped by group.
-type groups struct {
-	locks [16]sync.Mutex
-	seen  []int8
-	hists []*hist.Hist
-}
-
-// newP95s prepares the p95s of run; other is the run it will be compared
-// with (nil when not known yet): a request sparse in either needs groups.
-func newP95s(run, other *result.Run) *p95s {
-	starts, _ := slotsOf(run)
-	index := make(map[int64]int32, len(starts))
-	for i, t := range starts {
-		index[t] = int32(i)
-	}
-	p := &p95s{v: make([][]float64, len(run.Requests)), pos: make([][]int32, len(run.Requests)),
-		g: make([][]float64, len(run.Requests)), n: make([][]int8, len(run.Requests)), acc: make([]*groups, len(run.Requests))}
-	ngroups := (len(starts) + regress.MergeWindows - 1) / regress.MergeWindows
+// newSlowCounts prepares counts above the thresholds (µs per request, 0:
+// none), none counted yet.
+func newSlowCounts(run *result.Run, above []int64) *slowCounts {
+	c := &slowCounts{above: above, n: make([][]int64, len(run.Requests))}
 	for i, q := range run.Requests {
-		p.v[i] = make([]float64, len(q.Windows))
-		p.pos[i] = make([]int32, len(q.Windows))
-		for k, w := range q.Windows {
-			p.v[i][k] = math.NaN()
-			if s, ok := index[w.T]; ok {
-				p.pos[i][k] = s
-			} else {
-				p.pos[i][k] = -1
-			}
-		}
-		if !sparse(run, q.Name, p.pos[i]) && (other == nil || !sparse(other, q.Name, nil)) {
+		if above[i] <= 0 {
 			continue
 		}
-		p.g[i] = make([]float64, ngroups)
-		p.n[i] = make([]int8, ngroups)
-		for g := range p.g[i] {
-			p.g[i][g] = math.NaN()
+		c.n[i] = make([]int64, len(q.Windows))
+		for k := range c.n[i] {
+			c.n[i][k] = -1
 		}
-		for k, w := range q.Windows {
-			if s := p.pos[i][k]; s >= 0 && w.Count > 0 && w.Hist != "" {
-				p.n[i][s/regress.MergeWindows]++
+	}
+	return c
+}
+
+// hook counts a window the scan decoded. Each window has its own slot, so
+// the scan's goroutines never write the same one.
+func (c *slowCounts) hook(run *result.Run) sla.Hook {
+	return func(req, win int, h *hist.Hist) {
+		if c.above[req] <= 0 || h.TotalCount() == 0 && run.Requests[req].Windows[win].Count > 0 {
+			return // a window with requests but no histogram stays uncounted
+		}
+		c.n[req][win] = h.CountAbove(c.above[req])
+	}
+}
+
+// complete says every request with a threshold is counted: cached, or
+// scanned.
+func (c *slowCounts) complete() bool {
+	for i, a := range c.above {
+		if a > 0 && c.n[i] == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// wholeP95s is each request's whole-run p95 (µs) from its merged
+// histogram, the figure the SLA table shows; Response.P95 when the run has
+// no histogram (Locust's CSV). 0 when neither is known.
+func wholeP95s(run *result.Run) ([]int64, error) {
+	out := make([]int64, len(run.Requests))
+	var dec hist.Decoder
+	var h hist.Hist
+	for i, q := range run.Requests {
+		if q.Hist == "" {
+			out[i] = max(0, q.Response.P95)
+			continue
+		}
+		if err := dec.Decode(q.Hist, &h); err != nil {
+			return nil, err
+		}
+		out[i] = h.ValueAtPercentile(95)
+	}
+	return out, nil
+}
+
+// thresholdsFor maps the baseline's whole-run p95s onto run's requests, by name.
+func thresholdsFor(run, base *result.Run, baseP95 []int64) []int64 {
+	out := make([]int64, len(run.Requests))
+	for i, q := range run.Requests {
+		for j, b := range base.Requests {
+			if b.Name == q.Name {
+				out[i] = baseP95[j]
+				break
 			}
 		}
-		p.acc[i] = &groups{seen: make([]int8, ngroups), hists: make([]*hist.Hist, ngroups)}
 	}
-	return p
+	return out
 }
 
-// hook records a window's p95, and merges it into its group when the
-// request needs groups. Each window has its own slot in v.
-func (p *p95s) hook(req, win int, h *hist.Hist) {
-	if h.TotalCount() == 0 {
-		return
+// hasHists says whether any window of the run has a histogram: a run read
+// from Locust's CSV has none, and is not scanned.
+func hasHists(run *result.Run) bool {
+	for _, q := range run.Requests {
+		for _, w := range q.Windows {
+			if w.Hist != "" {
+				return true
+			}
+		}
 	}
-	p.v[req][win] = float64(h.ValueAtPercentile(95))
-	a := p.acc[req]
-	s := p.pos[req][win]
-	if a == nil || s < 0 {
-		return
-	}
-	g := int(s) / regress.MergeWindows
-	mu := &a.locks[g%len(a.locks)]
-	mu.Lock()
-	defer mu.Unlock()
-	if a.hists[g] == nil {
-		a.hists[g] = h.Clone(2 * h.Buckets())
-	} else {
-		a.hists[g].Add(h)
-	}
-	if a.seen[g]++; a.seen[g] == p.n[req][g] {
-		p.g[req][g] = float64(a.hists[g].ValueAtPercentile(95))
-		a.hists[g] = nil
-	}
+	return false
 }
 
-func scanP95s(run, other *result.Run) (*p95s, error) {
-	if p, ok := cachedP95s(run, other); ok {
-		return p, nil
+// countSlow returns the run's counts above the thresholds (µs per request):
+// kept in Run.Extra when there, else from one scan of the run, then kept.
+func countSlow(run *result.Run, above []int64) (*slowCounts, error) {
+	c := cachedSlow(run, above)
+	if c.complete() || !hasHists(run) {
+		return c, nil
 	}
-	p := newP95s(run, other)
-	if err := sla.Scan(run, p.hook); err != nil {
+	missing := slices.Clone(above)
+	for i := range missing {
+		if c.n[i] != nil {
+			missing[i] = 0
+		}
+	}
+	scan := newSlowCounts(run, missing)
+	if err := sla.Scan(run, scan.hook(run)); err != nil {
 		return nil, err
 	}
-	p.store(run)
-	return p, nil
+	for i := range c.n {
+		if scan.n[i] != nil {
+			c.n[i] = scan.n[i]
+		}
+	}
+	c.keep(run)
+	return c, nil
 }
 
-// cachedP95s reads the p95s kept in run.Extra, if they fit the run. Group
-// p95s missing for a request that needs them are merged again by the
-// compare when it asks (see lazyHist).
-func cachedP95s(run, other *result.Run) (*p95s, bool) {
-	v, ok := readKept(run.Extra[WindowP95Key])
-	if !ok {
-		return nil, false
-	}
-	p := newP95s(run, other)
+// cachedSlow returns the counts kept in run.Extra for these thresholds;
+// requests without them are left uncounted (nil).
+func cachedSlow(run *result.Run, above []int64) *slowCounts {
+	c := &slowCounts{above: above, n: make([][]int64, len(run.Requests))}
+	all := readKept(run)
 	for i, q := range run.Requests {
-		vs, ok := v[q.Name]
-		if !ok || len(vs) != len(q.Windows) {
-			return nil, false
+		if above[i] <= 0 {
+			continue
 		}
-		p.v[i] = vs
-	}
-	if g, ok := readKept(run.Extra[GroupP95Key]); ok {
-		for i, q := range run.Requests {
-			if gs, ok := g[q.Name]; ok && p.g[i] != nil && len(gs) == len(p.g[i]) {
-				p.g[i] = gs
+		for _, k := range all[q.Name] {
+			if k.AboveUS == above[i] && validKept(k.Counts, q) {
+				c.n[i] = k.Counts
+				break
 			}
 		}
 	}
-	p.acc = make([]*groups, len(run.Requests))
-	return p, true
+	return c
 }
 
-// readKept reads a per-request list of µs kept in Run.Extra: as this
-// process stored it, or as it came back from result.json.
-func readKept(raw any) (map[string][]float64, bool) {
-	out := map[string][]float64{}
-	conv := func(v float64) float64 {
-		if v < 0 {
-			return math.NaN()
+func validKept(counts []int64, q *result.Request) bool {
+	if len(counts) != len(q.Windows) {
+		return false
+	}
+	for k, n := range counts {
+		if n < -1 || n > q.Windows[k].Count {
+			return false
 		}
+	}
+	return true
+}
+
+// readKept reads the counts kept in run.Extra: as this process stored
+// them, or as they came back from result.json.
+func readKept(run *result.Run) map[string][]kept {
+	switch v := run.Extra[SlowKey].(type) {
+	case map[string][]kept:
 		return v
-	}
-	switch m := raw.(type) {
-	case map[string][]int64:
-		for k, vs := range m {
-			f := make([]float64, len(vs))
-			for i, v := range vs {
-				f[i] = conv(float64(v))
-			}
-			out[k] = f
-		}
-	case map[string]any:
-		for k, v := range m {
-			list, ok := v.([]any)
-			if !ok {
-				return nil, false
-			}
-			f := make([]float64, len(list))
-			for i, x := range list {
-				n, ok := x.(float64)
-				if !ok {
-					return nil, false
-				}
-				f[i] = conv(n)
-			}
-			out[k] = f
-		}
+	case nil:
+		return nil
 	default:
-		return nil, false
-	}
-	return out, true
-}
-
-// store keeps the p95s in run.Extra.
-func (p *p95s) store(run *result.Run) {
-	keep := func(lists [][]float64) map[string][]int64 {
-		m := make(map[string][]int64, len(run.Requests))
-		for i, q := range run.Requests {
-			if lists[i] == nil {
-				continue
-			}
-			vs := make([]int64, len(lists[i]))
-			for k, v := range lists[i] {
-				vs[k] = -1
-				if !math.IsNaN(v) {
-					vs[k] = int64(v)
-				}
-			}
-			m[q.Name] = vs
+		data, err := json.Marshal(v)
+		if err != nil {
+			return nil
+		}
+		var m map[string][]kept
+		if json.Unmarshal(data, &m) != nil {
+			return nil
 		}
 		return m
+	}
+}
+
+// keep stores the counts in run.Extra beside those kept already: the
+// newest first, at most maxKept per request, the run's own p95's always
+// among them (it is what the run needs as a baseline).
+func (c *slowCounts) keep(run *result.Run) {
+	own, _ := wholeP95s(run)
+	all := readKept(run)
+	out := make(map[string][]kept, len(run.Requests))
+	for i, q := range run.Requests {
+		candidates := all[q.Name]
+		if c.above[i] > 0 && c.n[i] != nil {
+			candidates = append([]kept{{c.above[i], c.n[i]}}, candidates...)
+		}
+		// The run's own threshold first, then the newest others.
+		var list, others []kept
+		seen := map[int64]bool{}
+		for _, k := range candidates {
+			switch {
+			case seen[k.AboveUS]:
+			case own != nil && k.AboveUS == own[i]:
+				list = append(list, k)
+			default:
+				others = append(others, k)
+			}
+			seen[k.AboveUS] = true
+		}
+		if list = append(list, others...); len(list) > 0 {
+			out[q.Name] = list[:min(len(list), maxKept)]
+		}
 	}
 	if run.Extra == nil {
 		run.Extra = map[string]any{}
 	}
-	run.Extra[WindowP95Key] = keep(p.v)
-	if g := keep(p.g); len(g) > 0 {
-		run.Extra[GroupP95Key] = g
-	}
+	run.Extra[SlowKey] = out
 }
 
 // seriesOf turns a run into the regress package's per-request series: one
 // window per series slot (the edges the run covers less than half of are
 // shorter and noisier), empty slots included so that a stalled window
-// counts as zero throughput.
-func seriesOf(run *result.Run, ps *p95s, m *merger) map[string]*regress.Series {
+// counts as zero throughput. slow holds the counts above the baseline's
+// p95 of each request; p95 the run's own whole-run p95s.
+func seriesOf(run *result.Run, slow *slowCounts, p95 []int64) map[string]*regress.Series {
 	starts, secs := slotsOf(run)
+	index := make(map[int64]int, len(starts))
+	for i, t := range starts {
+		index[t] = i
+	}
 	// Open model: the schedule is per task, not per request name; every
 	// name's offered load is its completed requests plus its share of the
 	// arrivals that were never sent.
@@ -292,21 +273,33 @@ func seriesOf(run *result.Run, ps *p95s, m *merger) map[string]*regress.Series {
 		if q.Count == 0 {
 			continue
 		}
-		s := &regress.Series{ErrorClasses: classes[q.Name], Windows: make([]regress.Window, len(starts))}
+		s := &regress.Series{ErrorClasses: classes[q.Name], Windows: make([]regress.Window, len(starts)),
+			P95: float64(p95[i]), SlowKnown: slow.n[i] != nil}
 		for j := range starts {
 			s.Windows[j].Seconds = secs[j]
 		}
+		inSlots := false
 		for k, rw := range q.Windows {
-			j := ps.pos[i][k]
-			if j < 0 {
+			j, ok := index[rw.T]
+			if !ok {
 				continue
 			}
+			inSlots = true
 			w := &s.Windows[j]
 			w.Count, w.Errors, w.Timeouts = rw.Count, rw.Failures, min(rw.Timeouts, rw.Failures)
-			if p := ps.v[i][k]; !math.IsNaN(p) {
-				w.P95 = p
-				w.Hist = &lazyHist{req: i, slots: []int32{j}, encs: []string{rw.Hist}, ps: ps, m: m}
+			if slow.n[i] != nil {
+				if n := slow.n[i][k]; n >= 0 {
+					w.Slow = n
+				} else if rw.Count > 0 {
+					s.SlowKnown = false
+				}
 			}
+		}
+		if !inSlots {
+			// No per-window counts (Locust's CSV without
+			// --csv-full-history): the whole run as one window.
+			s.Windows = []regress.Window{{Count: q.Count, Errors: q.Failures, Timeouts: min(q.Timeouts, q.Failures), Seconds: run.Duration()}}
+			s.SlowKnown = false
 		}
 		if run.Model == "open" {
 			for j := range s.Windows {
@@ -320,54 +313,22 @@ func seriesOf(run *result.Run, ps *p95s, m *merger) map[string]*regress.Series {
 	return out
 }
 
-// lazyHist is a window's histogram, kept encoded: the compare needs
-// histograms only to merge sparse windows, and then only the merged p95,
-// which the scan has usually computed already.
-type lazyHist struct {
-	req   int
-	slots []int32  // the series slots merged
-	encs  []string // their histograms, encoded
-	ps    *p95s
-	m     *merger
-}
-
-// merger decodes merged windows into one reused accumulator (the compare
-// calls P95 from one goroutine).
-type merger struct {
-	dec hist.Decoder
-	acc hist.Acc
-}
-
-var _ regress.Hist = (*lazyHist)(nil)
-
-// Merge returns a histogram of both, leaving both as they were.
-func (l *lazyHist) Merge(o regress.Hist) regress.Hist {
-	other, ok := o.(*lazyHist)
-	if !ok {
-		panic(fmt.Sprintf("gates: cannot merge a %T", o)) // only lazyHists are handed to regress
+// slotsOf lists the starts of the run's series slots and the seconds of
+// the run inside each.
+func slotsOf(run *result.Run) (starts []int64, secs []float64) {
+	step := int64(run.WindowS)
+	if step <= 0 {
+		step = 10
 	}
-	return &lazyHist{req: l.req, ps: l.ps, m: l.m,
-		slots: append(slices.Clip(l.slots), other.slots...), encs: append(slices.Clip(l.encs), other.encs...)}
-}
-
-// P95 is the p95 of the merged windows: the group's, when they are exactly
-// the windows of one group the scan merged; else decoded and merged now.
-func (l *lazyHist) P95() float64 {
-	if g := int(l.slots[0]) / regress.MergeWindows; l.ps.g[l.req] != nil {
-		same := true
-		for _, s := range l.slots {
-			same = same && int(s)/regress.MergeWindows == g
-		}
-		if v := l.ps.g[l.req][g]; same && len(l.slots) == int(l.ps.n[l.req][g]) && !math.IsNaN(v) {
-			return v
+	start := float64(run.Start.UnixNano()) / 1e9
+	end := float64(run.End.UnixNano()) / 1e9
+	first := int64(math.Floor(start)) / step * step
+	for t := first; float64(t) < end; t += step {
+		s := min(float64(t+step), end) - max(float64(t), start)
+		if s >= float64(step)/2 {
+			starts = append(starts, t)
+			secs = append(secs, s)
 		}
 	}
-	l.m.acc.Reset()
-	for _, e := range l.encs {
-		if err := l.m.dec.AddTo(e, &l.m.acc); err != nil {
-			// The scan decoded these same histograms before the compare began.
-			panic(fmt.Sprintf("gates: a histogram that decoded once no longer does: %v", err))
-		}
-	}
-	return float64(l.m.acc.ValueAtPercentile(95))
+	return starts, secs
 }

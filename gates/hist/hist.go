@@ -152,6 +152,18 @@ func (h *Hist) ValueAtPercentile(p float64) int64 {
 	return valueAt(h.idx[len(h.idx)-1], p)
 }
 
+// CountAbove is how many values lie above v: in buckets whose lowest value
+// is greater than v (the bucket holding v counts as not above), as for Acc.
+func (h *Hist) CountAbove(v int64) int64 {
+	from := indexOf(min(max(v, 0), highest)) + 1
+	i, _ := slices.BinarySearch(h.idx, from)
+	var n int64
+	for _, c := range h.cnt[i:] {
+		n += c
+	}
+	return n
+}
+
 // Max is the highest equivalent value of the largest value recorded (0 when empty).
 func (h *Hist) Max() int64 {
 	if len(h.idx) == 0 {

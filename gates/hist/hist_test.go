@@ -231,10 +231,14 @@ func TestCountAbove(t *testing.T) {
 	for range 50 {
 		dense := randomDense(rng, 1+rng.IntN(2000))
 		var a Acc
+		var h Hist
 		if err := d.AddTo(encode(t, dense), &a); err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range []int64{0, 1, 999, 2500, 5000, 123456, 60_000_000, 90_000_000} {
+		if err := d.Decode(encode(t, dense), &h); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []int64{-5, 0, 1, 999, 2500, 5000, 123456, 60_000_000, 90_000_000} {
 			var want int64
 			for _, b := range dense.Distribution() {
 				if b.From > v {
@@ -243,6 +247,9 @@ func TestCountAbove(t *testing.T) {
 			}
 			if got := a.CountAbove(v); got != want {
 				t.Fatalf("above %d: %d, want %d", v, got, want)
+			}
+			if got := h.CountAbove(v); got != want {
+				t.Fatalf("sparse, above %d: %d, want %d", v, got, want)
 			}
 		}
 		// Consistent with the percentiles: the p-th percentile is above v

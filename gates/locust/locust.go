@@ -13,7 +13,8 @@
 //   - there are no histograms, so the percentile of several requests
 //     together (other than Locust's Aggregated row) and every per-window
 //     percentile cannot be computed; the regression compare has no
-//     per-window p95s to test;
+//     per-window counts of slow requests to test, and compares the
+//     whole-run p95s by the threshold alone;
 //   - per-window counts exist only with --csv-full-history (per-request
 //     rows in stats_history.csv); windowed error-rate and req/s budgets
 //     need them;
@@ -42,7 +43,7 @@ const Rounding = "Locust rounds response times to 1 ms below 100 ms, 10 ms below
 
 // Limits says what a Run read from Locust's CSV cannot support; the
 // regression compare quotes it.
-const Limits = "Locust's CSV has no histograms: no per-window p95s to test, generator saturation unknown"
+const Limits = "Locust's CSV has no histograms: p95s compared by the threshold alone, generator saturation unknown"
 
 // Files are the three files of a PREFIX.
 type Files struct {

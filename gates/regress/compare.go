@@ -5,20 +5,104 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"lab/gates/stats"
 )
 
 // pending is a result whose verdict waits for the Holm adjustment.
 type pending struct {
-	res    Result
-	decide func(pAdjusted float64) (Verdict, string) // nil: verdict already set
+	res  Result
+	test *test // nil: a rule, not a test; the verdict is already set
+}
+
+// test is a significance test and the effect rule beside it; decide turns
+// them into a verdict once the family's adjusted p-values are known.
+type test struct {
+	big   bool   // the effect is beyond its threshold
+	small string // why it is not, when !big ("below τ", …)
+	noisy string // the threshold's name when it is over NoisyThreshold, else ""
+	fail  string // how a failure reads: "slower", "more errors", …
+	desc  func(padj float64) string
+	// pMin is the smallest p-value the test can give if both runs were k
+	// times as long with windows like these: its p for the most extreme
+	// outcome their sample sizes allow (every current request slow, or
+	// failed, or every current window slower than every baseline one).
+	pMin    func(k int) float64
+	seconds float64 // the longer run's length
+}
+
+// decide sets r's verdict and reason. m is the number of tests in the
+// family: after Holm, a test's p is multiplied by up to m, so one whose
+// smallest attainable p is not below α/m can never decide — not enough
+// evidence, which is never a pass.
+func (t *test) decide(r *Result, m int) {
+	r.PMin = t.pMin(1)
+	desc := t.desc(r.PAdjusted)
+	switch {
+	case float64(m)*r.PMin >= Alpha:
+		r.Verdict, r.RunFor = Inconclusive, t.runFor(m)
+		r.Reason = fmt.Sprintf("cannot reach significance: the most extreme outcome these runs allow gives p = %.2g, and with %d tests (Holm) it must be below %.2g; %s: %s",
+			r.PMin, m, Alpha/float64(m), advice(r.RunFor, t.seconds), desc)
+	case t.noisy != "" && t.big && r.PAdjusted < Alpha:
+		// Widened to the runner's noise and still beyond it: however noisy
+		// the runner, its noise does not explain this.
+		r.Verdict, r.Reason = Fail, t.fail+", beyond the runner's noise ("+t.noisy+" over 25%): "+desc
+	case t.noisy != "":
+		r.Verdict, r.Reason = Advisory, "runner too noisy to judge ("+t.noisy+" over 25%); would pass: "+desc
+	case t.big && r.PAdjusted < Alpha:
+		r.Verdict, r.Reason = Fail, t.fail+": "+desc
+	case t.big:
+		r.Verdict, r.Reason = Pass, "not significant: "+desc
+	default:
+		r.Verdict, r.Reason = Pass, t.small+": "+desc
+	}
+}
+
+// lengthen lists the multiples of the runs' length runFor tries.
+var lengthen = []int{2, 3, 4, 6, 8, 12, 16, 24, MaxLengthen}
+
+// runFor returns how long both runs should be (seconds) for the test to be
+// able to reach p < α/m, on windows like these; +Inf when MaxLengthen
+// times these runs would not do.
+func (t *test) runFor(m int) float64 {
+	for _, k := range lengthen {
+		if float64(m)*t.pMin(k) < Alpha {
+			return float64(k) * t.seconds
+		}
+	}
+	return math.Inf(1)
+}
+
+// advice says how long to run, for a reason.
+func advice(runFor, seconds float64) string {
+	if math.IsInf(runFor, 1) {
+		return fmt.Sprintf("even runs %d times as long (%s) would not be enough", MaxLengthen, duration(MaxLengthen*seconds))
+	}
+	return fmt.Sprintf("run the baseline and the current run for at least %s each (these ran %s)", duration(runFor), duration(seconds))
+}
+
+// duration prints seconds as a run length a plan would take: "50s", "6m", "1h30m".
+func duration(s float64) string {
+	d := time.Duration(math.Ceil(s)) * time.Second
+	switch {
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%.0fs", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(math.Ceil(d.Minutes())))
+	}
+	h := int(d.Hours())
+	if m := int(math.Ceil((d - time.Duration(h)*time.Hour).Minutes())); m > 0 {
+		return fmt.Sprintf("%dh%dm", h, m)
+	}
+	return fmt.Sprintf("%dh", h)
 }
 
 // Compare compares every request of the current run with the baseline.
 // It returns an error only for malformed input; a comparison that cannot be
-// made is an INVALID result saying why.
+// made is an INVALID or INCONCLUSIVE result saying why.
 func Compare(in Input) (Report, error) {
 	if err := validate(in); err != nil {
 		return Report{}, err
@@ -30,13 +114,17 @@ func Compare(in Input) (Report, error) {
 	if len(pend) == 0 {
 		pend = append(pend, pending{res: Result{
 			Metric: Presence, Verdict: Invalid, Effect: math.NaN(), Threshold: math.NaN(),
-			P: math.NaN(), PAdjusted: math.NaN(),
+			P: math.NaN(), PAdjusted: math.NaN(), PMin: math.NaN(),
 			Reason: "no request has traffic in either run: nothing to compare",
 		}})
 	}
 	ps := make([]float64, len(pend))
+	m := 0
 	for i, p := range pend {
 		ps[i] = p.res.P
+		if !math.IsNaN(p.res.P) {
+			m++
+		}
 	}
 	adjusted := stats.Holm(ps)
 	invalid := runInvalid(in)
@@ -44,11 +132,11 @@ func Compare(in Input) (Report, error) {
 	for i, p := range pend {
 		r := p.res
 		r.PAdjusted = adjusted[i]
-		if p.decide != nil {
-			r.Verdict, r.Reason = p.decide(r.PAdjusted)
+		if p.test != nil {
+			p.test.decide(&r, m)
 		}
 		if invalid != "" {
-			r.Verdict, r.Reason = Invalid, invalid+" (measured: "+r.Reason+")"
+			r.Verdict, r.Reason, r.RunFor = Invalid, invalid+" (measured: "+r.Reason+")", 0
 		}
 		if r.Verdict.severity() > rep.Verdict.severity() {
 			rep.Verdict = r.Verdict
@@ -80,7 +168,7 @@ func runInvalid(in Input) string {
 
 func newResult(name string, m Metric) Result {
 	nan := math.NaN()
-	return Result{Request: name, Metric: m, Baseline: nan, Current: nan, Effect: nan, Threshold: nan, P: nan, PAdjusted: nan}
+	return Result{Request: name, Metric: m, Baseline: nan, Current: nan, Effect: nan, Threshold: nan, P: nan, PAdjusted: nan, PMin: nan}
 }
 
 func totalCount(s *Series) int64 {
@@ -92,6 +180,14 @@ func totalCount(s *Series) int64 {
 		n += w.Count
 	}
 	return n
+}
+
+func seconds(s *Series) float64 {
+	var t float64
+	for _, w := range s.Windows {
+		t += w.Seconds
+	}
+	return t
 }
 
 func compareRequest(rq Request, model Model) []pending {
@@ -111,13 +207,14 @@ func compareRequest(rq Request, model Model) []pending {
 		return []pending{{res: r}}
 	}
 	th := rq.Thresholds.withDefaults()
-	bw, cw, note := prepare(rq.Baseline.Windows, rq.Current.Windows)
+	b, c := rq.Baseline, rq.Current
+	secs := math.Max(seconds(b), seconds(c))
 	out := []pending{
-		latency(rq.Name, bw, cw, th, note),
-		throughput(rq.Name, model, bw, cw, th),
-		errorRate(rq.Name, bw, cw, th),
+		latency(rq.Name, b, c, th, secs),
+		throughput(rq.Name, model, b.Windows, c.Windows, th, secs),
+		errorRate(rq.Name, b.Windows, c.Windows, th, secs),
 	}
-	if p, ok := errorClasses(rq.Name, rq.Baseline.ErrorClasses, rq.Current.ErrorClasses); ok {
+	if p, ok := errorClasses(rq.Name, b.ErrorClasses, c.ErrorClasses); ok {
 		out = append(out, p)
 	}
 	return out
@@ -154,81 +251,170 @@ func medianOf(v []float64) float64 {
 	return m
 }
 
-func latency(name string, b, c []Window, th Thresholds, note string) pending {
-	r := newResult(name, Latency)
-	var bv, cv, lb, lc []float64
-	for _, w := range b {
-		if w.Count > 0 && w.P95 > 0 {
-			bv, lb = append(bv, w.P95), append(lb, math.Log(w.P95))
+// tooFew is the result of a test with fewer than MinWindows windows of
+// traffic in a run: its noise cannot be measured across windows.
+func tooFew(r Result, what string, nb, nc int, windowS float64) pending {
+	r.Verdict = Inconclusive
+	r.RunFor = MinWindows * windowS
+	r.Reason = fmt.Sprintf("too few windows with traffic to compare %s: %d baseline, %d current, need %d each: run the baseline and the current run for at least %s each",
+		what, nb, nc, MinWindows, duration(r.RunFor))
+	return pending{res: r}
+}
+
+// windowLength is the runs' typical window length (s): 10 unless told otherwise.
+func windowLength(ws ...[]Window) float64 {
+	var all []float64
+	for _, w := range ws {
+		for _, x := range w {
+			all = append(all, x.Seconds)
 		}
+	}
+	if v := medianOf(all); v > 0 {
+		return v
+	}
+	return 10
+}
+
+// counts lists, per window with traffic, an event count out of the window's requests.
+func counts(ws []Window, event func(Window) int64) []stats.Proportion {
+	out := make([]stats.Proportion, 0, len(ws))
+	for _, w := range ws {
+		if w.Count > 0 {
+			out = append(out, stats.Proportion{Events: event(w), Trials: w.Count})
+		}
+	}
+	return out
+}
+
+// batched sums the counts of BatchWindows neighbouring windows.
+func batched(ws []Window, event func(Window) int64) []stats.Proportion {
+	var out []stats.Proportion
+	for i := 0; i < len(ws); i += BatchWindows {
+		var p stats.Proportion
+		for _, w := range ws[i:min(i+BatchWindows, len(ws))] {
+			p.Events += event(w)
+			p.Trials += w.Count
+		}
+		if p.Trials > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// compareProportions compares an event's rate in two runs: totals over
+// the windows, with the overdispersion φ measured across windows
+// (stats.Dispersion) and across batches of BatchWindows neighbouring
+// windows, whichever is larger. Neighbouring windows resemble each other
+// (lag-1 autocorrelation 0.4–0.7 of the share of slow requests, measured
+// on the shop), so the windows alone understate how much the total varies;
+// batches see it. It also returns the test's smallest p at k times the
+// runs' length (see test.pMin): every current request an event.
+func compareProportions(b, c []Window, event func(Window) int64) (stats.ProportionTest, func(k int) float64, error) {
+	phi, df, err := stats.Dispersion(counts(b, event), counts(c, event))
+	if err != nil {
+		return stats.ProportionTest{}, nil, err
+	}
+	if phi3, df3, err := stats.Dispersion(batched(b, event), batched(c, event)); err == nil && df3 > 0 && phi3 > phi {
+		phi, df = phi3, df3
+	}
+	var tb, tc stats.Proportion
+	for _, w := range b {
+		tb.Events, tb.Trials = tb.Events+event(w), tb.Trials+w.Count
 	}
 	for _, w := range c {
-		if w.Count > 0 && w.P95 > 0 {
-			cv, lc = append(cv, w.P95), append(lc, math.Log(w.P95))
+		tc.Events, tc.Trials = tc.Events+event(w), tc.Trials+w.Count
+	}
+	pt, err := stats.CompareTotals(tb, tc, phi, df)
+	if err != nil {
+		return stats.ProportionTest{}, nil, err
+	}
+	pMin := func(k int) float64 {
+		cur := stats.Proportion{Events: tc.Trials, Trials: tc.Trials}
+		kk := int64(k)
+		// k times as many windows like these: the same φ, measured on
+		// k·n − 1 degrees of freedom per run instead of n − 1.
+		dfk := df
+		if df > 0 {
+			dfk = k*(df+2) - 2
 		}
+		t, err := stats.CompareTotals(stats.Proportion{Events: kk * tb.Events, Trials: kk * tb.Trials},
+			stats.Proportion{Events: kk * cur.Events, Trials: kk * cur.Trials}, phi, dfk)
+		if err != nil {
+			return 1
+		}
+		return t.P
 	}
-	r.Baseline, r.Current = medianOf(bv), medianOf(cv)
-	suffix := ""
-	if note != "" {
-		suffix = "; " + note
-	}
-	if len(lb) < MinWindows || len(lc) < MinWindows {
-		r.Verdict = Invalid
-		r.Reason = fmt.Sprintf("too few windows with traffic to compare p95s: %d baseline, %d current, need %d each%s",
-			len(lb), len(lc), MinWindows, suffix)
+	return pt, pMin, nil
+}
+
+func latency(name string, b, c *Series, th Thresholds, secs float64) pending {
+	r := newResult(name, Latency)
+	r.Baseline, r.Current = b.P95, c.P95
+	if b.P95 <= 0 || c.P95 <= 0 {
+		r.Verdict = Inconclusive
+		r.Reason = fmt.Sprintf("the whole-run p95 is not known (baseline %s, current %s): nothing to compare", us(b.P95), us(c.P95))
 		return pending{res: r}
 	}
 	tau, widened := widen(th.P95Growth, th.History)
-	r.Threshold = tau
-	hl, mw, err := shift(lc, lb)
-	if err != nil {
-		r.Verdict, r.Reason = Invalid, "p95s cannot be compared: "+err.Error()
+	ratio, grew := c.P95/b.P95, c.P95-b.P95
+	r.Threshold, r.Effect = tau, ratio
+	t := &test{fail: "slower", seconds: secs}
+	switch {
+	case ratio < 1+tau:
+		t.small = "below τ"
+	case grew < MinLatencyGrowthUS:
+		t.small = fmt.Sprintf("grew %s, under 1 ms", us(grew))
+	default:
+		t.big = true
+	}
+	if tau > NoisyThreshold {
+		t.noisy = "τ"
+	}
+	head := fmt.Sprintf("p95 %s → %s (whole run, %s)", us(b.P95), us(c.P95), signedPct(ratio-1))
+	tauText := "τ = " + pct(tau)
+	if widened != "" {
+		tauText += ", " + widened
+	}
+	if !b.SlowKnown || !c.SlowKnown {
+		// No per-window histograms (Locust's CSV): the threshold alone, as a
+		// nightly diff of whole-run p95s does. Not a test, so not in Holm's family.
+		desc := head + " by the threshold alone (" + tauText + "): no per-window histograms in these runs, so no significance test"
+		switch {
+		case t.noisy != "" && t.big:
+			r.Verdict, r.Reason = Fail, "slower, beyond the runner's noise (τ over 25%): "+desc
+		case t.noisy != "":
+			r.Verdict, r.Reason = Advisory, "runner too noisy to judge (τ over 25%); would pass: "+desc
+		case t.big:
+			r.Verdict, r.Reason = Fail, "slower: "+desc
+		default:
+			r.Verdict, r.Reason = Pass, t.small+": "+desc
+		}
 		return pending{res: r}
 	}
-	ratio := math.Exp(hl)
-	r.Effect, r.P = ratio, mw.P
-	grewUS := r.Baseline * (ratio - 1)
-	return pending{res: r, decide: func(padj float64) (Verdict, string) {
-		desc := fmt.Sprintf("p95 %s → %s (%s, p = %.2g, Holm %.2g, τ = %s", us(r.Baseline), us(r.Current),
-			signedPct(ratio-1), r.P, padj, pct(tau))
-		if widened != "" {
-			desc += ", " + widened
-		}
-		desc += ")" + suffix
-		var why string
-		switch {
-		case padj >= Alpha:
-			why = "not significant"
-		case ratio < 1+tau:
-			why = "below τ"
-		case grewUS < MinLatencyGrowthUS:
-			why = fmt.Sprintf("grew %s, under 1 ms", us(grewUS))
-		}
-		switch {
-		case tau > NoisyThreshold && why == "":
-			return Advisory, "runner too noisy to judge (τ over 25%); would fail: " + desc
-		case tau > NoisyThreshold:
-			return Advisory, "runner too noisy to judge (τ over 25%); would pass: " + desc
-		case why == "":
-			return Fail, "slower: " + desc
-		}
-		return Pass, why + ": " + desc
-	}}
-}
-
-// shift returns the Hodges–Lehmann shift of x over y and the one-sided
-// Mann–Whitney test that x is larger. Errors come only from values that
-// overflowed (a window of a few nanoseconds).
-func shift(x, y []float64) (float64, stats.MannWhitneyResult, error) {
-	hl, err := stats.HodgesLehmann(x, y)
-	if err != nil {
-		return 0, stats.MannWhitneyResult{}, err
+	slow := func(w Window) int64 { return w.Slow }
+	nb, nc := len(counts(b.Windows, slow)), len(counts(c.Windows, slow))
+	if nb < MinWindows || nc < MinWindows {
+		return tooFew(r, "the share of slow requests", nb, nc, windowLength(b.Windows, c.Windows))
 	}
-	mw, err := stats.MannWhitney(x, y)
-	return hl, mw, err
+	pt, pMin, err := compareProportions(b.Windows, c.Windows, slow)
+	if err != nil { // unreachable: both runs have traffic and counts were validated
+		r.Verdict, r.Reason = Invalid, "the shares of slow requests cannot be compared: "+err.Error()
+		return pending{res: r}
+	}
+	r.P, t.pMin = pt.P, pMin
+	t.desc = func(padj float64) string {
+		return fmt.Sprintf("%s; %s of current requests slower than the baseline's p95, %s of the baseline's (%s, φ = %.2g, p = %.2g, Holm %.2g, %s)",
+			head, pct(pt.Cur.Rate()), pct(pt.Base.Rate()), testName(pt.Method), pt.Phi, r.P, padj, tauText)
+	}
+	return pending{res: r, test: t}
 }
 
-func throughput(name string, model Model, b, c []Window, th Thresholds) pending {
+func testName(method string) string {
+	return map[string]string{"z": "z-test", "t": "overdispersed t-test", "fisher": "Fisher's exact test"}[method]
+}
+
+func throughput(name string, model Model, b, c []Window, th Thresholds, secs float64) pending {
 	r := newResult(name, Throughput)
 	if model == Open {
 		var count, sched, unsent int64
@@ -273,9 +459,7 @@ func throughput(name string, model Model, b, c []Window, th Thresholds) pending 
 	cv, lc := rates(c)
 	r.Baseline, r.Current = medianOf(bv), medianOf(cv)
 	if len(lb) < MinWindows || len(lc) < MinWindows {
-		r.Verdict = Invalid
-		r.Reason = fmt.Sprintf("too few windows to compare req/s: %d baseline, %d current, need %d each", len(lb), len(lc), MinWindows)
-		return pending{res: r}
+		return tooFew(r, "req/s", len(lb), len(lc), windowLength(b, c))
 	}
 	drop, widened := widen(th.RPSDrop, th.RPSHistory)
 	r.Threshold = drop
@@ -284,49 +468,57 @@ func throughput(name string, model Model, b, c []Window, th Thresholds) pending 
 		r.Verdict, r.Reason = Invalid, "req/s cannot be compared: "+err.Error()
 		return pending{res: r}
 	}
-	hl = -hl
-	ratio := math.Exp(hl)
+	ratio := math.Exp(-hl)
 	r.Effect, r.P = ratio, mw.P
-	return pending{res: r, decide: func(padj float64) (Verdict, string) {
+	t := &test{fail: "throughput dropped", small: "within the allowed drop", big: ratio <= 1-drop, seconds: secs}
+	if drop > NoisyThreshold {
+		t.noisy = "threshold"
+	}
+	t.pMin = func(k int) float64 {
+		// Every baseline window served more than every current one.
+		x, y := make([]float64, k*len(lb)), make([]float64, k*len(lc))
+		for i := range x {
+			x[i] = float64(len(y) + i)
+		}
+		for j := range y {
+			y[j] = float64(j)
+		}
+		res, err := stats.MannWhitney(x, y)
+		if err != nil {
+			return 1
+		}
+		return res.P
+	}
+	t.desc = func(padj float64) string {
 		desc := fmt.Sprintf("%.1f → %.1f req/s (%s, p = %.2g, Holm %.2g, allowed drop %s", r.Baseline, r.Current,
 			signedPct(ratio-1), r.P, padj, pct(drop))
 		if widened != "" {
 			desc += ", " + widened
 		}
-		desc += ")"
-		var why string
-		switch {
-		case padj >= Alpha:
-			why = "not significant"
-		case ratio > 1-drop:
-			why = "within the allowed drop"
-		}
-		switch {
-		case drop > NoisyThreshold && why == "":
-			return Advisory, "runner too noisy to judge (threshold over 25%); would fail: " + desc
-		case drop > NoisyThreshold:
-			return Advisory, "runner too noisy to judge (threshold over 25%); would pass: " + desc
-		case why == "":
-			return Fail, "throughput dropped: " + desc
-		}
-		return Pass, why + ": " + desc
-	}}
+		return desc + ")"
+	}
+	return pending{res: r, test: t}
 }
 
-func errorRate(name string, b, c []Window, th Thresholds) pending {
-	r := newResult(name, ErrorRate)
-	props := func(ws []Window) (ps []stats.Proportion, timeouts int64) {
-		for _, w := range ws {
-			if w.Count > 0 {
-				ps = append(ps, stats.Proportion{Events: w.Errors, Trials: w.Count})
-			}
-			timeouts += w.Timeouts
-		}
-		return ps, timeouts
+// shift returns the Hodges–Lehmann shift of x over y and the one-sided
+// Mann–Whitney test that x is larger. Errors come only from values that
+// overflowed.
+func shift(x, y []float64) (float64, stats.MannWhitneyResult, error) {
+	hl, err := stats.HodgesLehmann(x, y)
+	if err != nil {
+		return 0, stats.MannWhitneyResult{}, err
 	}
-	bp, _ := props(b)
-	cp, timeouts := props(c)
-	pt, err := stats.CompareProportions(bp, cp)
+	mw, err := stats.MannWhitney(x, y)
+	return hl, mw, err
+}
+
+func errorRate(name string, b, c []Window, th Thresholds, secs float64) pending {
+	r := newResult(name, ErrorRate)
+	var timeouts int64
+	for _, w := range c {
+		timeouts += w.Timeouts
+	}
+	pt, pMin, err := compareProportions(b, c, func(w Window) int64 { return w.Errors })
 	if err != nil { // unreachable: both runs have traffic and counts were validated
 		r.Verdict, r.Reason = Invalid, "error rates cannot be compared: "+err.Error()
 		return pending{res: r}
@@ -334,18 +526,12 @@ func errorRate(name string, b, c []Window, th Thresholds) pending {
 	br, cr := pt.Base.Rate(), pt.Cur.Rate()
 	inc := math.Max(th.ErrorRateInc, 0.5*br)
 	r.Baseline, r.Current, r.Effect, r.Threshold, r.P = br, cr, cr-br, inc, pt.P
-	test := map[string]string{"z": "z-test", "t": "overdispersed t-test", "fisher": "Fisher's exact test"}[pt.Method]
-	return pending{res: r, decide: func(padj float64) (Verdict, string) {
-		desc := fmt.Sprintf("error rate %s → %s (%d of %d, %d timeouts; %s, φ = %.2g, p = %.2g, Holm %.2g, allowed +%s)",
-			pct(br), pct(cr), pt.Cur.Events, pt.Cur.Trials, timeouts, test, pt.Phi, r.P, padj, pct(inc))
-		switch {
-		case padj >= Alpha:
-			return Pass, "not significant: " + desc
-		case cr-br < inc:
-			return Pass, "within the allowed increase: " + desc
-		}
-		return Fail, "more errors: " + desc
-	}}
+	t := &test{fail: "more errors", small: "within the allowed increase", big: cr-br >= inc, pMin: pMin, seconds: secs}
+	t.desc = func(padj float64) string {
+		return fmt.Sprintf("error rate %s → %s (%d of %d, %d timeouts; %s, φ = %.2g, p = %.2g, Holm %.2g, allowed +%s)",
+			pct(br), pct(cr), pt.Cur.Events, pt.Cur.Trials, timeouts, testName(pt.Method), pt.Phi, r.P, padj, pct(inc))
+	}
+	return pending{res: r, test: t}
 }
 
 // errorClasses reports error reasons seen now and never in the baseline;
@@ -388,16 +574,22 @@ func errorClasses(name string, base, cur map[string]int64) (pending, bool) {
 	return pending{res: r}, true
 }
 
+// us prints µs with three significant digits, as the SLA table does.
 func us(v float64) string {
 	switch a := math.Abs(v); {
 	case math.IsNaN(v):
 		return "?"
 	case a >= 1e6:
-		return fmt.Sprintf("%.2f s", v/1e6)
+		return sig3(v/1e6) + " s"
 	case a >= 1e3:
-		return fmt.Sprintf("%.1f ms", v/1e3)
+		return sig3(v/1e3) + " ms"
 	}
 	return fmt.Sprintf("%.0f µs", v)
+}
+
+func sig3(v float64) string {
+	digits := max(0, 2-int(math.Floor(math.Log10(math.Abs(v)))))
+	return strconv.FormatFloat(v, 'f', digits, 64)
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.3g%%", 100*v) }

@@ -11,14 +11,17 @@ func FuzzCompare(f *testing.F) {
 	f.Add(make([]byte, 240), uint8(5))
 	f.Fuzz(func(t *testing.T, data []byte, flags uint8) {
 		series := func(data []byte) *Series {
-			s := &Series{ErrorClasses: map[string]int64{}}
+			s := &Series{ErrorClasses: map[string]int64{}, SlowKnown: flags&64 == 0}
+			if len(data) > 0 {
+				s.P95 = float64(data[0]) * 100
+			}
 			for i := 0; i+4 <= len(data); i += 4 {
 				count := int64(data[i]) * 7
 				errs := min(count, int64(data[i+1]))
 				s.Windows = append(s.Windows, Window{
 					Count: count, Errors: errs, Timeouts: errs / 2,
 					Scheduled: count + int64(data[i+2]%3), Unsent: int64(data[i+2] % 2),
-					P95: float64(data[i+3]) * 100, Seconds: 10,
+					Slow: min(count, int64(data[i+3])), Seconds: 10,
 				})
 				s.ErrorClasses[string(rune('a'+data[i+3]%4))] += errs
 			}
@@ -35,7 +38,7 @@ func FuzzCompare(f *testing.F) {
 			Requests: []Request{
 				{Name: "GET /a", Baseline: series(data[:half]), Current: series(data[half:])},
 				{Name: "GET /b", Baseline: series(data[half:]), Current: series(data[:half]),
-					Thresholds: Thresholds{P95Growth: float64(flags>>2) / 10}},
+					Thresholds: Thresholds{P95Growth: float64(flags>>2&15) / 10}},
 			},
 		}
 		rep, err := Compare(in)

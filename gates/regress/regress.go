@@ -1,19 +1,20 @@
 // Package regress compares a run with a baseline run, request by request,
 // and says which requests got slower, served less or failed more
-// (GATES-STATISTICS.md §2).
+// (docs/STATISTICS.md, "Regression compare").
 //
-// The unit of evidence is the window (10 s, aligned to the wall clock), not
-// the request: requests inside a run are not independent, windows nearly
-// are. Latency compares per-window p95s (Hodges–Lehmann ratio, one-sided
-// Mann–Whitney); throughput compares achieved against offered load (open
-// model) or per-window req/s (closed model); errors use a two-proportion
-// test widened for bursts, or Fisher's exact test for small counts. Holm's
-// method controls the family of all requests × metrics, and every FAIL also
-// needs an effect big enough to matter.
+// Latency: the share of current requests slower than the baseline's
+// whole-run p95 (5% if nothing changed) against the baseline's own share,
+// window by window, with the overdispersion measured across windows — the
+// error-rate test on another event. Every request is evidence, so a
+// three-minute run decides what per-window p95s could not. Throughput
+// compares achieved against offered load (open model) or per-window req/s
+// (closed model); errors use a two-proportion test widened for bursts, or
+// Fisher's exact test for small counts. Holm's method controls the family
+// of all requests × metrics; every FAIL also needs an effect big enough to
+// matter; a test that cannot reach significance with the runs it has is
+// INCONCLUSIVE and says how long to run, never a pass.
 //
-// The package is pure: plain numbers in, a Report out. It knows no
-// histogram library; the Hist interface is all it needs to merge sparse
-// windows.
+// The package is pure: plain numbers in, a Report out.
 package regress
 
 import (
@@ -22,28 +23,17 @@ import (
 	"math"
 )
 
-// Hist is a window's latency histogram (µs), seen through the only two
-// operations the compare needs. Merge returns a new histogram holding the
-// values of both and must not modify either: the same stored run may be
-// compared more than once. An HDR histogram adapter satisfies it in a few
-// lines (copy, then Merge).
-type Hist interface {
-	Merge(other Hist) Hist
-	P95() float64
-}
-
 // Window is one request name's traffic in one time window.
 type Window struct {
-	Count     int64   // requests completed (errors and timeouts included)
-	Errors    int64   // failed requests among Count, timeouts included
-	Timeouts  int64   // timed-out requests among Errors
-	Unsent    int64   // scheduled in this window but never sent (open model)
-	Scheduled int64   // requests the open model scheduled in this window
-	P95       float64 // µs, from the window's histogram
-	Seconds   float64 // window length: 10 s, shorter at the run's edges
-	// Hist is optional: with it, windows under MinWindowRequests are merged
-	// into 30 s windows (p95s cannot be merged, histograms can).
-	Hist Hist
+	Count     int64 // requests completed (errors and timeouts included)
+	Errors    int64 // failed requests among Count, timeouts included
+	Timeouts  int64 // timed-out requests among Errors
+	Unsent    int64 // scheduled in this window but never sent (open model)
+	Scheduled int64 // requests the open model scheduled in this window
+	// Slow counts the requests among Count slower than the baseline run's
+	// whole-run p95 of this name (Series.P95 of the baseline, for both runs).
+	Slow    int64
+	Seconds float64 // window length: 10 s, shorter at the run's edges
 }
 
 // Series is one request name in one run.
@@ -52,6 +42,13 @@ type Series struct {
 	// ErrorClasses counts errors by reason ("timeout", "HTTP 503",
 	// "connection refused", …) over the run.
 	ErrorClasses map[string]int64
+	// P95 is the whole run's p95 (µs), from its merged histogram: the
+	// figure the SLA table shows. 0 when unknown.
+	P95 float64
+	// SlowKnown says every window's Slow is counted. Without it (a run with
+	// no per-window histograms, such as Locust's CSV) latency is compared
+	// by the threshold alone.
+	SlowKnown bool
 }
 
 // Model is the load model of a run.
@@ -132,16 +129,22 @@ const (
 	Pass     Verdict = "PASS"
 	Fail     Verdict = "FAIL"
 	Advisory Verdict = "ADVISORY" // noted, never fails the gate (runner too noisy, new request, …)
-	Invalid  Verdict = "INVALID"  // the comparison cannot be made (saturated generator, too few windows, …)
+	Invalid  Verdict = "INVALID"  // the comparison cannot be made (saturated generator, mixed models, …)
 	Missing  Verdict = "MISSING"  // in the baseline, absent now
+	// Inconclusive: the runs hold too little evidence to decide (a test
+	// that cannot reach significance with their sample sizes, too few
+	// windows); Result.RunFor says how long to run.
+	Inconclusive Verdict = "INCONCLUSIVE"
 )
 
 // severity orders verdicts for Report.Verdict.
 func (v Verdict) severity() int {
 	switch v {
 	case Fail:
-		return 4
+		return 5
 	case Invalid:
+		return 4
+	case Inconclusive:
 		return 3
 	case Missing:
 		return 2
@@ -155,13 +158,15 @@ func (v Verdict) severity() int {
 type Result struct {
 	Request string
 	Metric  Metric
-	// Baseline and Current are the typical values: median window p95 (µs),
-	// req/s, error rate (fraction), or request counts for Presence and
-	// event counts for ErrorClasses.
+	// Baseline and Current are the values compared: the whole-run p95
+	// (µs), median per-window req/s (closed model) or mean req/s (open),
+	// error rate (fraction), or request counts for Presence and event counts
+	// for ErrorClasses.
 	Baseline, Current float64
-	// Effect is the Hodges–Lehmann ratio current/baseline for latency and
-	// closed-model throughput, achieved/offered for open-model throughput,
-	// the rate difference for errors, the largest new class's count for
+	// Effect is the ratio of the whole-run p95s for latency, the
+	// Hodges–Lehmann ratio of per-window req/s for closed-model
+	// throughput, achieved/offered for open-model throughput, the rate
+	// difference for errors, the largest new class's count for
 	// ErrorClasses.
 	Effect float64
 	// Threshold is the limit the effect was held to (τ, the drop, the rate
@@ -170,15 +175,24 @@ type Result struct {
 	// P is the raw one-sided p-value, PAdjusted its Holm adjustment over
 	// all requests × metrics; NaN for rules that are not tests.
 	P, PAdjusted float64
-	Verdict      Verdict
-	Reason       string
+	// PMin is the smallest p the test could give with these runs' sample
+	// sizes (the most extreme outcome they allow); with m tests in the
+	// family, m·PMin ≥ Alpha means the test cannot decide. NaN for rules.
+	PMin    float64
+	Verdict Verdict
+	Reason  string
+	// RunFor is, for an INCONCLUSIVE result, how long (seconds) both runs
+	// should be for the test to be able to decide; +Inf when no length up
+	// to MaxLengthen times these runs would do, 0 otherwise.
+	RunFor float64
 }
 
 // Report is the outcome of Compare.
 type Report struct {
 	Results []Result
 	// Verdict is the worst of the results, in the order
-	// FAIL > INVALID > MISSING > ADVISORY > PASS (PASS when there are none).
+	// FAIL > INVALID > INCONCLUSIVE > MISSING > ADVISORY > PASS (PASS when
+	// there are none).
 	Verdict Verdict
 }
 
@@ -190,10 +204,10 @@ const (
 	Alpha               = 0.01 // on Holm-adjusted p
 	MinLatencyGrowthUS  = 1000 // p95 must also grow by 1 ms
 	MinHistory          = 10
-	NoisyThreshold      = 0.25 // τ above this: the runner is too noisy, verdicts are advisory
-	MinWindows          = 5    // per run, after merging
-	MinWindowRequests   = 400  // below this (median), windows are merged
-	MergeWindows        = 3    // 10 s windows per merged window (30 s)
+	NoisyThreshold      = 0.25 // τ above this: the runner is too noisy to judge τ; passes are advisory
+	MinWindows          = 5    // windows with traffic per run, for a test that estimates its noise across windows
+	BatchWindows        = 3    // neighbouring windows per batch when the overdispersion is also measured over batches
+	MaxLengthen         = 32   // the longest run RunFor suggests, in multiples of these runs
 	MinAchievedRatio    = 0.99 // open model: achieved/offered
 	MaxUnsentFraction   = 0.001
 	NewClassMinEvents   = 10
@@ -252,6 +266,9 @@ func validate(in Input) error {
 			if s == nil {
 				continue
 			}
+			if !finiteNonNeg(s.P95) {
+				return fmt.Errorf("%w: %s, %s: whole-run p95 %v", ErrInput, rq.Name, which, s.P95)
+			}
 			for i, w := range s.Windows {
 				if err := w.validate(); err != nil {
 					return fmt.Errorf("%w: %s, %s window %d: %v", ErrInput, rq.Name, which, i, err)
@@ -277,8 +294,8 @@ func (w Window) validate() error {
 		return fmt.Errorf("%d timeouts but only %d errors (timeouts count as errors)", w.Timeouts, w.Errors)
 	case w.Unsent > w.Scheduled:
 		return fmt.Errorf("%d unsent out of %d scheduled", w.Unsent, w.Scheduled)
-	case !finiteNonNeg(w.P95):
-		return fmt.Errorf("p95 %v", w.P95)
+	case w.Slow < 0 || w.Slow > w.Count:
+		return fmt.Errorf("%d slow requests out of %d", w.Slow, w.Count)
 	case !finiteNonNeg(w.Seconds) || w.Seconds == 0:
 		return fmt.Errorf("window length %v s", w.Seconds)
 	}

@@ -168,9 +168,9 @@ type ProportionTest struct {
 	Base, Cur Proportion // totals over the windows
 	Phi       float64    // overdispersion factor used (≥ 1)
 	DF        int        // degrees of freedom behind Phi
-	// Method is "z" (two-proportion z-test, φ = 1), "t" (the same statistic
-	// widened by an estimated φ > 1, referred to Student's t on DF degrees
-	// of freedom) or "fisher".
+	// Method is "z" (two-proportion z-test, φ = 1 or φ given on no degrees
+	// of freedom), "t" (the same statistic widened by an estimated φ > 1,
+	// referred to Student's t on DF degrees of freedom) or "fisher".
 	Method string
 	Z      float64 // the test statistic; NaN for Fisher
 	P      float64 // one-sided: cur rate higher than base rate
@@ -206,6 +206,25 @@ func CompareProportions(base, cur []Proportion) (ProportionTest, error) {
 	if err != nil {
 		return ProportionTest{}, err
 	}
+	return CompareTotals(b, c, phi, df)
+}
+
+// CompareTotals is CompareProportions on totals, with the overdispersion
+// φ ≥ 1 and its degrees of freedom given (measured elsewhere, or over
+// other groupings of the same windows). df = 0 means φ was not estimated.
+func CompareTotals(b, c Proportion, phi float64, df int) (ProportionTest, error) {
+	if err := b.valid(); err != nil {
+		return ProportionTest{}, err
+	}
+	if err := c.valid(); err != nil {
+		return ProportionTest{}, err
+	}
+	if b.Trials == 0 || c.Trials == 0 {
+		return ProportionTest{}, fmt.Errorf("%w: both groups need trials (got %d and %d)", ErrEmpty, b.Trials, c.Trials)
+	}
+	if math.IsNaN(phi) || math.IsInf(phi, 0) || phi < 1 || df < 0 {
+		return ProportionTest{}, fmt.Errorf("%w: overdispersion %v on %d degrees of freedom", ErrInvalid, phi, df)
+	}
 	out := ProportionTest{Base: b, Cur: c, Phi: phi, DF: df}
 	db, dc := deflate(b, phi), deflate(c, phi)
 	pool := float64(db.Events+dc.Events) / float64(db.Trials+dc.Trials)
@@ -223,7 +242,7 @@ func CompareProportions(base, cur []Proportion) (ProportionTest, error) {
 		return ProportionTest{}, err
 	}
 	out.Method, out.Z, out.P = "z", zt.Z, zt.P
-	if phi > 1 {
+	if phi > 1 && df > 0 {
 		out.Method, out.P = "t", StudentSurvival(zt.Z, float64(df))
 	}
 	return out, nil

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -214,6 +215,31 @@ func TestCompareProportionsChoosesTheTest(t *testing.T) {
 	}
 	zb, _ := TwoProportionZ(bursty.Base, bursty.Cur, bursty.Phi)
 	near(t, "bursty p", bursty.P, StudentSurvival(zb.Z, 4), 1e-15)
+
+	// The same test on totals, φ given: the windows' own φ gives the same
+	// answer; a larger φ (measured over other groupings) a larger p; a φ
+	// not estimated (0 degrees of freedom) refers z to the normal.
+	same, _ := CompareTotals(bursty.Base, bursty.Cur, bursty.Phi, bursty.DF)
+	if same != bursty {
+		t.Errorf("CompareTotals %+v, CompareProportions %+v", same, bursty)
+	}
+	if wider, _ := CompareTotals(bursty.Base, bursty.Cur, 2*bursty.Phi, 2); wider.P <= bursty.P {
+		t.Errorf("φ doubled: p %v ≤ %v", wider.P, bursty.P)
+	}
+	if known, _ := CompareTotals(bursty.Base, bursty.Cur, bursty.Phi, 0); known.Method != "z" || known.P != NormalSurvival(zb.Z) {
+		t.Errorf("φ on 0 df: %+v", known)
+	}
+	for _, bad := range []struct {
+		phi float64
+		df  int
+	}{{0.5, 3}, {math.NaN(), 3}, {math.Inf(1), 3}, {2, -1}} {
+		if _, err := CompareTotals(bursty.Base, bursty.Cur, bad.phi, bad.df); !errors.Is(err, ErrInvalid) {
+			t.Errorf("φ %v on %d df: %v", bad.phi, bad.df, err)
+		}
+	}
+	if _, err := CompareTotals(Proportion{0, 0}, bursty.Cur, 1, 0); !errors.Is(err, ErrEmpty) {
+		t.Errorf("no trials: %v", err)
+	}
 }
 
 func TestStudentSurvival(t *testing.T) {

@@ -1,0 +1,128 @@
+package gates
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"lab/gates/synth"
+	"lab/runtime/result"
+)
+
+// shopRun is a run of plans/baseline.hcl's workload against the shop with
+// 5 ms routes: 50 arrivals/s make 75 requests/s over its five names, so
+// every 10 s window of a name holds 125 to 225 requests. slower scales one
+// name's latency.
+func shopRun(seed uint64, d time.Duration, slower map[string]float64) *result.Run {
+	reqs := []synth.Request{
+		{Name: "GET /", Rate: 15},
+		{Name: "GET /products", Rate: 12.5},
+		{Name: "GET /products/:id", Rate: 22.5},
+		{Name: "POST /cart", Rate: 12.5},
+		{Name: "POST /checkout", Rate: 12.5},
+	}
+	for i := range reqs {
+		reqs[i].MedianUS, reqs[i].Sigma = 5600, 0.08
+		if f, ok := slower[reqs[i].Name]; ok {
+			reqs[i].MedianUS *= f
+		}
+	}
+	return synth.Run(synth.Spec{Duration: d, Seed: seed, Requests: reqs, Pool: 16, PerWindowNoise: 0.03})
+}
+
+// Issue 8, defect 1: three-minute runs of the shipped baseline workload
+// with one route's latency doubled. The window-p95 test could not reach
+// significance with six merged windows a run and passed ("not
+// significant"); the regression must fail, on that route only.
+func TestShortRunFailsALargeP95Regression(t *testing.T) {
+	for _, d := range []time.Duration{150 * time.Second, 3 * time.Minute} {
+		for seed := uint64(1); seed <= 3; seed++ {
+			base := shopRun(seed, d, nil)
+			cur := shopRun(seed+100, d, map[string]float64{"POST /cart": 2})
+			vs, err := Compare(base, cur, DefaultThresholds())
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad := Failing(vs)
+			if ExitCode(vs) != ExitBreach || len(bad) != 1 || bad[0].Subject != "POST /cart" ||
+				!strings.HasPrefix(bad[0].Budget, "p95 growth") || bad[0].Outcome != Fail {
+				t.Fatalf("%v, seed %d: +100%% p95 on POST /cart: exit %d, failing %+v", d, seed, ExitCode(vs), bad)
+			}
+		}
+	}
+}
+
+// Two same-build three-minute runs of the baseline workload pass.
+func TestShortSameBuildRunsPass(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		vs, err := Compare(shopRun(seed, 3*time.Minute, nil), shopRun(seed+100, 3*time.Minute, nil), DefaultThresholds())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bad := Failing(vs); len(bad) > 0 {
+			t.Errorf("seed %d: same build: %+v", seed, bad)
+		}
+	}
+}
+
+// Issue 8, defect 1, the same mistake in the closed-model throughput test:
+// a minute of windows cannot make the Mann–Whitney test significant after
+// Holm over five names, so a 40% drop in throughput read as "not
+// significant: pass". A
+// test that cannot reach significance is inconclusive, and says how long
+// to run.
+func TestUnreachableSignificanceIsInconclusive(t *testing.T) {
+	mk := func(seed uint64, rate float64) *result.Run {
+		return synth.Run(synth.Spec{Duration: time.Minute, Seed: seed, Model: "closed", Pool: 8, Requests: []synth.Request{
+			{Name: "GET /", Rate: rate, MedianUS: 5000, Sigma: 0.2},
+			{Name: "GET /products", Rate: rate, MedianUS: 8000, Sigma: 0.2},
+			{Name: "GET /products/:id", Rate: rate, MedianUS: 8000, Sigma: 0.2},
+			{Name: "POST /cart", Rate: rate, MedianUS: 8000, Sigma: 0.2},
+			{Name: "POST /checkout", Rate: rate, MedianUS: 8000, Sigma: 0.2},
+		}})
+	}
+	for _, c := range []struct {
+		what string
+		cur  *result.Run
+	}{{"40% fewer requests", mk(2, 48)}, {"the same build", mk(2, 80)}} {
+		vs, err := Compare(mk(1, 80), c.cur, DefaultThresholds())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ExitCode(vs) != ExitBreach {
+			t.Errorf("%s: one minute of closed-model windows exits %d", c.what, ExitCode(vs))
+		}
+		for _, name := range []string{"GET /", "GET /products/:id"} {
+			v := find(t, vs, "regression", name, "req/s drop")
+			if v.Outcome != Inconclusive || !strings.Contains(v.Detail, "cannot reach significance") || !strings.Contains(v.Detail, "run") {
+				t.Errorf("%s: %s: %s: %s", c.what, name, v.Outcome, v.Detail)
+			}
+		}
+	}
+}
+
+// Issue 8, defect 10: the regression table's p95 is the whole run's merged
+// p95, the figure the SLA table shows, not a median of window p95s.
+func TestRegressionShowsTheWholeRunP95(t *testing.T) {
+	plan := loadPlan(t, regressionBlock+`
+sla "GET /products/:id" {
+  p95 = "1s"
+}
+`)
+	base := regressionRun(1, 1, 0)
+	vBase, err := Judge(plan, base, Options{NoBaseline: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := regressionRun(2, 1.3, 0)
+	vs, err := Judge(plan, cur, Options{Baseline: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	was := find(t, vBase, "sla", "GET /products/:id", "p95").Measured
+	now := find(t, vs, "sla", "GET /products/:id", "p95").Measured
+	reg := find(t, vs, "regression", "GET /products/:id", "p95 growth")
+	if !strings.HasPrefix(reg.Measured, was+" → "+now+" ") {
+		t.Errorf("regression shows %q, the SLA tables %s and %s", reg.Measured, was, now)
+	}
+}
