@@ -74,6 +74,9 @@ type Request struct {
 	SvcHist  string   `json:"svc_hist"`          // whole-run service-time histogram, encoded
 	Windows  []Window `json:"windows"`           // per 10 s window aligned to the wall clock
 	PerSec   [][3]int `json:"per_sec,omitempty"` // [second offset from run start second, count, failures]
+	// Late counts the requests that finished in a second (or window) the
+	// collector had already closed: they are counted in the next open one.
+	Late int64 `json:"late,omitempty"`
 }
 
 // Summary is a histogram's figures in microseconds, for people and tools

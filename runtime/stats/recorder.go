@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -44,6 +45,11 @@ type Recorder struct {
 	names     []string
 	startUnix int64 // wall-clock nanoseconds at At = 0
 	shards    []*shard
+	// openSec and openWin are the first second and window not yet closed:
+	// everything before them has been handed out, so an outcome that
+	// finished before them (its goroutine was held up between stamping and
+	// recording it) is counted in them instead, and as late.
+	openSec, openWin atomic.Int64
 
 	mu       sync.Mutex // the collector's state below
 	reqs     []*reqAcc
@@ -59,16 +65,16 @@ type failKey struct {
 }
 
 type reqAcc struct {
-	count, failures, timeouts, bytes int64
-	resp, svc                        *hdrhistogram.Histogram
-	windows                          []result.Window
-	perSec                           [][3]int
+	count, failures, timeouts, bytes, late int64
+	resp, svc                              *hdrhistogram.Histogram
+	windows                                []result.Window
+	perSec                                 [][3]int
 }
 
 // nameWin is one request name's accumulation over one window in one shard.
 type nameWin struct {
-	count, failures, timeouts, bytes int64
-	resp, svc                        *hdrhistogram.Histogram
+	count, failures, timeouts, bytes, late int64
+	resp, svc                              *hdrhistogram.Histogram
 }
 
 type shardWindow struct {
@@ -164,8 +170,18 @@ func (r *Recorder) Record(i int, o *Outcome) {
 
 	s.mu.Lock()
 	// Subtleness ahead: an outcome stamped just before a boundary may be
-	// recorded after the collector rotated the shard past it; it then counts
-	// in the current second and window, never in a closed one.
+	// recorded after the collector closed that second or window; it then
+	// counts in the first open one, never in a closed one (a shard that had
+	// recorded nothing yet would otherwise open a second entry for it). The
+	// watermarks are read under the shard's lock, which the collector takes
+	// after raising them.
+	late := false
+	if open := r.openSec.Load(); sec < open {
+		sec, late = open, true
+	}
+	if open := r.openWin.Load(); win < open {
+		win, late = open, true
+	}
 	if sec > s.sec.index {
 		s.rotateSecond(sec)
 	}
@@ -179,6 +195,9 @@ func (r *Recorder) Record(i int, o *Outcome) {
 	}
 	nw.count++
 	nw.bytes += o.Bytes
+	if late {
+		nw.late++
+	}
 	_ = nw.resp.RecordValue(resp)
 	_ = nw.svc.RecordValue(svc)
 	c := &s.sec.counts[o.Name]
@@ -258,6 +277,14 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Raise the watermarks before visiting the shards: a record that takes
+	// a shard's lock after the visit then sees them.
+	if nowSec > r.openSec.Load() {
+		r.openSec.Store(nowSec)
+	}
+	if nowWin > r.openWin.Load() {
+		r.openWin.Store(nowWin)
+	}
 	for _, s := range r.shards {
 		s.mu.Lock()
 		if s.sec.index >= 0 && s.sec.index < nowSec {
@@ -312,6 +339,7 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 				into.failures += nw.failures
 				into.timeouts += nw.timeouts
 				into.bytes += nw.bytes
+				into.late += nw.late
 				_ = result.Merge(into.resp, nw.resp)
 				_ = result.Merge(into.svc, nw.svc)
 				r.free.put(nw.resp)
@@ -369,6 +397,7 @@ func (r *Recorder) finishWindow(idx int64, m *mergedWindow) WindowStats {
 		acc.failures += nw.failures
 		acc.timeouts += nw.timeouts
 		acc.bytes += nw.bytes
+		acc.late += nw.late
 		_ = result.Merge(acc.resp, nw.resp)
 		_ = result.Merge(acc.svc, nw.svc)
 		w := result.Window{T: idx * int64(Window/time.Second), Count: nw.count, Failures: nw.failures, Timeouts: nw.timeouts, Bytes: nw.bytes}
@@ -391,7 +420,7 @@ func (r *Recorder) Results() ([]*result.Request, []result.Failure) {
 		q := &result.Request{
 			Name: r.names[i], Count: a.count, Failures: a.failures, Timeouts: a.timeouts, Bytes: a.bytes,
 			Response: result.Summarize(a.resp), Service: result.Summarize(a.svc),
-			Windows: a.windows, PerSec: a.perSec,
+			Windows: a.windows, PerSec: a.perSec, Late: a.late,
 		}
 		q.Hist, _ = result.Encode(a.resp)
 		q.SvcHist, _ = result.Encode(a.svc)
