@@ -85,6 +85,10 @@ type Engine struct {
 
 	gen generatorStats
 
+	// Every sender's slot; at the end, what each started (per name).
+	flights *flights
+	sent    []int64
+
 	// Totals over the seconds collected so far (collector goroutine only).
 	doneReq, doneFail int64
 	completed         atomic.Int64 // doneReq, for other goroutines
@@ -150,6 +154,7 @@ func New(opts Options) (*Engine, error) {
 			}
 		}
 	}
+	e.flights = newFlights(len(names))
 	e.client = newClient(p.Workload, e.maxConns())
 	return e, nil
 }
@@ -257,7 +262,8 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 	e.stopOnce.Do(func() { close(e.stopCh) })
 	end := e.since()
 
-	// Let requests in flight finish, for at most the grace period.
+	// Let requests in flight finish, for at most the grace period; those
+	// still in flight then are cut off: recorded as failures at the cut.
 	drained := make(chan struct{})
 	go func() { load.Wait(); close(drained) }()
 	select {
@@ -265,6 +271,7 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 	case <-time.After(e.opts.Grace):
 	}
 	finalAt := max(e.since(), end)
+	e.sent = e.flights.cutOff(finalAt, e.opts.Grace, e.rec)
 	<-collectDone
 	secs, _ := e.rec.Collect(finalAt, true)
 	for _, ss := range secs {
@@ -392,6 +399,14 @@ func (e *Engine) assemble(seconds []result.Second, end time.Duration) *result.Ru
 		run.Seconds = []result.Second{}
 	}
 	run.Generator = e.generator()
+	index := map[string]int{}
+	for i, n := range p.Workload.Requests {
+		index[n] = i
+	}
+	for _, q := range run.Requests {
+		n := e.sent[index[q.Name]]
+		q.Sent = &n
+	}
 	for i, u := range p.Workload.Users {
 		c := &e.classes[i]
 		run.Classes = append(run.Classes, result.Class{Name: u.Name, PeakUsers: int(c.peak.Load()), Passes: c.passes.Load()})

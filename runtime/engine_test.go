@@ -84,6 +84,16 @@ func run(t *testing.T, p *lang.Plan, opts ...func(*runtime.Options)) *result.Run
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every run's counts add up: each request sent is recorded, and each
+	// total is the sum of its windows and of its seconds.
+	if err := r.Validate(); err != nil {
+		t.Errorf("the run does not validate: %v", err)
+	}
+	for _, q := range r.Requests {
+		if q.Sent == nil {
+			t.Errorf("%s: the run does not say how many were sent", q.Name)
+		}
+	}
 	return r
 }
 

@@ -19,8 +19,9 @@ type arrival struct {
 }
 
 type executor struct {
-	scope *lang.Scope
-	ch    chan arrival
+	scope  *lang.Scope
+	ch     chan arrival
+	flight *flight
 }
 
 // rateAt is the open shape's target arrival rate at t.
@@ -115,7 +116,7 @@ func (e *Engine) runOpen() {
 	var wg sync.WaitGroup
 	spawn := func() *executor {
 		id := int64(share.Index + share.Count*len(all) + 1)
-		ex := &executor{scope: e.plan.NewScope(id, "arrival"), ch: make(chan arrival, 1)}
+		ex := &executor{scope: e.plan.NewScope(id, "arrival"), ch: make(chan arrival, 1), flight: e.flights.add()}
 		all = append(all, ex)
 		wg.Add(1)
 		go func() {
@@ -208,7 +209,7 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 					time.Sleep(d)
 				}
 			}
-			if !e.send(e.steps[r], ex.scope, shard, intended, &buf) {
+			if !e.send(e.steps[r], ex.scope, shard, intended, &buf, ex.flight) {
 				break
 			}
 		}

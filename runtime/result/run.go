@@ -74,6 +74,15 @@ type Request struct {
 	SvcHist  string   `json:"svc_hist"`          // whole-run service-time histogram, encoded
 	Windows  []Window `json:"windows"`           // per 10 s window aligned to the wall clock
 	PerSec   [][3]int `json:"per_sec,omitempty"` // [second offset from run start second, count, failures]
+	// Sent is every request of this name the engine started (put on the
+	// wire, or failed while it was being built). Each one ends recorded:
+	// answered, failed, timed out or cut off, so Sent equals Count (Validate
+	// holds it to that). Nil in runs written before lab counted it.
+	Sent *int64 `json:"sent,omitempty"`
+	// CutOff counts the requests still in flight when the grace period
+	// ended: recorded as failures (among Failures), their latency up to
+	// the cut. A run with any is not a clean run (gates.RunVerdict).
+	CutOff int64 `json:"cut_off,omitempty"`
 	// Late counts the requests that finished in a second (or window) the
 	// collector had already closed: they are counted in the next open one.
 	Late int64 `json:"late,omitempty"`

@@ -34,6 +34,7 @@ type Outcome struct {
 	Service  time.Duration // from the actual send
 	Failed   bool
 	Timeout  bool
+	CutOff   bool   // in flight when the grace period ended (a failure)
 	Reason   string // why it failed
 	Bytes    int64  // response body bytes
 }
@@ -65,16 +66,16 @@ type failKey struct {
 }
 
 type reqAcc struct {
-	count, failures, timeouts, bytes, late int64
-	resp, svc                              *hdrhistogram.Histogram
-	windows                                []result.Window
-	perSec                                 [][3]int
+	count, failures, timeouts, bytes, late, cutOff int64
+	resp, svc                                      *hdrhistogram.Histogram
+	windows                                        []result.Window
+	perSec                                         [][3]int
 }
 
 // nameWin is one request name's accumulation over one window in one shard.
 type nameWin struct {
-	count, failures, timeouts, bytes, late int64
-	resp, svc                              *hdrhistogram.Histogram
+	count, failures, timeouts, bytes, late, cutOff int64
+	resp, svc                                      *hdrhistogram.Histogram
 }
 
 type shardWindow struct {
@@ -212,6 +213,9 @@ func (r *Recorder) Record(i int, o *Outcome) {
 		if o.Timeout {
 			nw.timeouts++
 		}
+		if o.CutOff {
+			nw.cutOff++
+		}
 		reason := o.Reason
 		k := failKey{o.Name, reason}
 		if _, seen := s.failures[k]; !seen {
@@ -340,6 +344,7 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 				into.timeouts += nw.timeouts
 				into.bytes += nw.bytes
 				into.late += nw.late
+				into.cutOff += nw.cutOff
 				_ = result.Merge(into.resp, nw.resp)
 				_ = result.Merge(into.svc, nw.svc)
 				r.free.put(nw.resp)
@@ -398,6 +403,7 @@ func (r *Recorder) finishWindow(idx int64, m *mergedWindow) WindowStats {
 		acc.timeouts += nw.timeouts
 		acc.bytes += nw.bytes
 		acc.late += nw.late
+		acc.cutOff += nw.cutOff
 		_ = result.Merge(acc.resp, nw.resp)
 		_ = result.Merge(acc.svc, nw.svc)
 		w := result.Window{T: idx * int64(Window/time.Second), Count: nw.count, Failures: nw.failures, Timeouts: nw.timeouts, Bytes: nw.bytes}
@@ -420,7 +426,7 @@ func (r *Recorder) Results() ([]*result.Request, []result.Failure) {
 		q := &result.Request{
 			Name: r.names[i], Count: a.count, Failures: a.failures, Timeouts: a.timeouts, Bytes: a.bytes,
 			Response: result.Summarize(a.resp), Service: result.Summarize(a.svc),
-			Windows: a.windows, PerSec: a.perSec, Late: a.late,
+			Windows: a.windows, PerSec: a.perSec, Late: a.late, CutOff: a.cutOff,
 		}
 		q.Hist, _ = result.Encode(a.resp)
 		q.SvcHist, _ = result.Encode(a.svc)
