@@ -247,7 +247,7 @@ func (c *closedRun) run(u *vuser, f *flight) {
 	buf := scratchPool.Get().(*[]byte)
 	defer scratchPool.Put(buf)
 	for {
-		if u.stopped.Load() {
+		if u.stopped.Load() || e.stopped() {
 			u.state.Store(userGone)
 			c.gone(u)
 			return
@@ -277,7 +277,7 @@ func (c *closedRun) run(u *vuser, f *flight) {
 			if !ok {
 				break // a failed step ends the pass
 			}
-			if u.stopped.Load() {
+			if u.stopped.Load() || e.stopped() {
 				u.state.Store(userGone)
 				c.gone(u)
 				return

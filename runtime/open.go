@@ -189,6 +189,7 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 	users := e.plan.Workload.Users
 	buf := make([]byte, 0, 512)
 	shard := int(ex.scope.UserID)
+	var think *time.Timer
 	for a := range ex.ch {
 		if !a.waited {
 			lag := e.since() - a.at
@@ -205,8 +206,13 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 		for i, r := range task.Steps {
 			if i > 0 {
 				intended = fromSend // later steps have no schedule of their own
-				if d := e.waitAfter(r.Think, ex.scope.Rand(), e.since()); d > 0 {
-					time.Sleep(d)
+				// Once the run has stopped, a pass sends no more steps
+				// (the closed model's users stop between steps too).
+				if d := e.waitAfter(r.Think, ex.scope.Rand(), e.since()); d > 0 && !e.sleep(d, &think) {
+					break
+				}
+				if e.stopped() {
+					break
 				}
 			}
 			if !e.send(e.steps[r], ex.scope, shard, intended, &buf, ex.flight) {
@@ -216,6 +222,23 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 		ex.scope.Iteration++
 		e.inFlight.Add(-1)
 		idle <- ex
+	}
+}
+
+// sleep waits for d, or until the run stops (then false); *t is a timer
+// to reuse.
+func (e *Engine) sleep(d time.Duration, t **time.Timer) bool {
+	if *t == nil {
+		*t = time.NewTimer(d)
+	} else {
+		(*t).Reset(d)
+	}
+	select {
+	case <-(*t).C:
+		return true
+	case <-e.stopCh:
+		(*t).Stop()
+		return false
 	}
 }
 
