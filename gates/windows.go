@@ -273,13 +273,6 @@ func (p *p95s) store(run *result.Run) {
 // counts as zero throughput.
 func seriesOf(run *result.Run, ps *p95s, m *merger) map[string]*regress.Series {
 	starts, secs := slotsOf(run)
-	// Open model: the schedule is per task, not per request name; every
-	// name's offered load is its completed requests plus its share of the
-	// arrivals that were never sent.
-	unsentShare := 0.0
-	if run.Model == "open" && run.Generator.Sent > 0 {
-		unsentShare = float64(run.Generator.Unsent) / float64(run.Generator.Sent)
-	}
 	classes := map[string]map[string]int64{}
 	for _, f := range run.Failures {
 		if classes[f.Name] == nil {
@@ -292,7 +285,12 @@ func seriesOf(run *result.Run, ps *p95s, m *merger) map[string]*regress.Series {
 		if q.Count == 0 {
 			continue
 		}
-		s := &regress.Series{ErrorClasses: classes[q.Name], Windows: make([]regress.Window, len(starts))}
+		// Open model: the arrivals offered to this request (those whose
+		// pass starts with it) and those never sent, as the engine counted
+		// them per window. Runs that did not count them (written before
+		// lab did, or Locust's) have none: their offered load is unknown.
+		s := &regress.Series{ErrorClasses: classes[q.Name], Windows: make([]regress.Window, len(starts)),
+			Offered: run.Model == "open" && q.Offered != nil}
 		for j := range starts {
 			s.Windows[j].Seconds = secs[j]
 		}
@@ -303,16 +301,12 @@ func seriesOf(run *result.Run, ps *p95s, m *merger) map[string]*regress.Series {
 			}
 			w := &s.Windows[j]
 			w.Count, w.Errors, w.Timeouts = rw.Count, rw.Failures, min(rw.Timeouts, rw.Failures)
+			if s.Offered {
+				w.Scheduled, w.Unsent = rw.Offered, rw.Unsent
+			}
 			if p := ps.v[i][k]; !math.IsNaN(p) {
 				w.P95 = p
 				w.Hist = &lazyHist{req: i, slots: []int32{j}, encs: []string{rw.Hist}, ps: ps, m: m}
-			}
-		}
-		if run.Model == "open" {
-			for j := range s.Windows {
-				w := &s.Windows[j]
-				w.Unsent = int64(math.Round(float64(w.Count) * unsentShare))
-				w.Scheduled = w.Count + w.Unsent
 			}
 		}
 		out[q.Name] = s

@@ -80,6 +80,7 @@ type Engine struct {
 	inFlight atomic.Int64
 	stopOnce sync.Once
 	stopCh   chan struct{} // closed when sending must stop
+	stopAt   atomic.Int64  // when it was closed (since start, +1 so that 0 means not yet)
 	abortMu  sync.Mutex
 	abort    string // why the run was stopped early, if it was
 
@@ -186,7 +187,21 @@ func (e *Engine) Stop(reason string) {
 		e.abort = reason
 	}
 	e.abortMu.Unlock()
-	e.stopOnce.Do(func() { close(e.stopCh) })
+	e.halt()
+}
+
+// halt stops sending, once, and notes when.
+func (e *Engine) halt() {
+	e.stopOnce.Do(func() {
+		e.stopAt.Store(int64(e.since()) + 1)
+		close(e.stopCh)
+	})
+}
+
+// stoppedAt is when sending stopped; ok is false while it has not.
+func (e *Engine) stoppedAt() (time.Duration, bool) {
+	at := e.stopAt.Load()
+	return time.Duration(at - 1), at != 0
 }
 
 func (e *Engine) stopped() bool {
@@ -224,6 +239,9 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 	}
 	e.start = time.Now()
 	e.rec = stats.NewRecorder(e.plan.Workload.Requests, e.start, e.opts.Shards)
+	if e.shape.Model == lang.Open {
+		e.rec.CountOffered()
+	}
 	cpu0 := cpuTime()
 
 	var load sync.WaitGroup
@@ -259,8 +277,8 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 		interrupted = true
 	case <-e.stopCh:
 	}
-	e.stopOnce.Do(func() { close(e.stopCh) })
-	end := e.since()
+	e.halt()
+	end, _ := e.stoppedAt()
 
 	// Let requests in flight finish, for at most the grace period; those
 	// still in flight then are cut off: recorded as failures at the cut.

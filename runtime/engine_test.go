@@ -282,6 +282,11 @@ shape "open" {
 	if r.Generator.Saturated || r.Generator.Unsent > 0 || r.Generator.Scheduled < 1599 {
 		t.Errorf("generator %+v", r.Generator)
 	}
+	// Arrivals 0…1599 are due in the 8 s (every 5 ms from 0), each
+	// offered to the task's one request.
+	if q.Offered == nil || *q.Offered != 1600 || q.Unsent != 0 || r.Generator.Scheduled != 1600 {
+		t.Errorf("offered %v, unsent %d, scheduled %d: want 1600 offered, none unsent", q.Offered, q.Unsent, r.Generator.Scheduled)
+	}
 }
 
 // TestStalledTargetShowsInLatency: the target stops answering for 2 s; in
@@ -348,6 +353,12 @@ shape "open" {
 	}
 	if !strings.Contains(r.Reason, "never sent") {
 		t.Errorf("reason %q", r.Reason)
+	}
+	// The unsent arrivals are counted against the request they were
+	// offered to, in the windows they were due in.
+	q := r.Requests[0]
+	if q.Offered == nil || *q.Offered != r.Generator.Scheduled || q.Unsent != r.Generator.Unsent || q.Unsent == 0 {
+		t.Errorf("offered %v, unsent %d; generator %+v", q.Offered, q.Unsent, r.Generator)
 	}
 }
 
@@ -492,6 +503,14 @@ shape "open" {
 	for _, q := range r.Requests {
 		if q.Count < 190 || q.Failures != 0 {
 			t.Errorf("%s: %d requests, %d failures", q.Name, q.Count, q.Failures)
+		}
+		// Arrivals are offered to the pass's first request only.
+		want := int64(0)
+		if q.Name == "GET /a" {
+			want = r.Generator.Scheduled
+		}
+		if q.Offered == nil || *q.Offered != want {
+			t.Errorf("%s: offered %v, want %d", q.Name, q.Offered, want)
 		}
 		if q.Response.P99 > 50_000 || q.Response.Max > 1_000_000 {
 			t.Errorf("%s: response p99 %dµs max %dµs against a server that answers at once", q.Name, q.Response.P99, q.Response.Max)

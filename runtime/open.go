@@ -109,6 +109,23 @@ func (e *Engine) runOpen() {
 	}
 	classPicker := newPicker(uw)
 	rng := rand.New(rand.NewPCG(e.plan.Seed, uint64(share.Index)+0x5eed))
+	pick := func(at time.Duration) arrival {
+		c := classPicker.pick(rng)
+		return arrival{at: at, class: c, task: taskPickers[c].pick(rng)}
+	}
+	// Offered load is counted per request name: an arrival is offered to
+	// the first request of its pass, in the window it was due in.
+	firstName := make([][]int, len(users))
+	for i, u := range users {
+		for _, t := range u.Tasks {
+			firstName[i] = append(firstName[i], e.steps[t.Steps[0]].name)
+		}
+	}
+	var offered int64
+	offer := func(a arrival, unsent bool) {
+		e.rec.Offer(0, firstName[a.class][a.task], a.at, unsent)
+		offered++
+	}
 
 	slots := max(1, e.shape.MaxInFlight/share.Count)
 	idle := make(chan *executor, slots)
@@ -127,31 +144,43 @@ func (e *Engine) runOpen() {
 	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	next := int64(share.Index) // the next arrival not yet offered
 	defer func() {
-		end := e.since()
-		// Arrivals due before the end that this share owns.
-		due := int64(math.Ceil(arrivalsBy(e.shape, min(end, e.shape.Duration()))))
-		mine := (due - int64(share.Index) + int64(share.Count) - 1) / int64(share.Count)
-		e.gen.scheduled.Store(max(mine, e.gen.sent.Load()))
+		// The arrivals due before the run stopped that were never sent
+		// (the in-flight bound held them, or the generator fell behind)
+		// are offered too, and unsent.
+		end := e.shape.Duration()
+		if at, ok := e.stoppedAt(); ok {
+			end = min(end, at)
+		}
+		for ; ; next += int64(share.Count) {
+			at, ok := arrivalTime(e.shape, float64(next))
+			if !ok || at >= end {
+				break
+			}
+			offer(pick(at), true)
+		}
+		e.gen.scheduled.Store(offered)
 		for _, ex := range all {
 			close(ex.ch)
 		}
 		wg.Wait()
 	}()
 	var capFreed time.Duration // when the in-flight bound last let the dispatcher go
-	for j := int64(share.Index); ; j += int64(share.Count) {
-		at, ok := arrivalTime(e.shape, float64(j))
+	for ; ; next += int64(share.Count) {
+		at, ok := arrivalTime(e.shape, float64(next))
 		if !ok {
 			return
 		}
 		if !e.waitUntil(at, timer) {
 			return
 		}
-		if e.stopped() {
+		// An arrival due before the stop is still sent, however late the
+		// dispatcher came to it (that lateness is generator lag).
+		if stop, ok := e.stoppedAt(); ok && at >= stop {
 			return
 		}
-		c := classPicker.pick(rng)
-		a := arrival{at: at, class: c, task: taskPickers[c].pick(rng)}
+		a := pick(at)
 		e.gen.secArr.Add(1)
 		// An arrival due while the dispatcher was held by the in-flight
 		// bound is late because of the target, not the generator: it
@@ -169,6 +198,8 @@ func (e *Engine) runOpen() {
 				select {
 				case ex = <-idle:
 				case <-e.stopCh:
+					offer(a, true)
+					next += int64(share.Count)
 					return
 				}
 				capFreed = e.since()
@@ -178,6 +209,7 @@ func (e *Engine) runOpen() {
 			e.gen.waited.Add(1)
 			e.gen.secWaited.Add(1)
 		}
+		offer(a, false)
 		e.inFlight.Add(1)
 		e.gen.sent.Add(1)
 		ex.ch <- a

@@ -39,7 +39,7 @@ func Compare(in Input) (Report, error) {
 		ps[i] = p.res.P
 	}
 	adjusted := stats.Holm(ps)
-	invalid := runInvalid(in)
+	invalid, unlike := runInvalid(in), offeredMismatch(in)
 	rep := Report{Verdict: Pass, Results: make([]Result, 0, len(pend))}
 	for i, p := range pend {
 		r := p.res
@@ -49,6 +49,8 @@ func Compare(in Input) (Report, error) {
 		}
 		if invalid != "" {
 			r.Verdict, r.Reason = Invalid, invalid+" (measured: "+r.Reason+")"
+		} else if unlike != "" && !strings.HasPrefix(r.Reason, "not a like-for-like") {
+			r.Verdict, r.Reason = Invalid, unlike+" (measured: "+r.Reason+")"
 		}
 		if r.Verdict.severity() > rep.Verdict.severity() {
 			rep.Verdict = r.Verdict
@@ -114,7 +116,7 @@ func compareRequest(rq Request, model Model) []pending {
 	bw, cw, note := prepare(rq.Baseline.Windows, rq.Current.Windows)
 	out := []pending{
 		latency(rq.Name, bw, cw, th, note),
-		throughput(rq.Name, model, bw, cw, th),
+		throughput(rq, model, bw, cw, th),
 		errorRate(rq.Name, bw, cw, th),
 	}
 	if p, ok := errorClasses(rq.Name, rq.Baseline.ErrorClasses, rq.Current.ErrorClasses); ok {
@@ -228,39 +230,12 @@ func shift(x, y []float64) (float64, stats.MannWhitneyResult, error) {
 	return hl, mw, err
 }
 
-func throughput(name string, model Model, b, c []Window, th Thresholds) pending {
-	r := newResult(name, Throughput)
+func throughput(rq Request, model Model, b, c []Window, th Thresholds) pending {
+	name := rq.Name
 	if model == Open {
-		var count, sched, unsent int64
-		var secs, bcount, bsecs float64
-		for _, w := range c {
-			count, sched, unsent, secs = count+w.Count, sched+w.Scheduled, unsent+w.Unsent, secs+w.Seconds
-		}
-		for _, w := range b {
-			bcount, bsecs = bcount+float64(w.Count), bsecs+w.Seconds
-		}
-		r.Baseline, r.Current = bcount/bsecs, float64(count)/secs
-		r.Threshold = MinAchievedRatio
-		if sched == 0 {
-			r.Verdict = Invalid
-			r.Reason = "open model, but the current run recorded no scheduled requests: achieved/offered unknown"
-			return pending{res: r}
-		}
-		ratio := float64(count) / float64(sched)
-		unsentFrac := float64(unsent) / float64(sched)
-		r.Effect = ratio
-		desc := fmt.Sprintf("achieved %.1f of %.1f req/s offered (%s), %d of %d scheduled never sent (%s); baseline achieved %.1f req/s",
-			r.Current, float64(sched)/secs, pct(ratio), unsent, sched, pct(unsentFrac), r.Baseline)
-		switch {
-		case ratio < MinAchievedRatio:
-			r.Verdict, r.Reason = Fail, "fell behind the offered load: "+desc
-		case unsentFrac > MaxUnsentFraction:
-			r.Verdict, r.Reason = Fail, "requests went unsent: "+desc
-		default:
-			r.Verdict, r.Reason = Pass, "kept up with the offered load: "+desc
-		}
-		return pending{res: r}
+		return openThroughput(name, b, c, th, rq.Baseline.Offered, rq.Current.Offered)
 	}
+	r := newResult(name, Throughput)
 	rates := func(ws []Window) (raw, logs []float64) {
 		for _, w := range ws {
 			// Half a request keeps a stalled window's log finite (and slow).

@@ -17,7 +17,8 @@ func (r *Run) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	seen := map[string]bool{}
 	counted := false // written by a lab that counts what it sends
-	var total, fails int64
+	offers := false  // … and what it was offered (open model)
+	var total, fails, offered, unsent int64
 	failsBy := map[string]int64{}
 	for _, f := range r.Failures {
 		if f.Count < 0 {
@@ -38,6 +39,15 @@ func (r *Run) Validate() error {
 		fails += q.Failures
 		errs = append(errs, q.validate(failsBy[q.Name], len(r.Failures) > 0 || q.Sent != nil)...)
 		counted = counted || q.Sent != nil
+		if q.Offered != nil {
+			offers = true
+			offered += *q.Offered
+			unsent += q.Unsent
+		}
+	}
+	if offers && (offered != r.Generator.Scheduled || unsent != r.Generator.Unsent) {
+		bad("the requests were offered %d arrivals, %d of them unsent; the generator scheduled %d, %d unsent",
+			offered, unsent, r.Generator.Scheduled, r.Generator.Unsent)
 	}
 	if len(r.Seconds) > 0 || counted {
 		var n, f int64
@@ -75,6 +85,24 @@ func (q *Request) validate(failed int64, haveReasons bool) []error {
 	}
 	if q.Sent != nil && *q.Sent != q.Count {
 		bad("%d requests sent, %d recorded: every request sent must end answered, failed or cut off", *q.Sent, q.Count)
+	}
+	if q.Offered != nil {
+		var o, u int64
+		for _, w := range q.Windows {
+			if w.Offered < 0 || w.Unsent < 0 || w.Unsent > w.Offered {
+				bad("window %d: %d offered, %d unsent", w.T, w.Offered, w.Unsent)
+			}
+			o += w.Offered
+			u += w.Unsent
+		}
+		switch {
+		case q.Unsent < 0 || q.Unsent > *q.Offered:
+			bad("%d offered, %d unsent", *q.Offered, q.Unsent)
+		case o != *q.Offered || u != q.Unsent:
+			bad("windows count %d offered and %d unsent; the totals are %d and %d", o, u, *q.Offered, q.Unsent)
+		case q.Sent != nil && *q.Offered-q.Unsent > *q.Sent:
+			bad("%d offered arrivals were sent, but only %d requests", *q.Offered-q.Unsent, *q.Sent)
+		}
 	}
 	if haveReasons && failed != q.Failures {
 		bad("failure reasons count %d, failures %d", failed, q.Failures)

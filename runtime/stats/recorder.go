@@ -52,6 +52,9 @@ type Recorder struct {
 	// recording it) is counted in them instead, and as late.
 	openSec, openWin atomic.Int64
 
+	// offered is set when the recorder counts offered arrivals (Offer).
+	offered bool
+
 	mu       sync.Mutex // the collector's state below
 	reqs     []*reqAcc
 	pendWin  map[int64]*mergedWindow
@@ -67,14 +70,18 @@ type failKey struct {
 
 type reqAcc struct {
 	count, failures, timeouts, bytes, late, cutOff int64
+	offered, unsent                                int64
 	resp, svc                                      *hdrhistogram.Histogram
 	windows                                        []result.Window
 	perSec                                         [][3]int
 }
 
 // nameWin is one request name's accumulation over one window in one shard.
+// Its histograms are taken at its first outcome (a window may hold only
+// offered arrivals).
 type nameWin struct {
 	count, failures, timeouts, bytes, late, cutOff int64
+	offered, unsent                                int64
 	resp, svc                                      *hdrhistogram.Histogram
 }
 
@@ -191,8 +198,11 @@ func (r *Recorder) Record(i int, o *Outcome) {
 	}
 	nw := s.win.names[o.Name]
 	if nw == nil {
-		nw = &nameWin{resp: s.free.get(), svc: s.free.get()}
+		nw = &nameWin{}
 		s.win.names[o.Name] = nw
+	}
+	if nw.resp == nil {
+		nw.resp, nw.svc = s.free.get(), s.free.get()
 	}
 	nw.count++
 	nw.bytes += o.Bytes
@@ -226,6 +236,35 @@ func (r *Recorder) Record(i int, o *Outcome) {
 			}
 		}
 		s.failures[k]++
+	}
+	s.mu.Unlock()
+}
+
+// CountOffered makes the recorder count offered arrivals (the open
+// model): every request then says how many it was offered, zero included.
+func (r *Recorder) CountOffered() { r.offered = true }
+
+// Offer counts, through shard i, an arrival due at at whose pass starts
+// with request name: offered in the window it was due in (or the first
+// open one, if that one is closed), and unsent if it was never sent.
+func (r *Recorder) Offer(i, name int, at time.Duration, unsent bool) {
+	s := r.shards[i%len(r.shards)]
+	_, win := r.indexes(at)
+	s.mu.Lock()
+	if open := r.openWin.Load(); win < open {
+		win = open
+	}
+	if win > s.win.index {
+		s.rotateWindow(win)
+	}
+	nw := s.win.names[name]
+	if nw == nil {
+		nw = &nameWin{}
+		s.win.names[name] = nw
+	}
+	nw.offered++
+	if unsent {
+		nw.unsent++
 	}
 	s.mu.Unlock()
 }
@@ -345,10 +384,18 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 				into.bytes += nw.bytes
 				into.late += nw.late
 				into.cutOff += nw.cutOff
-				_ = result.Merge(into.resp, nw.resp)
-				_ = result.Merge(into.svc, nw.svc)
-				r.free.put(nw.resp)
-				r.free.put(nw.svc)
+				into.offered += nw.offered
+				into.unsent += nw.unsent
+				switch {
+				case nw.resp == nil:
+				case into.resp == nil:
+					into.resp, into.svc = nw.resp, nw.svc
+				default:
+					_ = result.Merge(into.resp, nw.resp)
+					_ = result.Merge(into.svc, nw.svc)
+					r.free.put(nw.resp)
+					r.free.put(nw.svc)
+				}
 			}
 		}
 	}
@@ -390,7 +437,7 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 func (r *Recorder) finishWindow(idx int64, m *mergedWindow) WindowStats {
 	ws := WindowStats{T: idx * int64(Window/time.Second), Names: make([]*result.Window, len(r.names))}
 	for i, nw := range m.names {
-		if nw == nil || nw.count == 0 {
+		if nw == nil || (nw.count == 0 && nw.offered == 0) {
 			if nw != nil {
 				r.free.put(nw.resp)
 				r.free.put(nw.svc)
@@ -404,11 +451,16 @@ func (r *Recorder) finishWindow(idx int64, m *mergedWindow) WindowStats {
 		acc.bytes += nw.bytes
 		acc.late += nw.late
 		acc.cutOff += nw.cutOff
-		_ = result.Merge(acc.resp, nw.resp)
-		_ = result.Merge(acc.svc, nw.svc)
-		w := result.Window{T: idx * int64(Window/time.Second), Count: nw.count, Failures: nw.failures, Timeouts: nw.timeouts, Bytes: nw.bytes}
-		w.Hist, _ = result.Encode(nw.resp)
-		w.SvcHist, _ = result.Encode(nw.svc)
+		acc.offered += nw.offered
+		acc.unsent += nw.unsent
+		w := result.Window{T: idx * int64(Window/time.Second), Count: nw.count, Failures: nw.failures, Timeouts: nw.timeouts, Bytes: nw.bytes,
+			Offered: nw.offered, Unsent: nw.unsent}
+		if nw.resp != nil {
+			_ = result.Merge(acc.resp, nw.resp)
+			_ = result.Merge(acc.svc, nw.svc)
+			w.Hist, _ = result.Encode(nw.resp)
+			w.SvcHist, _ = result.Encode(nw.svc)
+		}
 		acc.windows = append(acc.windows, w)
 		ws.Names[i] = &w
 		r.free.put(nw.resp)
@@ -430,6 +482,9 @@ func (r *Recorder) Results() ([]*result.Request, []result.Failure) {
 		}
 		q.Hist, _ = result.Encode(a.resp)
 		q.SvcHist, _ = result.Encode(a.svc)
+		if r.offered {
+			q.Offered, q.Unsent = &a.offered, a.unsent
+		}
 		if q.Windows == nil {
 			q.Windows = []result.Window{}
 		}
