@@ -5,7 +5,9 @@
 # medians. The target (bench/target) is pinned to core 0, lab to core 1.
 # CPU is the run's own figure (result.json generator.cpu_s: the process's
 # user + system time from the first arrival to the end of the grace
-# period), so start-up is not counted.
+# period), so start-up is not counted. Last, the floor: the least CPU a
+# request costs on this machine at 500/s (one goroutine, one connection, a
+# timerfd wait, no statistics: go run ./bench/timers -floor).
 #
 #   bench/open-model.sh            # RATES="100 500" DUR=10 REPS=3
 #   go run ./bench/timers          # the timer overshoot behind the design
@@ -17,6 +19,7 @@ REPS=${REPS:-3}
 tmp=$(mktemp -d)
 
 go build -o "$tmp/target" ./bench/target
+go build -o "$tmp/timers" ./bench/timers
 CGO_ENABLED=0 go build -o "$tmp/lab" .
 taskset -c 0 "$tmp/target" -listen 127.0.0.1:9099 &
 target=$!
@@ -46,3 +49,6 @@ print(n, g["cpu_s"], g["lag_p99_us"], g["lag_max_us"])' "$tmp"/results/open/late
 	printf "%6s %9s %8s %12s %12s %10s   %s\n" "$rate/s" "$n" "$cpu" "$(printf "%s\n" "${cpus[@]}" | median)" \
 		"$(printf "%s\n" "${lags[@]}" | median)" "$lagmax" "${runs[*]}"
 done
+echo
+echo "floor on this machine (one connection, a timerfd wait, no statistics):"
+taskset -c 1 "$tmp/timers" -floor 127.0.0.1:9099

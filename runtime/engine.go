@@ -81,6 +81,8 @@ type Engine struct {
 	stopOnce sync.Once
 	stopCh   chan struct{} // closed when sending must stop
 	stopAt   atomic.Int64  // when it was closed (since start, +1 so that 0 means not yet)
+	waitMu   sync.Mutex
+	waiter   *waiter // the open model's dispatcher's, while it runs
 	abortMu  sync.Mutex
 	abort    string // why the run was stopped early, if it was
 
@@ -195,7 +197,23 @@ func (e *Engine) halt() {
 	e.stopOnce.Do(func() {
 		e.stopAt.Store(int64(e.since()) + 1)
 		close(e.stopCh)
+		e.waitMu.Lock()
+		if e.waiter != nil {
+			e.waiter.interrupt()
+		}
+		e.waitMu.Unlock()
 	})
+}
+
+// setWaiter makes w the waiter a stop interrupts (nil: none).
+func (e *Engine) setWaiter(w *waiter) {
+	e.waitMu.Lock()
+	e.waiter = w
+	stopped := e.stopped()
+	e.waitMu.Unlock()
+	if w != nil && stopped {
+		w.interrupt()
+	}
 }
 
 // stoppedAt is when sending stopped; ok is false while it has not.

@@ -3,7 +3,6 @@ package runtime
 import (
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 	"time"
 
@@ -142,8 +141,8 @@ func (e *Engine) runOpen() {
 		}()
 		return ex
 	}
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	w := newWaiter(e.stopCh)
+	e.setWaiter(w)
 	next := int64(share.Index) // the next arrival not yet offered
 	defer func() {
 		// The arrivals due before the run stopped that were never sent
@@ -161,6 +160,8 @@ func (e *Engine) runOpen() {
 			offer(pick(at), true)
 		}
 		e.gen.scheduled.Store(offered)
+		e.setWaiter(nil)
+		w.close()
 		for _, ex := range all {
 			close(ex.ch)
 		}
@@ -172,7 +173,7 @@ func (e *Engine) runOpen() {
 		if !ok {
 			return
 		}
-		if !e.waitUntil(at, timer) {
+		if !e.waitUntil(at, w) {
 			return
 		}
 		// An arrival due before the stop is still sent, however late the
@@ -275,21 +276,11 @@ func (e *Engine) sleep(d time.Duration, t **time.Timer) bool {
 }
 
 // waitUntil waits until the run's clock reaches at; false when the run
-// stopped meanwhile. Go's timers may fire up to a millisecond late, which
-// would be counted as latency the target never caused; so the timer wakes
-// a millisecond early and the last stretch is spent yielding.
-func (e *Engine) waitUntil(at time.Duration, timer *time.Timer) bool {
-	const early = time.Millisecond
-	if wait := at - e.since(); wait > early+500*time.Microsecond {
-		timer.Reset(wait - early)
-		select {
-		case <-timer.C:
-		case <-e.stopCh:
-			return false
-		}
-	}
-	for e.since() < at {
-		runtime.Gosched()
+// stopped meanwhile. It does not spin: the waiter wakes close enough to
+// the due time (wait_linux.go), and the lag left is measured.
+func (e *Engine) waitUntil(at time.Duration, w *waiter) bool {
+	if d := at - e.since(); d > 0 {
+		return w.wait(d)
 	}
 	return true
 }
