@@ -123,8 +123,10 @@ type generatorStats struct {
 	scheduled atomic.Int64
 	sent      atomic.Int64
 	waited    atomic.Int64
-	secArr    atomic.Int64 // arrivals due in the current second
-	secWaited atomic.Int64
+	secWaited atomic.Int64 // arrivals that waited for a slot, since the last second collected
+	// dispatched is closed when the dispatcher has stopped and counted
+	// every arrival due before the stop.
+	dispatched chan struct{}
 }
 
 // New prepares an engine for a plan.
@@ -144,6 +146,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{plan: p, opts: opts, shape: p.Shape, steps: map[*lang.Request]*step{}, stopCh: make(chan struct{})}
 	e.gen.lag = result.NewHist()
+	e.gen.dispatched = make(chan struct{})
 	e.classes = make([]classStats, len(p.Workload.Users))
 	names := p.Workload.Requests
 	index := map[string]int{}
@@ -308,6 +311,11 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 	}
 	finalAt := max(e.since(), end)
 	e.sent = e.flights.cutOff(finalAt, e.opts.Grace, e.rec)
+	if e.shape.Model == lang.Open {
+		// The dispatcher returns as soon as sending stops, in-flight
+		// requests or not; its count of the arrivals due must be in.
+		<-e.gen.dispatched
+	}
 	<-collectDone
 	secs, _ := e.rec.Collect(finalAt, true)
 	for _, ss := range secs {
@@ -398,7 +406,7 @@ func (e *Engine) second(ss stats.SecondStats) result.Second {
 	}
 	if e.shape.Model == lang.Open {
 		s.Users = 0
-		s.Arrivals = e.gen.secArr.Swap(0)
+		s.Arrivals = ss.Offered
 		s.Waited = e.gen.secWaited.Swap(0)
 		s.InFlight = int(e.inFlight.Load())
 		s.Rate = rateAt(e.shape, time.Duration(ss.T)*time.Second-time.Duration(e.start.UnixNano()))

@@ -278,6 +278,10 @@ shape "open" {
 		if s.Requests < 196 || s.Requests > 204 {
 			t.Errorf("second %d: %d requests, want 200 ± 2%%", s.T, s.Requests)
 		}
+		// The schedule puts exactly 200 arrivals in every whole second.
+		if s.Arrivals != 200 {
+			t.Errorf("second %d: %d arrivals due, want 200", s.T, s.Arrivals)
+		}
 	}
 	if r.Generator.Saturated || r.Generator.Unsent > 0 || r.Generator.Scheduled < 1599 {
 		t.Errorf("generator %+v", r.Generator)
@@ -355,7 +359,14 @@ shape "open" {
 		t.Errorf("reason %q", r.Reason)
 	}
 	// The unsent arrivals are counted against the request they were
-	// offered to, in the windows they were due in.
+	// offered to, in the windows (and seconds) they were due in.
+	var due int64
+	for _, s := range r.Seconds {
+		due += s.Arrivals
+	}
+	if due != r.Generator.Scheduled {
+		t.Errorf("the seconds count %d arrivals due, the generator %d", due, r.Generator.Scheduled)
+	}
 	q := r.Requests[0]
 	if q.Offered == nil || *q.Offered != r.Generator.Scheduled || q.Unsent != r.Generator.Unsent || q.Unsent == 0 {
 		t.Errorf("offered %v, unsent %d; generator %+v", q.Offered, q.Unsent, r.Generator)

@@ -160,6 +160,7 @@ func (e *Engine) runOpen() {
 			offer(pick(at), true)
 		}
 		e.gen.scheduled.Store(offered)
+		close(e.gen.dispatched)
 		e.setWaiter(nil)
 		w.close()
 		for _, ex := range all {
@@ -182,7 +183,6 @@ func (e *Engine) runOpen() {
 			return
 		}
 		a := pick(at)
-		e.gen.secArr.Add(1)
 		// An arrival due while the dispatcher was held by the in-flight
 		// bound is late because of the target, not the generator: it
 		// counts as having waited, and its lateness is not generator lag.

@@ -49,6 +49,15 @@ func (r *Run) Validate() error {
 		bad("the requests were offered %d arrivals, %d of them unsent; the generator scheduled %d, %d unsent",
 			offered, unsent, r.Generator.Scheduled, r.Generator.Unsent)
 	}
+	if offers && len(r.Seconds) > 0 {
+		var due int64
+		for _, s := range r.Seconds {
+			due += s.Arrivals
+		}
+		if due != offered {
+			bad("the per-second series counts %d arrivals due, the requests were offered %d", due, offered)
+		}
+	}
 	if len(r.Seconds) > 0 || counted {
 		var n, f int64
 		prev := int64(-1 << 62)

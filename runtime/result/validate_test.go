@@ -32,6 +32,7 @@ func TestTotalsMustAddUp(t *testing.T) {
 		{"offered: windows short", func(r *Run) { r.Requests[0].Windows[0].Offered = 90 }, "windows count 90 offered"},
 		{"offered: more unsent than offered", func(r *Run) { r.Requests[0].Unsent, r.Generator.Unsent = 101, 101 }, "100 offered, 101 unsent"},
 		{"offered: not what the generator scheduled", func(r *Run) { r.Generator.Scheduled = 120 }, "the generator scheduled 120"},
+		{"offered: arrivals per second short", func(r *Run) { r.Seconds[0].Arrivals = 99 }, "per-second series counts 99 arrivals due"},
 		{"histogram short", func(r *Run) {
 			r.Requests[0].Count, r.Requests[0].Windows[0].Count, r.Seconds[0].Requests = 101, 101, 101
 		}, "histogram holds 100 requests, the total is 101"},
@@ -41,7 +42,7 @@ func TestTotalsMustAddUp(t *testing.T) {
 		run.Requests[0].Sent = n(100)
 		run.Requests[0].PerSec = [][3]int{{0, 100, 3}}
 		run.Model, run.Requests[0].Offered, run.Requests[0].Windows[0].Offered = "open", n(100), 100
-		run.Generator.Scheduled, run.Generator.Sent = 100, 100
+		run.Generator.Scheduled, run.Generator.Sent, run.Seconds[0].Arrivals = 100, 100, 100
 		if err := run.Validate(); err != nil {
 			t.Fatalf("the sample run does not validate: %v", err)
 		}

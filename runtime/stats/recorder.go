@@ -91,9 +91,10 @@ type shardWindow struct {
 }
 
 type shardSecond struct {
-	index  int64
-	counts [][2]int64 // per name: count, failures
-	hist   *hdrhistogram.Histogram
+	index   int64
+	counts  [][2]int64 // per name: count, failures
+	offered int64      // arrivals due in it (open model)
+	hist    *hdrhistogram.Histogram
 }
 
 type shard struct {
@@ -245,15 +246,23 @@ func (r *Recorder) Record(i int, o *Outcome) {
 func (r *Recorder) CountOffered() { r.offered = true }
 
 // Offer counts, through shard i, an arrival due at at whose pass starts
-// with request name: offered in the window it was due in (or the first
-// open one, if that one is closed), and unsent if it was never sent.
+// with request name: offered in the second and window it was due in (or
+// the first open ones, if those are closed), and unsent if it was never
+// sent.
 func (r *Recorder) Offer(i, name int, at time.Duration, unsent bool) {
 	s := r.shards[i%len(r.shards)]
-	_, win := r.indexes(at)
+	sec, win := r.indexes(at)
 	s.mu.Lock()
+	if open := r.openSec.Load(); sec < open {
+		sec = open
+	}
 	if open := r.openWin.Load(); win < open {
 		win = open
 	}
+	if sec > s.sec.index {
+		s.rotateSecond(sec)
+	}
+	s.sec.offered++
 	if win > s.win.index {
 		s.rotateWindow(win)
 	}
@@ -288,8 +297,9 @@ type mergedWindow struct {
 }
 
 type mergedSecond struct {
-	counts [][2]int64
-	hist   *hdrhistogram.Histogram
+	counts  [][2]int64
+	offered int64
+	hist    *hdrhistogram.Histogram
 }
 
 // SecondStats is a finished second, as the collector hands it out.
@@ -298,6 +308,7 @@ type SecondStats struct {
 	Counts   [][2]int64 // per name: completed, failed
 	Requests int64
 	Failures int64
+	Offered  int64 // arrivals due in it (open model)
 	P50, P95 int64 // µs, all requests of the second
 	P99, Max int64
 }
@@ -354,6 +365,7 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 				m.counts[i][0] += c[0]
 				m.counts[i][1] += c[1]
 			}
+			m.offered += ss.offered
 			if ss.hist != nil {
 				if m.hist == nil {
 					m.hist = ss.hist
@@ -414,7 +426,7 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 			continue
 		}
 		m := r.pendSec[idx]
-		ss := SecondStats{T: idx, Counts: m.counts}
+		ss := SecondStats{T: idx, Counts: m.counts, Offered: m.offered}
 		for i, c := range m.counts {
 			ss.Requests += c[0]
 			ss.Failures += c[1]
