@@ -300,6 +300,7 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 	}
 	e.halt()
 	end, _ := e.stoppedAt()
+	end = min(end, e.since()) // Stop may have come before the run started
 
 	// Let requests in flight finish, for at most the grace period; those
 	// still in flight then are cut off: recorded as failures at the cut.
