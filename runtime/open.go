@@ -174,11 +174,10 @@ func (e *Engine) runOpen() {
 		if !ok {
 			return
 		}
-		if !e.waitUntil(at, w) {
-			return
-		}
-		// An arrival due before the stop is still sent, however late the
-		// dispatcher came to it (that lateness is generator lag).
+		// The wait ends early only when the run stops. An arrival due
+		// before the stop is still sent, however late the dispatcher came
+		// to it (that lateness is generator lag).
+		e.waitUntil(at, w)
 		if stop, ok := e.stoppedAt(); ok && at >= stop {
 			return
 		}
@@ -275,9 +274,9 @@ func (e *Engine) sleep(d time.Duration, t **time.Timer) bool {
 	}
 }
 
-// waitUntil waits until the run's clock reaches at; false when the run
-// stopped meanwhile. It does not spin: the waiter wakes close enough to
-// the due time (wait_linux.go), and the lag left is measured.
+// waitUntil waits until the run's clock reaches at, or the run stops
+// (then false). It does not spin: the waiter wakes close enough to the due
+// time (wait_linux.go), and the lag left is measured.
 func (e *Engine) waitUntil(at time.Duration, w *waiter) bool {
 	if d := at - e.since(); d > 0 {
 		return w.wait(d)

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"os"
 	"time"
 
@@ -18,11 +19,12 @@ import (
 // clock instead (30–50 µs late, measured), and the runtime's poller wakes
 // the dispatcher when it does, so nothing spins and no thread is held.
 type waiter struct {
-	fd    int
-	f     *os.File
-	buf   [8]byte
-	timer *time.Timer // when no timerfd could be made
-	stop  chan struct{}
+	fd     int
+	f      *os.File
+	buf    [8]byte
+	timer  *time.Timer // when no timerfd could be made, or it failed
+	broken bool
+	stop   chan struct{}
 }
 
 func newWaiter(stop chan struct{}) *waiter {
@@ -37,7 +39,7 @@ func newWaiter(stop chan struct{}) *waiter {
 
 // wait sleeps for d; false when the run stopped meanwhile.
 func (w *waiter) wait(d time.Duration) bool {
-	if w.f == nil {
+	if w.f == nil || w.broken {
 		return w.waitTimer(d)
 	}
 	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
@@ -45,8 +47,12 @@ func (w *waiter) wait(d time.Duration) bool {
 		return w.waitTimer(d)
 	}
 	if _, err := w.f.Read(w.buf[:]); err != nil {
-		// interrupt set a deadline in the past: the run stopped.
-		return false
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return false // interrupt set a deadline in the past: the run stopped
+		}
+		// Not expected; Go's timers still work, a millisecond coarser.
+		w.broken = true
+		return w.waitTimer(d)
 	}
 	return true
 }
