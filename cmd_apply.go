@@ -297,6 +297,13 @@ func printTotals(w io.Writer, run *result.Run) {
 	if run.Reason != "" {
 		fmt.Fprintf(w, " (%s)", run.Reason)
 	}
+	var cut int64
+	for _, q := range run.Requests {
+		cut += q.CutOff
+	}
+	if cut > 0 {
+		fmt.Fprintf(w, "; %d requests cut off at the end of the grace period (counted as failures)", cut)
+	}
 	fmt.Fprintln(w)
 }
 

@@ -126,15 +126,23 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 	return out, nil
 }
 
-// RunVerdict is the verdict on a run that did not complete: interrupted
-// (judged on what it has, never a pass), aborted by an abort rule (a
-// breach), invalid (a saturated generator: the figures flatter the target)
-// or failed.
+// RunVerdict is the verdict on a run that did not complete cleanly:
+// interrupted (judged on what it has, never a pass), aborted by an abort
+// rule (a breach), invalid (a saturated generator: the figures flatter the
+// target) or failed; or complete but with requests cut off at the end of
+// the grace period (their outcome is unknown: inconclusive, never a pass).
 func RunVerdict(run *result.Run) (result.Verdict, bool) {
 	v := result.Verdict{Gate: "run", Subject: "status", Budget: "run completes", Measured: string(run.Status), Detail: run.Reason}
+	cut := cutOff(run)
 	switch run.Status {
 	case result.Complete, "":
-		return v, false
+		if cut == "" {
+			return v, false
+		}
+		v.Outcome = Inconclusive
+		v.Measured = "complete, requests cut off"
+		v.Detail = cut + ": their outcome is unknown, so the run cannot pass; lengthen --grace, or look at why the target stopped answering"
+		return v, true
 	case result.Interrupted:
 		v.Outcome = Inconclusive
 		v.Detail = run.Reason + ": the budgets were judged on what the run measured until then"
@@ -147,7 +155,24 @@ func RunVerdict(run *result.Run) (result.Verdict, bool) {
 	default:
 		v.Outcome = Invalid
 	}
+	if cut != "" {
+		v.Detail += "; " + cut
+	}
 	return v, true
+}
+
+// cutOff says how many requests of the run were cut off at the end of the
+// grace period (recorded as failures), or "" when none were.
+func cutOff(run *result.Run) string {
+	var n, sent int64
+	for _, q := range run.Requests {
+		n += q.CutOff
+		sent += q.Count
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d requests were still in flight when the grace period ended and were cut off (counted as failures)", n, sent)
 }
 
 // ExitCode is what a command exits with after these verdicts: 3 when a

@@ -323,6 +323,31 @@ sla "all" {
 	}
 }
 
+// A complete run with requests cut off at the end of the grace period is
+// inconclusive (exit 1), and says how many; a run that was not complete
+// anyway says it too.
+func TestRequestsCutOffNeverPass(t *testing.T) {
+	plan := loadPlan(t, `
+sla "all" {
+  p99 = "10s"
+}
+`)
+	for _, status := range []result.Status{result.Complete, result.Interrupted} {
+		run := regressionRun(1, 1, 0)
+		run.Status, run.Reason = status, "why"
+		q := run.Requests[0]
+		q.CutOff, q.Failures = 3, q.Failures+3
+		vs, err := Judge(plan, run, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := find(t, vs, "run", "status", "run completes")
+		if ExitCode(vs) != ExitBreach || v.Outcome != Inconclusive || !strings.Contains(v.Detail, "3 of ") || !strings.Contains(v.Detail, "cut off") {
+			t.Errorf("%s with 3 requests cut off: exit %d, %+v", status, ExitCode(vs), v)
+		}
+	}
+}
+
 func TestFindBaseline(t *testing.T) {
 	root := t.TempDir()
 	run := filepath.Join(root, "plan", "20260101T000000Z")

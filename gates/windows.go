@@ -254,13 +254,6 @@ func seriesOf(run *result.Run, slow *slowCounts, p95 []int64) map[string]*regres
 	for i, t := range starts {
 		index[t] = i
 	}
-	// Open model: the schedule is per task, not per request name; every
-	// name's offered load is its completed requests plus its share of the
-	// arrivals that were never sent.
-	unsentShare := 0.0
-	if run.Model == "open" && run.Generator.Sent > 0 {
-		unsentShare = float64(run.Generator.Unsent) / float64(run.Generator.Sent)
-	}
 	classes := map[string]map[string]int64{}
 	for _, f := range run.Failures {
 		if classes[f.Name] == nil {
@@ -273,8 +266,12 @@ func seriesOf(run *result.Run, slow *slowCounts, p95 []int64) map[string]*regres
 		if q.Count == 0 {
 			continue
 		}
+		// Open model: the arrivals offered to this request (those whose
+		// pass starts with it) and those never sent, as the engine counted
+		// them per window. Runs that did not count them (written before
+		// lab did, or Locust's) have none: their offered load is unknown.
 		s := &regress.Series{ErrorClasses: classes[q.Name], Windows: make([]regress.Window, len(starts)),
-			P95: float64(p95[i]), SlowKnown: slow.n[i] != nil}
+			P95: float64(p95[i]), SlowKnown: slow.n[i] != nil, Offered: run.Model == "open" && q.Offered != nil}
 		for j := range starts {
 			s.Windows[j].Seconds = secs[j]
 		}
@@ -287,6 +284,9 @@ func seriesOf(run *result.Run, slow *slowCounts, p95 []int64) map[string]*regres
 			inSlots = true
 			w := &s.Windows[j]
 			w.Count, w.Errors, w.Timeouts = rw.Count, rw.Failures, min(rw.Timeouts, rw.Failures)
+			if s.Offered {
+				w.Scheduled, w.Unsent = rw.Offered, rw.Unsent
+			}
 			if slow.n[i] != nil {
 				if n := slow.n[i][k]; n >= 0 {
 					w.Slow = n
@@ -299,14 +299,7 @@ func seriesOf(run *result.Run, slow *slowCounts, p95 []int64) map[string]*regres
 			// No per-window counts (Locust's CSV without
 			// --csv-full-history): the whole run as one window.
 			s.Windows = []regress.Window{{Count: q.Count, Errors: q.Failures, Timeouts: min(q.Timeouts, q.Failures), Seconds: run.Duration()}}
-			s.SlowKnown = false
-		}
-		if run.Model == "open" {
-			for j := range s.Windows {
-				w := &s.Windows[j]
-				w.Unsent = int64(math.Round(float64(w.Count) * unsentShare))
-				w.Scheduled = w.Count + w.Unsent
-			}
+			s.SlowKnown, s.Offered = false, false
 		}
 		out[q.Name] = s
 	}

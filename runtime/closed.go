@@ -210,6 +210,8 @@ const (
 
 func (c *closedRun) worker() {
 	defer c.wg.Done()
+	f := c.e.flights.add()
+	defer c.e.flights.remove(f)
 	idleTimer := time.NewTimer(workerIdleTimeout)
 	defer idleTimer.Stop()
 	for {
@@ -217,7 +219,7 @@ func (c *closedRun) worker() {
 		case u := <-c.ready:
 			c.queued.Add(-1)
 			c.idle.Add(-1)
-			c.run(u)
+			c.run(u, f)
 			c.idle.Add(1)
 			idleTimer.Reset(workerIdleTimeout)
 		case <-idleTimer.C:
@@ -237,14 +239,15 @@ func (c *closedRun) worker() {
 
 var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-// run runs user u until it has to wait (its timer takes it) or stops.
-func (c *closedRun) run(u *vuser) {
+// run runs user u on the worker whose flight is f until it has to wait
+// (its timer takes it) or stops.
+func (c *closedRun) run(u *vuser, f *flight) {
 	e := c.e
 	r := u.scope.Rand()
 	buf := scratchPool.Get().(*[]byte)
 	defer scratchPool.Put(buf)
 	for {
-		if u.stopped.Load() {
+		if u.stopped.Load() || e.stopped() {
 			u.state.Store(userGone)
 			c.gone(u)
 			return
@@ -269,12 +272,12 @@ func (c *closedRun) run(u *vuser) {
 				}
 			}
 			u.thought = false
-			ok := e.send(e.steps[st], u.scope, int(u.id), fromSend, buf)
+			ok := e.send(e.steps[st], u.scope, int(u.id), fromSend, buf, f)
 			u.step++
 			if !ok {
 				break // a failed step ends the pass
 			}
-			if u.stopped.Load() {
+			if u.stopped.Load() || e.stopped() {
 				u.state.Store(userGone)
 				c.gone(u)
 				return

@@ -80,10 +80,17 @@ type Engine struct {
 	inFlight atomic.Int64
 	stopOnce sync.Once
 	stopCh   chan struct{} // closed when sending must stop
+	stopAt   atomic.Int64  // when it was closed (since start, +1 so that 0 means not yet)
+	waitMu   sync.Mutex
+	waiter   *waiter // the open model's dispatcher's, while it runs
 	abortMu  sync.Mutex
 	abort    string // why the run was stopped early, if it was
 
 	gen generatorStats
+
+	// Every sender's slot; at the end, what each started (per name).
+	flights *flights
+	sent    []int64
 
 	// Totals over the seconds collected so far (collector goroutine only).
 	doneReq, doneFail int64
@@ -116,8 +123,10 @@ type generatorStats struct {
 	scheduled atomic.Int64
 	sent      atomic.Int64
 	waited    atomic.Int64
-	secArr    atomic.Int64 // arrivals due in the current second
-	secWaited atomic.Int64
+	secWaited atomic.Int64 // arrivals that waited for a slot, since the last second collected
+	// dispatched is closed when the dispatcher has stopped and counted
+	// every arrival due before the stop.
+	dispatched chan struct{}
 }
 
 // New prepares an engine for a plan.
@@ -137,6 +146,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{plan: p, opts: opts, shape: p.Shape, steps: map[*lang.Request]*step{}, stopCh: make(chan struct{})}
 	e.gen.lag = result.NewHist()
+	e.gen.dispatched = make(chan struct{})
 	e.classes = make([]classStats, len(p.Workload.Users))
 	names := p.Workload.Requests
 	index := map[string]int{}
@@ -150,6 +160,7 @@ func New(opts Options) (*Engine, error) {
 			}
 		}
 	}
+	e.flights = newFlights(len(names))
 	e.client = newClient(p.Workload, e.maxConns())
 	return e, nil
 }
@@ -181,7 +192,37 @@ func (e *Engine) Stop(reason string) {
 		e.abort = reason
 	}
 	e.abortMu.Unlock()
-	e.stopOnce.Do(func() { close(e.stopCh) })
+	e.halt()
+}
+
+// halt stops sending, once, and notes when.
+func (e *Engine) halt() {
+	e.stopOnce.Do(func() {
+		e.stopAt.Store(int64(e.since()) + 1)
+		close(e.stopCh)
+		e.waitMu.Lock()
+		if e.waiter != nil {
+			e.waiter.interrupt()
+		}
+		e.waitMu.Unlock()
+	})
+}
+
+// setWaiter makes w the waiter a stop interrupts (nil: none).
+func (e *Engine) setWaiter(w *waiter) {
+	e.waitMu.Lock()
+	e.waiter = w
+	stopped := e.stopped()
+	e.waitMu.Unlock()
+	if w != nil && stopped {
+		w.interrupt()
+	}
+}
+
+// stoppedAt is when sending stopped; ok is false while it has not.
+func (e *Engine) stoppedAt() (time.Duration, bool) {
+	at := e.stopAt.Load()
+	return time.Duration(at - 1), at != 0
 }
 
 func (e *Engine) stopped() bool {
@@ -219,6 +260,9 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 	}
 	e.start = time.Now()
 	e.rec = stats.NewRecorder(e.plan.Workload.Requests, e.start, e.opts.Shards)
+	if e.shape.Model == lang.Open {
+		e.rec.CountOffered()
+	}
 	cpu0 := cpuTime()
 
 	var load sync.WaitGroup
@@ -254,10 +298,12 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 		interrupted = true
 	case <-e.stopCh:
 	}
-	e.stopOnce.Do(func() { close(e.stopCh) })
-	end := e.since()
+	e.halt()
+	end, _ := e.stoppedAt()
+	end = min(end, e.since()) // Stop may have come before the run started
 
-	// Let requests in flight finish, for at most the grace period.
+	// Let requests in flight finish, for at most the grace period; those
+	// still in flight then are cut off: recorded as failures at the cut.
 	drained := make(chan struct{})
 	go func() { load.Wait(); close(drained) }()
 	select {
@@ -265,6 +311,12 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 	case <-time.After(e.opts.Grace):
 	}
 	finalAt := max(e.since(), end)
+	e.sent = e.flights.cutOff(finalAt, e.opts.Grace, e.rec)
+	if e.shape.Model == lang.Open {
+		// The dispatcher returns as soon as sending stops, in-flight
+		// requests or not; its count of the arrivals due must be in.
+		<-e.gen.dispatched
+	}
 	<-collectDone
 	secs, _ := e.rec.Collect(finalAt, true)
 	for _, ss := range secs {
@@ -355,7 +407,7 @@ func (e *Engine) second(ss stats.SecondStats) result.Second {
 	}
 	if e.shape.Model == lang.Open {
 		s.Users = 0
-		s.Arrivals = e.gen.secArr.Swap(0)
+		s.Arrivals = ss.Offered
 		s.Waited = e.gen.secWaited.Swap(0)
 		s.InFlight = int(e.inFlight.Load())
 		s.Rate = rateAt(e.shape, time.Duration(ss.T)*time.Second-time.Duration(e.start.UnixNano()))
@@ -392,6 +444,14 @@ func (e *Engine) assemble(seconds []result.Second, end time.Duration) *result.Ru
 		run.Seconds = []result.Second{}
 	}
 	run.Generator = e.generator()
+	index := map[string]int{}
+	for i, n := range p.Workload.Requests {
+		index[n] = i
+	}
+	for _, q := range run.Requests {
+		n := e.sent[index[q.Name]]
+		q.Sent = &n
+	}
 	for i, u := range p.Workload.Users {
 		c := &e.classes[i]
 		run.Classes = append(run.Classes, result.Class{Name: u.Name, PeakUsers: int(c.peak.Load()), Passes: c.passes.Load()})

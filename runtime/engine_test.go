@@ -84,6 +84,16 @@ func run(t *testing.T, p *lang.Plan, opts ...func(*runtime.Options)) *result.Run
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every run's counts add up: each request sent is recorded, and each
+	// total is the sum of its windows and of its seconds.
+	if err := r.Validate(); err != nil {
+		t.Errorf("the run does not validate: %v", err)
+	}
+	for _, q := range r.Requests {
+		if q.Sent == nil {
+			t.Errorf("%s: the run does not say how many were sent", q.Name)
+		}
+	}
 	return r
 }
 
@@ -268,9 +278,18 @@ shape "open" {
 		if s.Requests < 196 || s.Requests > 204 {
 			t.Errorf("second %d: %d requests, want 200 ± 2%%", s.T, s.Requests)
 		}
+		// The schedule puts exactly 200 arrivals in every whole second.
+		if s.Arrivals != 200 {
+			t.Errorf("second %d: %d arrivals due, want 200", s.T, s.Arrivals)
+		}
 	}
 	if r.Generator.Saturated || r.Generator.Unsent > 0 || r.Generator.Scheduled < 1599 {
 		t.Errorf("generator %+v", r.Generator)
+	}
+	// Arrivals 0…1599 are due in the 8 s (every 5 ms from 0), each
+	// offered to the task's one request.
+	if q.Offered == nil || *q.Offered != 1600 || q.Unsent != 0 || r.Generator.Scheduled != 1600 {
+		t.Errorf("offered %v, unsent %d, scheduled %d: want 1600 offered, none unsent", q.Offered, q.Unsent, r.Generator.Scheduled)
 	}
 }
 
@@ -338,6 +357,19 @@ shape "open" {
 	}
 	if !strings.Contains(r.Reason, "never sent") {
 		t.Errorf("reason %q", r.Reason)
+	}
+	// The unsent arrivals are counted against the request they were
+	// offered to, in the windows (and seconds) they were due in.
+	var due int64
+	for _, s := range r.Seconds {
+		due += s.Arrivals
+	}
+	if due != r.Generator.Scheduled {
+		t.Errorf("the seconds count %d arrivals due, the generator %d", due, r.Generator.Scheduled)
+	}
+	q := r.Requests[0]
+	if q.Offered == nil || *q.Offered != r.Generator.Scheduled || q.Unsent != r.Generator.Unsent || q.Unsent == 0 {
+		t.Errorf("offered %v, unsent %d; generator %+v", q.Offered, q.Unsent, r.Generator)
 	}
 }
 
@@ -482,6 +514,14 @@ shape "open" {
 	for _, q := range r.Requests {
 		if q.Count < 190 || q.Failures != 0 {
 			t.Errorf("%s: %d requests, %d failures", q.Name, q.Count, q.Failures)
+		}
+		// Arrivals are offered to the pass's first request only.
+		want := int64(0)
+		if q.Name == "GET /a" {
+			want = r.Generator.Scheduled
+		}
+		if q.Offered == nil || *q.Offered != want {
+			t.Errorf("%s: offered %v, want %d", q.Name, q.Offered, want)
 		}
 		if q.Response.P99 > 50_000 || q.Response.Max > 1_000_000 {
 			t.Errorf("%s: response p99 %dµs max %dµs against a server that answers at once", q.Name, q.Response.P99, q.Response.Max)

@@ -340,7 +340,18 @@ const fromSend time.Duration = -1
 // send sends one request of step st for the user with scope s, records its
 // outcome through shard, and tells whether it succeeded. intended is when
 // the request was due (an open-model arrival's first request), or fromSend.
-func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration, scratch *[]byte) bool {
+// The request goes through the sender's flight, so that the end of the run
+// finds it if it is still on the wire; it is not sent at all once the run
+// is over.
+func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration, scratch *[]byte, f *flight) bool {
+	start := e.since()
+	from := intended
+	if intended == fromSend || intended > start {
+		from = start
+	}
+	if !f.begin(st.name, from) {
+		return false
+	}
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -357,7 +368,7 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 		// The request could not be built (a capture missing, a bad value):
 		// a failure of this request, never sent.
 		out.At, out.Failed, out.Reason = sent, true, "request not built: "+err.Error()
-		e.rec.Record(shard, &out)
+		e.record(f, shard, &out)
 		return false
 	}
 	err = e.client.hc.DoDeadline(req, resp, e.start.Add(sent+st.timeout))
@@ -371,7 +382,7 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 			out.Service = st.timeout
 			out.Response = sent - intended + st.timeout
 		}
-		e.rec.Record(shard, &out)
+		e.record(f, shard, &out)
 		return false
 	}
 	out.Bytes = int64(len(resp.Body()))
@@ -382,6 +393,17 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 			out.Failed, out.Reason = true, reason
 		}
 	}
-	e.rec.Record(shard, &out)
-	return !out.Failed
+	return e.record(f, shard, &out) && !out.Failed
+}
+
+// record records a request's outcome, unless the request was cut off at the
+// end of the run meanwhile (then it is recorded already, as cut off, and
+// false says the pass must not go on).
+func (e *Engine) record(f *flight, shard int, out *stats.Outcome) bool {
+	if !f.finish() {
+		return false
+	}
+	e.rec.Record(shard, out)
+	f.done()
+	return true
 }

@@ -3,7 +3,6 @@ package runtime
 import (
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 	"time"
 
@@ -19,8 +18,9 @@ type arrival struct {
 }
 
 type executor struct {
-	scope *lang.Scope
-	ch    chan arrival
+	scope  *lang.Scope
+	ch     chan arrival
+	flight *flight
 }
 
 // rateAt is the open shape's target arrival rate at t.
@@ -108,6 +108,23 @@ func (e *Engine) runOpen() {
 	}
 	classPicker := newPicker(uw)
 	rng := rand.New(rand.NewPCG(e.plan.Seed, uint64(share.Index)+0x5eed))
+	pick := func(at time.Duration) arrival {
+		c := classPicker.pick(rng)
+		return arrival{at: at, class: c, task: taskPickers[c].pick(rng)}
+	}
+	// Offered load is counted per request name: an arrival is offered to
+	// the first request of its pass, in the window it was due in.
+	firstName := make([][]int, len(users))
+	for i, u := range users {
+		for _, t := range u.Tasks {
+			firstName[i] = append(firstName[i], e.steps[t.Steps[0]].name)
+		}
+	}
+	var offered int64
+	offer := func(a arrival, unsent bool) {
+		e.rec.Offer(0, firstName[a.class][a.task], a.at, unsent)
+		offered++
+	}
 
 	slots := max(1, e.shape.MaxInFlight/share.Count)
 	idle := make(chan *executor, slots)
@@ -115,7 +132,7 @@ func (e *Engine) runOpen() {
 	var wg sync.WaitGroup
 	spawn := func() *executor {
 		id := int64(share.Index + share.Count*len(all) + 1)
-		ex := &executor{scope: e.plan.NewScope(id, "arrival"), ch: make(chan arrival, 1)}
+		ex := &executor{scope: e.plan.NewScope(id, "arrival"), ch: make(chan arrival, 1), flight: e.flights.add()}
 		all = append(all, ex)
 		wg.Add(1)
 		go func() {
@@ -124,34 +141,47 @@ func (e *Engine) runOpen() {
 		}()
 		return ex
 	}
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	w := newWaiter(e.stopCh)
+	e.setWaiter(w)
+	next := int64(share.Index) // the next arrival not yet offered
 	defer func() {
-		end := e.since()
-		// Arrivals due before the end that this share owns.
-		due := int64(math.Ceil(arrivalsBy(e.shape, min(end, e.shape.Duration()))))
-		mine := (due - int64(share.Index) + int64(share.Count) - 1) / int64(share.Count)
-		e.gen.scheduled.Store(max(mine, e.gen.sent.Load()))
+		// The arrivals due before the run stopped that were never sent
+		// (the in-flight bound held them, or the generator fell behind)
+		// are offered too, and unsent.
+		end := e.shape.Duration()
+		if at, ok := e.stoppedAt(); ok {
+			end = min(end, at)
+		}
+		for ; ; next += int64(share.Count) {
+			at, ok := arrivalTime(e.shape, float64(next))
+			if !ok || at >= end {
+				break
+			}
+			offer(pick(at), true)
+		}
+		e.gen.scheduled.Store(offered)
+		close(e.gen.dispatched)
+		e.setWaiter(nil)
+		w.close()
 		for _, ex := range all {
 			close(ex.ch)
 		}
 		wg.Wait()
 	}()
 	var capFreed time.Duration // when the in-flight bound last let the dispatcher go
-	for j := int64(share.Index); ; j += int64(share.Count) {
-		at, ok := arrivalTime(e.shape, float64(j))
+	for ; ; next += int64(share.Count) {
+		at, ok := arrivalTime(e.shape, float64(next))
 		if !ok {
 			return
 		}
-		if !e.waitUntil(at, timer) {
+		// The wait ends early only when the run stops. An arrival due
+		// before the stop is still sent, however late the dispatcher came
+		// to it (that lateness is generator lag).
+		e.waitUntil(at, w)
+		if stop, ok := e.stoppedAt(); ok && at >= stop {
 			return
 		}
-		if e.stopped() {
-			return
-		}
-		c := classPicker.pick(rng)
-		a := arrival{at: at, class: c, task: taskPickers[c].pick(rng)}
-		e.gen.secArr.Add(1)
+		a := pick(at)
 		// An arrival due while the dispatcher was held by the in-flight
 		// bound is late because of the target, not the generator: it
 		// counts as having waited, and its lateness is not generator lag.
@@ -168,6 +198,8 @@ func (e *Engine) runOpen() {
 				select {
 				case ex = <-idle:
 				case <-e.stopCh:
+					offer(a, true)
+					next += int64(share.Count)
 					return
 				}
 				capFreed = e.since()
@@ -177,6 +209,7 @@ func (e *Engine) runOpen() {
 			e.gen.waited.Add(1)
 			e.gen.secWaited.Add(1)
 		}
+		offer(a, false)
 		e.inFlight.Add(1)
 		e.gen.sent.Add(1)
 		ex.ch <- a
@@ -188,6 +221,7 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 	users := e.plan.Workload.Users
 	buf := make([]byte, 0, 512)
 	shard := int(ex.scope.UserID)
+	var think *time.Timer
 	for a := range ex.ch {
 		if !a.waited {
 			lag := e.since() - a.at
@@ -204,11 +238,16 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 		for i, r := range task.Steps {
 			if i > 0 {
 				intended = fromSend // later steps have no schedule of their own
-				if d := e.waitAfter(r.Think, ex.scope.Rand(), e.since()); d > 0 {
-					time.Sleep(d)
+				// Once the run has stopped, a pass sends no more steps
+				// (the closed model's users stop between steps too).
+				if d := e.waitAfter(r.Think, ex.scope.Rand(), e.since()); d > 0 && !e.sleep(d, &think) {
+					break
+				}
+				if e.stopped() {
+					break
 				}
 			}
-			if !e.send(e.steps[r], ex.scope, shard, intended, &buf) {
+			if !e.send(e.steps[r], ex.scope, shard, intended, &buf, ex.flight) {
 				break
 			}
 		}
@@ -218,22 +257,29 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 	}
 }
 
-// waitUntil waits until the run's clock reaches at; false when the run
-// stopped meanwhile. Go's timers may fire up to a millisecond late, which
-// would be counted as latency the target never caused; so the timer wakes
-// a millisecond early and the last stretch is spent yielding.
-func (e *Engine) waitUntil(at time.Duration, timer *time.Timer) bool {
-	const early = time.Millisecond
-	if wait := at - e.since(); wait > early+500*time.Microsecond {
-		timer.Reset(wait - early)
-		select {
-		case <-timer.C:
-		case <-e.stopCh:
-			return false
-		}
+// sleep waits for d, or until the run stops (then false); *t is a timer
+// to reuse.
+func (e *Engine) sleep(d time.Duration, t **time.Timer) bool {
+	if *t == nil {
+		*t = time.NewTimer(d)
+	} else {
+		(*t).Reset(d)
 	}
-	for e.since() < at {
-		runtime.Gosched()
+	select {
+	case <-(*t).C:
+		return true
+	case <-e.stopCh:
+		(*t).Stop()
+		return false
+	}
+}
+
+// waitUntil waits until the run's clock reaches at, or the run stops
+// (then false). It does not spin: the waiter wakes close enough to the due
+// time (wait_linux.go), and the lag left is measured.
+func (e *Engine) waitUntil(at time.Duration, w *waiter) bool {
+	if d := at - e.since(); d > 0 {
+		return w.wait(d)
 	}
 	return true
 }

@@ -25,7 +25,10 @@ type test struct {
 	small string // why it is not, when !big ("below τ", …)
 	noisy string // the threshold's name when it is over NoisyThreshold, else ""
 	fail  string // how a failure reads: "slower", "more errors", …
-	desc  func(padj float64) string
+	// unsure makes an effect beyond its threshold that is not significant
+	// inconclusive instead of a pass (what to run is in the reason).
+	unsure bool
+	desc   func(padj float64) string
 	// pMin is the smallest p-value the test can give if both runs were k
 	// times as long with windows like these: its p for the most extreme
 	// outcome their sample sizes allow (every current request slow, or
@@ -54,6 +57,8 @@ func (t *test) decide(r *Result, m int) {
 		r.Verdict, r.Reason = Advisory, "runner too noisy to judge ("+t.noisy+" over 25%); would pass: "+desc
 	case t.big && r.PAdjusted < Alpha:
 		r.Verdict, r.Reason = Fail, t.fail+": "+desc
+	case t.big && t.unsure:
+		r.Verdict, r.Reason = Inconclusive, t.fail+", but too few requests to tell it from chance (run longer): "+desc
 	case t.big:
 		r.Verdict, r.Reason = Pass, "not significant: "+desc
 	default:
@@ -127,7 +132,7 @@ func Compare(in Input) (Report, error) {
 		}
 	}
 	adjusted := stats.Holm(ps)
-	invalid := runInvalid(in)
+	invalid, unlike := runInvalid(in), offeredMismatch(in)
 	rep := Report{Verdict: Pass, Results: make([]Result, 0, len(pend))}
 	for i, p := range pend {
 		r := p.res
@@ -137,6 +142,10 @@ func Compare(in Input) (Report, error) {
 		}
 		if invalid != "" {
 			r.Verdict, r.Reason, r.RunFor = Invalid, invalid+" (measured: "+r.Reason+")", 0
+		} else if unlike != "" && !strings.HasPrefix(r.Reason, "not a like-for-like") {
+			// Runs offered different loads say nothing about each other:
+			// not a pass, not a breach.
+			r.Verdict, r.Reason, r.RunFor = Inconclusive, unlike+" (measured: "+r.Reason+")", 0
 		}
 		if r.Verdict.severity() > rep.Verdict.severity() {
 			rep.Verdict = r.Verdict
@@ -211,7 +220,7 @@ func compareRequest(rq Request, model Model) []pending {
 	secs := math.Max(seconds(b), seconds(c))
 	out := []pending{
 		latency(rq.Name, b, c, th, secs),
-		throughput(rq.Name, model, b.Windows, c.Windows, th, secs),
+		throughput(rq, model, b.Windows, c.Windows, th, secs),
 		errorRate(rq.Name, b.Windows, c.Windows, th, secs),
 	}
 	if p, ok := errorClasses(rq.Name, b.ErrorClasses, c.ErrorClasses); ok {
@@ -414,39 +423,12 @@ func testName(method string) string {
 	return map[string]string{"z": "z-test", "t": "overdispersed t-test", "fisher": "Fisher's exact test"}[method]
 }
 
-func throughput(name string, model Model, b, c []Window, th Thresholds, secs float64) pending {
-	r := newResult(name, Throughput)
+func throughput(rq Request, model Model, b, c []Window, th Thresholds, secs float64) pending {
+	name := rq.Name
 	if model == Open {
-		var count, sched, unsent int64
-		var secs, bcount, bsecs float64
-		for _, w := range c {
-			count, sched, unsent, secs = count+w.Count, sched+w.Scheduled, unsent+w.Unsent, secs+w.Seconds
-		}
-		for _, w := range b {
-			bcount, bsecs = bcount+float64(w.Count), bsecs+w.Seconds
-		}
-		r.Baseline, r.Current = bcount/bsecs, float64(count)/secs
-		r.Threshold = MinAchievedRatio
-		if sched == 0 {
-			r.Verdict = Invalid
-			r.Reason = "open model, but the current run recorded no scheduled requests: achieved/offered unknown"
-			return pending{res: r}
-		}
-		ratio := float64(count) / float64(sched)
-		unsentFrac := float64(unsent) / float64(sched)
-		r.Effect = ratio
-		desc := fmt.Sprintf("achieved %.1f of %.1f req/s offered (%s), %d of %d scheduled never sent (%s); baseline achieved %.1f req/s",
-			r.Current, float64(sched)/secs, pct(ratio), unsent, sched, pct(unsentFrac), r.Baseline)
-		switch {
-		case ratio < MinAchievedRatio:
-			r.Verdict, r.Reason = Fail, "fell behind the offered load: "+desc
-		case unsentFrac > MaxUnsentFraction:
-			r.Verdict, r.Reason = Fail, "requests went unsent: "+desc
-		default:
-			r.Verdict, r.Reason = Pass, "kept up with the offered load: "+desc
-		}
-		return pending{res: r}
+		return openThroughput(name, b, c, th, rq.Baseline.Offered, rq.Current.Offered, secs)
 	}
+	r := newResult(name, Throughput)
 	rates := func(ws []Window) (raw, logs []float64) {
 		for _, w := range ws {
 			// Half a request keeps a stalled window's log finite (and slow).

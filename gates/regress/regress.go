@@ -49,6 +49,11 @@ type Series struct {
 	// no per-window histograms, such as Locust's CSV) latency is compared
 	// by the threshold alone.
 	SlowKnown bool
+	// Offered is set when the windows' Scheduled and Unsent are counted
+	// (the open model, by a lab that counts the arrivals offered to each
+	// request): Scheduled 0 then means the request only follows another in
+	// a pass. Unset, the offered load is unknown.
+	Offered bool
 }
 
 // Model is the load model of a run.
@@ -210,7 +215,13 @@ const (
 	MaxLengthen         = 32   // the longest run RunFor suggests, in multiples of these runs
 	MinAchievedRatio    = 0.99 // open model: achieved/offered
 	MaxUnsentFraction   = 0.001
-	NewClassMinEvents   = 10
+	// Open model: two runs' offered loads differ when they differ by more
+	// than OfferedTolerance and by more than OfferedZ standard errors of
+	// Poisson counts (two-sided p < 0.001): then the runs are not
+	// comparable like for like (docs/STATISTICS.md).
+	OfferedTolerance  = 0.05
+	OfferedZ          = 3.29
+	NewClassMinEvents = 10
 )
 
 // ErrInput marks malformed input.

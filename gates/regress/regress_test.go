@@ -381,28 +381,38 @@ func scaled50(p proc, rng *rand.Rand, b *Series) *Series {
 
 func TestOpenModelThroughput(t *testing.T) {
 	open := RunInfo{Model: Open}
-	mk := func(sched, count, unsent int64) *Series {
-		s := &Series{P95: 20000, SlowKnown: true}
-		for i := 0; i < 30; i++ {
+	mk := func(offered bool, windows int, sched, count, unsent int64) *Series {
+		s := &Series{Offered: offered, P95: 20000, SlowKnown: true}
+		for i := 0; i < windows; i++ {
 			s.Windows = append(s.Windows, Window{Scheduled: sched, Count: count, Unsent: unsent, Slow: count / 20, Seconds: 10})
 		}
 		return s
 	}
 	for _, c := range []struct {
-		cur  *Series
-		want Verdict
-		says string
+		what      string
+		base, cur *Series
+		want      Verdict
+		says      string
 	}{
-		{mk(1000, 1000, 0), Pass, "kept up"},
-		{mk(1000, 995, 0), Pass, "kept up"},
-		{mk(1000, 970, 0), Fail, "fell behind"},
-		{mk(1000, 1000, 5), Fail, "unsent"},
-		{mk(0, 1000, 0), Invalid, "no scheduled"},
+		{"same", mk(true, 30, 1000, 1000, 0), mk(true, 30, 1000, 1000, 0), Pass, "kept up"},
+		{"0.5% short", mk(true, 30, 1000, 1000, 0), mk(true, 30, 1000, 995, 0), Pass, "kept up"},
+		{"3% short", mk(true, 30, 1000, 1000, 0), mk(true, 30, 1000, 970, 0), Fail, "fell behind"},
+		{"unsent", mk(true, 30, 1000, 1000, 0), mk(true, 30, 1000, 1000, 5), Fail, "unsent"},
+		{"offered half", mk(true, 30, 1000, 1000, 0), mk(true, 30, 500, 500, 0), Inconclusive, "like-for-like"},
+		{"offered none now", mk(true, 30, 1000, 1000, 0), mk(true, 30, 0, 1000, 0), Inconclusive, "like-for-like"},
+		// Requests offered nothing of their own (a later step of a pass),
+		// or whose offered load a run did not count: held to the
+		// baseline's req/s.
+		{"later step, same", mk(true, 30, 0, 1000, 0), mk(true, 30, 0, 990, 0), Pass, "within the allowed drop"},
+		{"later step, a fifth less", mk(true, 30, 0, 1000, 0), mk(true, 30, 0, 800, 0), Fail, "served less"},
+		{"later step, a third less, 15 requests", mk(true, 3, 0, 5, 0), mk(true, 3, 0, 3, 0), Inconclusive, "run the baseline and the current run for at least"},
+		{"not counted, a fifth less", mk(false, 30, 0, 1000, 0), mk(false, 30, 0, 800, 0), Fail, "before lab did"},
+		{"baseline not counted, current behind", mk(false, 30, 0, 1000, 0), mk(true, 30, 1000, 970, 0), Fail, "fell behind"},
 	} {
-		rep, _ := Compare(Input{Baseline: open, Current: open, Requests: []Request{{Name: "GET /", Baseline: mk(1000, 1000, 0), Current: c.cur}}})
+		rep, _ := Compare(Input{Baseline: open, Current: open, Requests: []Request{{Name: "GET /", Baseline: c.base, Current: c.cur}}})
 		r := find(t, rep, "GET /", Throughput)
 		if r.Verdict != c.want || !strings.Contains(r.Reason, c.says) {
-			t.Errorf("%+v: %s: %s", c.cur.Windows[0], r.Verdict, r.Reason)
+			t.Errorf("%s: %s: %s", c.what, r.Verdict, r.Reason)
 		}
 	}
 }

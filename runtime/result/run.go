@@ -74,6 +74,25 @@ type Request struct {
 	SvcHist  string   `json:"svc_hist"`          // whole-run service-time histogram, encoded
 	Windows  []Window `json:"windows"`           // per 10 s window aligned to the wall clock
 	PerSec   [][3]int `json:"per_sec,omitempty"` // [second offset from run start second, count, failures]
+	// Sent is every request of this name the engine started (put on the
+	// wire, or failed while it was being built). Each one ends recorded:
+	// answered, failed, timed out or cut off, so Sent equals Count (Validate
+	// holds it to that). Nil in runs written before lab counted it.
+	Sent *int64 `json:"sent,omitempty"`
+	// CutOff counts the requests still in flight when the grace period
+	// ended: recorded as failures (among Failures), their latency up to
+	// the cut. A run with any is not a clean run (gates.RunVerdict).
+	CutOff int64 `json:"cut_off,omitempty"`
+	// Offered counts the arrivals due before the end whose pass starts with
+	// this request (open model; nil otherwise, and in runs written before
+	// lab counted them); Unsent, those among them never sent. A request
+	// that only follows another in a pass is offered none: its load
+	// follows from the first's answers.
+	Offered *int64 `json:"offered,omitempty"`
+	Unsent  int64  `json:"unsent,omitempty"`
+	// Late counts the requests that finished in a second (or window) the
+	// collector had already closed: they are counted in the next open one.
+	Late int64 `json:"late,omitempty"`
 }
 
 // Summary is a histogram's figures in microseconds, for people and tools
@@ -99,6 +118,8 @@ type Window struct {
 	Bytes    int64  `json:"bytes"`
 	Hist     string `json:"hist"`               // response time, encoded
 	SvcHist  string `json:"svc_hist,omitempty"` // service time, encoded; empty when equal to Hist's source (closed model)
+	Offered  int64  `json:"offered,omitempty"`  // open model: arrivals due in this window whose pass starts with this request
+	Unsent   int64  `json:"unsent,omitempty"`   // … of which never sent
 }
 
 // Second is the run-wide figures of one wall-clock second.

@@ -28,6 +28,9 @@ func DirFor(root, plan string, start time.Time) string {
 // each written atomically, result.json last so that its presence means the
 // run is whole.
 func Write(dir string, run *Run) error {
+	if err := run.Validate(); err != nil {
+		return fmt.Errorf("the run's totals do not add up, not writing it: %w", err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -84,6 +87,9 @@ func Load(dir string) (*Run, error) {
 	}
 	if run.Schema != Schema {
 		return nil, fmt.Errorf("%s/result.json has schema %q; this lab reads %q", dir, run.Schema, Schema)
+	}
+	if err := run.Validate(); err != nil {
+		return nil, fmt.Errorf("%s/result.json: the run's totals do not add up: %w", dir, err)
 	}
 	return &run, nil
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -33,6 +34,7 @@ type Outcome struct {
 	Service  time.Duration // from the actual send
 	Failed   bool
 	Timeout  bool
+	CutOff   bool   // in flight when the grace period ended (a failure)
 	Reason   string // why it failed
 	Bytes    int64  // response body bytes
 }
@@ -44,6 +46,14 @@ type Recorder struct {
 	names     []string
 	startUnix int64 // wall-clock nanoseconds at At = 0
 	shards    []*shard
+	// openSec and openWin are the first second and window not yet closed:
+	// everything before them has been handed out, so an outcome that
+	// finished before them (its goroutine was held up between stamping and
+	// recording it) is counted in them instead, and as late.
+	openSec, openWin atomic.Int64
+
+	// offered is set when the recorder counts offered arrivals (Offer).
+	offered bool
 
 	mu       sync.Mutex // the collector's state below
 	reqs     []*reqAcc
@@ -59,16 +69,20 @@ type failKey struct {
 }
 
 type reqAcc struct {
-	count, failures, timeouts, bytes int64
-	resp, svc                        *hdrhistogram.Histogram
-	windows                          []result.Window
-	perSec                           [][3]int
+	count, failures, timeouts, bytes, late, cutOff int64
+	offered, unsent                                int64
+	resp, svc                                      *hdrhistogram.Histogram
+	windows                                        []result.Window
+	perSec                                         [][3]int
 }
 
 // nameWin is one request name's accumulation over one window in one shard.
+// Its histograms are taken at its first outcome (a window may hold only
+// offered arrivals).
 type nameWin struct {
-	count, failures, timeouts, bytes int64
-	resp, svc                        *hdrhistogram.Histogram
+	count, failures, timeouts, bytes, late, cutOff int64
+	offered, unsent                                int64
+	resp, svc                                      *hdrhistogram.Histogram
 }
 
 type shardWindow struct {
@@ -77,9 +91,10 @@ type shardWindow struct {
 }
 
 type shardSecond struct {
-	index  int64
-	counts [][2]int64 // per name: count, failures
-	hist   *hdrhistogram.Histogram
+	index   int64
+	counts  [][2]int64 // per name: count, failures
+	offered int64      // arrivals due in it (open model)
+	hist    *hdrhistogram.Histogram
 }
 
 type shard struct {
@@ -164,8 +179,18 @@ func (r *Recorder) Record(i int, o *Outcome) {
 
 	s.mu.Lock()
 	// Subtleness ahead: an outcome stamped just before a boundary may be
-	// recorded after the collector rotated the shard past it; it then counts
-	// in the current second and window, never in a closed one.
+	// recorded after the collector closed that second or window; it then
+	// counts in the first open one, never in a closed one (a shard that had
+	// recorded nothing yet would otherwise open a second entry for it). The
+	// watermarks are read under the shard's lock, which the collector takes
+	// after raising them.
+	late := false
+	if open := r.openSec.Load(); sec < open {
+		sec, late = open, true
+	}
+	if open := r.openWin.Load(); win < open {
+		win, late = open, true
+	}
 	if sec > s.sec.index {
 		s.rotateSecond(sec)
 	}
@@ -174,11 +199,17 @@ func (r *Recorder) Record(i int, o *Outcome) {
 	}
 	nw := s.win.names[o.Name]
 	if nw == nil {
-		nw = &nameWin{resp: s.free.get(), svc: s.free.get()}
+		nw = &nameWin{}
 		s.win.names[o.Name] = nw
+	}
+	if nw.resp == nil {
+		nw.resp, nw.svc = s.free.get(), s.free.get()
 	}
 	nw.count++
 	nw.bytes += o.Bytes
+	if late {
+		nw.late++
+	}
 	_ = nw.resp.RecordValue(resp)
 	_ = nw.svc.RecordValue(svc)
 	c := &s.sec.counts[o.Name]
@@ -193,6 +224,9 @@ func (r *Recorder) Record(i int, o *Outcome) {
 		if o.Timeout {
 			nw.timeouts++
 		}
+		if o.CutOff {
+			nw.cutOff++
+		}
 		reason := o.Reason
 		k := failKey{o.Name, reason}
 		if _, seen := s.failures[k]; !seen {
@@ -203,6 +237,43 @@ func (r *Recorder) Record(i int, o *Outcome) {
 			}
 		}
 		s.failures[k]++
+	}
+	s.mu.Unlock()
+}
+
+// CountOffered makes the recorder count offered arrivals (the open
+// model): every request then says how many it was offered, zero included.
+func (r *Recorder) CountOffered() { r.offered = true }
+
+// Offer counts, through shard i, an arrival due at at whose pass starts
+// with request name: offered in the second and window it was due in (or
+// the first open ones, if those are closed), and unsent if it was never
+// sent.
+func (r *Recorder) Offer(i, name int, at time.Duration, unsent bool) {
+	s := r.shards[i%len(r.shards)]
+	sec, win := r.indexes(at)
+	s.mu.Lock()
+	if open := r.openSec.Load(); sec < open {
+		sec = open
+	}
+	if open := r.openWin.Load(); win < open {
+		win = open
+	}
+	if sec > s.sec.index {
+		s.rotateSecond(sec)
+	}
+	s.sec.offered++
+	if win > s.win.index {
+		s.rotateWindow(win)
+	}
+	nw := s.win.names[name]
+	if nw == nil {
+		nw = &nameWin{}
+		s.win.names[name] = nw
+	}
+	nw.offered++
+	if unsent {
+		nw.unsent++
 	}
 	s.mu.Unlock()
 }
@@ -226,8 +297,9 @@ type mergedWindow struct {
 }
 
 type mergedSecond struct {
-	counts [][2]int64
-	hist   *hdrhistogram.Histogram
+	counts  [][2]int64
+	offered int64
+	hist    *hdrhistogram.Histogram
 }
 
 // SecondStats is a finished second, as the collector hands it out.
@@ -236,6 +308,7 @@ type SecondStats struct {
 	Counts   [][2]int64 // per name: completed, failed
 	Requests int64
 	Failures int64
+	Offered  int64 // arrivals due in it (open model)
 	P50, P95 int64 // µs, all requests of the second
 	P99, Max int64
 }
@@ -258,6 +331,14 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Raise the watermarks before visiting the shards: a record that takes
+	// a shard's lock after the visit then sees them.
+	if nowSec > r.openSec.Load() {
+		r.openSec.Store(nowSec)
+	}
+	if nowWin > r.openWin.Load() {
+		r.openWin.Store(nowWin)
+	}
 	for _, s := range r.shards {
 		s.mu.Lock()
 		if s.sec.index >= 0 && s.sec.index < nowSec {
@@ -284,6 +365,7 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 				m.counts[i][0] += c[0]
 				m.counts[i][1] += c[1]
 			}
+			m.offered += ss.offered
 			if ss.hist != nil {
 				if m.hist == nil {
 					m.hist = ss.hist
@@ -312,10 +394,20 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 				into.failures += nw.failures
 				into.timeouts += nw.timeouts
 				into.bytes += nw.bytes
-				_ = result.Merge(into.resp, nw.resp)
-				_ = result.Merge(into.svc, nw.svc)
-				r.free.put(nw.resp)
-				r.free.put(nw.svc)
+				into.late += nw.late
+				into.cutOff += nw.cutOff
+				into.offered += nw.offered
+				into.unsent += nw.unsent
+				switch {
+				case nw.resp == nil:
+				case into.resp == nil:
+					into.resp, into.svc = nw.resp, nw.svc
+				default:
+					_ = result.Merge(into.resp, nw.resp)
+					_ = result.Merge(into.svc, nw.svc)
+					r.free.put(nw.resp)
+					r.free.put(nw.svc)
+				}
 			}
 		}
 	}
@@ -334,7 +426,7 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 			continue
 		}
 		m := r.pendSec[idx]
-		ss := SecondStats{T: idx, Counts: m.counts}
+		ss := SecondStats{T: idx, Counts: m.counts, Offered: m.offered}
 		for i, c := range m.counts {
 			ss.Requests += c[0]
 			ss.Failures += c[1]
@@ -357,7 +449,7 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 func (r *Recorder) finishWindow(idx int64, m *mergedWindow) WindowStats {
 	ws := WindowStats{T: idx * int64(Window/time.Second), Names: make([]*result.Window, len(r.names))}
 	for i, nw := range m.names {
-		if nw == nil || nw.count == 0 {
+		if nw == nil || (nw.count == 0 && nw.offered == 0) {
 			if nw != nil {
 				r.free.put(nw.resp)
 				r.free.put(nw.svc)
@@ -369,11 +461,18 @@ func (r *Recorder) finishWindow(idx int64, m *mergedWindow) WindowStats {
 		acc.failures += nw.failures
 		acc.timeouts += nw.timeouts
 		acc.bytes += nw.bytes
-		_ = result.Merge(acc.resp, nw.resp)
-		_ = result.Merge(acc.svc, nw.svc)
-		w := result.Window{T: idx * int64(Window/time.Second), Count: nw.count, Failures: nw.failures, Timeouts: nw.timeouts, Bytes: nw.bytes}
-		w.Hist, _ = result.Encode(nw.resp)
-		w.SvcHist, _ = result.Encode(nw.svc)
+		acc.late += nw.late
+		acc.cutOff += nw.cutOff
+		acc.offered += nw.offered
+		acc.unsent += nw.unsent
+		w := result.Window{T: idx * int64(Window/time.Second), Count: nw.count, Failures: nw.failures, Timeouts: nw.timeouts, Bytes: nw.bytes,
+			Offered: nw.offered, Unsent: nw.unsent}
+		if nw.resp != nil {
+			_ = result.Merge(acc.resp, nw.resp)
+			_ = result.Merge(acc.svc, nw.svc)
+			w.Hist, _ = result.Encode(nw.resp)
+			w.SvcHist, _ = result.Encode(nw.svc)
+		}
 		acc.windows = append(acc.windows, w)
 		ws.Names[i] = &w
 		r.free.put(nw.resp)
@@ -391,10 +490,13 @@ func (r *Recorder) Results() ([]*result.Request, []result.Failure) {
 		q := &result.Request{
 			Name: r.names[i], Count: a.count, Failures: a.failures, Timeouts: a.timeouts, Bytes: a.bytes,
 			Response: result.Summarize(a.resp), Service: result.Summarize(a.svc),
-			Windows: a.windows, PerSec: a.perSec,
+			Windows: a.windows, PerSec: a.perSec, Late: a.late, CutOff: a.cutOff,
 		}
 		q.Hist, _ = result.Encode(a.resp)
 		q.SvcHist, _ = result.Encode(a.svc)
+		if r.offered {
+			q.Offered, q.Unsent = &a.offered, a.unsent
+		}
 		if q.Windows == nil {
 			q.Windows = []result.Window{}
 		}

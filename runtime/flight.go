@@ -1,0 +1,113 @@
+package runtime
+
+import (
+	"sync"
+	"time"
+
+	"lab/lang/units"
+	"lab/runtime/stats"
+)
+
+// Subtleness ahead: every request sent must end in the Run, answered,
+// failed or cut off. When the grace period ends, requests still in flight
+// are recorded as cut off, with their latency up to the cut; their real
+// outcome, should it come later, is dropped. A flight is one sender's slot
+// (an open-model executor, a closed-model worker): it holds the request
+// the sender has on the wire, so that the end of the run can find it, and
+// the sender's counts of requests started, per name, so that nothing is
+// shared on the request path (its lock is the sender's own but at the cut).
+type flight struct {
+	mu   sync.Mutex
+	busy bool          // a request is on the wire
+	cut  bool          // the run is over: nothing more is sent or recorded
+	name int           // the request on the wire
+	from time.Duration // when it was due, or started
+	sent []int64       // requests started, per name
+}
+
+// flights registers every sender's slot.
+type flights struct {
+	mu    sync.Mutex
+	all   map[*flight]struct{}
+	names int
+	gone  []int64 // requests started by senders that have left
+}
+
+func newFlights(names int) *flights {
+	return &flights{all: map[*flight]struct{}{}, names: names, gone: make([]int64, names)}
+}
+
+// add registers a new sender's slot.
+func (fs *flights) add() *flight {
+	f := &flight{sent: make([]int64, fs.names)}
+	fs.mu.Lock()
+	fs.all[f] = struct{}{}
+	fs.mu.Unlock()
+	return f
+}
+
+// remove unregisters an idle sender's slot, keeping its counts.
+func (fs *flights) remove(f *flight) {
+	fs.mu.Lock()
+	delete(fs.all, f)
+	f.mu.Lock()
+	for i, n := range f.sent {
+		fs.gone[i] += n
+	}
+	f.mu.Unlock()
+	fs.mu.Unlock()
+}
+
+// begin puts a request of name on the wire, timed from from; false when
+// the run is over and nothing may be sent.
+func (f *flight) begin(name int, from time.Duration) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cut {
+		return false
+	}
+	f.busy, f.name, f.from = true, name, from
+	f.sent[name]++
+	return true
+}
+
+// finish claims the right to record the request's outcome; false when it
+// was cut off meanwhile (its outcome is already recorded). A true finish
+// holds the slot until done, so the cut waits for the outcome's record.
+func (f *flight) finish() bool {
+	f.mu.Lock()
+	if f.cut {
+		f.mu.Unlock()
+		return false
+	}
+	f.busy = false
+	return true
+}
+
+func (f *flight) done() { f.mu.Unlock() }
+
+// cutOff ends every slot at at: a request still on the wire is recorded as
+// a failure cut off when the grace period ended, and nothing more is sent
+// or recorded. It returns the requests started, per name.
+func (fs *flights) cutOff(at, grace time.Duration, rec *stats.Recorder) []int64 {
+	reason := "cut off: still in flight when the " + units.FormatDuration(grace) + " grace period ended"
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	sent := append([]int64(nil), fs.gone...)
+	shard := 0
+	for f := range fs.all {
+		f.mu.Lock()
+		if f.busy {
+			lat := max(at-f.from, 0)
+			rec.Record(shard, &stats.Outcome{Name: f.name, At: at, Response: lat, Service: lat, Failed: true, CutOff: true, Reason: reason})
+			shard++
+			f.busy = false
+		}
+		f.cut = true
+		for i, n := range f.sent {
+			sent[i] += n
+		}
+		f.mu.Unlock()
+	}
+	return sent
+}

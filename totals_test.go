@@ -1,0 +1,43 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lab/gates/synth"
+	"lab/runtime/result"
+)
+
+// A stored run whose totals do not add up (here a window lost 50 requests)
+// is refused by lab gate and lab compare with exit 2, saying which total.
+func TestRunWhoseTotalsDoNotAddUpIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")
+	run := synth.Run(synth.Spec{Plan: "smoke", Duration: time.Minute, Seed: 1, Requests: []synth.Request{
+		{Name: "GET /", Rate: 20, MedianUS: 3000, Sigma: 0.3},
+	}})
+	if err := result.Write(good, run); err != nil {
+		t.Fatal(err)
+	}
+	run.Requests[0].Windows[2].Count -= 50
+	data, _ := json.Marshal(run)
+	os.MkdirAll(bad, 0o755)
+	os.WriteFile(filepath.Join(bad, "result.json"), data, 0o644)
+	for _, args := range [][]string{
+		{"gate", bad, "--plan", "plans/smoke.hcl"},
+		{"compare", good, bad},
+		{"compare", bad, good},
+	} {
+		code, _, stderr := lab(t, nil, args...)
+		if code != exitInvalid || !strings.Contains(stderr, "do not add up") || !strings.Contains(stderr, "windows count") {
+			t.Errorf("lab %s: exit %d, stderr %q; want 2, saying the totals do not add up", strings.Join(args, " "), code, stderr)
+		}
+	}
+	if code, _, stderr := lab(t, nil, "compare", good, good); code == exitInvalid {
+		t.Errorf("a run that adds up is refused: %s", stderr)
+	}
+}
