@@ -344,14 +344,6 @@ const fromSend time.Duration = -1
 // finds it if it is still on the wire; it is not sent at all once the run
 // is over.
 func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration, scratch *[]byte, f *flight) bool {
-	start := e.since()
-	from := intended
-	if intended == fromSend || intended > start {
-		from = start
-	}
-	if !f.begin(st.name, from) {
-		return false
-	}
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -362,6 +354,10 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 	sent := e.since()
 	if intended == fromSend || intended > sent {
 		intended = sent
+	}
+	// Building sends nothing: the request is on the wire from here.
+	if !f.begin(st.name, intended) {
+		return false
 	}
 	out := stats.Outcome{Name: st.name}
 	if err != nil {
