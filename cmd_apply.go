@@ -119,9 +119,9 @@ func runApply(env *cmdEnv, args []string) int {
 
 	// The baseline is found before the run: once this run is written, a
 	// results/<plan>/latest baseline would point at the run itself.
-	baseDir, noBase := "", ""
+	baseDir, noBase, badBase := "", "", ""
 	if plan.Regression != nil {
-		baseDir, noBase = resolveBaseline(env, plan.Regression, "")
+		baseDir, noBase, badBase = resolveBaseline(env, plan.Regression, "")
 	}
 	// Windowed budgets with an abort rule are judged live; the first one
 	// to fire stops the run, and the Run says why.
@@ -178,9 +178,9 @@ func runApply(env *cmdEnv, args []string) int {
 	dir := result.DirFor(*resultsDir, plan.Name, run.Start)
 
 	// Judge what the run measured, complete or not, and store the verdicts with it.
-	opt := gates.Options{NoBaseline: noBase}
+	opt := gates.Options{NoBaseline: noBase, BadBaseline: badBase}
 	if baseDir != "" {
-		opt.Baseline, opt.NoBaseline = readBaseline(env, baseDir, dir)
+		opt.Baseline, opt.NoBaseline, opt.BadBaseline = readBaseline(env, baseDir, dir)
 		opt.History = runHistory(baseDir, opt.Baseline, dir)
 	}
 	vs, judgeErr := gates.Judge(plan, run, opt)

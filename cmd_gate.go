@@ -98,10 +98,10 @@ func runGate(env *cmdEnv, args []string) int {
 	}
 	opt := gates.Options{Table: table}
 	if plan.Regression != nil {
-		baseDir, why := resolveBaseline(env, plan.Regression, *baseline)
-		opt.NoBaseline = why
+		var baseDir string
+		baseDir, opt.NoBaseline, opt.BadBaseline = resolveBaseline(env, plan.Regression, *baseline)
 		if baseDir != "" {
-			opt.Baseline, opt.NoBaseline = readBaseline(env, baseDir, dir)
+			opt.Baseline, opt.NoBaseline, opt.BadBaseline = readBaseline(env, baseDir, dir)
 			opt.History = runHistory(baseDir, opt.Baseline, dir)
 		}
 	}
@@ -177,19 +177,20 @@ func storedPlan(env *cmdEnv, run *result.Run) (*lang.Plan, int) {
 // when set, else the block's. When there is none, why says so for the
 // verdict (a missing baseline is not an error; one that cannot be found
 // for another reason is also reported on stderr).
-func resolveBaseline(env *cmdEnv, r *lang.Regression, override string) (dir, why string) {
+func resolveBaseline(env *cmdEnv, r *lang.Regression, override string) (dir, none, bad string) {
 	path := r.Baseline
 	if override != "" {
 		path = override
 	}
 	dir, err := gates.FindBaseline(path)
-	if err != nil {
-		if !errors.Is(err, gates.ErrNoBaseline) {
-			fmt.Fprintf(env.stderr, "warning: baseline %s: %v\n", path, err)
-		}
-		return "", err.Error()
+	switch {
+	case errors.Is(err, gates.ErrNoBaseline):
+		return "", err.Error(), ""
+	case err != nil:
+		fmt.Fprintf(env.stderr, "warning: baseline %s: %v\n", path, err)
+		return "", "", fmt.Sprintf("the baseline at %s cannot be read (%v)", path, err)
 	}
-	return dir, ""
+	return dir, "", ""
 }
 
 // runHistory reads the runs stored beside the baseline (its results/<plan>
@@ -209,18 +210,18 @@ func runHistory(baseDir string, baseline *result.Run, current string) *gates.His
 
 // readBaseline reads the baseline run in dir, unless it is the current
 // run's own folder.
-func readBaseline(env *cmdEnv, dir, current string) (*result.Run, string) {
+func readBaseline(env *cmdEnv, dir, current string) (run *result.Run, none, bad string) {
 	if current != "" {
 		if cur, err := filepath.EvalSymlinks(current); err == nil && cur == dir {
-			return nil, fmt.Sprintf("the baseline %s is this run itself", dir)
+			return nil, fmt.Sprintf("the baseline %s is this run itself", dir), ""
 		}
 	}
 	run, err := result.Load(dir)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "warning: baseline %s: %v\n", dir, err)
-		return nil, fmt.Sprintf("the baseline at %s cannot be read (%v)", dir, err)
+		return nil, "", fmt.Sprintf("the baseline at %s cannot be read (%v)", dir, err)
 	}
-	return run, ""
+	return run, "", ""
 }
 
 // report prints the verdict tables to stdout and writes the Markdown and

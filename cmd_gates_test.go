@@ -522,3 +522,35 @@ func TestHistoryKeepsAPersistentRegressionFailing(t *testing.T) {
 		t.Errorf("a persistent +32%% regression: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// A baseline that is there but cannot be read (truncated result.json) is
+// never a pass: lab gate's regression verdict is inconclusive (exit 1),
+// not the advisory "no baseline yet" that bootstraps a gate (exit 0).
+func TestUnreadableBaselineIsNotAPass(t *testing.T) {
+	dir := t.TempDir()
+	run := synth.Run(synth.Spec{Duration: time.Minute, Seed: 4, Requests: []synth.Request{{Name: "GET /", Rate: 20, MedianUS: 5000, Sigma: 0.3}}})
+	cur := filepath.Join(dir, "current")
+	if err := result.Write(cur, run); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(dir, "baseline")
+	if err := result.Write(base, run); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(base, "result.json"))
+	os.WriteFile(filepath.Join(base, "result.json"), data[:len(data)/2], 0o644)
+	plan := writePlan(t, dir, "p.hcl", `user "u" {
+  task "t" {
+    get = "/"
+  }
+}`, "http://127.0.0.1:1", openShape("1m", "20/s")+fmt.Sprintf("regression {\n  baseline = %q\n}\n", base))
+	code, stdout, stderr := lab(t, map[string]string{"NO_COLOR": "1"}, "gate", cur, "--plan", plan)
+	if code != 1 || !strings.Contains(stdout, "cannot be read") || strings.Contains(stdout, "no baseline yet") {
+		t.Errorf("truncated baseline: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// A baseline not stored yet stays advisory: the first run bootstraps it.
+	os.RemoveAll(base)
+	if code, stdout, _ := lab(t, map[string]string{"NO_COLOR": "1"}, "gate", cur, "--plan", plan); code != 0 || !strings.Contains(stdout, "no baseline yet") {
+		t.Errorf("no baseline yet: exit %d\n%s", code, stdout)
+	}
+}

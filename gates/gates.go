@@ -43,6 +43,10 @@ type Options struct {
 	// verdict's detail).
 	Baseline   *result.Run
 	NoBaseline string
+	// BadBaseline says why a baseline that is there cannot be used (it
+	// cannot be read, or its totals do not add up): unlike a baseline not
+	// stored yet, that is never a pass.
+	BadBaseline string
 	// History of earlier runs of the plan, to widen the regression
 	// thresholds to the runner's noise (nil: the plan's thresholds as set).
 	History *History
@@ -111,7 +115,11 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 		out = append(out, LeakVerdict(plan.Leak, run))
 	}
 	if plan.Regression != nil {
-		if opt.Baseline == nil {
+		if opt.Baseline == nil && opt.BadBaseline != "" {
+			out = append(out, result.Verdict{Gate: "regression", Subject: "baseline", Budget: "compare with " + plan.Regression.Baseline,
+				Measured: "unreadable", Outcome: Inconclusive,
+				Detail: opt.BadBaseline + ": nothing was compared; fix or replace the baseline run (a baseline that cannot be read is never a pass)"})
+		} else if opt.Baseline == nil {
 			out = append(out, noBaseline(plan.Regression, opt.NoBaseline))
 		} else {
 			th := thresholdsOf(plan.Regression)
