@@ -14,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATES=${RATES:-"100 500"}
+VEGETA=${VEGETA:-/tmp/benchtools/vegeta}
 DUR=${DUR:-10}
 REPS=${REPS:-3}
 tmp=$(mktemp -d)
@@ -52,3 +53,20 @@ done
 echo
 echo "floor on this machine (one connection, a timerfd wait, no statistics):"
 taskset -c 1 "$tmp/timers" -floor 127.0.0.1:9099
+# Below Go: the same loop in C (clock_nanosleep, blocking write and read).
+if command -v gcc >/dev/null; then
+	gcc -O2 -o "$tmp/floor" bench/floor/floor.c
+	taskset -c 1 "$tmp/floor" 500 "$DUR"
+fi
+# The peer a user would pick for a constant arrival rate: vegeta, CPU of the
+# whole process (start-up included) per request.
+if [ -x "$VEGETA" ]; then
+	for rate in $RATES; do
+		echo "GET http://127.0.0.1:9099/" | taskset -c 1 /usr/bin/time -f "%U %S" -o "$tmp/vtime" "$VEGETA" attack \
+			-rate="$rate" -duration="${DUR}s" -output "$tmp/vegeta.bin" >/dev/null 2>&1
+		read -r u s <"$tmp/vtime"
+		p99=$("$VEGETA" report -type=json "$tmp/vegeta.bin" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["latencies"]["99th"]/1000))')
+		printf "vegeta      %.1f CPU-µs per request at %s/s (whole process; latency p99 %s µs)\n" \
+			"$(python3 -c "print(($u + $s) * 1e6 / ($rate * $DUR))")" "$rate" "$p99"
+	done
+fi

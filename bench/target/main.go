@@ -1,6 +1,6 @@
 // Command target is the benchmark target: a fasthttp server answering every
 // request with the same 60 bytes, so that it is never the bottleneck of a
-// generator comparison (ANCHORS.md measures the peers against the same).
+// generator comparison (BENCHMARKS.md measures every generator against it).
 package main
 
 import (
