@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,34 +20,18 @@ import (
 	"lab/runtime/needs"
 	"lab/runtime/result"
 	"lab/sut"
+	"lab/sut/shoptest"
 )
 
 // These tests run lab apply, gate and compare in-process against shops
 // served in-process on 127.0.0.1, each run bounded by its plan's shape.
 
-// startShop serves a shop with the knobs on a free loopback port for the
-// test's lifetime and returns its base URL.
+// startTestShop serves a shop with the knobs, tuned, on a free loopback
+// port for the test's lifetime and returns its base URL.
 func startTestShop(t *testing.T, tune func(*sut.Knobs)) string {
-	t.Helper()
 	k := sut.DefaultKnobs()
-	k.Listen = "127.0.0.1:0"
 	tune(&k)
-	shop, err := sut.New(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- shop.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return "http://" + ln.Addr().String()
+	return shoptest.Start(t, k)
 }
 
 // The shop's funnel with short waits, so a few seconds make hundreds of requests.

@@ -3,7 +3,6 @@ package gates
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"lab/runtime"
 	"lab/runtime/result"
 	"lab/sut"
+	"lab/sut/shoptest"
 )
 
 // engineRun runs an open-model plan with the real engine against a shop
@@ -27,18 +27,7 @@ func engineRun(t *testing.T, workload, rate string, dur time.Duration, tune func
 	if tune != nil {
 		tune(&k)
 	}
-	shop, err := sut.New(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { shop.Serve(ctx, ln); close(done) }()
-	defer func() { cancel(); <-done }()
+	host := shoptest.Start(t, k)
 
 	dir := t.TempDir()
 	src := fmt.Sprintf(`workload "w" {
@@ -51,7 +40,7 @@ shape "open" {
     rate  = %q
   }
 }
-`, "http://"+ln.Addr().String(), workload, dur.String(), rate)
+`, host, workload, dur.String(), rate)
 	path := filepath.Join(dir, "plan.hcl")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)

@@ -17,17 +17,11 @@ import (
 	"lab/runtime"
 	"lab/runtime/result"
 	"lab/sut"
+	"lab/sut/shoptest"
 )
 
 // startShop serves the bundled shop in-process on a free loopback port.
-func startShop(t *testing.T, k sut.Knobs) string {
-	t.Helper()
-	shop, err := sut.New(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serve(t, shop)
-}
+func startShop(t *testing.T, k sut.Knobs) string { return shoptest.Start(t, k) }
 
 // serve serves h on a free loopback port until the test ends.
 func serve(t *testing.T, h http.Handler) string {
@@ -36,16 +30,10 @@ func serve(t *testing.T, h http.Handler) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	srv := &http.Server{Handler: h}
 	done := make(chan struct{})
-	if shop, ok := h.(*sut.Shop); ok {
-		go func() { shop.Serve(ctx, ln); close(done) }()
-	} else {
-		srv := &http.Server{Handler: h}
-		go func() { srv.Serve(ln); close(done) }()
-		go func() { <-ctx.Done(); srv.Close() }()
-	}
-	t.Cleanup(func() { cancel(); <-done })
+	go func() { srv.Serve(ln); close(done) }()
+	t.Cleanup(func() { srv.Close(); <-done })
 	return "http://" + ln.Addr().String()
 }
 

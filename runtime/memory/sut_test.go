@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -18,6 +17,7 @@ import (
 	"lab/lang"
 	"lab/runtime/memory"
 	"lab/sut"
+	"lab/sut/shoptest"
 )
 
 // The names this package reads are the ones the shop exports.
@@ -35,29 +35,11 @@ func TestMetricNamesMatchTheShop(t *testing.T) {
 
 // startShop serves a shop in this process on 127.0.0.1:0 until the test ends.
 func startShop(t *testing.T, k sut.Knobs) string {
-	t.Helper()
-	k.Listen = "127.0.0.1:0"
-	shop, err := sut.New(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- shop.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		// A connection the client dialled but never used would hold the
-		// shop's graceful shutdown for its 5 s grace.
-		shopClient.CloseIdleConnections()
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("shop: %v", err)
-		}
-	})
-	return "http://" + ln.Addr().String()
+	url := shoptest.Start(t, k)
+	// Runs before the shop stops: a connection the client dialled but never
+	// used would hold the shop's graceful shutdown for its 5 s grace.
+	t.Cleanup(shopClient.CloseIdleConnections)
+	return url
 }
 
 var shopClient = &http.Client{Timeout: 10 * time.Second}
