@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"lab/gates/exitcode"
 	"lab/runtime/needs"
 )
 
@@ -57,12 +58,12 @@ func TestApplyProbesMemoryBeforeTheLoad(t *testing.T) {
 		code   int
 		says   []string
 	}{
-		{"pid(999999999)", exitCouldNotRun, []string{"process 999999999 is not running"}},
-		{`cgroup("/nonexistent/lab-probe")`, exitCouldNotRun, []string{"no cgroup /nonexistent/lab-probe"}},
-		{fmt.Sprintf("cgroup(%q)", notCgroup), exitCouldNotRun, []string{"no memory.stat in " + notCgroup}},
-		{fmt.Sprintf("metrics(%q, %q)", "http://"+freePort(t)+"/metrics", "app_heap_bytes"), exitCouldNotRun, []string{"connection refused"}},
-		{fmt.Sprintf("metrics(%q, %q)", metrics, "app_heap_byte"), exitInvalid, []string{"no metric app_heap_byte (did you mean app_heap_bytes?)", "the plan is invalid"}},
-		{fmt.Sprintf("metrics(%q, %q)", heapOnly, "go_gc_heap_live_bytes"), exitCouldNotRun, []string{"without a GC cycle count"}},
+		{"pid(999999999)", exitcode.CouldNotRun, []string{"process 999999999 is not running"}},
+		{`cgroup("/nonexistent/lab-probe")`, exitcode.CouldNotRun, []string{"no cgroup /nonexistent/lab-probe"}},
+		{fmt.Sprintf("cgroup(%q)", notCgroup), exitcode.CouldNotRun, []string{"no memory.stat in " + notCgroup}},
+		{fmt.Sprintf("metrics(%q, %q)", "http://"+freePort(t)+"/metrics", "app_heap_bytes"), exitcode.CouldNotRun, []string{"connection refused"}},
+		{fmt.Sprintf("metrics(%q, %q)", metrics, "app_heap_byte"), exitcode.BadInput, []string{"no metric app_heap_byte (did you mean app_heap_bytes?)", "the plan is invalid"}},
+		{fmt.Sprintf("metrics(%q, %q)", heapOnly, "go_gc_heap_live_bytes"), exitcode.CouldNotRun, []string{"without a GC cycle count"}},
 	} {
 		code, stderr, sent := probeApply(t, c.memory)
 		if code != c.code || sent != 0 {
@@ -70,7 +71,7 @@ func TestApplyProbesMemoryBeforeTheLoad(t *testing.T) {
 			continue
 		}
 		want := append(c.says, "Nothing was sent")
-		if c.code == exitCouldNotRun {
+		if c.code == exitcode.CouldNotRun {
 			want = append(want, "the run cannot be carried out")
 		}
 		for _, w := range want {
@@ -92,7 +93,7 @@ func TestApplyProbesAMissingContainer(t *testing.T) {
 	}
 	name := fmt.Sprintf("lab-probe-absent-%d", os.Getpid())
 	code, stderr, sent := probeApply(t, fmt.Sprintf("container(%q)", name))
-	if code != exitCouldNotRun || sent != 0 || !strings.Contains(stderr, "No such container: "+name) ||
+	if code != exitcode.CouldNotRun || sent != 0 || !strings.Contains(stderr, "No such container: "+name) ||
 		!strings.Contains(stderr, "Nothing was sent") {
 		t.Errorf("missing container: exit %d, %d sent:\n%s", code, sent, stderr)
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"lab/gates/exitcode"
 )
 
 var (
@@ -99,7 +101,7 @@ func TestApplyInterrupted(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatalf("lab did not stop after SIGINT:\n%s", out.String())
 	}
-	if code := exitCode(err); code != exitBreach {
+	if code := exitCode(err); code != exitcode.Breach {
 		t.Errorf("exit %d, want 1:\n%s", code, out.String())
 	}
 	data, rerr := os.ReadFile(filepath.Join(results, "smoke", "latest", "result.json"))
@@ -146,7 +148,7 @@ shape "s" {
 }
 `), 0o644)
 	code, _, stderr := run(t, nil, "apply", plan, "--results", filepath.Join(dir, "results"), "--quiet")
-	if code != exitCouldNotRun || !strings.Contains(stderr, "connection refused") {
+	if code != exitcode.CouldNotRun || !strings.Contains(stderr, "connection refused") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "results")); err == nil {
@@ -185,7 +187,7 @@ func TestApplyWithoutFileUsesLastPlan(t *testing.T) {
 	b, _ := os.ReadFile(f)
 	os.WriteFile(f, bytes.Replace(b, []byte("weight = 3"), []byte("weight = 4"), 1), 0o644)
 	code, out = labIn("apply", "--quiet")
-	if code != exitInvalid || !strings.Contains(out, "shop.workload.hcl changed since") {
+	if code != exitcode.BadInput || !strings.Contains(out, "shop.workload.hcl changed since") {
 		t.Errorf("apply after a change: exit %d\n%s", code, out)
 	}
 }

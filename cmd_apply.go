@@ -15,13 +15,14 @@ import (
 	"time"
 
 	"lab/gates"
+	"lab/gates/exitcode"
 	"lab/gates/sla"
 	"lab/lang"
 	"lab/runtime"
 	"lab/runtime/memory"
 	"lab/runtime/progress"
 	"lab/runtime/result"
-	"lab/runtime/stats"
+	"lab/runtime/tally"
 	"lab/sut"
 )
 
@@ -57,12 +58,12 @@ func runApply(env *cmdEnv, args []string) int {
 	}
 	if fs.NArg() > 1 {
 		fmt.Fprintf(env.stderr, "lab apply: one plan file at a time; got %d\n", fs.NArg())
-		return exitInvalid
+		return exitcode.BadInput
 	}
 	file := fs.Arg(0)
 	if file == "" {
 		lp, code := lastPlanned(env)
-		if code != exitOK {
+		if code != exitcode.OK {
 			return code
 		}
 		file = lp.File
@@ -78,7 +79,7 @@ func runApply(env *cmdEnv, args []string) int {
 	}
 	plan, _ := loadPlan(env, file, pf.options(env))
 	if plan == nil {
-		return exitInvalid
+		return exitcode.BadInput
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -89,7 +90,7 @@ func runApply(env *cmdEnv, args []string) int {
 		shop, err := startShop(ctx, env, plan)
 		if err != nil {
 			fmt.Fprintf(env.stderr, "lab apply: the shop did not start: %v\n", err)
-			return exitCouldNotRun
+			return exitcode.CouldNotRun
 		}
 		defer shop.Stop(5 * time.Second)
 		fmt.Fprintf(env.stderr, "shop %q started (pid %d) at %s\n", plan.SUT.Name, shop.PID(), shop.BaseURL())
@@ -103,9 +104,9 @@ func runApply(env *cmdEnv, args []string) int {
 		var err error
 		if sampler, err = memory.NewSampler(plan.Leak.Memory, sutInfo); err != nil {
 			fmt.Fprintf(env.stderr, "lab apply: leak block: %v\n", err)
-			return exitInvalid
+			return exitcode.BadInput
 		}
-		if code := probeMemory(ctx, env, plan.Leak, sampler); code != exitOK {
+		if code := probeMemory(ctx, env, plan.Leak, sampler); code != exitcode.OK {
 			return code
 		}
 	}
@@ -129,7 +130,7 @@ func runApply(env *cmdEnv, args []string) int {
 	mon := sla.NewMonitor(plan.SLAs, plan.Workload.Requests, time.Now())
 	opts := runtime.Options{Plan: plan, Grace: *grace, OnTick: prog.Tick}
 	if mon != nil {
-		opts.OnWindow = func(ws stats.WindowStats) {
+		opts.OnWindow = func(ws tally.WindowStats) {
 			reason, err := mon.Window(ws.T, ws.Names)
 			if err != nil {
 				fmt.Fprintf(env.stderr, "warning: abort rules: %v\n", err)
@@ -144,7 +145,7 @@ func runApply(env *cmdEnv, args []string) int {
 	eng, err := runtime.New(opts)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
-		return exitCouldNotRun
+		return exitcode.CouldNotRun
 	}
 	fmt.Fprintf(env.stderr, "applying %s: shape %q (%s model, %s) against %s\n",
 		plan.File, plan.Shape.Name, plan.Shape.Model, plan.Shape.Duration(), plan.Workload.Host)
@@ -173,7 +174,7 @@ func runApply(env *cmdEnv, args []string) int {
 		} else {
 			fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 		}
-		return exitCouldNotRun
+		return exitcode.CouldNotRun
 	}
 	dir := result.DirFor(*resultsDir, plan.Name, run.Start)
 
@@ -190,7 +191,7 @@ func runApply(env *cmdEnv, args []string) int {
 	run.Verdicts = vs
 	if err := result.Write(dir, run); err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: writing the run: %v\n", err)
-		return exitCouldNotRun
+		return exitcode.CouldNotRun
 	}
 	if err := result.Link(dir); err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: linking %s/latest: %v\n", filepath.Dir(dir), err)
@@ -198,7 +199,7 @@ func runApply(env *cmdEnv, args []string) int {
 	printTotals(env.stdout, run)
 	exit := gates.ExitCode(vs)
 	if judgeErr != nil {
-		exit = exitCouldNotRun
+		exit = exitcode.CouldNotRun
 	}
 	heading := fmt.Sprintf("lab apply %s — run %s", plan.File, run.Status)
 	if err := report(env, heading, vs, exit, dir, "", ""); err != nil {
@@ -215,18 +216,18 @@ func runApply(env *cmdEnv, args []string) int {
 func probeMemory(ctx context.Context, env *cmdEnv, l *lang.Leak, s memory.Sampler) int {
 	_, err := memory.Probe(ctx, s)
 	if err == nil {
-		return exitOK
+		return exitcode.OK
 	}
 	at := fmt.Sprintf("%s:%d", l.Range.Filename, l.Range.Start.Line)
 	var pe *memory.PlanError
 	if errors.As(err, &pe) {
 		fmt.Fprintf(env.stderr, "lab apply: the plan is invalid (exit 2): %s: leak block, memory %s: %v\nNothing was sent.\n",
 			at, lang.MemoryText(l.Memory), err)
-		return exitInvalid
+		return exitcode.BadInput
 	}
 	fmt.Fprintf(env.stderr, "lab apply: the run cannot be carried out (exit 3): %s: leak block, memory %s cannot be read: %v\nNothing was sent.\n",
 		at, lang.MemoryText(l.Memory), err)
-	return exitCouldNotRun
+	return exitcode.CouldNotRun
 }
 
 // startShop runs the bundled shop as a child process with the plan's knobs.
@@ -237,7 +238,7 @@ func startShop(ctx context.Context, env *cmdEnv, plan *lang.Plan) (*sut.Process,
 	}
 	noEnv := &cmdEnv{stdout: io.Discard, stderr: env.stderr, getenv: func(string) string { return "" }}
 	knobs, _, stop, code := parseSUTArgs(noEnv, args)
-	if stop || code != exitOK {
+	if stop || code != exitcode.OK {
 		return nil, fmt.Errorf("the plan's knobs were refused (%s)", strings.Join(args, " "))
 	}
 	if tok := plan.SUT.Knob("admin_token"); tok != "" {
@@ -256,24 +257,24 @@ func lastPlanned(env *cmdEnv) (lastPlan, int) {
 	data, err := os.ReadFile(lastPlanFile)
 	if err != nil {
 		fmt.Fprintln(env.stderr, "lab apply: no plan given and no plan planned here; run 'lab plan FILE' first, or 'lab apply FILE'")
-		return lp, exitInvalid
+		return lp, exitcode.BadInput
 	}
 	if err := json.Unmarshal(data, &lp); err != nil || lp.File == "" {
 		fmt.Fprintf(env.stderr, "lab apply: %s is unreadable; run 'lab plan FILE' again\n", lastPlanFile)
-		return lp, exitInvalid
+		return lp, exitcode.BadInput
 	}
 	plan, _ := loadPlan(env, lp.File, lang.Options{Vars: lp.Vars, VarFiles: lp.VarFiles, Shape: lp.Shape, Env: env.getenv})
 	if plan == nil {
-		return lp, exitInvalid
+		return lp, exitcode.BadInput
 	}
 	now := sourceHashes(plan)
 	for path, sum := range lp.Sources {
 		if now[path] != sum {
 			fmt.Fprintf(env.stderr, "lab apply: %s changed since 'lab plan %s'; run 'lab plan' again to review the change\n", path, lp.File)
-			return lp, exitInvalid
+			return lp, exitcode.BadInput
 		}
 	}
-	return lp, exitOK
+	return lp, exitcode.OK
 }
 
 // printTotals prints per-request figures: names left-aligned, numbers right.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"lab/gates"
+	"lab/gates/exitcode"
 	"lab/gates/locust"
 	"lab/lang/units"
 	"lab/runtime/result"
@@ -45,13 +46,13 @@ func runCompare(env *cmdEnv, args []string) int {
 	}
 	if fs.NArg() != 2 {
 		fmt.Fprintf(env.stderr, "lab compare: give two runs, BASELINE and CURRENT; got %d\n", fs.NArg())
-		return exitInvalid
+		return exitcode.BadInput
 	}
 	th := gates.DefaultThresholds()
 	if *planFile != "" {
 		plan, _ := loadPlan(env, *planFile, pf.options(env))
 		if plan == nil {
-			return exitInvalid
+			return exitcode.BadInput
 		}
 		if plan.Regression != nil {
 			th = gates.Thresholds{P95Growth: plan.Regression.P95Growth, RPSDrop: plan.Regression.RPSDrop, ErrorRateInc: plan.Regression.ErrorRateInc}
@@ -68,7 +69,7 @@ func runCompare(env *cmdEnv, args []string) int {
 		v, err := units.ParseRatio(f.val)
 		if err != nil || (f.name == "rps-drop" && v >= 1) {
 			fmt.Fprintf(env.stderr, "lab compare: --%s %q: give a ratio like 10%% or 0.1 (a drop below 100%%)\n", f.name, f.val)
-			return exitInvalid
+			return exitcode.BadInput
 		}
 		*f.dst = v
 	}
@@ -77,7 +78,7 @@ func runCompare(env *cmdEnv, args []string) int {
 		r, err := loadRunOrCSV(arg, *csv)
 		if err != nil {
 			fmt.Fprintf(env.stderr, "lab compare: %v\n", err)
-			return exitInvalid
+			return exitcode.BadInput
 		}
 		runs[i] = r
 	}
@@ -85,20 +86,20 @@ func runCompare(env *cmdEnv, args []string) int {
 		h, err := gates.LoadHistory(*history, runs[0], fs.Arg(1))
 		if err != nil {
 			fmt.Fprintf(env.stderr, "lab compare: --history: %v\n", err)
-			return exitInvalid
+			return exitcode.BadInput
 		}
 		th.History = h
 	}
 	vs, err := gates.Compare(runs[0], runs[1], th)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "lab compare: %v\n", err)
-		return exitCouldNotRun
+		return exitcode.CouldNotRun
 	}
 	exit := gates.ExitCode(vs)
 	heading := fmt.Sprintf("lab compare %s %s", fs.Arg(0), fs.Arg(1))
 	if err := report(env, heading, vs, exit, "", *junitFile, *summaryFile); err != nil {
 		fmt.Fprintf(env.stderr, "lab compare: %v\n", err)
-		return exitCouldNotRun
+		return exitcode.CouldNotRun
 	}
 	return exit
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"lab/gates/exitcode"
 	"lab/lang"
 	"lab/runtime/atomicfile"
 )
@@ -32,21 +33,21 @@ func runFmt(env *cmdEnv, args []string) int {
 	files, err := hclFiles(targets)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "lab fmt: %v\n", err)
-		return exitInvalid
+		return exitcode.BadInput
 	}
-	code := exitOK
+	code := exitcode.OK
 	var unformatted []string
 	for _, path := range files {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			fmt.Fprintf(env.stderr, "lab fmt: %v\n", err)
-			code = exitInvalid
+			code = exitcode.BadInput
 			continue
 		}
 		out, diags := lang.Format(src, path)
 		if diags.HasErrors() {
 			lang.WriteDiagnostics(env.stderr, map[string][]byte{path: src}, diags, useColor(env, env.stderr))
-			code = exitInvalid
+			code = exitcode.BadInput
 			continue
 		}
 		if bytes.Equal(src, out) {
@@ -59,20 +60,20 @@ func runFmt(env *cmdEnv, args []string) int {
 		st, _ := os.Stat(path)
 		if err := atomicfile.Write(path, out, st.Mode().Perm()); err != nil {
 			fmt.Fprintf(env.stderr, "lab fmt: %v\n", err)
-			return exitCouldNotRun
+			return exitcode.CouldNotRun
 		}
 	}
 	for _, f := range unformatted {
 		fmt.Fprintln(env.stdout, f)
 	}
-	if code != exitOK {
+	if code != exitcode.OK {
 		return code
 	}
 	if *check && len(unformatted) > 0 {
 		fmt.Fprintf(env.stderr, "lab fmt -check: %d file(s) not formatted; run lab fmt\n", len(unformatted))
-		return exitBreach
+		return exitcode.Breach
 	}
-	return exitOK
+	return exitcode.OK
 }
 
 // hclFiles expands folders to the .hcl files below them.

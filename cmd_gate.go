@@ -12,6 +12,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"lab/gates"
+	"lab/gates/exitcode"
 	"lab/gates/locust"
 	"lab/gates/sla"
 	"lab/gates/verdict"
@@ -58,37 +59,37 @@ func runGate(env *cmdEnv, args []string) int {
 	switch {
 	case *csvPrefix != "" && fs.NArg() > 0:
 		fmt.Fprintln(env.stderr, "lab gate: give a run folder or --csv PREFIX, not both")
-		return exitInvalid
+		return exitcode.BadInput
 	case *csvPrefix != "":
 		if *planFile == "" {
 			fmt.Fprintln(env.stderr, "lab gate: --csv needs --plan FILE: Locust's files carry no budgets")
-			return exitInvalid
+			return exitcode.BadInput
 		}
 		var err error
 		if run, table, err = locust.Load(*csvPrefix); err != nil {
 			fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
-			return exitInvalid
+			return exitcode.BadInput
 		}
 	case fs.NArg() == 1:
 		dir = fs.Arg(0)
 		var err error
 		if run, err = result.Load(dir); err != nil {
 			fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
-			return exitInvalid
+			return exitcode.BadInput
 		}
 	default:
 		fmt.Fprintf(env.stderr, "lab gate: give one run folder (or --csv PREFIX); got %d arguments\n", fs.NArg())
-		return exitInvalid
+		return exitcode.BadInput
 	}
 	if *write && dir == "" {
 		fmt.Fprintln(env.stderr, "lab gate: --write stores verdicts in a run folder; with --csv use --junit and --summary")
-		return exitInvalid
+		return exitcode.BadInput
 	}
 
 	var plan *lang.Plan
 	if *planFile != "" {
 		if plan, _ = loadPlan(env, *planFile, pf.options(env)); plan == nil {
-			return exitInvalid
+			return exitcode.BadInput
 		}
 	} else {
 		var code int
@@ -108,7 +109,7 @@ func runGate(env *cmdEnv, args []string) int {
 	vs, err := gates.Judge(plan, run, opt)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
-		return exitCouldNotRun
+		return exitcode.CouldNotRun
 	}
 	exit := gates.ExitCode(vs)
 	source := dir
@@ -120,7 +121,7 @@ func runGate(env *cmdEnv, args []string) int {
 		run.Verdicts = vs
 		if err := result.Write(dir, run); err != nil {
 			fmt.Fprintf(env.stderr, "lab gate: writing the verdicts: %v\n", err)
-			return exitCouldNotRun
+			return exitcode.CouldNotRun
 		}
 	}
 	writeDir := ""
@@ -129,7 +130,7 @@ func runGate(env *cmdEnv, args []string) int {
 	}
 	if err := report(env, heading, vs, exit, writeDir, *junitFile, *summaryFile); err != nil {
 		fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
-		return exitCouldNotRun
+		return exitcode.CouldNotRun
 	}
 	return exit
 }
@@ -139,7 +140,7 @@ func runGate(env *cmdEnv, args []string) int {
 func storedPlan(env *cmdEnv, run *result.Run) (*lang.Plan, int) {
 	if len(run.Plan.Sources) == 0 || run.Plan.File == "" {
 		fmt.Fprintln(env.stderr, "lab gate: the run does not store its plan; give --plan FILE")
-		return nil, exitInvalid
+		return nil, exitcode.BadInput
 	}
 	files := map[string][]byte{}
 	for p, src := range run.Plan.Sources {
@@ -168,9 +169,9 @@ func storedPlan(env *cmdEnv, run *result.Run) (*lang.Plan, int) {
 	plan, _ := loadPlan(env, run.Plan.File, opts)
 	if plan == nil {
 		fmt.Fprintln(env.stderr, "lab gate: the plan stored with the run no longer loads; give --plan FILE")
-		return nil, exitInvalid
+		return nil, exitcode.BadInput
 	}
-	return plan, exitOK
+	return plan, exitcode.OK
 }
 
 // resolveBaseline finds the regression baseline's run folder: override

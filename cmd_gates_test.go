@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"lab/gates/exitcode"
 	"lab/gates/sla"
 	"lab/gates/synth"
 	"lab/runtime/needs"
@@ -450,7 +451,7 @@ func TestGateAndCompareCommandLines(t *testing.T) {
 	}
 	for _, c := range cases {
 		code, _, stderr := lab(t, nil, c.args...)
-		if code != exitInvalid || !strings.Contains(stderr, c.want) {
+		if code != exitcode.BadInput || !strings.Contains(stderr, c.want) {
 			t.Errorf("lab %s: exit %d, stderr %q (want 2 and %q)", strings.Join(c.args, " "), code, stderr, c.want)
 		}
 	}

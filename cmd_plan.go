@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"lab/gates/exitcode"
 	"lab/lang"
 	"lab/runtime/atomicfile"
 )
@@ -51,7 +52,7 @@ func runPlan(env *cmdEnv, args []string) int {
 	}
 	if fs.NArg() > 1 {
 		fmt.Fprintf(env.stderr, "lab plan: one plan file at a time; got %d\n", fs.NArg())
-		return exitInvalid
+		return exitcode.BadInput
 	}
 	var files []string
 	if fs.NArg() == 1 {
@@ -59,31 +60,31 @@ func runPlan(env *cmdEnv, args []string) int {
 	} else {
 		if *against != "" {
 			fmt.Fprintln(env.stderr, "lab plan: --against needs the plan FILE to compare")
-			return exitInvalid
+			return exitcode.BadInput
 		}
 		var err error
 		if files, err = scenarioFiles("plans"); err != nil || len(files) == 0 {
 			fmt.Fprintf(env.stderr, "lab plan: no FILE given and no plans/*.hcl here (%v)\n", err)
-			return exitInvalid
+			return exitcode.BadInput
 		}
 	}
 
-	code := exitOK
+	code := exitcode.OK
 	stale := []string{}
 	for i, file := range files {
 		plan, _ := loadPlan(env, file, pf.options(env))
 		if plan == nil {
-			code = exitInvalid
+			code = exitcode.BadInput
 			continue
 		}
 		summary := plan.Summary()
 		if *against != "" {
 			c := planDiff(env, plan, file, *against, pf)
-			if c == exitInvalid {
+			if c == exitcode.BadInput {
 				return c
 			}
-			if c == exitBreach && *failLoosened {
-				code = max(code, exitBreach)
+			if c == exitcode.Breach && *failLoosened {
+				code = max(code, exitcode.Breach)
 			}
 		} else if !*check {
 			if i > 0 {
@@ -101,7 +102,7 @@ func runPlan(env *cmdEnv, args []string) int {
 			}
 			if err := atomicfile.Write(path, a.data, 0o644); err != nil {
 				fmt.Fprintf(env.stderr, "lab plan: %v\n", err)
-				return exitCouldNotRun
+				return exitcode.CouldNotRun
 			}
 		}
 		if !*check && len(files) == 1 {
@@ -111,13 +112,13 @@ func runPlan(env *cmdEnv, args []string) int {
 		}
 	}
 	if *check {
-		if code != exitOK {
+		if code != exitcode.OK {
 			return code
 		}
 		if len(stale) > 0 {
 			sort.Strings(stale)
 			fmt.Fprintf(env.stderr, "lab plan --check: generated files are stale; run `make generate` (lab plan) and commit:\n  %s\n", strings.Join(stale, "\n  "))
-			return exitBreach
+			return exitcode.Breach
 		}
 		fmt.Fprintf(env.stderr, "lab plan --check: %d plans, generated files up to date\n", len(files))
 	}
@@ -150,7 +151,7 @@ func artifacts(plan *lang.Plan) []artifact {
 	return []artifact{{"plan.txt", []byte(plan.Summary())}}
 }
 
-// planDiff loads OLD and prints the semantic diff; it returns exitBreach
+// planDiff loads OLD and prints the semantic diff; it returns exitcode.Breach
 // when a budget was loosened.
 func planDiff(env *cmdEnv, cur *lang.Plan, file, against string, pf planFlags) int {
 	opts := pf.options(env)
@@ -158,7 +159,7 @@ func planDiff(env *cmdEnv, cur *lang.Plan, file, against string, pf planFlags) i
 	if rev, ok := strings.CutPrefix(against, "git:"); ok {
 		if rev == "" {
 			fmt.Fprintln(env.stderr, "lab plan: --against git:REV needs a revision, like git:HEAD or git:main")
-			return exitInvalid
+			return exitcode.BadInput
 		}
 		oldPath = file
 		label = fmt.Sprintf("%s at %s", file, rev)
@@ -167,14 +168,14 @@ func planDiff(env *cmdEnv, cur *lang.Plan, file, against string, pf planFlags) i
 	old, _ := loadPlan(env, oldPath, opts)
 	if old == nil {
 		fmt.Fprintf(env.stderr, "lab plan: the plan to compare against (%s) is invalid\n", label)
-		return exitInvalid
+		return exitcode.BadInput
 	}
 	changes := lang.Diff(old, cur)
 	fmt.Fprintf(env.stdout, "plan %s: changes against %s\n\n%s", cur.Name, label, lang.DiffText(changes))
 	if lang.Loosened(changes) > 0 {
-		return exitBreach
+		return exitcode.Breach
 	}
-	return exitOK
+	return exitcode.OK
 }
 
 // gitReader reads files as they were at a git revision.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"lab/gates/exitcode"
 	"lab/lang/units"
 	"lab/sut"
 )
@@ -63,10 +64,10 @@ func runSUTContext(ctx context.Context, env *cmdEnv, args []string) int {
 	printKnobs(env.stdout, k)
 	if err := sut.Run(ctx, k, env.stdout); err != nil {
 		fmt.Fprintf(env.stderr, "lab sut: %v\n", err)
-		return exitCouldNotRun
+		return exitcode.CouldNotRun
 	}
 	fmt.Fprintln(env.stdout, "stopped")
-	return exitOK
+	return exitcode.OK
 }
 
 // parseSUTArgs reads the knobs from flags, then LAB_SUT_* variables, then the
@@ -89,7 +90,7 @@ func parseSUTArgs(env *cmdEnv, args []string) (k sut.Knobs, fs *pflag.FlagSet, s
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(env.stderr, "lab sut: unexpected argument %q; knobs are flags, like --error-rate 0.1\n", fs.Arg(0))
-		return k, fs, true, exitInvalid
+		return k, fs, true, exitcode.BadInput
 	}
 
 	k = def
@@ -128,9 +129,9 @@ func parseSUTArgs(env *cmdEnv, args []string) (k sut.Knobs, fs *pflag.FlagSet, s
 			}
 		}
 		fmt.Fprintln(env.stderr, "Run 'lab sut -h' for the knobs and their units.")
-		return k, fs, true, exitInvalid
+		return k, fs, true, exitcode.BadInput
 	}
-	return k, fs, false, exitOK
+	return k, fs, false, exitcode.OK
 }
 
 // knobFlag holds a knob's flag text as given; it is parsed after the

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"lab/gates/exitcode"
 	"lab/sut"
 )
 
@@ -198,8 +199,8 @@ func TestSUTRefusesBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		env, _, errs := sutTestEnv(c.vars)
-		if code := runSUTContext(context.Background(), env, c.args); code != exitInvalid {
-			t.Errorf("lab sut %q %v: exit %d, want %d", c.args, c.vars, code, exitInvalid)
+		if code := runSUTContext(context.Background(), env, c.args); code != exitcode.BadInput {
+			t.Errorf("lab sut %q %v: exit %d, want %d", c.args, c.vars, code, exitcode.BadInput)
 		}
 		if !strings.Contains(errs.String(), c.says) {
 			t.Errorf("lab sut %q %v said:\n%s\nwant it to say %q", c.args, c.vars, errs, c.says)
@@ -265,7 +266,7 @@ func TestSUTRuns(t *testing.T) {
 	cancel()
 	select {
 	case code := <-done:
-		if code != exitOK {
+		if code != exitcode.OK {
 			t.Errorf("exit %d after stop: %s", code, errs)
 		}
 	case <-time.After(10 * time.Second):
@@ -275,7 +276,7 @@ func TestSUTRuns(t *testing.T) {
 
 func TestSUTHelpListsEveryKnob(t *testing.T) {
 	env, out, _ := sutTestEnv(nil)
-	if code := runSUTContext(context.Background(), env, []string{"-h"}); code != exitOK {
+	if code := runSUTContext(context.Background(), env, []string{"-h"}); code != exitcode.OK {
 		t.Fatalf("lab sut -h: exit %d", code)
 	}
 	for _, s := range sut.KnobSpecs() {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"lab/gates/exitcode"
 	"lab/lang"
 	"lab/sut"
 )
@@ -59,7 +60,7 @@ func TestShippedPlansStartTheShopTheyDescribe(t *testing.T) {
 		}
 		noEnv := &cmdEnv{stdout: discard{}, stderr: discard{}, getenv: func(string) string { return "" }}
 		k, _, stop, code := parseSUTArgs(noEnv, args)
-		if stop || code != exitOK {
+		if stop || code != exitcode.OK {
 			t.Errorf("%s: the shop refuses %v", f, args)
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"lab/gates/exitcode"
 	"lab/runtime/result"
 )
 
@@ -60,7 +61,7 @@ func TestLeakEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if leaky.code != exitBreach || leaky.run == nil {
+	if leaky.code != exitcode.Breach || leaky.run == nil {
 		t.Fatalf("50 KB per checkout: exit %d, want 1\n%s", leaky.code, leaky.out)
 	}
 	var detail string
@@ -79,7 +80,7 @@ func TestLeakEndToEnd(t *testing.T) {
 	if co := leaky.run.RequestByName("POST /checkout"); co == nil || co.Count < 25*140 {
 		t.Errorf("checkouts: %+v, want about 25 per second", co)
 	}
-	if healthy.code != exitOK || healthy.run == nil {
+	if healthy.code != exitcode.OK || healthy.run == nil {
 		t.Errorf("no leak: exit %d, want 0\n%s", healthy.code, healthy.out)
 	}
 	if healthy.run != nil && (healthy.run.Memory == nil || len(healthy.run.Memory.Samples) < 150) {

@@ -13,14 +13,8 @@ import (
 
 	"github.com/agext/levenshtein"
 	"github.com/spf13/pflag"
-)
 
-// Exit codes shared by every command (DESIGN.md, "Contracts").
-const (
-	exitOK          = 0 // all gates pass
-	exitBreach      = 1 // a gate was breached (or a run was interrupted)
-	exitInvalid     = 2 // the plan or the command line is invalid
-	exitCouldNotRun = 3 // the run could not be carried out
+	"lab/gates/exitcode"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -62,13 +56,13 @@ func main() {
 func dispatch(env *cmdEnv, args []string) int {
 	if len(args) == 0 {
 		usage(env.stderr)
-		return exitInvalid
+		return exitcode.BadInput
 	}
 	name := args[0]
 	switch name {
 	case "-h", "--help", "help":
 		usage(env.stdout)
-		return exitOK
+		return exitcode.OK
 	case "--version", "-v":
 		name = "version"
 	}
@@ -79,7 +73,7 @@ func dispatch(env *cmdEnv, args []string) int {
 	}
 	fmt.Fprintf(env.stderr, "lab: unknown command %q%s\n\n", name, suggest(name, commandNames()))
 	usage(env.stderr)
-	return exitInvalid
+	return exitcode.BadInput
 }
 
 func commandNames() []string {
@@ -118,14 +112,14 @@ func parseFlags(env *cmdEnv, fs *pflag.FlagSet, args []string, synopsis, about s
 	err := fs.Parse(normalizeArgs(fs, args))
 	if errors.Is(err, pflag.ErrHelp) || (err == nil && fs.Lookup("help").Changed) {
 		printCommandUsage(env.stdout, fs, synopsis, about)
-		return true, exitOK
+		return true, exitcode.OK
 	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "%s: %v\n\n", fs.Name(), err)
 		printCommandUsage(env.stderr, fs, synopsis, about)
-		return true, exitInvalid
+		return true, exitcode.BadInput
 	}
-	return false, exitOK
+	return false, exitcode.OK
 }
 
 func printCommandUsage(w io.Writer, fs *pflag.FlagSet, synopsis, about string) {
@@ -158,8 +152,8 @@ func runVersion(env *cmdEnv, args []string) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(env.stderr, "lab version: unexpected argument %q\n", fs.Arg(0))
-		return exitInvalid
+		return exitcode.BadInput
 	}
 	fmt.Fprintf(env.stdout, "lab %s\n", version)
-	return exitOK
+	return exitcode.OK
 }

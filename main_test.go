@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"lab/gates/exitcode"
 	"lab/runtime/needs"
 )
 
@@ -26,16 +27,16 @@ func TestUsageAndExitCodes(t *testing.T) {
 		args []string
 		want int
 	}{
-		{nil, exitInvalid},                                // no command
-		{[]string{"nope"}, exitInvalid},                   // unknown command
-		{[]string{"plan", "--nope"}, exitInvalid},         // unknown flag
-		{[]string{"plan", "-h"}, exitOK},                  // help
-		{[]string{"apply", "-h"}, exitOK},                 // every command has -h
-		{[]string{"fmt", "-h"}, exitOK},                   //
-		{[]string{"version"}, exitOK},                     //
-		{[]string{"version", "extra"}, exitInvalid},       // stray argument
-		{[]string{"help"}, exitOK},                        //
-		{[]string{"plan", "a.hcl", "b.hcl"}, exitInvalid}, // one plan at a time
+		{nil, exitcode.BadInput},                                // no command
+		{[]string{"nope"}, exitcode.BadInput},                   // unknown command
+		{[]string{"plan", "--nope"}, exitcode.BadInput},         // unknown flag
+		{[]string{"plan", "-h"}, exitcode.OK},                   // help
+		{[]string{"apply", "-h"}, exitcode.OK},                  // every command has -h
+		{[]string{"fmt", "-h"}, exitcode.OK},                    //
+		{[]string{"version"}, exitcode.OK},                      //
+		{[]string{"version", "extra"}, exitcode.BadInput},       // stray argument
+		{[]string{"help"}, exitcode.OK},                         //
+		{[]string{"plan", "a.hcl", "b.hcl"}, exitcode.BadInput}, // one plan at a time
 	}
 	for _, tt := range tests {
 		code, _, stderr := run(t, nil, tt.args...)
@@ -92,7 +93,7 @@ func TestPlanAgainstMarksLoosenedBudgets(t *testing.T) {
 	}
 	// The reverse loosens it, and --fail-on-loosened makes that exit 1.
 	code, stdout, _ = run(t, nil, "plan", raised, "--against", "plans/spike.hcl", "--out", out, "--fail-on-loosened")
-	if code != exitBreach || !strings.Contains(stdout, `sla "GET /" p95  200ms → 300ms  LOOSENED`) {
+	if code != exitcode.Breach || !strings.Contains(stdout, `sla "GET /" p95  200ms → 300ms  LOOSENED`) {
 		t.Errorf("against a lower budget: exit %d\n%s", code, stdout)
 	}
 }
@@ -125,7 +126,7 @@ func TestPlanAgainstGitRevision(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
 	}
 	code, _, stderr = run(t, nil, "plan", "plans/spike.hcl", "--against", "git:no-such-rev", "--out", t.TempDir())
-	if code != exitInvalid || !strings.Contains(stderr, "no-such-rev") {
+	if code != exitcode.BadInput || !strings.Contains(stderr, "no-such-rev") {
 		t.Errorf("bad revision: exit %d, %s", code, stderr)
 	}
 }
@@ -139,7 +140,7 @@ func TestBrokenPlansExitInvalid(t *testing.T) {
 	}
 	for _, f := range files {
 		code, _, stderr := run(t, nil, "plan", f, "--out", t.TempDir())
-		if code != exitInvalid {
+		if code != exitcode.BadInput {
 			t.Errorf("%s: exit %d, want 2", f, code)
 		}
 		if !strings.HasPrefix(stderr, f+":") || strings.Contains(stderr, "panic") {
@@ -153,7 +154,7 @@ func TestFmtCheck(t *testing.T) {
 	ugly := filepath.Join(dir, "ugly.hcl")
 	os.WriteFile(ugly, []byte("sla \"all\" {\np95=\"1s\"\n}\n"), 0o644)
 	code, stdout, _ := run(t, nil, "fmt", "-check", dir)
-	if code != exitBreach || !strings.Contains(stdout, "ugly.hcl") {
+	if code != exitcode.Breach || !strings.Contains(stdout, "ugly.hcl") {
 		t.Errorf("fmt -check on an unformatted file: exit %d, %q", code, stdout)
 	}
 	if b, _ := os.ReadFile(ugly); !bytes.Contains(b, []byte("p95=")) {
@@ -169,7 +170,7 @@ func TestFmtCheck(t *testing.T) {
 		t.Errorf("fmt -check after fmt: exit %d", code)
 	}
 	os.WriteFile(ugly, []byte("sla \"all\" {\n"), 0o644)
-	if code, _, stderr := run(t, nil, "fmt", dir); code != exitInvalid || !strings.Contains(stderr, "ugly.hcl:") {
+	if code, _, stderr := run(t, nil, "fmt", dir); code != exitcode.BadInput || !strings.Contains(stderr, "ugly.hcl:") {
 		t.Errorf("fmt on broken syntax: exit %d, %s", code, stderr)
 	}
 	if code, _, _ := run(t, nil, "fmt", "-check", "plans"); code != 0 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"lab/gates/exitcode"
 	"lab/gates/synth"
 	"lab/runtime/result"
 )
@@ -33,11 +34,11 @@ func TestRunWhoseTotalsDoNotAddUpIsRefused(t *testing.T) {
 		{"compare", bad, good},
 	} {
 		code, _, stderr := lab(t, nil, args...)
-		if code != exitInvalid || !strings.Contains(stderr, "do not add up") || !strings.Contains(stderr, "windows count") {
+		if code != exitcode.BadInput || !strings.Contains(stderr, "do not add up") || !strings.Contains(stderr, "windows count") {
 			t.Errorf("lab %s: exit %d, stderr %q; want 2, saying the totals do not add up", strings.Join(args, " "), code, stderr)
 		}
 	}
-	if code, _, stderr := lab(t, nil, "compare", good, good); code == exitInvalid {
+	if code, _, stderr := lab(t, nil, "compare", good, good); code == exitcode.BadInput {
 		t.Errorf("a run that adds up is refused: %s", stderr)
 	}
 }

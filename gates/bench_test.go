@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
+	goruntime "runtime"
 	"runtime/metrics"
 	"strings"
 	"sync"
@@ -219,7 +219,7 @@ shape "s" {
 	for _, q := range cur.Requests {
 		windows += len(q.Windows)
 	}
-	runtime.GC()
+	goruntime.GC()
 	stop := peakHeap()
 	cpu0 := cpuTime()
 	b.ReportAllocs()

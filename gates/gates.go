@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 
+	"lab/gates/exitcode"
 	"lab/gates/hist"
 	"lab/gates/sla"
 	"lab/lang"
@@ -27,13 +28,6 @@ const (
 	Advisory     = "advisory"     // noted, never fails (no baseline yet, a runner too noisy to judge)
 	Missing      = "missing"      // a request of the baseline that the current run never completed
 	Invalid      = "invalid"      // the measurement cannot be trusted (saturated generator)
-)
-
-// Exit codes (README.md, "Exit codes").
-const (
-	ExitPass    = 0
-	ExitBreach  = 1
-	ExitInvalid = 3
 )
 
 // Options are what Judge needs besides the plan and the run.
@@ -187,14 +181,14 @@ func cutOff(run *result.Run) string {
 // measurement is invalid, else 1 when any verdict is not a pass (fail,
 // no samples, inconclusive, missing), else 0.
 func ExitCode(vs []result.Verdict) int {
-	code := ExitPass
+	code := exitcode.OK
 	for _, v := range vs {
 		switch v.Outcome {
 		case Pass, Advisory:
 		case Invalid:
-			return ExitInvalid
+			return exitcode.CouldNotRun
 		default:
-			code = ExitBreach
+			code = exitcode.Breach
 		}
 	}
 	return code

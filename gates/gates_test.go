@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"lab/gates/exitcode"
 	"lab/gates/locust"
 	"lab/gates/sla"
 	"lab/gates/synth"
@@ -116,7 +117,7 @@ func TestLeakGate(t *testing.T) {
 			t.Fatal(err)
 		}
 		v := find(t, vs, "leak", "memory", "growth ≤ 10MB/min")
-		if v.Outcome != Fail || ExitCode(vs) != ExitBreach {
+		if v.Outcome != Fail || ExitCode(vs) != exitcode.Breach {
 			t.Fatalf("seed %d: leak of 50 KB per checkout: %s (%s)", seed, v.Outcome, v.Detail)
 		}
 		m := perCheckout.FindStringSubmatch(v.Detail)
@@ -134,7 +135,7 @@ func TestLeakGate(t *testing.T) {
 
 		healthy := leakRun(0, true, seed)
 		vs, _ = Judge(plan, healthy, Options{})
-		if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != Pass || ExitCode(vs) != ExitPass {
+		if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != Pass || ExitCode(vs) != exitcode.OK {
 			t.Errorf("seed %d: no leak, GC churn: %s (%s)", seed, v.Outcome, v.Detail)
 		}
 	}
@@ -148,7 +149,7 @@ func TestLeakGateNeverPassesSilently(t *testing.T) {
 	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != NoSamples || !strings.Contains(v.Detail, "no memory samples") {
 		t.Errorf("no sampler: %+v", v)
 	}
-	if ExitCode(vs) != ExitBreach {
+	if ExitCode(vs) != exitcode.Breach {
 		t.Error("a leak block without samples exits 0")
 	}
 	// A minute is too short for a 30 s warm-up and a 2-minute window.
@@ -191,7 +192,7 @@ func TestLeakGateSamplerStoppedMidRun(t *testing.T) {
 			t.Errorf("stopped mid-run: detail lacks %q: %s", want, v.Detail)
 		}
 	}
-	if v.Outcome != Inconclusive || ExitCode(vs) != ExitBreach {
+	if v.Outcome != Inconclusive || ExitCode(vs) != exitcode.Breach {
 		t.Errorf("stopped mid-run: %s, exit %d", v.Outcome, ExitCode(vs))
 	}
 	// No reading at all: why is said from the series.
@@ -269,7 +270,7 @@ func TestRegressionMissingSaturatedAndNoBaseline(t *testing.T) {
 	if v := find(t, vs, "regression", "POST /checkout", "completed in both"); v.Outcome != Missing {
 		t.Errorf("missing request: %+v", v)
 	}
-	if ExitCode(vs) != ExitBreach {
+	if ExitCode(vs) != exitcode.Breach {
 		t.Error("a request missing from the current run exits 0")
 	}
 
@@ -281,12 +282,12 @@ func TestRegressionMissingSaturatedAndNoBaseline(t *testing.T) {
 			t.Errorf("saturated baseline: %+v", v)
 		}
 	}
-	if ExitCode(vs) != ExitInvalid {
+	if ExitCode(vs) != exitcode.CouldNotRun {
 		t.Errorf("saturated baseline exits %d", ExitCode(vs))
 	}
 
 	vs, _ = Judge(plan, cur, Options{NoBaseline: "no baseline run at nowhere"})
-	if len(vs) != 1 || vs[0].Outcome != Advisory || ExitCode(vs) != ExitPass || !strings.Contains(vs[0].Detail, "nowhere") {
+	if len(vs) != 1 || vs[0].Outcome != Advisory || ExitCode(vs) != exitcode.OK || !strings.Contains(vs[0].Detail, "nowhere") {
 		t.Errorf("no baseline yet: %+v", vs)
 	}
 }
@@ -301,11 +302,11 @@ sla "all" {
 		status result.Status
 		exit   int
 	}{
-		{result.Complete, ExitPass},
-		{result.Interrupted, ExitBreach}, // judged on what it has, never 0
-		{result.Aborted, ExitBreach},
-		{result.Invalid, ExitInvalid}, // a saturated generator
-		{result.Failed, ExitInvalid},
+		{result.Complete, exitcode.OK},
+		{result.Interrupted, exitcode.Breach}, // judged on what it has, never 0
+		{result.Aborted, exitcode.Breach},
+		{result.Invalid, exitcode.CouldNotRun}, // a saturated generator
+		{result.Failed, exitcode.CouldNotRun},
 	}
 	for _, c := range cases {
 		run := regressionRun(1, 1, 0)
@@ -342,7 +343,7 @@ sla "all" {
 			t.Fatal(err)
 		}
 		v := find(t, vs, "run", "status", "run completes")
-		if ExitCode(vs) != ExitBreach || v.Outcome != Inconclusive || !strings.Contains(v.Detail, "3 of ") || !strings.Contains(v.Detail, "cut off") {
+		if ExitCode(vs) != exitcode.Breach || v.Outcome != Inconclusive || !strings.Contains(v.Detail, "3 of ") || !strings.Contains(v.Detail, "cut off") {
 			t.Errorf("%s with 3 requests cut off: exit %d, %+v", status, ExitCode(vs), v)
 		}
 	}
@@ -459,7 +460,7 @@ func TestCompareLocustRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ExitCode(vs) != ExitPass || len(vs) != 15 {
+	if ExitCode(vs) != exitcode.OK || len(vs) != 15 {
 		t.Errorf("a 100 s Locust run against itself: exit %d, %d verdicts, failing %+v", ExitCode(vs), len(vs), Failing(vs))
 	}
 	if v := find(t, vs, "regression", "POST /checkout", "p95 growth"); !strings.Contains(v.Detail, "by the threshold alone") {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"lab/gates/exitcode"
 	"lab/gates/synth"
 	"lab/runtime/result"
 )
@@ -44,7 +45,7 @@ func TestShortRunFailsALargeP95Regression(t *testing.T) {
 				t.Fatal(err)
 			}
 			bad := Failing(vs)
-			if ExitCode(vs) != ExitBreach || len(bad) != 1 || bad[0].Subject != "POST /cart" ||
+			if ExitCode(vs) != exitcode.Breach || len(bad) != 1 || bad[0].Subject != "POST /cart" ||
 				!strings.HasPrefix(bad[0].Budget, "p95 growth") || bad[0].Outcome != Fail {
 				t.Fatalf("%v, seed %d: +100%% p95 on POST /cart: exit %d, failing %+v", d, seed, ExitCode(vs), bad)
 			}
@@ -89,7 +90,7 @@ func TestUnreachableSignificanceIsInconclusive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ExitCode(vs) != ExitBreach {
+		if ExitCode(vs) != exitcode.Breach {
 			t.Errorf("%s: one minute of closed-model windows exits %d", c.what, ExitCode(vs))
 		}
 		for _, name := range []string{"GET /", "GET /products/:id"} {

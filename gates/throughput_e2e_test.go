@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"lab/gates/exitcode"
 	"lab/lang"
 	"lab/runtime"
 	"lab/runtime/result"
@@ -145,7 +146,7 @@ func TestOpenThroughputComparedWithTheBaseline(t *testing.T) {
 		if v := throughput(vs, name); v.Outcome == Pass || v.Outcome == Advisory || !strings.Contains(v.Detail, "like-for-like") {
 			t.Errorf("half the arrival rate, %s: %+v", name, v)
 		}
-		if ExitCode(vs) != ExitBreach {
+		if ExitCode(vs) != exitcode.Breach {
 			t.Errorf("half the arrival rate: exit %d, want 1: %+v", ExitCode(vs), vs)
 		}
 		if name == "GET /" {

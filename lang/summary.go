@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -415,4 +416,9 @@ func MemoryText(m MemorySource) string {
 		return fmt.Sprintf("%s at %s", m.Metric, m.URL)
 	}
 	return string(m.Kind)
+}
+
+// trimFloat prints a float without trailing zeros: 0.5, 10, 0.002.
+func trimFloat(f float64) string {
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }

@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
+	goruntime "runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -20,7 +20,7 @@ import (
 
 	"lab/lang"
 	"lab/runtime/result"
-	"lab/runtime/stats"
+	"lab/runtime/tally"
 )
 
 // Share is the part of the load one worker generates: worker Index of
@@ -39,7 +39,7 @@ type Tick struct {
 	Users    int     // closed model: users running now
 	Rate     float64 // open model: target arrivals per second now
 	InFlight int
-	Second   stats.SecondStats // the second that just ended
+	Second   tally.SecondStats // the second that just ended
 	Requests int64             // so far
 	Failures int64
 }
@@ -56,7 +56,7 @@ type Options struct {
 	// OnWindow is called from the collector with every finished 10 s
 	// window (live budgets and abort rules judge them). Names is indexed
 	// like Plan.Workload.Requests.
-	OnWindow func(stats.WindowStats)
+	OnWindow func(tally.WindowStats)
 	// Shards of the stats recorder; 0 picks one per CPU, times four.
 	Shards int
 }
@@ -71,7 +71,7 @@ type Engine struct {
 	opts   Options
 	shape  *lang.Shape
 	client *client
-	rec    *stats.Recorder
+	rec    *tally.Recorder
 	steps  map[*lang.Request]*step
 	start  time.Time // monotonic reference of the run
 
@@ -142,7 +142,7 @@ func New(opts Options) (*Engine, error) {
 		opts.Grace = 10 * time.Second
 	}
 	if opts.Shards == 0 {
-		opts.Shards = 4 * runtime.GOMAXPROCS(0)
+		opts.Shards = 4 * goruntime.GOMAXPROCS(0)
 	}
 	e := &Engine{plan: p, opts: opts, shape: p.Shape, steps: map[*lang.Request]*step{}, stopCh: make(chan struct{})}
 	e.gen.lag = result.NewHist()
@@ -259,7 +259,7 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 		return nil, err
 	}
 	e.start = time.Now()
-	e.rec = stats.NewRecorder(e.plan.Workload.Requests, e.start, e.opts.Shards)
+	e.rec = tally.NewRecorder(e.plan.Workload.Requests, e.start, e.opts.Shards)
 	if e.shape.Model == lang.Open {
 		e.rec.CountOffered()
 	}
@@ -385,7 +385,7 @@ func (e *Engine) stageAt(t time.Duration) (int, lang.Stage) {
 	return n - 1, e.shape.Stages[n-1]
 }
 
-func (e *Engine) tick(elapsed time.Duration, ss stats.SecondStats) Tick {
+func (e *Engine) tick(elapsed time.Duration, ss tally.SecondStats) Tick {
 	i, _ := e.stageAt(elapsed)
 	count, fails := e.doneReq, e.doneFail
 	t := Tick{
@@ -400,7 +400,7 @@ func (e *Engine) tick(elapsed time.Duration, ss stats.SecondStats) Tick {
 }
 
 // second turns a collected second into the Run's series entry.
-func (e *Engine) second(ss stats.SecondStats) result.Second {
+func (e *Engine) second(ss tally.SecondStats) result.Second {
 	s := result.Second{
 		T: ss.T, Users: int(e.users.Load()), Requests: ss.Requests, Failures: ss.Failures,
 		P50: ss.P50, P95: ss.P95, P99: ss.P99, Max: ss.Max,
@@ -427,7 +427,7 @@ func (e *Engine) assemble(seconds []result.Second, end time.Duration) *result.Ru
 		Start:    e.start.UTC(),
 		End:      e.start.Add(end).UTC(),
 		Model:    e.shape.Model.String(),
-		WindowS:  int(stats.Window / time.Second),
+		WindowS:  int(tally.Window / time.Second),
 		Workers:  e.opts.Share.Count,
 		Requests: reqs,
 		Seconds:  seconds,

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"lab/lang/units"
-	"lab/runtime/stats"
+	"lab/runtime/tally"
 )
 
 // Subtleness ahead: every request sent must end in the Run, answered,
@@ -89,7 +89,7 @@ func (f *flight) done() { f.mu.Unlock() }
 // cutOff ends every slot at at: a request still on the wire is recorded as
 // a failure cut off when the grace period ended, and nothing more is sent
 // or recorded. It returns the requests started, per name.
-func (fs *flights) cutOff(at, grace time.Duration, rec *stats.Recorder) []int64 {
+func (fs *flights) cutOff(at, grace time.Duration, rec *tally.Recorder) []int64 {
 	reason := "cut off: still in flight when the " + units.FormatDuration(grace) + " grace period ended"
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -99,7 +99,7 @@ func (fs *flights) cutOff(at, grace time.Duration, rec *stats.Recorder) []int64 
 		f.mu.Lock()
 		if f.busy {
 			lat := max(at-f.from, 0)
-			rec.Record(shard, &stats.Outcome{Name: f.name, At: at, Response: lat, Service: lat, Failed: true, CutOff: true, Reason: reason})
+			rec.Record(shard, &tally.Outcome{Name: f.name, At: at, Response: lat, Service: lat, Failed: true, CutOff: true, Reason: reason})
 			shard++
 			f.busy = false
 		}

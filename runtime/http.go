@@ -18,7 +18,7 @@ import (
 
 	"lab/lang"
 	"lab/lang/units"
-	"lab/runtime/stats"
+	"lab/runtime/tally"
 )
 
 // step is a request of the plan prepared for sending: its static parts
@@ -359,7 +359,7 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 	if !f.begin(st.name, intended) {
 		return false
 	}
-	out := stats.Outcome{Name: st.name}
+	out := tally.Outcome{Name: st.name}
 	if err != nil {
 		// The request could not be built (a capture missing, a bad value):
 		// a failure of this request, never sent.
@@ -395,7 +395,7 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 // record records a request's outcome, unless the request was cut off at the
 // end of the run meanwhile (then it is recorded already, as cut off, and
 // false says the pass must not go on).
-func (e *Engine) record(f *flight, shard int, out *stats.Outcome) bool {
+func (e *Engine) record(f *flight, shard int, out *tally.Outcome) bool {
 	if !f.finish() {
 		return false
 	}

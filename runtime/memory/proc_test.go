@@ -2,7 +2,7 @@ package memory_test
 
 import (
 	"context"
-	"runtime"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +24,7 @@ func sample(t *testing.T, s memory.Sampler) memory.Reading {
 
 // A child that allocates and touches 64 MiB grows its RssAnon by that much.
 func TestPIDSamplerSeesAChildAllocate(t *testing.T) {
-	if runtime.GOOS != "linux" {
+	if goruntime.GOOS != "linux" {
 		t.Skip("/proc/PID/status is Linux's")
 	}
 	h := startHog(t, buildHog(t))

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"runtime"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,10 +94,10 @@ func TestSUTSamplerReadsTheLiveHeap(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The live heap is measured by a GC: collect so that the reading is now's.
-	runtime.GC()
+	goruntime.GC()
 	before := sample(t, s)
 	checkouts(t, base, n, nil)
-	runtime.GC()
+	goruntime.GC()
 	after := sample(t, s)
 
 	grew := after.Bytes - before.Bytes
@@ -107,7 +107,7 @@ func TestSUTSamplerReadsTheLiveHeap(t *testing.T) {
 		t.Errorf("kind %q, source %q; want the live heap", s.Kind(), s.Source())
 	}
 	if before.GCCycles < 1 || after.GCCycles < before.GCCycles+1 {
-		t.Errorf("GC cycles %d → %d, want known and counting the runtime.GC in between", before.GCCycles, after.GCCycles)
+		t.Errorf("GC cycles %d → %d, want known and counting the goruntime.GC in between", before.GCCycles, after.GCCycles)
 	}
 	if leaked := float64(n * leakEach); grew < 0.9*leaked || grew > 1.25*leaked {
 		t.Errorf("live heap grew %.2f MiB, want about the %.2f MiB leaked", grew/mib, leaked/mib)
@@ -126,13 +126,13 @@ func TestRecordTheShop(t *testing.T) {
 		t.Fatal(err)
 	}
 	var done atomic.Int64
-	runtime.GC()
+	goruntime.GC()
 	rec := memory.Record(context.Background(), s, time.Now(), 50*time.Millisecond, done.Load)
 	t.Cleanup(func() { rec.Stop() })
 	waitSamples(t, rec, 1)
 	for range 5 {
 		checkouts(t, base, 50, &done)
-		runtime.GC()
+		goruntime.GC()
 		// Two more: a reading in flight during the GC may predate it.
 		waitSamples(t, rec, rec.Len()+2)
 	}

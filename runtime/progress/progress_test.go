@@ -8,12 +8,12 @@ import (
 
 	"lab/lang"
 	"lab/runtime"
-	"lab/runtime/stats"
+	"lab/runtime/tally"
 )
 
 func tick(elapsed time.Duration) runtime.Tick {
 	return runtime.Tick{Elapsed: elapsed, Total: time.Minute, Stage: 2, Stages: 3, Model: lang.Closed, Users: 200,
-		Second: stats.SecondStats{Requests: 450, Failures: 3, P50: 12_000, P95: 45_000}, Requests: 9000, Failures: 20}
+		Second: tally.SecondStats{Requests: 450, Failures: 3, P50: 12_000, P95: 45_000}, Requests: 9000, Failures: 20}
 }
 
 func TestLineSaysWhereTheRunIs(t *testing.T) {

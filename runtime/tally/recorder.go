@@ -1,9 +1,9 @@
-// Package stats records what a run's requests did, as the load engine sends
+// Package tally records what a run's requests did, as the load engine sends
 // them: per request name, counters per second and HDR histograms of latency
 // per 10-second window aligned to the wall clock, kept encoded. Recording is
 // sharded so that users on different cores do not contend, and bounded in
 // memory however long the run (a window costs ~100 bytes to ~2 KB encoded).
-package stats
+package tally
 
 import (
 	"maps"

@@ -1,9 +1,9 @@
-package stats
+package tally
 
 import (
 	"math"
 	"math/rand/v2"
-	"runtime"
+	goruntime "runtime"
 	"testing"
 	"time"
 
@@ -96,9 +96,9 @@ func BenchmarkSoak24h(b *testing.B) {
 			r.Collect(time.Duration(sec+1)*time.Second+20*time.Millisecond, false)
 		}
 		r.Collect(86_401*time.Second, true)
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
+		goruntime.GC()
+		var m goruntime.MemStats
+		goruntime.ReadMemStats(&m)
 		reqs, _ := r.Results()
 		encoded := 0
 		for _, q := range reqs {
@@ -108,7 +108,7 @@ func BenchmarkSoak24h(b *testing.B) {
 		}
 		b.ReportMetric(float64(m.HeapAlloc)/(1<<20), "MiB-heap")
 		b.ReportMetric(float64(encoded)/(1<<20), "MiB-encoded")
-		runtime.KeepAlive(r)
+		goruntime.KeepAlive(r)
 		_ = result.Schema
 	}
 }

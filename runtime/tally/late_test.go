@@ -1,7 +1,7 @@
-package stats
+package tally
 
 import (
-	"runtime"
+	goruntime "runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -131,7 +131,7 @@ func TestConcurrentLateOutcomes(t *testing.T) {
 				// there is stamped in the second before last.
 				// The collector keeps up, as the engine's does once a second.
 				for clock.Load()-collected.Load() > int64(300*time.Millisecond) {
-					runtime.Gosched()
+					goruntime.Gosched()
 				}
 				now := time.Duration(clock.Add(int64(time.Millisecond)))
 				at := now - time.Duration(i%300)*time.Millisecond
