@@ -4,31 +4,60 @@ BIN     ?= bin/lab
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 60s
 
-.PHONY: build test unit fuzz check-generated generate fmt-check bench
+.PHONY: build test unit race fuzz fuzz-check check-generated generate fmt-check bench
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
 
-# Everything CI checks: vet, unit and integration tests, the parsers' fuzz
-# targets for a bounded time, and that generated/ matches plans/.
+# Everything CI checks: vet, unit and integration tests, the packages with
+# concurrency again under the race detector, every fuzz target for a bounded
+# time, and that generated/ matches plans/.
 test: build
 	$(GO) vet ./...
 	$(MAKE) fmt-check
 	$(GO) test -p 1 -count=1 -timeout 12m ./...
+	$(MAKE) race
 	$(MAKE) fuzz
 	$(MAKE) check-generated
 
 unit:
 	$(GO) test -count=1 -short ./...
 
-# The plan loader for a minute (the issue's bar), the other parsers of user
-# input briefly: units, Locust CSV files, stored histograms, shop requests.
-fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./lang
-	$(GO) test -run '^$$' -fuzz '^FuzzUnits$$' -fuzztime 10s ./lang/units
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 10s ./gates/locust
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./gates/hist
-	$(GO) test -run '^$$' -fuzz '^FuzzShop$$' -fuzztime 10s ./sut
+# The engine, the gates and the shop share state between goroutines. Timing
+# tests and one-goroutine simulations skip themselves under the detector
+# (runtime/needs.NoRace): it slows them tenfold and finds nothing there.
+race:
+	$(GO) test -race -short -p 1 -count=1 -timeout 10m ./runtime/... ./gates/... ./sut/...
+
+# Every fuzz target: the plan loader for a minute (the language's bar), the
+# others briefly. A target added without a line here fails fuzz-check.
+FUZZ_TARGETS = \
+	./lang:FuzzLoad:$(FUZZTIME) \
+	./lang/units:FuzzUnits:5s \
+	./gates/locust:FuzzLoad:5s \
+	./gates/hist:FuzzDecode:5s \
+	./gates/leak:FuzzAnalyze:5s \
+	./gates/regress:FuzzCompare:5s \
+	./gates/stats:FuzzHodgesLehmann:5s \
+	./gates/stats:FuzzTrend:5s \
+	./runtime/memory:FuzzParseStatus:5s \
+	./runtime/memory:FuzzParseMemoryStat:5s \
+	./runtime/memory:FuzzParseDockerStats:5s \
+	./runtime/memory:FuzzMetricValue:5s \
+	./sut:FuzzShop:5s
+
+fuzz: fuzz-check
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; time=$${rest#*:}; \
+		echo "fuzz $$pkg $$name $$time"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$time -fuzzminimizetime 3s $$pkg; \
+	done
+
+# Every Fuzz function in the tree is listed in FUZZ_TARGETS.
+fuzz-check:
+	@missing=$$(grep -rhoE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' . | sed 's/func //' | sort -u | \
+		while read f; do echo "$(FUZZ_TARGETS)" | grep -q ":$$f:" || echo "$$f"; done); \
+	if [ -n "$$missing" ]; then echo "fuzz targets not in FUZZ_TARGETS: $$missing"; exit 1; fi
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

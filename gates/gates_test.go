@@ -15,6 +15,7 @@ import (
 	"lab/gates/sla"
 	"lab/gates/synth"
 	"lab/lang"
+	"lab/runtime/needs"
 	"lab/runtime/result"
 )
 
@@ -371,6 +372,7 @@ func TestFindBaseline(t *testing.T) {
 // counts above the baseline's p95s, so comparing the two again decodes no
 // window histogram of either.
 func TestSlowCountsKept(t *testing.T) {
+	needs.NoRace(t, "a single-goroutine simulation")
 	plan := loadPlan(t, regressionBlock)
 	base := regressionRun(1, 1, 0)
 	if _, err := Judge(plan, base, Options{NoBaseline: "none"}); err != nil {

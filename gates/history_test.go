@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lab/gates/synth"
+	"lab/runtime/needs"
 	"lab/runtime/result"
 )
 
@@ -37,6 +38,7 @@ func planInfo() result.PlanInfo {
 // history of twelve earlier runs the threshold widens to the drift, and the
 // verdict says the runner is too noisy to judge 10% instead of failing.
 func TestHistoryWidensThresholdsToTheRunnersNoise(t *testing.T) {
+	needs.NoRace(t, "a single-goroutine simulation")
 	plan := loadPlan(t, regressionBlock)
 	dir := filepath.Join(t.TempDir(), "results", "p")
 	rng := rand.New(rand.NewPCG(7, 7))

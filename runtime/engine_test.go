@@ -15,6 +15,7 @@ import (
 
 	"lab/lang"
 	"lab/runtime"
+	"lab/runtime/needs"
 	"lab/runtime/result"
 	"lab/sut"
 	"lab/sut/shoptest"
@@ -428,6 +429,7 @@ user "u" {
 // the Run's p50 is within 1 ms and p99 within 3 ms of the server's own
 // measurement of the same requests.
 func TestFidelity(t *testing.T) {
+	needs.NoRace(t, "it measures latency to the millisecond")
 	server := hdrhistogram.New(1, 60_000_000, 3)
 	var mu sync.Mutex
 	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

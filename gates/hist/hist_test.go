@@ -8,6 +8,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"lab/runtime/needs"
 	"lab/runtime/result"
 )
 
@@ -62,6 +63,7 @@ func check(t *testing.T, what string, want *hdrhistogram.Histogram, total int64,
 
 // Decoding, single and merged, answers exactly what hdrhistogram answers.
 func TestMatchesHdrHistogram(t *testing.T) {
+	needs.NoRace(t, "a single-goroutine simulation")
 	rng := rand.New(rand.NewPCG(7, 11))
 	var d Decoder
 	var acc Acc

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lab/runtime/needs"
 )
 
 var (
@@ -147,6 +149,7 @@ func TestFallsOfAFastSawtooth(t *testing.T) {
 // sawtooth (300 MB/min: 50 KB per request at 100/s) fails within the 7
 // minutes.
 func TestLeakFoundThroughSlowSawtooth(t *testing.T) {
+	needs.NoRace(t, "a single-goroutine simulation")
 	for _, gcKnown := range []bool{false, true} {
 		counts, longer := map[Verdict]int{}, map[Verdict]int{}
 		for seed := uint64(0); seed < 500; seed++ {

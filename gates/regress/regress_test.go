@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"lab/gates/stats"
+	"lab/runtime/needs"
 )
 
 var closedRun = RunInfo{Model: Closed}
@@ -37,6 +38,7 @@ var noisy = proc{windows: 30, rps: 40, rpsSigma: 0.05, median: 12000, spread: 0.
 // Then the same machinery must detect a +20% latency change (power check),
 // so the low rate is not bought by never failing.
 func TestSameProcessFalsePositiveRate(t *testing.T) {
+	needs.NoRace(t, "a single-goroutine simulation")
 	const sims = 4000
 	fails := 0
 	byMetric := map[Metric]int{}

@@ -3,6 +3,8 @@ package regress
 import (
 	"math/rand/v2"
 	"testing"
+
+	"lab/runtime/needs"
 )
 
 // shopMix is the shop's workload in the open model, as the engine offers
@@ -63,6 +65,7 @@ func (m shopMix) run(rng *rand.Rand) map[string]*Series {
 // nothing changed and over 99% caught; 10 arrivals/s for 1 minute is
 // logged (too few checkouts to always tell: inconclusive, not a pass).
 func TestOpenThroughputErrorRates(t *testing.T) {
+	needs.NoRace(t, "a single-goroutine simulation")
 	const pairs = 2000
 	rng := rand.New(rand.NewPCG(8, 14))
 	for _, same := range []shopMix{{rate: 50, windows: 18, cartFail: 0.01}, {rate: 10, windows: 6, cartFail: 0.01}} {

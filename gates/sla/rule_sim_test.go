@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"lab/runtime/needs"
 )
 
 var ruleTable = flag.Bool("rule-table", false, "print the breach rules' failure rates (docs/STATISTICS.md)")
@@ -28,6 +30,7 @@ func binomial(rng *rand.Rand, n int64, p float64) int64 {
 // over it. The figures are in docs/STATISTICS.md (go test -run
 // TestBreachRuleRates -rule-table -v ./gates/sla).
 func TestBreachRuleRates(t *testing.T) {
+	needs.NoRace(t, "a single-goroutine simulation")
 	const budget, trials = 0.01, 4000
 	rng := rand.New(rand.NewPCG(11, 12))
 	if *ruleTable {

@@ -49,3 +49,13 @@ func Missing(t testing.TB, format string, args ...any) {
 	}
 	t.Skip(msg)
 }
+
+// NoRace skips a test under the race detector, saying why: a simulation
+// that runs one goroutine has nothing to show it but takes ten times as
+// long, and a timing measurement is off by the detector's own overhead.
+func NoRace(t testing.TB, why string) {
+	t.Helper()
+	if Race {
+		t.Skip("not under the race detector: " + why)
+	}
+}
