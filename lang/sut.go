@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"lab/lang/shopknobs"
 	"lab/lang/units"
 )
 
@@ -27,6 +28,9 @@ type Knob struct {
 	Name string // snake_case, as in the plan: "leak_per_request"
 	Kind string
 	Text string // canonical value: "50KB", "0.1", "20ms", "POST /checkout=50ms"
+	// Range is the knob's attribute in the plan, for messages about a value
+	// the shop refuses.
+	Range hcl.Range
 }
 
 // Knob returns the text of a set knob, or "".
@@ -39,40 +43,15 @@ func (s *SUT) Knob(name string) string {
 	return ""
 }
 
-// SUTKnob describes a knob of the bundled shop: its name in the plan and the
-// kind of value it takes. The shop's own table (sut.KnobSpecs) must agree.
-type SUTKnob struct {
-	Name string
-	Kind string // address, int, duration, routes, ratio, number, size, string
-}
+// SUTKnob describes a knob of the bundled shop; the table is lang/shopknobs,
+// which the shop reads too.
+type SUTKnob = shopknobs.Knob
 
-// SUTKnobs lists the shop's knobs as the plan language knows them.
-func SUTKnobs() []SUTKnob {
-	return []SUTKnob{
-		{"listen", "address"},
-		{"seed", "int"},
-		{"products", "int"},
-		{"latency", "duration"},
-		{"latency_jitter", "duration"},
-		{"route_latency", "routes"},
-		{"tail_ratio", "ratio"},
-		{"tail_factor", "number"},
-		{"error_rate", "ratio"},
-		{"wrong_rate", "ratio"},
-		{"leak_per_request", "size"},
-		{"contention", "duration"},
-		{"gc_churn", "size"},
-		{"admin_token", "string"},
-	}
-}
-
-// SUTRoutes are the shop's routes, which route_latency may name.
-func SUTRoutes() []string {
-	return []string{"GET /", "GET /products", "GET /products/{id}", "POST /cart", "GET /cart/{id}", "POST /checkout"}
-}
+// SUTKnobs lists the shop's knobs.
+func SUTKnobs() []SUTKnob { return shopknobs.All() }
 
 // DefaultSUTListen is where the shop listens unless its block says otherwise.
-const DefaultSUTListen = "127.0.0.1:8080"
+const DefaultSUTListen = shopknobs.DefaultListen
 
 func (d *decoder) decodeSUT(raws []*rawSUT) *SUT {
 	if len(raws) == 0 {
@@ -88,37 +67,30 @@ func (d *decoder) decodeSUT(raws []*rawSUT) *SUT {
 	if diags.HasErrors() {
 		return nil
 	}
-	knobs := SUTKnobs()
-	var names []string
-	kinds := map[string]string{}
-	for _, k := range knobs {
-		names = append(names, k.Name)
-		kinds[k.Name] = k.Kind
-	}
-	set := map[string]string{}
+	set := map[string]Knob{}
 	ok := true
 	for name, a := range attrs {
-		kind, known := kinds[name]
+		spec, known := shopknobs.Lookup(name)
 		if !known {
-			d.errorf(a.NameRange, "Unknown shop knob", "The shop has no knob %q.%s Knobs: %s.", name, didYouMean(name, names), strings.Join(names, ", "))
+			d.errorf(a.NameRange, "Unknown shop knob", "The shop has no knob %q.%s Knobs: %s.", name, didYouMean(name, shopknobs.Names()), strings.Join(shopknobs.Names(), ", "))
 			ok = false
 			continue
 		}
-		text, tok := d.knobText(a.Expr, name, kind)
+		text, tok := d.knobText(a.Expr, name, spec.Kind)
 		if !tok {
 			ok = false
 			continue
 		}
-		set[name] = text
+		set[name] = Knob{Name: name, Kind: spec.Kind, Text: text, Range: a.Range}
 	}
 	if !ok {
 		return nil
 	}
-	for _, k := range knobs {
-		if text, isSet := set[k.Name]; isSet {
-			s.Knobs = append(s.Knobs, Knob{Name: k.Name, Kind: k.Kind, Text: text})
-			if k.Name == "listen" {
-				s.Listen = text
+	for _, name := range shopknobs.Names() {
+		if k, isSet := set[name]; isSet {
+			s.Knobs = append(s.Knobs, k)
+			if name == "listen" {
+				s.Listen = k.Text
 			}
 		}
 	}
@@ -170,8 +142,9 @@ func (d *decoder) knobText(expr hcl.Expression, name, kind string) (string, bool
 		}
 		var parts []string
 		for route, lv := range v.AsValueMap() {
-			if !contains(SUTRoutes(), route) {
-				d.errorf(expr.Range(), "Unknown route", "The shop has no route %q.%s Routes: %s.", route, didYouMean(route, SUTRoutes()), strings.Join(SUTRoutes(), ", "))
+			if !shopknobs.IsRoute(route) {
+				routes := shopknobs.Routes()
+				d.errorf(expr.Range(), "Unknown route", "The shop has no route %q.%s Routes: %s.", route, didYouMean(route, routes), strings.Join(routes, ", "))
 				return "", false
 			}
 			if lv.IsNull() || lv.Type() != cty.String {
