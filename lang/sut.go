@@ -2,9 +2,11 @@ package lang
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -76,7 +78,7 @@ func (d *decoder) decodeSUT(raws []*rawSUT) *SUT {
 			ok = false
 			continue
 		}
-		text, tok := d.knobText(a.Expr, name, spec.Kind)
+		text, tok := d.knobText(a.Expr, spec)
 		if !tok {
 			ok = false
 			continue
@@ -97,10 +99,12 @@ func (d *decoder) decodeSUT(raws []*rawSUT) *SUT {
 	return s
 }
 
-// knobText checks a knob's value and returns it in canonical text.
-func (d *decoder) knobText(expr hcl.Expression, name, kind string) (string, bool) {
-	switch kind {
-	case "address":
+// knobText checks a knob's value against its kind and the shop's own range
+// (the table in lang/shopknobs) and returns it in canonical text.
+func (d *decoder) knobText(expr hcl.Expression, spec shopknobs.Knob) (string, bool) {
+	name := spec.Name
+	switch spec.Kind {
+	case shopknobs.KindAddress:
 		s, ok := d.str(expr, name)
 		if !ok {
 			return "", false
@@ -110,56 +114,82 @@ func (d *decoder) knobText(expr hcl.Expression, name, kind string) (string, bool
 			return "", false
 		}
 		return s, true
-	case "int":
-		lo := int64(0)
-		if name == "products" {
-			lo = 1
+	case shopknobs.KindInt:
+		lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+		if spec.Bounded() {
+			lo, hi = int64(spec.Min), int64(spec.Max)
 		}
-		n, ok := d.integer(expr, name, lo, 1<<53)
+		n, ok := d.integer(expr, name, lo, hi)
 		return fmt.Sprint(n), ok
-	case "duration":
+	case shopknobs.KindDuration:
 		t, ok := d.duration(expr, name)
+		ok = ok && d.knobAtMost(expr, name, spec, float64(t), durationText)
 		return units.FormatDuration(t), ok
-	case "ratio":
-		r, ok := d.ratio(expr, name, 1)
+	case shopknobs.KindRatio:
+		r, ok := d.ratio(expr, name, spec.Max)
 		return trimFloat(r), ok
-	case "number":
-		f, ok := d.number(expr, name, 1, 1e6)
+	case shopknobs.KindNumber:
+		f, ok := d.number(expr, name, spec.Min, spec.Max)
 		return trimFloat(f), ok
-	case "size":
+	case shopknobs.KindSize:
 		n, ok := d.size(expr, name)
+		ok = ok && d.knobAtMost(expr, name, spec, float64(n), sizeText)
 		return units.FormatSize(n), ok
-	case "string":
+	case shopknobs.KindString:
 		return d.str(expr, name)
-	case "routes":
-		v, ok := d.value(expr)
-		if !ok {
-			return "", false
-		}
-		if v.IsNull() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
-			d.errorf(expr.Range(), "Invalid value for "+name, `%s takes a map of routes to latencies, like { "POST /checkout" = "50ms" }; got %s.`, name, describe(v))
-			return "", false
-		}
-		var parts []string
-		for route, lv := range v.AsValueMap() {
-			if !shopknobs.IsRoute(route) {
-				routes := shopknobs.Routes()
-				d.errorf(expr.Range(), "Unknown route", "The shop has no route %q.%s Routes: %s.", route, didYouMean(route, routes), strings.Join(routes, ", "))
-				return "", false
-			}
-			if lv.IsNull() || lv.Type() != cty.String {
-				d.errorf(expr.Range(), "Invalid duration", "%s[%q] takes a duration like \"50ms\".", name, route)
-				return "", false
-			}
-			t, err := units.ParseDuration(lv.AsString())
-			if err != nil {
-				d.errorf(expr.Range(), "Invalid duration", "%s[%q]: %s.", name, route, err)
-				return "", false
-			}
-			parts = append(parts, route+"="+units.FormatDuration(t))
-		}
-		sort.Strings(parts)
-		return strings.Join(parts, ","), true
+	case shopknobs.KindRoutes:
+		return d.routeLatencyText(expr, spec)
 	}
 	return "", false
 }
+
+// routeLatencyText checks a map of route templates to durations and returns
+// it as the shop reads it: "GET /=1s,POST /checkout=50ms".
+func (d *decoder) routeLatencyText(expr hcl.Expression, spec shopknobs.Knob) (string, bool) {
+	name := spec.Name
+	v, ok := d.value(expr)
+	if !ok {
+		return "", false
+	}
+	if v.IsNull() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
+		d.errorf(expr.Range(), "Invalid value for "+name, `%s takes a map of routes to latencies, like { "POST /checkout" = "50ms" }; got %s.`, name, describe(v))
+		return "", false
+	}
+	var parts []string
+	for route, lv := range v.AsValueMap() {
+		if !shopknobs.IsRoute(route) {
+			routes := shopknobs.Routes()
+			d.errorf(expr.Range(), "Unknown route", "The shop has no route %q.%s Routes: %s.", route, didYouMean(route, routes), strings.Join(routes, ", "))
+			return "", false
+		}
+		if lv.IsNull() || lv.Type() != cty.String {
+			d.errorf(expr.Range(), "Invalid duration", "%s[%q] takes a duration like \"50ms\".", name, route)
+			return "", false
+		}
+		t, err := units.ParseDuration(lv.AsString())
+		if err != nil {
+			d.errorf(expr.Range(), "Invalid duration", "%s[%q]: %s.", name, route, err)
+			return "", false
+		}
+		if !d.knobAtMost(expr, fmt.Sprintf("%s[%q]", name, route), spec, float64(t), durationText) {
+			return "", false
+		}
+		parts = append(parts, route+"="+units.FormatDuration(t))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ","), true
+}
+
+// knobAtMost refuses a duration or size above the shop's limit for the
+// knob, which would otherwise pass here and stop the shop from starting.
+// (Their parsers already refuse negative values, the bottom of the range.)
+func (d *decoder) knobAtMost(expr hcl.Expression, what string, spec shopknobs.Knob, v float64, text func(float64) string) bool {
+	if spec.In(v) {
+		return true
+	}
+	d.errorf(expr.Range(), "Invalid value for "+spec.Name, "%s is %s; the shop takes at most %s.", what, text(v), text(spec.Max))
+	return false
+}
+
+func durationText(ns float64) string { return units.FormatDuration(time.Duration(ns)) }
+func sizeText(n float64) string      { return units.FormatSize(int64(n)) }
