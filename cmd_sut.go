@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -15,7 +14,6 @@ import (
 
 	"lab/gates/exitcode"
 	"lab/lang/shopknobs"
-	"lab/lang/units"
 	"lab/sut"
 )
 
@@ -144,55 +142,11 @@ func (f *knobFlag) Set(v string) error {
 	return nil
 }
 
-// knobText prints a knob's value in the plan language's units.
-func knobText(k sut.Knobs, name string) string {
-	switch name {
-	case "listen":
-		return k.Listen
-	case "seed":
-		return strconv.FormatInt(k.Seed, 10)
-	case "products":
-		return strconv.Itoa(k.Products)
-	case "latency":
-		return units.FormatDuration(k.Latency)
-	case "latency_jitter":
-		return units.FormatDuration(k.LatencyJitter)
-	case "route_latency":
-		var parts []string
-		for _, r := range sut.Routes {
-			if d, ok := k.RouteLatency[r]; ok {
-				parts = append(parts, r+"="+units.FormatDuration(d))
-			}
-		}
-		return strings.Join(parts, ", ")
-	case "tail_ratio":
-		return units.FormatRatio(k.TailRatio)
-	case "tail_factor":
-		return strconv.FormatFloat(k.TailFactor, 'f', -1, 64)
-	case "error_rate":
-		return units.FormatRatio(k.ErrorRate)
-	case "wrong_rate":
-		return units.FormatRatio(k.WrongRate)
-	case "leak_per_request":
-		return units.FormatSize(k.LeakPerRequest)
-	case "contention":
-		return units.FormatDuration(k.Contention)
-	case "gc_churn":
-		return units.FormatSize(k.GCChurn)
-	case "admin_token":
-		if k.AdminToken == "" {
-			return ""
-		}
-		return "set"
-	}
-	return "?"
-}
-
 // defaultText is the default shown in -h; empty for knobs whose default is off.
 func defaultText(def sut.Knobs, name string) string {
 	switch name {
 	case "listen", "seed", "products", "tail_factor":
-		return knobText(def, name)
+		return def.Text(name)
 	}
 	return ""
 }
@@ -200,7 +154,7 @@ func defaultText(def sut.Knobs, name string) string {
 func printKnobs(w io.Writer, k sut.Knobs) {
 	fmt.Fprintf(w, "lab sut: the misbehaving shop (pid %d)\n", os.Getpid())
 	for _, s := range sut.KnobSpecs() {
-		v := knobText(k, s.Name)
+		v := k.Text(s.Name)
 		switch {
 		case s.Name == "admin_token" && v == "":
 			v = "not set (admin endpoint off)"

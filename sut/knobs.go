@@ -274,6 +274,43 @@ func parseRouteLatency(text string) (map[string]time.Duration, error) {
 	return m, nil
 }
 
+// Text is a knob's value as people write it, in the plan language's units:
+// "20ms", "50KB", "10%", "GET /=1s, POST /checkout=50ms". The admin token is
+// never shown: its text is "set", or "" when there is none.
+func (k Knobs) Text(name string) string {
+	spec, _ := shopknobs.Lookup(name)
+	switch p := k.field(name).(type) {
+	case *string:
+		if spec.Kind == shopknobs.KindString && *p != "" { // the admin token
+			return "set"
+		}
+		return *p
+	case *int:
+		return strconv.Itoa(*p)
+	case *int64:
+		if spec.Kind == shopknobs.KindSize {
+			return units.FormatSize(*p)
+		}
+		return strconv.FormatInt(*p, 10)
+	case *time.Duration:
+		return units.FormatDuration(*p)
+	case *float64:
+		if spec.Kind == shopknobs.KindRatio {
+			return units.FormatRatio(*p)
+		}
+		return strconv.FormatFloat(*p, 'f', -1, 64)
+	case *map[string]time.Duration:
+		var parts []string
+		for _, r := range Routes {
+			if d, ok := (*p)[r]; ok {
+				parts = append(parts, r+"="+units.FormatDuration(d))
+			}
+		}
+		return strings.Join(parts, ", ")
+	}
+	return "?"
+}
+
 // gauge is a numeric knob's value as /metrics shows it: durations in
 // seconds, sizes in bytes, ratios as 0..1; false for the other knobs.
 func (k *Knobs) gauge(name string) (float64, bool) {

@@ -61,3 +61,32 @@ func TestSet(t *testing.T) {
 		}
 	}
 }
+
+// Text prints every knob in the units Set reads, and never the token.
+func TestText(t *testing.T) {
+	k := DefaultKnobs()
+	k.RouteLatency = map[string]time.Duration{"POST /checkout": 50 * time.Millisecond, "GET /": time.Second}
+	k.ErrorRate, k.LeakPerRequest, k.Contention, k.AdminToken = 0.1, 51_200, 90*time.Second, "a-long-enough-token"
+	want := map[string]string{
+		"listen": "127.0.0.1:8080", "seed": "1", "products": "500", "latency": "0s", "latency_jitter": "0s",
+		"route_latency": "GET /=1s, POST /checkout=50ms", "tail_ratio": "0%", "tail_factor": "10",
+		"error_rate": "10%", "wrong_rate": "0%", "leak_per_request": "50KiB", "contention": "1m30s",
+		"gc_churn": "0B", "admin_token": "set",
+	}
+	for _, spec := range KnobSpecs() {
+		got := k.Text(spec.Name)
+		if got != want[spec.Name] {
+			t.Errorf("Text(%s) = %q, want %q", spec.Name, got, want[spec.Name])
+		}
+		if spec.Name == "admin_token" {
+			continue
+		}
+		back := DefaultKnobs()
+		if err := back.Set(spec.Name, got); err != nil || back.Text(spec.Name) != got {
+			t.Errorf("Set(%s, %q): %v; reads back as %q", spec.Name, got, err, back.Text(spec.Name))
+		}
+	}
+	if got := DefaultKnobs().Text("admin_token"); got != "" {
+		t.Errorf("no token prints as %q", got)
+	}
+}
