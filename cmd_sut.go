@@ -144,9 +144,8 @@ func (f *knobFlag) Set(v string) error {
 
 // defaultText is the default shown in -h; empty for knobs whose default is off.
 func defaultText(def sut.Knobs, name string) string {
-	switch name {
-	case "listen", "seed", "products", "tail_factor":
-		return def.Text(name)
+	if text := def.Text(name); text != (sut.Knobs{}).Text(name) {
+		return text
 	}
 	return ""
 }
