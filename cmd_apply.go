@@ -232,23 +232,30 @@ func probeMemory(ctx context.Context, env *cmdEnv, l *lang.Leak, s memory.Sample
 
 // startShop runs the bundled shop as a child process with the plan's knobs.
 func startShop(ctx context.Context, env *cmdEnv, plan *lang.Plan) (*sut.Process, error) {
-	var args []string
-	for _, k := range plan.SUT.Knobs {
-		args = append(args, "--"+strings.ReplaceAll(k.Name, "_", "-"), k.Text)
-	}
-	noEnv := &cmdEnv{stdout: io.Discard, stderr: env.stderr, getenv: func(string) string { return "" }}
-	knobs, _, stop, code := parseSUTArgs(noEnv, args)
-	if stop || code != exitcode.OK {
-		return nil, fmt.Errorf("the plan's knobs were refused (%s)", strings.Join(args, " "))
-	}
-	if tok := plan.SUT.Knob("admin_token"); tok != "" {
-		knobs.AdminToken = tok
+	knobs, err := planKnobs(plan.SUT)
+	if err != nil {
+		return nil, err
 	}
 	bin, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	return sut.Start(ctx, bin, knobs, nil)
+}
+
+// planKnobs are the shop's knobs as the plan's sut block sets them; a
+// problem names the knob and its file:line in the plan.
+func planKnobs(s *lang.SUT) (sut.Knobs, error) {
+	var settings []knobSetting
+	for _, k := range s.Knobs {
+		where := fmt.Sprintf("%s:%d: %s", k.Range.Filename, k.Range.Start.Line, k.Name)
+		settings = append(settings, knobSetting{k.Name, k.Text, where})
+	}
+	knobs, problems := setKnobs(sut.DefaultKnobs(), settings)
+	if len(problems) > 0 {
+		return knobs, fmt.Errorf("the plan's knobs were refused: %s", strings.Join(problems, "; "))
+	}
+	return knobs, nil
 }
 
 // lastPlanned reads what `lab plan` last planned and checks it is current.

@@ -1,44 +1,14 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
-	"lab/gates/exitcode"
 	"lab/lang"
-	"lab/sut"
 )
-
-// The plan language's sut block and the shop must know the same knobs, of
-// the same kinds, and the same routes: a plan's knob becomes a `lab sut`
-// flag when lab apply starts the shop.
-func TestPlanKnobsMatchTheShop(t *testing.T) {
-	shop := map[string]sut.KnobSpec{}
-	for _, k := range sut.KnobSpecs() {
-		shop[k.Name] = k
-	}
-	plan := map[string]bool{}
-	for _, k := range lang.SUTKnobs() {
-		plan[k.Name] = true
-		s, ok := shop[k.Name]
-		switch {
-		case !ok:
-			t.Errorf("the plan language knows knob %q, the shop does not", k.Name)
-		case s.Kind != k.Kind:
-			t.Errorf("knob %q: plan kind %q, shop kind %q", k.Name, k.Kind, s.Kind)
-		case s.Flag != strings.ReplaceAll(k.Name, "_", "-"):
-			t.Errorf("knob %q: flag %q", k.Name, s.Flag)
-		}
-	}
-	for name := range shop {
-		if !plan[name] {
-			t.Errorf("the shop has knob %q, the plan language does not", name)
-		}
-	}
-	if strings.Join(lang.SUTRoutes(), ",") != strings.Join(sut.Routes, ",") {
-		t.Errorf("routes differ: plan %v, shop %v", lang.SUTRoutes(), sut.Routes)
-	}
-}
 
 // Every shipped plan's sut block becomes knobs the shop accepts.
 func TestShippedPlansStartTheShopTheyDescribe(t *testing.T) {
@@ -54,14 +24,9 @@ func TestShippedPlansStartTheShopTheyDescribe(t *testing.T) {
 			continue
 		}
 		checked++
-		var args []string
-		for _, k := range p.SUT.Knobs {
-			args = append(args, "--"+strings.ReplaceAll(k.Name, "_", "-"), k.Text)
-		}
-		noEnv := &cmdEnv{stdout: discard{}, stderr: discard{}, getenv: func(string) string { return "" }}
-		k, _, stop, code := parseSUTArgs(noEnv, args)
-		if stop || code != exitcode.OK {
-			t.Errorf("%s: the shop refuses %v", f, args)
+		k, err := planKnobs(p.SUT)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
 			continue
 		}
 		if k.Listen != p.SUT.Listen {
@@ -76,6 +41,54 @@ func TestShippedPlansStartTheShopTheyDescribe(t *testing.T) {
 	}
 }
 
-type discard struct{}
+// loadSUTPlan loads a plan whose sut block is body.
+func loadSUTPlan(t *testing.T, body string) *lang.Plan {
+	t.Helper()
+	dir := t.TempDir()
+	file := writePlan(t, dir, "shop.hcl", twoRoutes, "http://127.0.0.1:1", openShape("1s", "1/s")+"sut \"shop\" {\n"+body+"}\n")
+	p, diags := lang.Load(file, lang.Options{})
+	if diags.HasErrors() {
+		t.Fatalf("%s", diags.Error())
+	}
+	return p
+}
 
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
+// lab apply sets the shop's knobs straight from the plan, with the values
+// the plan wrote.
+func TestApplySetsThePlansKnobs(t *testing.T) {
+	p := loadSUTPlan(t, `  listen = "127.0.0.1:0"
+  latency = "1.5ms"
+  route_latency = { "POST /checkout" = "50ms", "GET /" = "1s" }
+  error_rate = "10%"
+  tail_factor = 12.5
+  leak_per_request = "50KB"
+  admin_token = "a-long-enough-token"
+`)
+	k, err := planKnobs(p.SUT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Listen != "127.0.0.1:0" || k.Latency != 1500*time.Microsecond || k.ErrorRate != 0.1 ||
+		k.TailFactor != 12.5 || k.LeakPerRequest != 50_000 || k.AdminToken != "a-long-enough-token" ||
+		len(k.RouteLatency) != 2 || k.RouteLatency["POST /checkout"] != 50*time.Millisecond || k.RouteLatency["GET /"] != time.Second {
+		t.Errorf("knobs %+v", k)
+	}
+	if k.Products != 500 || k.Seed != 1 {
+		t.Errorf("unset knobs are not the shop's defaults: %+v", k)
+	}
+}
+
+// A value the plan language accepts but the shop refuses is reported with
+// the knob and its file:line in the plan.
+func TestApplyNamesThePlansLineOfARefusedKnob(t *testing.T) {
+	p := loadSUTPlan(t, "  error_rate = 0.1\n  admin_token = \"short\"\n")
+	src, err := os.ReadFile(p.SUT.Range.Filename)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _, _ := strings.Cut(string(src), "admin_token")
+	want := fmt.Sprintf("%s:%d: admin_token: too short", p.SUT.Range.Filename, strings.Count(before, "\n")+1)
+	if _, err := planKnobs(p.SUT); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want one saying %q", err, want)
+	}
+}

@@ -76,143 +76,140 @@ func (d *decoder) decodeSLA(rs *rawSLA, w *Workload) *SLA {
 	for _, a := range attrs {
 		list = append(list, a)
 	}
+	// In source order, so that several mistakes are reported as written.
 	sort.Slice(list, func(i, j int) bool { return list[i].Range.Start.Byte < list[j].Range.Start.Byte })
 	ok := true
-	var aggregateRange, windowRange *hcl.Range
-	ranges := map[string]hcl.Range{}
 	for _, a := range list {
-		ranges[a.Name] = a.Expr.Range()
-		if p, isP := parsePercentile(a.Name); isP {
-			if t, tok := d.duration(a.Expr, a.Name); tok {
-				s.Percentiles = append(s.Percentiles, PercentileBudget{P: p, Name: a.Name, Max: t})
-			} else {
-				ok = false
-			}
-			continue
-		}
-		switch a.Name {
-		case "max":
-			if t, tok := d.duration(a.Expr, "max"); tok {
-				s.Max = t
-			} else {
-				ok = false
-			}
-		case "error_rate":
-			if r, rok := d.ratio(a.Expr, "error_rate", 1); rok {
-				s.ErrorRate = &r
-			} else {
-				ok = false
-			}
-		case "min_rps":
-			if r, rok := d.countRate(a.Expr, "min_rps"); rok {
-				s.MinRPS = &r
-			} else {
-				ok = false
-			}
-		case "window":
-			t, tok := d.duration(a.Expr, "window")
-			if tok && (t < StatsWindow || t%StatsWindow != 0) {
-				d.errorf(a.Expr.Range(), "Invalid window", "An SLA window is a whole number of %s stats windows, like \"10s\" or \"1m\"; got %s.", units.FormatDuration(StatsWindow), units.FormatDuration(t))
-				tok = false
-			}
-			if tok {
-				s.Window = t
-				r := a.Expr.Range()
-				windowRange = &r
-			} else {
-				ok = false
-			}
-		case "abort_after":
-			if n, nok := d.integer(a.Expr, "abort_after", 1, 1_000_000); nok {
-				s.AbortAfter = int(n)
-			} else {
-				ok = false
-			}
-		case "breach":
-			if b, bok := d.oneOf(a.Expr, "breach", string(BreachMeasured), string(BreachSignificant)); bok {
-				s.Breach = Breach(b)
-			} else {
-				ok = false
-			}
-		case "aggregate":
-			if b, bok := d.boolean(a.Expr, "aggregate"); bok {
-				s.Aggregate = b
-				r := a.Expr.Range()
-				aggregateRange = &r
-			} else {
-				ok = false
-			}
-		default:
-			hint := didYouMean(a.Name, SLAAttributeNames())
-			if strings.HasPrefix(a.Name, "p") && hint == "" {
-				hint = " A percentile is written p<number>, with _ for a decimal point: p95, p99_9."
-			}
-			d.errorf(a.NameRange, "Unsupported argument", "An sla has no %q.%s", a.Name, hint)
+		if !d.decodeSLAAttr(s, a) {
 			ok = false
 		}
 	}
-	if !ok {
-		return nil
-	}
-	if len(s.Percentiles) == 0 && s.Max == 0 && s.ErrorRate == nil && s.MinRPS == nil {
-		d.errorf(rs.DefRange, "Budget without limits", "sla %q sets no limit: add a percentile (p95 = \"200ms\"), max, error_rate or min_rps.", rs.Label)
-		return nil
-	}
-	sort.Slice(s.Percentiles, func(i, j int) bool { return s.Percentiles[i].P < s.Percentiles[j].P })
-	for i := 1; i < len(s.Percentiles); i++ {
-		lo, hi := s.Percentiles[i-1], s.Percentiles[i]
-		if hi.Max < lo.Max {
-			d.errorf(ranges[hi.Name], "Contradictory budgets",
-				"%s = %s is below %s = %s: a higher percentile is never lower, so this budget can only fail. Raise %s or lower %s.",
-				hi.Name, units.FormatDuration(hi.Max), lo.Name, units.FormatDuration(lo.Max), hi.Name, lo.Name)
-			return nil
-		}
-	}
-	if n := len(s.Percentiles); n > 0 && s.Max > 0 && s.Max < s.Percentiles[n-1].Max {
-		top := s.Percentiles[n-1]
-		d.errorf(ranges["max"], "Contradictory budgets", "max = %s is below %s = %s: no percentile is above the maximum.",
-			units.FormatDuration(s.Max), top.Name, units.FormatDuration(top.Max))
+	if !ok || !d.checkSLALimits(s, rs, attrs) {
 		return nil
 	}
 	if s.AbortAfter > 0 && s.Window == 0 {
 		s.Window = StatsWindow
 	}
-	_ = windowRange
-
 	if s.Label == "all" {
 		s.All, s.Aggregate = true, true
-		if aggregateRange != nil {
-			d.warnf(*aggregateRange, "aggregate is implied", `sla "all" always judges all requests together.`)
+		if a, set := attrs["aggregate"]; set {
+			d.warnf(a.Expr.Range(), "aggregate is implied", `sla "all" always judges all requests together.`)
 		}
 	}
-	if w == nil {
+	if w == nil || d.matchSLA(s, rs, w) {
 		return s
 	}
+	return nil
+}
+
+// decodeSLAAttr reads one attribute of an sla block into s: a percentile
+// (p95, p99_9) or one of the fixed attributes.
+func (d *decoder) decodeSLAAttr(s *SLA, a *hcl.Attribute) bool {
+	if p, isP := parsePercentile(a.Name); isP {
+		t, ok := d.duration(a.Expr, a.Name)
+		if ok {
+			s.Percentiles = append(s.Percentiles, PercentileBudget{P: p, Name: a.Name, Max: t})
+		}
+		return ok
+	}
+	var ok bool
+	switch a.Name {
+	case "max":
+		s.Max, ok = d.duration(a.Expr, "max")
+	case "error_rate":
+		var r float64
+		if r, ok = d.ratio(a.Expr, "error_rate", 1); ok {
+			s.ErrorRate = &r
+		}
+	case "min_rps":
+		var r float64
+		if r, ok = d.countRate(a.Expr, "min_rps"); ok {
+			s.MinRPS = &r
+		}
+	case "window":
+		var t time.Duration
+		t, ok = d.duration(a.Expr, "window")
+		if ok && (t < StatsWindow || t%StatsWindow != 0) {
+			d.errorf(a.Expr.Range(), "Invalid window", "An SLA window is a whole number of %s stats windows, like \"10s\" or \"1m\"; got %s.", units.FormatDuration(StatsWindow), units.FormatDuration(t))
+			ok = false
+		}
+		if ok {
+			s.Window = t
+		}
+	case "abort_after":
+		var n int64
+		n, ok = d.integer(a.Expr, "abort_after", 1, 1_000_000)
+		s.AbortAfter = int(n)
+	case "breach":
+		var b string
+		b, ok = d.oneOf(a.Expr, "breach", string(BreachMeasured), string(BreachSignificant))
+		s.Breach = Breach(b)
+	case "aggregate":
+		s.Aggregate, ok = d.boolean(a.Expr, "aggregate")
+	default:
+		hint := didYouMean(a.Name, SLAAttributeNames())
+		if strings.HasPrefix(a.Name, "p") && hint == "" {
+			hint = " A percentile is written p<number>, with _ for a decimal point: p95, p99_9."
+		}
+		d.errorf(a.NameRange, "Unsupported argument", "An sla has no %q.%s", a.Name, hint)
+	}
+	return ok
+}
+
+// checkSLALimits refuses an sla that sets no limit, or whose limits
+// contradict each other so that it could only fail.
+func (d *decoder) checkSLALimits(s *SLA, rs *rawSLA, attrs hcl.Attributes) bool {
+	if len(s.Percentiles) == 0 && s.Max == 0 && s.ErrorRate == nil && s.MinRPS == nil {
+		d.errorf(rs.DefRange, "Budget without limits", "sla %q sets no limit: add a percentile (p95 = \"200ms\"), max, error_rate or min_rps.", rs.Label)
+		return false
+	}
+	sort.Slice(s.Percentiles, func(i, j int) bool { return s.Percentiles[i].P < s.Percentiles[j].P })
+	for i := 1; i < len(s.Percentiles); i++ {
+		lo, hi := s.Percentiles[i-1], s.Percentiles[i]
+		if hi.Max < lo.Max {
+			d.errorf(attrs[hi.Name].Expr.Range(), "Contradictory budgets",
+				"%s = %s is below %s = %s: a higher percentile is never lower, so this budget can only fail. Raise %s or lower %s.",
+				hi.Name, units.FormatDuration(hi.Max), lo.Name, units.FormatDuration(lo.Max), hi.Name, lo.Name)
+			return false
+		}
+	}
+	if n := len(s.Percentiles); n > 0 && s.Max > 0 && s.Max < s.Percentiles[n-1].Max {
+		top := s.Percentiles[n-1]
+		d.errorf(attrs["max"].Expr.Range(), "Contradictory budgets", "max = %s is below %s = %s: no percentile is above the maximum.",
+			units.FormatDuration(s.Max), top.Name, units.FormatDuration(top.Max))
+		return false
+	}
+	return true
+}
+
+// matchSLA finds the requests an sla's label names, or says that it names
+// none and which it may have meant.
+func (d *decoder) matchSLA(s *SLA, rs *rawSLA, w *Workload) bool {
 	if s.All {
 		s.Matches = append([]string(nil), w.Requests...)
-		return s
+		return true
 	}
 	for _, name := range w.Requests {
 		if globMatch(s.Label, name) {
 			s.Matches = append(s.Matches, name)
 		}
 	}
-	if len(s.Matches) == 0 {
-		hint := didYouMean(s.Label, w.Requests)
-		if hint == "" && !strings.Contains(s.Label, " ") {
-			for _, name := range w.Requests {
-				if _, path, _ := strings.Cut(name, " "); globMatch(s.Label, path) {
-					hint = fmt.Sprintf(" Did you mean %q? Budgets name requests as \"METHOD name\".", name)
-					break
-				}
+	if len(s.Matches) > 0 {
+		return true
+	}
+	hint := didYouMean(s.Label, w.Requests)
+	if hint == "" && !strings.Contains(s.Label, " ") {
+		for _, name := range w.Requests {
+			if _, path, _ := strings.Cut(name, " "); globMatch(s.Label, path) {
+				hint = fmt.Sprintf(" Did you mean %q? Budgets name requests as \"METHOD name\".", name)
+				break
 			}
 		}
-		d.errorf(rs.DefRange, "Budget matches no request",
-			"No task sends a request named %q, so this budget would judge nothing.%s Requests in this plan: %s.",
-			s.Label, hint, strings.Join(w.Requests, ", "))
-		return nil
 	}
-	return s
+	d.errorf(rs.DefRange, "Budget matches no request",
+		"No task sends a request named %q, so this budget would judge nothing.%s Requests in this plan: %s.",
+		s.Label, hint, strings.Join(w.Requests, ", "))
+	return false
 }
 
 // globMatch matches name against a pattern where * stands for any run of

@@ -43,119 +43,153 @@ func (d *decoder) decodeShape(rs *rawShape) *Shape {
 	var prevEnd time.Duration
 	var prevRange hcl.Range
 	for i, st := range rs.Stages {
-		stage := Stage{Start: prevEnd, Range: st.DefRange}
-		until, uok := d.duration(st.Until, "until")
-		if !uok {
+		stage, usable, sok := d.decodeStage(s, st, i == 0, prevEnd, prevRange)
+		if !sok {
 			ok = false
-			continue
 		}
-		if until <= prevEnd {
-			if i == 0 {
-				d.errorf(st.Until.Range(), "Stage ends at zero", "until is the time the stage ends, from the start of the run; it must be above 0.")
-			} else {
-				d.errorf(st.Until.Range(), "Stage times must increase", "This stage ends at %s, not after the previous stage, which ends at %s (%s). until is measured from the start of the run.",
-					units.FormatDuration(until), units.FormatDuration(prevEnd), prevRange)
-			}
-			ok = false
+		// A stage whose times or target are unusable is skipped, so that the
+		// next stage's times are checked against the last usable one.
+		if !usable {
 			continue
-		}
-		stage.End = until
-		closed, open := present(st.Users), present(st.Rate)
-		switch {
-		case closed && open:
-			d.errorf(st.Rate.Range(), "Users and rate in one stage", "A stage sets users (closed model) or rate (open model), not both.")
-			ok = false
-			continue
-		case !closed && !open:
-			d.errorf(st.DefRange, "Stage without a target", `A stage sets users = 10 (closed model) or rate = "50/s" (open model).`)
-			ok = false
-			continue
-		}
-		model := Closed
-		if open {
-			model = Open
-		}
-		if s.Model == 0 {
-			s.Model = model
-		} else if s.Model != model {
-			d.errorf(st.DefRange, "Mixed load models", "Shape %q mixes stages with users (closed model) and with rate (open model); use one model per shape.", rs.Name)
-			ok = false
-			continue
-		}
-		if closed {
-			n, nok := d.integer(st.Users, "users", 0, 10_000_000)
-			if !nok {
-				ok = false
-				continue
-			}
-			stage.Users = int(n)
-			if present(st.SpawnRate) {
-				r, rok := d.number(st.SpawnRate, "spawn_rate", 0, 1e9)
-				if !rok {
-					ok = false
-					continue
-				}
-				if r == 0 {
-					d.errorf(st.SpawnRate.Range(), "Invalid value for spawn_rate", "spawn_rate must be above 0; leave it out to start users at once.")
-					ok = false
-					continue
-				}
-				stage.SpawnRate = r
-			}
-			if present(st.Ramp) {
-				d.errorf(st.Ramp.Range(), "ramp in a closed stage", "ramp is for open stages; a closed stage ramps users at spawn_rate.")
-				ok = false
-			}
-		} else {
-			r, rok := d.countRate(st.Rate, "rate")
-			if !rok {
-				ok = false
-				continue
-			}
-			stage.Rate = r
-			if present(st.Ramp) {
-				b, bok := d.boolean(st.Ramp, "ramp")
-				if !bok {
-					ok = false
-					continue
-				}
-				stage.Ramp = b
-			}
-			if present(st.SpawnRate) {
-				d.errorf(st.SpawnRate.Range(), "spawn_rate in an open stage", "An open stage sends arrivals at its rate; spawn_rate is for closed stages with users.")
-				ok = false
-			}
 		}
 		s.Stages = append(s.Stages, stage)
-		prevEnd, prevRange = until, st.Until.Range()
+		prevEnd, prevRange = stage.End, st.Until.Range()
 	}
-	if !ok {
+	if !ok || !d.decodeShapeLimits(s, rs) {
 		return nil
 	}
+	d.checkRamps(s)
+	return s
+}
+
+// decodeStage reads one stage, which starts at prevEnd, the end of the last
+// usable stage (at prevRange). It sets the shape's model from the first
+// stage. usable is false when the stage cannot take its place in the
+// shape's timeline; ok is false when it holds any mistake.
+func (d *decoder) decodeStage(s *Shape, st *rawStage, first bool, prevEnd time.Duration, prevRange hcl.Range) (stage Stage, usable, ok bool) {
+	stage = Stage{Start: prevEnd, Range: st.DefRange}
+	until, uok := d.duration(st.Until, "until")
+	if !uok {
+		return stage, false, false
+	}
+	if until <= prevEnd {
+		if first {
+			d.errorf(st.Until.Range(), "Stage ends at zero", "until is the time the stage ends, from the start of the run; it must be above 0.")
+		} else {
+			d.errorf(st.Until.Range(), "Stage times must increase", "This stage ends at %s, not after the previous stage, which ends at %s (%s). until is measured from the start of the run.",
+				units.FormatDuration(until), units.FormatDuration(prevEnd), prevRange)
+		}
+		return stage, false, false
+	}
+	stage.End = until
+	if !d.stageModel(s, st) {
+		return stage, false, false
+	}
+	if s.Model == Closed {
+		usable, ok = d.closedStage(st, &stage)
+	} else {
+		usable, ok = d.openStage(st, &stage)
+	}
+	return stage, usable, ok
+}
+
+// stageModel checks that a stage sets users (closed model) or rate (open
+// model) and that it keeps the shape's model, which the first stage sets.
+func (d *decoder) stageModel(s *Shape, st *rawStage) bool {
+	closed, open := present(st.Users), present(st.Rate)
+	switch {
+	case closed && open:
+		d.errorf(st.Rate.Range(), "Users and rate in one stage", "A stage sets users (closed model) or rate (open model), not both.")
+		return false
+	case !closed && !open:
+		d.errorf(st.DefRange, "Stage without a target", `A stage sets users = 10 (closed model) or rate = "50/s" (open model).`)
+		return false
+	}
+	model := Closed
+	if open {
+		model = Open
+	}
+	if s.Model == 0 {
+		s.Model = model
+	} else if s.Model != model {
+		d.errorf(st.DefRange, "Mixed load models", "Shape %q mixes stages with users (closed model) and with rate (open model); use one model per shape.", s.Name)
+		return false
+	}
+	return true
+}
+
+// closedStage reads a closed stage's users and spawn_rate.
+func (d *decoder) closedStage(st *rawStage, stage *Stage) (usable, ok bool) {
+	n, nok := d.integer(st.Users, "users", 0, 10_000_000)
+	if !nok {
+		return false, false
+	}
+	stage.Users = int(n)
+	if present(st.SpawnRate) {
+		r, rok := d.number(st.SpawnRate, "spawn_rate", 0, 1e9)
+		if !rok {
+			return false, false
+		}
+		if r == 0 {
+			d.errorf(st.SpawnRate.Range(), "Invalid value for spawn_rate", "spawn_rate must be above 0; leave it out to start users at once.")
+			return false, false
+		}
+		stage.SpawnRate = r
+	}
+	if present(st.Ramp) {
+		d.errorf(st.Ramp.Range(), "ramp in a closed stage", "ramp is for open stages; a closed stage ramps users at spawn_rate.")
+		return true, false
+	}
+	return true, true
+}
+
+// openStage reads an open stage's rate and ramp.
+func (d *decoder) openStage(st *rawStage, stage *Stage) (usable, ok bool) {
+	r, rok := d.countRate(st.Rate, "rate")
+	if !rok {
+		return false, false
+	}
+	stage.Rate = r
+	if present(st.Ramp) {
+		b, bok := d.boolean(st.Ramp, "ramp")
+		if !bok {
+			return false, false
+		}
+		stage.Ramp = b
+	}
+	if present(st.SpawnRate) {
+		d.errorf(st.SpawnRate.Range(), "spawn_rate in an open stage", "An open stage sends arrivals at its rate; spawn_rate is for closed stages with users.")
+		return true, false
+	}
+	return true, true
+}
+
+// decodeShapeLimits reads what applies to the whole shape: max_in_flight
+// (open shapes only) and duration, which scales the stages to last it.
+func (d *decoder) decodeShapeLimits(s *Shape, rs *rawShape) bool {
 	if present(rs.MaxInFlight) {
 		if s.Model != Open {
 			d.errorf(rs.MaxInFlight.Range(), "max_in_flight in a closed shape", "max_in_flight bounds an open shape's arrivals; a closed shape's users bound themselves.")
-			return nil
+			return false
 		}
 		n, nok := d.integer(rs.MaxInFlight, "max_in_flight", 1, 10_000_000)
 		if !nok {
-			return nil
+			return false
 		}
 		s.MaxInFlight = int(n)
 	}
 	if present(rs.Duration) {
 		total, tok := d.duration(rs.Duration, "duration")
 		if !tok {
-			return nil
+			return false
 		}
 		if total <= 0 {
 			d.errorf(rs.Duration.Range(), "Invalid duration", "duration must be above zero.")
-			return nil
+			return false
 		}
 		s.scaleTo(total)
 	}
-	d.checkRamps(s)
-	return s
+	return true
 }
 
 // scaleTo stretches or shrinks the stages so the shape lasts total, keeping

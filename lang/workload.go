@@ -286,115 +286,25 @@ func (d *decoder) decodeRequest(body hcl.Body, defRange hcl.Range, step string, 
 	r := &Request{Step: step, Range: defRange, Timeout: w.Timeout}
 	c := &compiler{d: d}
 
-	methodExprs := map[string]hcl.Expression{"get": rr.Get, "post": rr.Post, "put": rr.Put, "patch": rr.Patch,
-		"delete": rr.Delete, "head": rr.Head, "options": rr.Options}
-	var pathExpr hcl.Expression
-	for _, m := range methodAttrs {
-		e := methodExprs[m.attr]
-		if !present(e) {
-			continue
-		}
-		if pathExpr != nil {
-			d.errorf(e.Range(), "Two requests in one task", "%q already sets this task's request; a task or step sends one request. Use a sequence for several.", strings.ToLower(r.Method))
-			return nil
-		}
-		r.Method, pathExpr = m.method, e
-	}
-	if present(rr.Method) || present(rr.Path) {
-		if pathExpr != nil {
-			d.errorf(rr.Method.Range(), "Two requests in one task", "Write either %s = \"/path\" or method and path, not both.", strings.ToLower(r.Method))
-			return nil
-		}
-		if !present(rr.Method) || !present(rr.Path) {
-			d.errorf(defRange, "Incomplete request", "method and path go together: method = \"PUT\" and path = \"/items/1\".")
-			return nil
-		}
-		m, ok := d.str(rr.Method, "method")
-		if !ok {
-			return nil
-		}
-		if !validMethod(m) {
-			d.errorf(rr.Method.Range(), "Invalid method", "%q is not an HTTP method; methods are upper-case tokens like \"GET\" or \"PROPFIND\".", m)
-			return nil
-		}
-		r.Method, pathExpr = m, rr.Path
-	}
-	if pathExpr == nil {
-		d.errorf(defRange, "Missing request", `%q sends no request: write get = "/path" (or post, put, patch, delete, head, options).`, step)
+	method, pathExpr, ok := d.requestMethod(&rr, defRange, step)
+	if !ok {
 		return nil
 	}
-	if !d.checkRefs(pathExpr, rs) {
+	r.Method = method
+	if r.Path, ok = d.requestPath(pathExpr, rs, c); !ok {
 		return nil
 	}
-	path, diags := c.compile(pathExpr)
-	d.diags = append(d.diags, diags...)
-	if path == nil {
+	if r.Name, ok = d.requestName(rr.Name, method, pathExpr, r.Path); !ok {
 		return nil
 	}
-	if !pathStartsWithSlash(pathExpr, path) {
-		d.errorf(pathExpr.Range(), "Invalid path", "A request path starts with \"/\" and is relative to the workload's host; got %s.", strings.TrimSpace(path.src))
-		return nil
-	}
-	r.Path = path
-
-	if present(rr.Name) {
-		name, ok := d.str(rr.Name, "name")
-		if !ok {
-			return nil
-		}
-		if strings.TrimSpace(name) == "" {
-			d.errorf(rr.Name.Range(), "Invalid name", "name must not be empty.")
-			return nil
-		}
-		r.Name = r.Method + " " + name
-	} else {
-		name, ok := d.templateName(pathExpr, path)
-		if !ok {
-			d.errorf(pathExpr.Range(), "Request needs a name", "This path is computed as a whole, so it cannot name its request: add name = \"/items/:id\" to group its statistics.")
-			return nil
-		}
-		r.Name = r.Method + " " + name
-	}
-
 	if present(rr.Query) {
 		r.Query = d.pairs(rr.Query, "query", rs)
 	}
 	if present(rr.Headers) {
 		r.Headers = d.pairs(rr.Headers, "headers", rs)
 	}
-	bodies := 0
-	for _, e := range []hcl.Expression{rr.JSON, rr.Form, rr.Body} {
-		if present(e) {
-			bodies++
-			if bodies > 1 {
-				d.errorf(e.Range(), "Two bodies", "A request has one body: json, form or body.")
-				return nil
-			}
-		}
-	}
-	switch {
-	case present(rr.JSON):
-		if !d.checkRefs(rr.JSON, rs) {
-			return nil
-		}
-		v, diags := c.compile(rr.JSON)
-		d.diags = append(d.diags, diags...)
-		if v == nil {
-			return nil
-		}
-		r.Body = &Body{Kind: BodyJSON, ContentType: "application/json", Value: v}
-	case present(rr.Form):
-		r.Body = &Body{Kind: BodyForm, ContentType: "application/x-www-form-urlencoded", Form: d.pairs(rr.Form, "form", rs)}
-	case present(rr.Body):
-		if !d.checkRefs(rr.Body, rs) {
-			return nil
-		}
-		v, diags := c.compile(rr.Body)
-		d.diags = append(d.diags, diags...)
-		if v == nil {
-			return nil
-		}
-		r.Body = &Body{Kind: BodyRaw, ContentType: "text/plain; charset=utf-8", Value: v}
+	if r.Body, ok = d.requestBody(&rr, rs, c); !ok {
+		return nil
 	}
 	if r.Body != nil && (r.Method == "GET" || r.Method == "HEAD") {
 		d.warnf(defRange, "Body on a "+r.Method+" request", "Many servers ignore or refuse a body on %s.", r.Method)
@@ -414,6 +324,129 @@ func (d *decoder) decodeRequest(body hcl.Body, defRange hcl.Range, step string, 
 		r.Captures = d.decodeCaptures(rr.Capture, rs, c)
 	}
 	return r
+}
+
+// requestMethod finds the one request a task or step sends: get = "/path"
+// (or post, put, …), or method and path together. It returns the method
+// and the path's expression.
+func (d *decoder) requestMethod(rr *rawRequest, defRange hcl.Range, step string) (string, hcl.Expression, bool) {
+	methodExprs := map[string]hcl.Expression{"get": rr.Get, "post": rr.Post, "put": rr.Put, "patch": rr.Patch,
+		"delete": rr.Delete, "head": rr.Head, "options": rr.Options}
+	var method string
+	var pathExpr hcl.Expression
+	for _, m := range methodAttrs {
+		e := methodExprs[m.attr]
+		if !present(e) {
+			continue
+		}
+		if pathExpr != nil {
+			d.errorf(e.Range(), "Two requests in one task", "%q already sets this task's request; a task or step sends one request. Use a sequence for several.", strings.ToLower(method))
+			return "", nil, false
+		}
+		method, pathExpr = m.method, e
+	}
+	if present(rr.Method) || present(rr.Path) {
+		if pathExpr != nil {
+			d.errorf(rr.Method.Range(), "Two requests in one task", "Write either %s = \"/path\" or method and path, not both.", strings.ToLower(method))
+			return "", nil, false
+		}
+		if !present(rr.Method) || !present(rr.Path) {
+			d.errorf(defRange, "Incomplete request", "method and path go together: method = \"PUT\" and path = \"/items/1\".")
+			return "", nil, false
+		}
+		m, ok := d.str(rr.Method, "method")
+		if !ok {
+			return "", nil, false
+		}
+		if !validMethod(m) {
+			d.errorf(rr.Method.Range(), "Invalid method", "%q is not an HTTP method; methods are upper-case tokens like \"GET\" or \"PROPFIND\".", m)
+			return "", nil, false
+		}
+		method, pathExpr = m, rr.Path
+	}
+	if pathExpr == nil {
+		d.errorf(defRange, "Missing request", `%q sends no request: write get = "/path" (or post, put, patch, delete, head, options).`, step)
+		return "", nil, false
+	}
+	return method, pathExpr, true
+}
+
+// requestPath compiles a request's path, which starts with "/".
+func (d *decoder) requestPath(pathExpr hcl.Expression, rs refScope, c *compiler) (*Value, bool) {
+	if !d.checkRefs(pathExpr, rs) {
+		return nil, false
+	}
+	path, diags := c.compile(pathExpr)
+	d.diags = append(d.diags, diags...)
+	if path == nil {
+		return nil, false
+	}
+	if !pathStartsWithSlash(pathExpr, path) {
+		d.errorf(pathExpr.Range(), "Invalid path", "A request path starts with \"/\" and is relative to the workload's host; got %s.", strings.TrimSpace(path.src))
+		return nil, false
+	}
+	return path, true
+}
+
+// requestName is the request's stats key, "METHOD name": its name
+// attribute, else its path with each computed part as a placeholder.
+func (d *decoder) requestName(nameExpr hcl.Expression, method string, pathExpr hcl.Expression, path *Value) (string, bool) {
+	if present(nameExpr) {
+		name, ok := d.str(nameExpr, "name")
+		if !ok {
+			return "", false
+		}
+		if strings.TrimSpace(name) == "" {
+			d.errorf(nameExpr.Range(), "Invalid name", "name must not be empty.")
+			return "", false
+		}
+		return method + " " + name, true
+	}
+	name, ok := d.templateName(pathExpr, path)
+	if !ok {
+		d.errorf(pathExpr.Range(), "Request needs a name", "This path is computed as a whole, so it cannot name its request: add name = \"/items/:id\" to group its statistics.")
+		return "", false
+	}
+	return method + " " + name, true
+}
+
+// requestBody reads a request's one body, json, form or body, if any.
+func (d *decoder) requestBody(rr *rawRequest, rs refScope, c *compiler) (*Body, bool) {
+	bodies := 0
+	for _, e := range []hcl.Expression{rr.JSON, rr.Form, rr.Body} {
+		if present(e) {
+			bodies++
+			if bodies > 1 {
+				d.errorf(e.Range(), "Two bodies", "A request has one body: json, form or body.")
+				return nil, false
+			}
+		}
+	}
+	compiled := func(e hcl.Expression) (*Value, bool) {
+		if !d.checkRefs(e, rs) {
+			return nil, false
+		}
+		v, diags := c.compile(e)
+		d.diags = append(d.diags, diags...)
+		return v, v != nil
+	}
+	switch {
+	case present(rr.JSON):
+		v, ok := compiled(rr.JSON)
+		if !ok {
+			return nil, false
+		}
+		return &Body{Kind: BodyJSON, ContentType: "application/json", Value: v}, true
+	case present(rr.Form):
+		return &Body{Kind: BodyForm, ContentType: "application/x-www-form-urlencoded", Form: d.pairs(rr.Form, "form", rs)}, true
+	case present(rr.Body):
+		v, ok := compiled(rr.Body)
+		if !ok {
+			return nil, false
+		}
+		return &Body{Kind: BodyRaw, ContentType: "text/plain; charset=utf-8", Value: v}, true
+	}
+	return nil, true
 }
 
 func validMethod(m string) bool {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"lab/lang/shopknobs"
 )
 
 // Bounds that keep the shop's own memory flat under any load, so that a leak
@@ -306,8 +308,8 @@ func jsonKind(t reflect.Type) string {
 }
 
 func clampInt(v int64) int {
-	if v > int64(maxProducts) {
-		return maxProducts + 1
+	if v > int64(shopknobs.MaxProducts) {
+		return shopknobs.MaxProducts + 1
 	}
 	return int(v)
 }

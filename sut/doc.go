@@ -24,7 +24,8 @@
 //
 // # Knobs
 //
-// See Knobs and KnobSpecs. Faults apply to the six shop routes, never to
+// See Knobs and KnobSpecs; the table of knobs (names, kinds, ranges, help)
+// is lang/shopknobs, which the plan language reads too. Faults apply to the six shop routes, never to
 // /healthz, /metrics or /admin. A request's random decisions are hashed from
 // the seed and its arrival number, so a run with the same seed and the same
 // request order decides the same. In order, a shop request:
@@ -67,7 +68,8 @@
 //
 // # Running it
 //
-// `lab sut` (package main) parses flags and LAB_SUT_* variables into Knobs
-// and calls Run. `lab apply` runs it as a child with Start, which waits for
-// the ready line (ReadyPrefix) and /healthz.
+// `lab sut` (package main) reads flags and LAB_SUT_* variables into Knobs
+// with Knobs.Set and calls Run. `lab apply` sets a plan's knobs the same way
+// and runs the shop as a child with Start, which waits for the ready line
+// (ReadyPrefix) and /healthz.
 package sut

@@ -137,23 +137,10 @@ func (c knobCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c knobCollector) Collect(ch chan<- prometheus.Metric) {
 	k := c.s.knobs.Load()
-	for _, kv := range []struct {
-		name string
-		v    float64
-	}{
-		{"seed", float64(k.Seed)},
-		{"products", float64(k.Products)},
-		{"latency", k.Latency.Seconds()},
-		{"latency_jitter", k.LatencyJitter.Seconds()},
-		{"tail_ratio", k.TailRatio},
-		{"tail_factor", k.TailFactor},
-		{"error_rate", k.ErrorRate},
-		{"wrong_rate", k.WrongRate},
-		{"leak_per_request", float64(k.LeakPerRequest)},
-		{"contention", k.Contention.Seconds()},
-		{"gc_churn", float64(k.GCChurn)},
-	} {
-		ch <- prometheus.MustNewConstMetric(knobDesc, prometheus.GaugeValue, kv.v, kv.name)
+	for _, spec := range KnobSpecs() {
+		if v, ok := k.gauge(spec.Name); ok {
+			ch <- prometheus.MustNewConstMetric(knobDesc, prometheus.GaugeValue, v, spec.Name)
+		}
 	}
 	for _, r := range Routes {
 		ch <- prometheus.MustNewConstMetric(routeLatencyDesc, prometheus.GaugeValue, k.RouteLatencyFor(r).Seconds(), r)
