@@ -311,6 +311,10 @@ func judge(r *Report, judged []Sample, idx []int, reqKnown bool, b Budget) (x, y
 	if err != nil {
 		return nil, nil, fmt.Errorf("leak: tail slope: %w", err)
 	}
+	r.LeastSquaresSlope = math.NaN()
+	if ls, err := stats.LeastSquares(x, y); err == nil { // shown, never judged
+		r.LeastSquaresSlope = ls.Slope
+	}
 	w := r.Window.Seconds()
 	r.Slope, r.SlopeLower, r.SlopeUpper = line.Slope, bounds.Lower, bounds.Upper
 	r.TailSlope = tail.Slope
