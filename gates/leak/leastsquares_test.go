@@ -117,7 +117,13 @@ func (c *fitRates) add(t *testing.T, s []Sample, src Source, b Budget) {
 	}
 }
 
-func (c *fitRates) pct(k int) string { return fmt.Sprintf("%.1f%%", 100*float64(k)/float64(c.n)) }
+func (c *fitRates) pct(k int) string {
+	v := 100 * float64(k) / float64(c.n)
+	if v > 0 && v < 1 {
+		return fmt.Sprintf("%.2f%%", v)
+	}
+	return fmt.Sprintf("%.1f%%", v)
+}
 
 // leaking is a 7-minute run of one of the memory kinds of
 // TestPowerAcrossSources, leaking mbPerMin.
