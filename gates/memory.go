@@ -141,11 +141,15 @@ func leakMeasured(r leak.Report) string {
 }
 
 // leakFigures adds what the hunter's reason leaves out: the samples it
-// used and where the warm-up was cut.
+// used, where the warm-up was cut, and the least-squares slope over the
+// same blocks for readers who expect one (Theil–Sen's is the one judged).
 func leakFigures(r leak.Report, total int) string {
 	s := fmt.Sprintf("; %d of %d samples used", r.SamplesUsed, total)
 	if r.WarmupBy != "" {
 		s += fmt.Sprintf(", warm-up cut at %s (%s)", units.FormatDuration(r.WarmupCut.Round(time.Second)), r.WarmupBy)
+	}
+	if !math.IsNaN(r.LeastSquaresSlope) {
+		s += fmt.Sprintf("; least squares over the same blocks: %s/min (shown, not judged: docs/STATISTICS.md)", signedSize(60*r.LeastSquaresSlope))
 	}
 	return s
 }

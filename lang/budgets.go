@@ -315,7 +315,8 @@ func memorySource(v cty.Value) (MemorySource, bool) {
 	return MemorySource{}, false
 }
 
-// Regression thresholds when the plan sets none (GATES-STATISTICS.md §2).
+// Regression thresholds when the plan sets none (docs/STATISTICS.md,
+// "Regression compare").
 const (
 	DefaultP95Growth    = 0.10
 	DefaultRPSDrop      = 0.10

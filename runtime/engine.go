@@ -459,7 +459,7 @@ func (e *Engine) assemble(seconds []result.Second, end time.Duration) *result.Ru
 	return run
 }
 
-// generator judges whether the generator kept up (GATES-STATISTICS.md §3):
+// generator judges whether the generator kept up (docs/DESIGN.md, "Latency"):
 // more than 0.1% of due arrivals unsent, or a lag p99 above 10 ms, make the
 // run invalid.
 func (e *Engine) generator() result.Generator {

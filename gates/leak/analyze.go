@@ -15,161 +15,214 @@ import (
 // a block without a GC cycle, a restarted target — is an INCONCLUSIVE
 // report whose Reason says what is missing; only malformed input (samples
 // out of order, NaN bytes, a bad budget) is an error.
+//
+// The stages follow the rule (docs/STATISTICS.md, "Leak hunter"): what the
+// samples say about collections, the warm-up cut, the window, the blocks
+// and their envelope, then the trend and the verdict. Each stage may end
+// the analysis with an INCONCLUSIVE report.
 func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 	if err := validate(samples, src, b); err != nil {
 		return Report{}, err
 	}
 	r := newReport(src)
-	// The plan's warm-up is one of the rules, never a replacement for the
-	// 60 s floor: the cut is the longest of them.
-	warm, warmBy := DefaultWarmup, "default warm-up"
-	if b.Warmup > warm {
-		warm, warmBy = b.Warmup, "plan warm-up"
-	}
-	minWindow := b.Window
-	if minWindow == 0 {
-		minWindow = DefaultWindow
-	}
-	if len(samples) < 2 {
-		r.NeedRun = warm + minWindow
-		r.Reason = fmt.Sprintf("only %d memory sample(s): run for at least %v (warm-up %v + window %v)",
-			len(samples), r.NeedRun, warm, minWindow)
+	a := newAnalysis(samples, src, b, &r)
+	if !a.readable() || !a.cutWarmup() || !a.cutWindow() || !a.splitBlocks() {
 		return r, nil
 	}
-	gcKnown, reqKnown := true, true
-	for _, s := range samples {
-		gcKnown = gcKnown && s.GCCycles >= 0
-		reqKnown = reqKnown && s.Requests >= 0
+	if err := a.trend(); err != nil {
+		return Report{}, err
 	}
-	dt := sampleInterval(samples)
+	return r, nil
+}
+
+// analysis is one run of the rule: the samples, what is known of them, and
+// what each stage found for the next. Its stages write into r.
+type analysis struct {
+	r       *Report
+	samples []Sample
+	src     Source
+	budget  Budget
+
+	warm      time.Duration // the warm-up floor: DefaultWarmup or the plan's longer one
+	warmBy    string
+	minWindow time.Duration // the least span judged
+	gcKnown   bool          // every sample carries the target's GC count
+	reqKnown  bool          // every sample carries the completed requests
+	dt        time.Duration // the median spacing of the samples
+	fell      falls         // resident memory's falls, when GC counts are unknown
+	spanning  time.Duration // the least window whose blocks each span a collection
+
+	cut    time.Duration // where the warm-up ends
+	by     string        // which rule set the cut
+	i0     int           // index of the first judged sample
+	judged []Sample      // the samples after the cut
+	stale  []int         // blocks that saw no collection
+}
+
+func newAnalysis(samples []Sample, src Source, b Budget, r *Report) *analysis {
+	a := &analysis{r: r, samples: samples, src: src, budget: b, warm: DefaultWarmup, warmBy: "default warm-up", minWindow: b.Window}
+	// The plan's warm-up is one of the rules, never a replacement for the
+	// 60 s floor: the cut is the longest of them.
+	if b.Warmup > a.warm {
+		a.warm, a.warmBy = b.Warmup, "plan warm-up"
+	}
+	if a.minWindow == 0 {
+		a.minWindow = DefaultWindow
+	}
+	return a
+}
+
+// readable checks that the samples can be judged at all (two or more, a
+// GC counter that never went back) and finds what they say about
+// collections.
+func (a *analysis) readable() bool {
+	r, samples := a.r, a.samples
+	if len(samples) < 2 {
+		r.NeedRun = a.warm + a.minWindow
+		r.Reason = fmt.Sprintf("only %d memory sample(s): run for at least %v (warm-up %v + window %v)",
+			len(samples), r.NeedRun, a.warm, a.minWindow)
+		return false
+	}
+	a.gcKnown, a.reqKnown = true, true
+	for _, s := range samples {
+		a.gcKnown = a.gcKnown && s.GCCycles >= 0
+		a.reqKnown = a.reqKnown && s.Requests >= 0
+	}
+	a.dt = sampleInterval(samples)
 	// Collections: counted by the target where it reports them, else, for
 	// resident memory, seen as the falls of the memory itself.
-	var fell falls
-	if src == Resident && !gcKnown {
-		fell = findFalls(samples)
+	if a.src == Resident && !a.gcKnown {
+		a.fell = findFalls(samples)
 	}
 	// spanning is the least window whose blocks each span a collection,
 	// with room for the longest interval between two seen so far.
-	spanning := time.Duration(Blocks) * (longestInterval(collections(samples, gcKnown, fell.at)) * 3 / 2)
-
-	if gcKnown {
+	a.spanning = time.Duration(Blocks) * (longestInterval(collections(samples, a.gcKnown, a.fell.at)) * 3 / 2)
+	if a.gcKnown {
 		for i := 1; i < len(samples); i++ {
 			if samples[i].GCCycles < samples[i-1].GCCycles {
 				r.Reason = fmt.Sprintf("the GC counter went back at %v: the target restarted, so memory before and after cannot be compared",
 					samples[i].At)
-				return r, nil
+				return false
 			}
 		}
 	}
+	return true
+}
 
-	// 1. Warm-up: the longest of 60 s, the plan's warm-up, 3 GC cycles and
-	// the settling of the request rate.
-	cut, by := warm, warmBy
-	if gcKnown {
+// cutWarmup is step 1: the cut is the longest of 60 s, the plan's warm-up,
+// 3 GC cycles and the settling of the request rate.
+func (a *analysis) cutWarmup() bool {
+	r, samples := a.r, a.samples
+	a.cut, a.by = a.warm, a.warmBy
+	if a.gcKnown {
 		t, ok := gcWarmup(samples)
 		if !ok {
 			seen := samples[len(samples)-1].GCCycles - samples[0].GCCycles
 			r.Reason = fmt.Sprintf("only %d GC cycle(s) in the whole run: the warm-up needs %d and each of the %d blocks at least one more; run longer",
 				seen, WarmupGCCycles, Blocks)
 			if seen > 0 {
-				per := max((samples[len(samples)-1].At-samples[0].At)/time.Duration(seen), spanning/Blocks)
-				r.NeedRun = max(warm, samples[0].At+WarmupGCCycles*per) + max(minWindow, Blocks*per*3/2)
+				per := max((samples[len(samples)-1].At-samples[0].At)/time.Duration(seen), a.spanning/Blocks)
+				r.NeedRun = max(a.warm, samples[0].At+WarmupGCCycles*per) + max(a.minWindow, Blocks*per*3/2)
 				r.Reason += fmt.Sprintf(": at least %v", r.NeedRun.Round(time.Second))
 			}
-			return r, nil
+			return false
 		}
-		if t > cut {
-			cut, by = t, fmt.Sprintf("%d GC cycles", WarmupGCCycles)
+		if t > a.cut {
+			a.cut, a.by = t, fmt.Sprintf("%d GC cycles", WarmupGCCycles)
 		}
 	}
-	if reqKnown {
+	if a.reqKnown {
 		t, ok := rateSettled(samples)
 		if !ok {
 			r.Reason = "the request rate never settled: a leak per request cannot be judged while the load keeps changing; hold the load steady longer"
-			return r, nil
+			return false
 		}
-		if t > cut {
-			cut, by = t, "request rate settled"
+		if t > a.cut {
+			a.cut, a.by = t, "request rate settled"
 		}
 	}
-	r.WarmupCut, r.WarmupBy = cut, by
+	r.WarmupCut, r.WarmupBy = a.cut, a.by
+	return true
+}
 
-	// 2. The window: everything after the cut.
-	i0, _ := slices.BinarySearchFunc(samples, cut, func(s Sample, t time.Duration) int {
+// cutWindow is step 2: everything after the cut is judged, and it must
+// span the plan's window and hold enough samples.
+func (a *analysis) cutWindow() bool {
+	r := a.r
+	a.i0, _ = slices.BinarySearchFunc(a.samples, a.cut, func(s Sample, t time.Duration) int {
 		return cmpDuration(s.At, t)
 	})
-	judged := samples[i0:]
+	a.judged = a.samples[a.i0:]
+	judged := a.judged
 	minSamples := Blocks * MinSamplesPerBlock
-	need := cut + max(minWindow, time.Duration(minSamples)*dt, spanning)
+	need := a.cut + max(a.minWindow, time.Duration(minSamples)*a.dt, a.spanning)
 	var span time.Duration
 	if len(judged) > 0 {
-		span = judged[len(judged)-1].At - judged[0].At + dt
+		span = judged[len(judged)-1].At - judged[0].At + a.dt
 	}
-	if len(judged) < minSamples || span < minWindow {
+	if len(judged) < minSamples || span < a.minWindow {
 		r.NeedRun = need
 		r.SamplesUsed = len(judged)
 		r.Reason = fmt.Sprintf("run too short to judge: %v (%d samples) left after the %v warm-up (%s), the window needs %v and %d samples; run for at least %v",
-			span, len(judged), cut, by, minWindow, minSamples, need)
-		return r, nil
+			span, len(judged), a.cut, a.by, a.minWindow, minSamples, need)
+		return false
 	}
 	r.Window, r.SamplesUsed = span, len(judged)
+	return true
+}
 
-	// 3. Blocks and their lower envelope.
+// splitBlocks is step 3: the blocks, their lower envelope and their
+// collections; a block that lost most of its readings ends the analysis.
+func (a *analysis) splitBlocks() bool {
+	r, judged := a.r, a.judged
 	var prevGC int64 = -1
-	if gcKnown {
-		if i0 > 0 {
-			prevGC = samples[i0-1].GCCycles
+	if a.gcKnown {
+		if a.i0 > 0 {
+			prevGC = a.samples[a.i0-1].GCCycles
 		} else {
 			prevGC = judged[0].GCCycles
 		}
 	}
-	r.Blocks = envelope(judged, src, span, gcKnown, prevGC)
+	r.Blocks = envelope(judged, a.src, r.Window, a.gcKnown, prevGC)
 	// Subtleness ahead: a block that lost most of its readings holds few of
 	// the sawtooth's troughs, so its minimum sits high; high early blocks
 	// hide a trend. Half the readings its span should hold is the least.
 	for i, blk := range r.Blocks {
-		should := int((blk.End - blk.Start) / dt)
+		should := int((blk.End - blk.Start) / a.dt)
 		if blk.Samples < max(MinSamplesPerBlock, int(math.Ceil(MinBlockCoverage*float64(should)))) {
 			r.Reason = fmt.Sprintf("block %d (%v–%v) has only %d of the %d samples its span should hold: a gap in sampling; the envelope cannot be trusted — find why the memory readings failed and run again",
 				i+1, blk.Start.Round(time.Second), blk.End.Round(time.Second), blk.Samples, should)
-			return r, nil
+			return false
 		}
 	}
-	if !gcKnown && len(fell.at) > 0 {
-		countFalls(r.Blocks, fell.at)
+	if !a.gcKnown && len(a.fell.at) > 0 {
+		countFalls(r.Blocks, a.fell.at)
 	}
-	var stale []int // blocks that saw no collection
 	for i, blk := range r.Blocks {
-		if (gcKnown && blk.GCCycles == 0) || (!gcKnown && blk.Falls == 0) {
-			stale = append(stale, i)
+		if (a.gcKnown && blk.GCCycles == 0) || (!a.gcKnown && blk.Falls == 0) {
+			a.stale = append(a.stale, i)
 		}
 	}
-	staleReason := func() string {
-		blk := r.Blocks[stale[0]]
-		edge := append([]time.Duration{judged[0].At}, collections(judged, gcKnown, fell.at)...)
-		edge = append(edge, judged[len(judged)-1].At)
-		r.NeedRun = cut + max(minWindow, time.Duration(Blocks)*(longestInterval(edge)*3/2))
-		if !gcKnown {
-			return fmt.Sprintf("no collection seen in block %d (%v–%v): the memory falls only every %v or so (its GC sawtooth is slower than a block), so a block without a fall may have its minimum up the ramp; blocks must span collections — run for at least %v",
-				stale[0]+1, blk.Start.Round(time.Second), blk.End.Round(time.Second),
-				collectionInterval(judged, fell.at).Round(time.Second), r.NeedRun.Round(time.Second))
-		}
-		return fmt.Sprintf("no GC cycle in block %d (%v–%v): its memory reading is stale; blocks must span GC cycles — run for at least %v",
-			stale[0]+1, blk.Start.Round(time.Second), blk.End.Round(time.Second), r.NeedRun.Round(time.Second))
-	}
+	return true
+}
+
+// trend is steps 4 to 9: the trend over the blocks and the verdict, with
+// blocks that saw no collection judged as the rule says for their source.
+func (a *analysis) trend() error {
+	r := a.r
 	all := make([]int, 0, Blocks)
 	fresh := make([]int, 0, Blocks)
 	for i := range r.Blocks {
 		all = append(all, i)
-		if !slices.Contains(stale, i) {
+		if !slices.Contains(a.stale, i) {
 			fresh = append(fresh, i)
 		}
 	}
-	if len(stale) == 0 {
-		if _, _, err := judge(&r, judged, all, reqKnown, b); err != nil {
-			return Report{}, err
+	if len(a.stale) == 0 {
+		if _, _, err := judge(r, a.judged, all, a.reqKnown, a.budget); err != nil {
+			return err
 		}
-		if src == HeapLive && !gcKnown && r.Verdict == Pass {
+		if a.src == HeapLive && !a.gcKnown && r.Verdict == Pass {
 			// A reading no collection refreshed is an older heap: stale
 			// blocks cannot be found, so none can vouch for a pass (they
 			// can only hide growth, so a failure stands).
@@ -177,9 +230,9 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 			r.Reason = "the live heap came without the target's GC cycle count, so a reading no collection refreshed cannot be told from a fresh one and cannot vouch for a pass; export " +
 				"go_gc_cycles_total_gc_cycles_total (or go_gc_duration_seconds) beside it, or sample resident memory; what was read: " + r.Reason
 		}
-		return r, nil
+		return nil
 	}
-	r.Stale = len(stale)
+	r.Stale = len(a.stale)
 
 	// Subtleness ahead: a leak makes collections rarer (the heap doubles
 	// before the next one), so the later blocks of a leaking run may see
@@ -187,32 +240,47 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 	// see collections can still prove a leak: the trend is computed on them
 	// alone, and only a failure is kept from it.
 	if len(fresh) >= MinFreshBlocks {
-		if _, _, err := judge(&r, judged, fresh, reqKnown, b); err != nil {
-			return Report{}, err
+		if _, _, err := judge(r, a.judged, fresh, a.reqKnown, a.budget); err != nil {
+			return err
 		}
 		if r.Verdict == Fail {
-			r.Reason += fmt.Sprintf(" (judged on the %d blocks that saw a GC cycle; %d had none)", len(fresh), len(stale))
-			return r, nil
+			r.Reason += fmt.Sprintf(" (judged on the %d blocks that saw a GC cycle; %d had none)", len(fresh), len(a.stale))
+			return nil
 		}
 	}
-	if src == HeapLive {
+	if a.src == HeapLive {
 		// A stale live heap is the heap of an older collection: no bound
 		// on how far it lags.
-		r.Verdict, r.Reason = Inconclusive, staleReason()
-		return r, nil
+		r.Verdict, r.Reason = Inconclusive, a.staleReason()
+		return nil
 	}
-	x, y, err := judge(&r, judged, all, reqKnown, b)
+	x, y, err := judge(r, a.judged, all, a.reqKnown, a.budget)
 	if err != nil {
-		return Report{}, err
+		return err
 	}
-	if gcKnown {
-		fell = findFalls(samples) // only the sawtooth's height is wanted
+	saw := a.fell
+	if a.gcKnown {
+		saw = findFalls(a.samples) // only the sawtooth's height is wanted
 	}
-	r.Sawtooth = fell.height()
-	if err := bounded(&r, x, y, stale, staleReason); err != nil {
-		return Report{}, err
+	r.Sawtooth = saw.height()
+	return bounded(r, x, y, a.stale, a.staleReason)
+}
+
+// staleReason says which block saw no collection and how long to run so
+// that every block spans one; it sets r.NeedRun.
+func (a *analysis) staleReason() string {
+	r, judged := a.r, a.judged
+	blk := r.Blocks[a.stale[0]]
+	edge := append([]time.Duration{judged[0].At}, collections(judged, a.gcKnown, a.fell.at)...)
+	edge = append(edge, judged[len(judged)-1].At)
+	r.NeedRun = a.cut + max(a.minWindow, time.Duration(Blocks)*(longestInterval(edge)*3/2))
+	if !a.gcKnown {
+		return fmt.Sprintf("no collection seen in block %d (%v–%v): the memory falls only every %v or so (its GC sawtooth is slower than a block), so a block without a fall may have its minimum up the ramp; blocks must span collections — run for at least %v",
+			a.stale[0]+1, blk.Start.Round(time.Second), blk.End.Round(time.Second),
+			collectionInterval(judged, a.fell.at).Round(time.Second), r.NeedRun.Round(time.Second))
 	}
-	return r, nil
+	return fmt.Sprintf("no GC cycle in block %d (%v–%v): its memory reading is stale; blocks must span GC cycles — run for at least %v",
+		a.stale[0]+1, blk.Start.Round(time.Second), blk.End.Round(time.Second), r.NeedRun.Round(time.Second))
 }
 
 // judge fits the trend over the blocks idx of r.Blocks and decides the
@@ -242,6 +310,10 @@ func judge(r *Report, judged []Sample, idx []int, reqKnown bool, b Budget) (x, y
 	tail, err := stats.TheilSen(x[len(x)-TailBlocks:], y[len(y)-TailBlocks:])
 	if err != nil {
 		return nil, nil, fmt.Errorf("leak: tail slope: %w", err)
+	}
+	r.LeastSquaresSlope = math.NaN()
+	if ls, err := stats.LeastSquares(x, y); err == nil { // shown, never judged
+		r.LeastSquaresSlope = ls.Slope
 	}
 	w := r.Window.Seconds()
 	r.Slope, r.SlopeLower, r.SlopeUpper = line.Slope, bounds.Lower, bounds.Upper

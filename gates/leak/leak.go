@@ -161,6 +161,10 @@ type Report struct {
 	PerMinute  float64 // 60·b, bytes per minute
 	S          int     // Mann–Kendall S over the blocks
 	P          float64 // exact one-sided Mann–Kendall p
+	// LeastSquaresSlope is the ordinary least-squares slope over the same
+	// block points, for readers who expect one: shown, never judged (why:
+	// docs/STATISTICS.md, "Why Theil–Sen and not least squares").
+	LeastSquaresSlope float64
 
 	RequestRate     float64 // λ̄ over the window, req/s; NaN when unknown
 	PerRequest      float64 // b/λ̄, bytes per request; NaN when unknown
@@ -191,7 +195,7 @@ func newReport(src Source) Report {
 	return Report{
 		Verdict: Inconclusive, Source: src,
 		Slope: nan, SlopeLower: nan, SlopeUpper: nan, TailSlope: nan,
-		Growth: nan, PerMinute: nan, P: nan,
+		Growth: nan, PerMinute: nan, P: nan, LeastSquaresSlope: nan,
 		RequestRate: nan, PerRequest: nan, PerRequestLower: nan, PerRequestUpper: nan,
 		PeakToPeak: nan, MaxGrowth: nan, MaxGrowthRate: nan, Sawtooth: nan,
 	}

@@ -165,8 +165,9 @@ func shopPairs(t *testing.T, nz shopNoise, pairs int, seed uint64, factor map[st
 
 // The two regimes of this repository's 2-core machine, shared with other
 // work, measured on fourteen pairs of side-by-side runs (docs/STATISTICS.md,
-// "Calibration"): quiet (twelve pairs) and busy (one pair; the last was so
-// stalled that its generator fell behind and both runs were invalid).
+// "Calibration: the shop on this machine"): quiet (twelve pairs) and busy
+// (one pair; the last was so stalled that its generator fell behind and
+// both runs were invalid).
 // TestShopCalibration holds the model to the measurements.
 var shopRegimes = []shopNoise{
 	{what: "quiet", shared: 0.03, own: 0.01, rho: 0.4, run: 0.025, name: 0.015, level: 0.02},

@@ -7,7 +7,7 @@ import (
 )
 
 // MADScale turns a median absolute deviation into a consistent estimate of σ
-// for normal data (1/Φ⁻¹(3/4) ≈ 1.4826, the constant GATES-STATISTICS.md uses).
+// for normal data (1/Φ⁻¹(3/4) ≈ 1.4826, the robust σ of docs/STATISTICS.md).
 const MADScale = 1.4826
 
 // checkFinite reports the first NaN or ±Inf in x.

@@ -1,5 +1,5 @@
 // Package stats holds the small, dependency-free statistics that the gates
-// rest on: robust summaries, trend tests (Theil–Sen, Sen bounds,
+// rest on: robust summaries, trend tests (Theil–Sen, Sen bounds, least squares,
 // Mann–Kendall), two-sample tests (Mann–Whitney, Hodges–Lehmann),
 // Holm–Bonferroni, and tests on proportions (overdispersed two-proportion
 // z-test, Fisher's exact test).

@@ -77,6 +77,9 @@ func FuzzTrend(f *testing.F) {
 		if b, err := SenBounds(x, y, 0.99); err == nil && b.Lower > b.Upper {
 			t.Fatalf("SenBounds(%v) = %+v", y, b)
 		}
+		if f, err := LeastSquares(x, y); err == nil && len(y) >= 3 && !(f.P >= 0 && f.P <= 1) {
+			t.Fatalf("LeastSquares(%v) = %+v", y, f)
+		}
 		TheilSen(x, y)
 		Median(y)
 		MAD(y)

@@ -31,8 +31,9 @@ func TestTheilSenRobustToOutliers(t *testing.T) {
 	near(t, "intercept", l.Intercept, 3, 1e-12)
 }
 
-// TestSenBoundsTenPoints pins the rule of GATES-STATISTICS.md: with n = 10
-// blocks the 99% one-sided lower bound is the 9th of the 45 sorted slopes.
+// TestSenBoundsTenPoints pins the leak hunter's rule (docs/STATISTICS.md,
+// "Leak hunter"): with n = 10 blocks the 99% one-sided lower bound is the
+// 9th of the 45 sorted slopes.
 func TestSenBoundsTenPoints(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := make([]float64, 10)

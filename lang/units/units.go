@@ -1,5 +1,5 @@
 // Package units parses and prints the plan language's units: durations,
-// sizes, rates and ratios. It is the one parser for each (DESIGN.md, "Units"),
+// sizes, rates and ratios. It is the one parser for each (docs/DESIGN.md, "Units"),
 // shared by the plan language, the command line and the shop's flags.
 package units
 
