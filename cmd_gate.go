@@ -17,6 +17,7 @@ import (
 	"lab/gates/sla"
 	"lab/gates/verdict"
 	"lab/lang"
+	"lab/runtime/atomicfile"
 	"lab/runtime/result"
 )
 
@@ -245,10 +246,10 @@ func report(env *cmdEnv, heading string, vs []result.Verdict, exit int, dir, jun
 		errs = append(errs, result.WriteFile(dir, "summary.md", md.Bytes()), result.WriteFile(dir, "junit.xml", junit))
 	}
 	if junitFile != "" {
-		errs = append(errs, os.WriteFile(junitFile, junit, 0o644))
+		errs = append(errs, atomicfile.Write(junitFile, junit, 0o644))
 	}
 	if summaryFile != "" {
-		errs = append(errs, os.WriteFile(summaryFile, md.Bytes(), 0o644))
+		errs = append(errs, atomicfile.Write(summaryFile, md.Bytes(), 0o644))
 	}
 	if p := env.getenv("GITHUB_STEP_SUMMARY"); p != "" {
 		errs = append(errs, appendFile(p, append([]byte("\n"), md.Bytes()...)))

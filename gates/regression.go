@@ -77,7 +77,9 @@ func compare(base, cur *result.Run, th Thresholds, curSlow *slowCounts) ([]resul
 	}
 	in := regress.Input{Baseline: runInfo(base), Current: runInfo(cur)}
 	for _, n := range names {
-		rt := regress.Thresholds{P95Growth: th.P95Growth, RPSDrop: th.RPSDrop, ErrorRateInc: th.ErrorRateInc}
+		// The plan's values (the language's defaults where it sets none):
+		// a plan's 0 means 0, not regress's defaults.
+		rt := regress.Thresholds{P95Growth: th.P95Growth, RPSDrop: th.RPSDrop, ErrorRateInc: th.ErrorRateInc, Exact: true}
 		if th.History != nil {
 			rt.History, rt.RPSHistory = th.History.P95[n], th.History.RPS[n]
 		}

@@ -127,3 +127,30 @@ sla "GET /products/:id" {
 		t.Errorf("regression shows %q, the SLA tables %s and %s", reg.Measured, was, now)
 	}
 }
+
+// A regression block's error_rate_inc = 0 means any significant increase
+// (past half the baseline's rate) fails; it used to fall back to the
+// compare's own default and let a tripled error rate pass.
+func TestZeroThresholdMeansZero(t *testing.T) {
+	run := func(seed uint64, errRate float64) *result.Run {
+		return synth.Run(synth.Spec{Duration: 10 * time.Minute, Seed: seed, Pool: 16,
+			Requests: []synth.Request{{Name: "GET /", Rate: 100, MedianUS: 5000, Sigma: 0.3, ErrorRate: errRate}}})
+	}
+	base, cur := run(1, 0.001), run(2, 0.003)
+	for _, c := range []struct {
+		inc  float64
+		want string
+	}{{0.005, Pass}, {0, Fail}} {
+		th := DefaultThresholds()
+		th.ErrorRateInc = c.inc
+		vs, err := Compare(base, cur, th)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vs {
+			if strings.HasPrefix(v.Budget, "error rate increase") && v.Outcome != c.want {
+				t.Errorf("error_rate_inc %v, 0.1%% → 0.3%%: %s (%s), want %s", c.inc, v.Outcome, v.Detail, c.want)
+			}
+		}
+	}
+}

@@ -84,7 +84,8 @@ type RunInfo struct {
 	Saturated bool
 }
 
-// Thresholds are one request's limits. Zero fields take the defaults.
+// Thresholds are one request's limits. Zero fields take the defaults (the
+// plan language's), unless Exact says zero means zero.
 type Thresholds struct {
 	// P95Growth is the relative p95 growth that matters (τ). Default 0.10.
 	P95Growth float64
@@ -93,8 +94,12 @@ type Thresholds struct {
 	RPSDrop float64
 	// ErrorRateInc is the absolute error-rate increase that matters
 	// (0.01 = one percentage point); it grows to half the baseline rate
-	// when that is larger. Default 0.001.
+	// when that is larger. Default 0.005.
 	ErrorRateInc float64
+	// Exact: the fields are the limits as set, zero included (a plan's
+	// error_rate_inc = 0: any significant increase past half the baseline
+	// rate fails).
+	Exact bool
 	// History holds optional per-run p95s (µs) of earlier baseline runs;
 	// with at least MinHistory of them, τ widens to 3√2·σ̂.
 	History []float64
@@ -205,7 +210,7 @@ type Report struct {
 const (
 	DefaultP95Growth    = 0.10
 	DefaultRPSDrop      = 0.10
-	DefaultErrorRateInc = 0.001
+	DefaultErrorRateInc = 0.005
 	Alpha               = 0.01 // on Holm-adjusted p
 	MinLatencyGrowthUS  = 1000 // p95 must also grow by 1 ms
 	MinHistory          = 10
@@ -228,6 +233,9 @@ const (
 var ErrInput = errors.New("regress: invalid input")
 
 func (t Thresholds) withDefaults() Thresholds {
+	if t.Exact {
+		return t
+	}
 	if t.P95Growth == 0 {
 		t.P95Growth = DefaultP95Growth
 	}
