@@ -116,7 +116,7 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 		} else if opt.Baseline == nil {
 			out = append(out, noBaseline(plan.Regression, opt.NoBaseline))
 		} else {
-			th := thresholdsOf(plan.Regression)
+			th := ThresholdsOf(plan.Regression)
 			th.History = opt.History
 			vs, err := compare(opt.Baseline, run, th, counts[1])
 			if err != nil {

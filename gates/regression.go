@@ -26,7 +26,12 @@ func DefaultThresholds() Thresholds {
 	return Thresholds{P95Growth: lang.DefaultP95Growth, RPSDrop: lang.DefaultRPSDrop, ErrorRateInc: lang.DefaultErrorRateInc}
 }
 
-func thresholdsOf(r *lang.Regression) Thresholds {
+// ThresholdsOf are a regression block's thresholds; with no block, the
+// plan language's defaults.
+func ThresholdsOf(r *lang.Regression) Thresholds {
+	if r == nil {
+		return DefaultThresholds()
+	}
 	return Thresholds{P95Growth: r.P95Growth, RPSDrop: r.RPSDrop, ErrorRateInc: r.ErrorRateInc}
 }
 
