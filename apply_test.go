@@ -130,24 +130,8 @@ func TestApplyInterrupted(t *testing.T) {
 func TestApplyUnreachableTarget(t *testing.T) {
 	addr := freePort(t)
 	dir := t.TempDir()
-	plan := filepath.Join(dir, "p.hcl")
-	os.WriteFile(plan, []byte(`
-workload "w" {
-  host = "http://`+addr+`"
-  user "u" {
-    task "t" {
-      get = "/"
-    }
-  }
-}
-shape "s" {
-  stage {
-    until = "5s"
-    users = 2
-  }
-}
-`), 0o644)
-	code, _, stderr := run(t, nil, "apply", plan, "--results", filepath.Join(dir, "results"), "--quiet")
+	plan := writePlan(t, dir, "p.hcl", oneRoute, "http://"+addr, closedShape("5s", 2))
+	code, _, stderr := lab(t, nil, "apply", plan, "--results", filepath.Join(dir, "results"), "--quiet")
 	if code != exitcode.CouldNotRun || !strings.Contains(stderr, "connection refused") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}

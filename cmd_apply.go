@@ -45,28 +45,52 @@ Exit codes: 0 every budget met · 1 a budget breached, unmeasured or
 inconclusive · 2 invalid plan or command line · 3 the run could not be
 carried out or its figures are invalid (a saturated generator).`
 
+// applyOpts is what lab apply was asked to do: the plan, loaded with its
+// variables (or the one 'lab plan' last planned), and the flags.
+type applyOpts struct {
+	plan       *lang.Plan
+	resultsDir string
+	grace      time.Duration
+	noSUT      bool
+	quiet      bool
+}
+
 func runApply(env *cmdEnv, args []string) int {
+	o, stop, code := parseApplyFlags(env, args)
+	if stop {
+		return code
+	}
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	return apply(ctx, env, o)
+}
+
+// parseApplyFlags reads the command line and loads the plan; stop says
+// the command ends here, with code.
+func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code int) {
 	fs := newFlags("apply")
 	var pf planFlags
 	pf.register(fs)
-	resultsDir := fs.String("results", "results", "folder runs are written under")
-	grace := fs.Duration("grace", 10*time.Second, "how long requests in flight may finish after the run ends")
-	noSUT := fs.Bool("no-sut", false, "do not start the plan's shop (it runs elsewhere)")
-	quiet := fs.Bool("quiet", false, "no progress output")
+	o = &applyOpts{}
+	fs.StringVar(&o.resultsDir, "results", "results", "folder runs are written under")
+	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may finish after the run ends")
+	fs.BoolVar(&o.noSUT, "no-sut", false, "do not start the plan's shop (it runs elsewhere)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	if stop, code := parseFlags(env, fs, args, "lab apply [FILE] [flags]", applyAbout); stop {
-		return code
+		return nil, true, code
 	}
 	if fs.NArg() > 1 {
 		fmt.Fprintf(env.stderr, "lab apply: one plan file at a time; got %d\n", fs.NArg())
-		return exitcode.BadInput
+		return nil, true, exitcode.BadInput
 	}
 	file := fs.Arg(0)
 	if file == "" {
 		lp, code := lastPlanned(env)
 		if code != exitcode.OK {
-			return code
+			return nil, true, code
 		}
 		file = lp.File
+		// The flags given now win over those 'lab plan' was given.
 		if !fs.Lookup("var").Changed {
 			pf.vars = lp.Vars
 		}
@@ -77,76 +101,96 @@ func runApply(env *cmdEnv, args []string) int {
 			pf.shape = lp.Shape
 		}
 	}
-	plan, _ := loadPlan(env, file, pf.options(env))
-	if plan == nil {
-		return exitcode.BadInput
+	if o.plan, _ = loadPlan(env, file, pf.options(env)); o.plan == nil {
+		return nil, true, exitcode.BadInput
 	}
+	return o, false, exitcode.OK
+}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// apply runs the plan in stages, each with one job: start the target, open
+// the memory source, run the load, judge and store.
+func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
+	target, code := startTarget(ctx, env, o)
+	if code != exitcode.OK {
+		return code
+	}
+	defer target.stop()
+	sampler, code := openMemory(ctx, env, o.plan.Leak, target.info)
+	if code != exitcode.OK {
+		return code
+	}
+	// The load. Today the engine runs here, in this process. The
+	// distributed issue adds a master role at this stage: it hands the
+	// plan to the workers, merges the Runs they send back into one, and
+	// keeps recording the target's memory here; the stages before and
+	// after do not change.
+	run, code := runLocally(ctx, env, o, sampler)
+	if run == nil {
+		return code
+	}
+	return judgeAndStore(env, o, run)
+}
 
-	sutInfo := memory.SUTInfo{BaseURL: plan.Workload.Host}
-	if plan.SUT != nil && !*noSUT {
-		shop, err := startShop(ctx, env, plan)
-		if err != nil {
-			fmt.Fprintf(env.stderr, "lab apply: the shop did not start: %v\n", err)
-			return exitcode.CouldNotRun
-		}
-		defer shop.Stop(5 * time.Second)
-		fmt.Fprintf(env.stderr, "shop %q started (pid %d) at %s\n", plan.SUT.Name, shop.PID(), shop.BaseURL())
-		sutInfo = memory.SUTInfo{PID: shop.PID(), BaseURL: shop.BaseURL()}
-	}
-	// The leak hunter's memory samples, once a second during the run. The
-	// source is read once now, so one that cannot be read stops the run
-	// before any load rather than being found out after it.
-	var sampler memory.Sampler
-	if plan.Leak != nil {
-		var err error
-		if sampler, err = memory.NewSampler(plan.Leak.Memory, sutInfo); err != nil {
-			fmt.Fprintf(env.stderr, "lab apply: leak block: %v\n", err)
-			return exitcode.BadInput
-		}
-		if code := probeMemory(ctx, env, plan.Leak, sampler); code != exitcode.OK {
-			return code
-		}
-	}
+// target is where the load goes, as the memory sampler needs it: the
+// plan's host, or the shop this command started.
+type target struct {
+	info memory.SUTInfo
+	shop *sut.Process // nil when the shop runs elsewhere
+}
 
-	live := isTerminal(env.stderr) && env.getenv("CI") == ""
-	var out io.Writer = env.stderr
-	if *quiet {
-		out = io.Discard
+// startTarget starts the plan's shop, unless the plan has none or it runs
+// elsewhere (--no-sut).
+func startTarget(ctx context.Context, env *cmdEnv, o *applyOpts) (target, int) {
+	t := target{info: memory.SUTInfo{BaseURL: o.plan.Workload.Host}}
+	if o.plan.SUT == nil || o.noSUT {
+		return t, exitcode.OK
 	}
-	prog := progress.New(out, live, useColor(env, env.stderr))
+	shop, err := startShop(ctx, env, o.plan)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: the shop did not start: %v\n", err)
+		return t, exitcode.CouldNotRun
+	}
+	fmt.Fprintf(env.stderr, "shop %q started (pid %d) at %s\n", o.plan.SUT.Name, shop.PID(), shop.BaseURL())
+	t.shop = shop
+	t.info = memory.SUTInfo{PID: shop.PID(), BaseURL: shop.BaseURL()}
+	return t, exitcode.OK
+}
 
-	// The baseline is found before the run: once this run is written, a
-	// results/<plan>/latest baseline would point at the run itself.
-	baseDir, noBase, badBase := "", "", ""
-	if plan.Regression != nil {
-		baseDir, noBase, badBase = resolveBaseline(env, plan.Regression, "")
+func (t target) stop() {
+	if t.shop != nil {
+		t.shop.Stop(5 * time.Second)
 	}
-	// Windowed budgets with an abort rule are judged live; the first one
-	// to fire stops the run, and the Run says why.
-	var eng *runtime.Engine
-	mon := sla.NewMonitor(plan.SLAs, plan.Workload.Requests, time.Now())
-	opts := runtime.Options{Plan: plan, Grace: *grace, OnTick: prog.Tick}
-	if mon != nil {
-		opts.OnWindow = func(ws tally.WindowStats) {
-			reason, err := mon.Window(ws.T, ws.Names)
-			if err != nil {
-				fmt.Fprintf(env.stderr, "warning: abort rules: %v\n", err)
-				return
-			}
-			if reason != "" {
-				fmt.Fprintf(env.stderr, "\nabort: %s\n", reason)
-				eng.Stop(reason)
-			}
-		}
+}
+
+// openMemory opens the leak block's memory source (nil without a leak
+// block): the leak hunter's samples, once a second during the run. The
+// source is read once now, so one that cannot be read stops the run before
+// any load rather than being found out after it.
+func openMemory(ctx context.Context, env *cmdEnv, leak *lang.Leak, info memory.SUTInfo) (memory.Sampler, int) {
+	if leak == nil {
+		return nil, exitcode.OK
 	}
-	eng, err := runtime.New(opts)
+	sampler, err := memory.NewSampler(leak.Memory, info)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: leak block: %v\n", err)
+		return nil, exitcode.BadInput
+	}
+	if code := probeMemory(ctx, env, leak, sampler); code != exitcode.OK {
+		return nil, code
+	}
+	return sampler, exitcode.OK
+}
+
+// runLocally runs the load in this process, with the target's memory
+// recorded alongside when sampler is set. A nil Run means the run could
+// not be carried out (exit 3).
+func runLocally(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.Sampler) (*result.Run, int) {
+	eng, prog, mon, err := newEngine(env, o)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
-		return exitcode.CouldNotRun
+		return nil, exitcode.CouldNotRun
 	}
+	plan := o.plan
 	fmt.Fprintf(env.stderr, "applying %s: shape %q (%s model, %s) against %s\n",
 		plan.File, plan.Shape.Name, plan.Shape.Model, plan.Shape.Duration(), plan.Workload.Host)
 	start := time.Now()
@@ -174,17 +218,53 @@ func runApply(env *cmdEnv, args []string) int {
 		} else {
 			fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 		}
-		return exitcode.CouldNotRun
+		return nil, exitcode.CouldNotRun
 	}
-	dir := result.DirFor(*resultsDir, plan.Name, run.Start)
+	return run, exitcode.OK
+}
 
-	// Judge what the run measured, complete or not, and store the verdicts with it.
-	opt := gates.Options{NoBaseline: noBase, BadBaseline: badBase}
-	if baseDir != "" {
-		opt.Baseline, opt.NoBaseline, opt.BadBaseline = readBaseline(env, baseDir, dir)
-		opt.History = runHistory(baseDir, opt.Baseline, dir)
+// newEngine builds the engine with its progress output and, when a budget
+// has an abort rule, the monitor that judges windows live: the first rule
+// to fire stops the run, and the Run says why.
+func newEngine(env *cmdEnv, o *applyOpts) (*runtime.Engine, *progress.Printer, *sla.Monitor, error) {
+	live := isTerminal(env.stderr) && env.getenv("CI") == ""
+	var out io.Writer = env.stderr
+	if o.quiet {
+		out = io.Discard
 	}
-	vs, judgeErr := gates.Judge(plan, run, opt)
+	prog := progress.New(out, live, useColor(env, env.stderr))
+	var eng *runtime.Engine
+	mon := sla.NewMonitor(o.plan.SLAs, o.plan.Workload.Requests, time.Now())
+	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: prog.Tick}
+	if mon != nil {
+		opts.OnWindow = func(ws tally.WindowStats) {
+			reason, err := mon.Window(ws.T, ws.Names)
+			if err != nil {
+				fmt.Fprintf(env.stderr, "warning: abort rules: %v\n", err)
+				return
+			}
+			if reason != "" {
+				fmt.Fprintf(env.stderr, "\nabort: %s\n", reason)
+				eng.Stop(reason)
+			}
+		}
+	}
+	eng, err := runtime.New(opts)
+	return eng, prog, mon, err
+}
+
+// judgeAndStore judges what the run measured, complete or not, writes it
+// with its verdicts to results/<plan>/<time>/ (and the latest link), and
+// prints the totals and verdicts.
+func judgeAndStore(env *cmdEnv, o *applyOpts, run *result.Run) int {
+	dir := result.DirFor(o.resultsDir, o.plan.Name, run.Start)
+	// The baseline is found before this run is written: afterwards a
+	// results/<plan>/latest baseline would point at the run itself.
+	opt, warn := gates.LoadBaseline(o.plan.Regression, "", dir)
+	if warn != nil {
+		fmt.Fprintf(env.stderr, "warning: %v\n", warn)
+	}
+	vs, judgeErr := gates.Judge(o.plan, run, opt)
 	if judgeErr != nil {
 		fmt.Fprintf(env.stderr, "lab apply: judging the run: %v\n", judgeErr)
 	}
@@ -201,7 +281,7 @@ func runApply(env *cmdEnv, args []string) int {
 	if judgeErr != nil {
 		exit = exitcode.CouldNotRun
 	}
-	heading := fmt.Sprintf("lab apply %s — run %s", plan.File, run.Status)
+	heading := fmt.Sprintf("lab apply %s — run %s", o.plan.File, run.Status)
 	if err := report(env, heading, vs, exit, dir, "", ""); err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 	}

@@ -41,95 +41,130 @@ The tables go to stdout; with $GITHUB_STEP_SUMMARY set, the same as Markdown
 is appended to it. --write stores the verdicts in the run folder (result.json,
 summary.md, junit.xml).`
 
+// gateOpts is what lab gate was asked for.
+type gateOpts struct {
+	pf          planFlags
+	dir         string // the run folder ("" with --csv)
+	planFile    string
+	csvPrefix   string
+	baseline    string
+	write       bool
+	junitFile   string
+	summaryFile string
+}
+
 func runGate(env *cmdEnv, args []string) int {
-	fs := newFlags("gate")
-	var pf planFlags
-	pf.register(fs)
-	planFile := fs.String("plan", "", "judge by this plan's budgets instead of the plan the run ran")
-	csvPrefix := fs.String("csv", "", "judge Locust's CSV files PREFIX_stats.csv, … (needs --plan)")
-	baseline := fs.String("baseline", "", "compare with this run folder instead of the regression block's baseline")
-	write := fs.Bool("write", false, "store the verdicts in the run folder: result.json, summary.md, junit.xml")
-	junitFile := fs.String("junit", "", "also write JUnit XML to this file")
-	summaryFile := fs.String("summary", "", "also write the Markdown summary to this file")
-	if stop, code := parseFlags(env, fs, args, "lab gate RUN_DIR [--plan FILE] [flags]\n  lab gate --csv PREFIX --plan FILE [flags]", gateAbout); stop {
+	o, stop, code := parseGateFlags(env, args)
+	if stop {
 		return code
 	}
-	var run *result.Run
-	var table *sla.Table
-	dir := ""
-	switch {
-	case *csvPrefix != "" && fs.NArg() > 0:
-		fmt.Fprintln(env.stderr, "lab gate: give a run folder or --csv PREFIX, not both")
-		return exitcode.BadInput
-	case *csvPrefix != "":
-		if *planFile == "" {
-			fmt.Fprintln(env.stderr, "lab gate: --csv needs --plan FILE: Locust's files carry no budgets")
-			return exitcode.BadInput
-		}
-		var err error
-		if run, table, err = locust.Load(*csvPrefix); err != nil {
-			fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
-			return exitcode.BadInput
-		}
-	case fs.NArg() == 1:
-		dir = fs.Arg(0)
-		var err error
-		if run, err = result.Load(dir); err != nil {
-			fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
-			return exitcode.BadInput
-		}
-	default:
-		fmt.Fprintf(env.stderr, "lab gate: give one run folder (or --csv PREFIX); got %d arguments\n", fs.NArg())
-		return exitcode.BadInput
+	run, table, code := o.loadRun(env)
+	if run == nil {
+		return code
 	}
-	if *write && dir == "" {
+	if o.write && o.dir == "" {
 		fmt.Fprintln(env.stderr, "lab gate: --write stores verdicts in a run folder; with --csv use --junit and --summary")
 		return exitcode.BadInput
 	}
+	plan, code := o.loadPlan(env, run)
+	if plan == nil {
+		return code
+	}
+	return o.judge(env, plan, run, table)
+}
 
-	var plan *lang.Plan
-	if *planFile != "" {
-		if plan, _ = loadPlan(env, *planFile, pf.options(env)); plan == nil {
-			return exitcode.BadInput
+// parseGateFlags reads the command line; stop says the command ends here,
+// with code.
+func parseGateFlags(env *cmdEnv, args []string) (o *gateOpts, stop bool, code int) {
+	fs := newFlags("gate")
+	o = &gateOpts{}
+	o.pf.register(fs)
+	fs.StringVar(&o.planFile, "plan", "", "judge by this plan's budgets instead of the plan the run ran")
+	fs.StringVar(&o.csvPrefix, "csv", "", "judge Locust's CSV files PREFIX_stats.csv, … (needs --plan)")
+	fs.StringVar(&o.baseline, "baseline", "", "compare with this run folder instead of the regression block's baseline")
+	fs.BoolVar(&o.write, "write", false, "store the verdicts in the run folder: result.json, summary.md, junit.xml")
+	fs.StringVar(&o.junitFile, "junit", "", "also write JUnit XML to this file")
+	fs.StringVar(&o.summaryFile, "summary", "", "also write the Markdown summary to this file")
+	if stop, code := parseFlags(env, fs, args, "lab gate RUN_DIR [--plan FILE] [flags]\n  lab gate --csv PREFIX --plan FILE [flags]", gateAbout); stop {
+		return nil, true, code
+	}
+	switch {
+	case o.csvPrefix != "" && fs.NArg() > 0:
+		fmt.Fprintln(env.stderr, "lab gate: give a run folder or --csv PREFIX, not both")
+		return nil, true, exitcode.BadInput
+	case o.csvPrefix != "":
+		if o.planFile == "" {
+			fmt.Fprintln(env.stderr, "lab gate: --csv needs --plan FILE: Locust's files carry no budgets")
+			return nil, true, exitcode.BadInput
 		}
+	case fs.NArg() == 1:
+		o.dir = fs.Arg(0)
+	default:
+		fmt.Fprintf(env.stderr, "lab gate: give one run folder (or --csv PREFIX); got %d arguments\n", fs.NArg())
+		return nil, true, exitcode.BadInput
+	}
+	return o, false, exitcode.OK
+}
+
+// loadRun reads the run folder, or Locust's CSV files with the whole-run
+// percentiles they hold; a nil run means exit with code.
+func (o *gateOpts) loadRun(env *cmdEnv) (*result.Run, *sla.Table, int) {
+	var run *result.Run
+	var table *sla.Table
+	var err error
+	if o.csvPrefix != "" {
+		run, table, err = locust.Load(o.csvPrefix)
 	} else {
-		var code int
-		if plan, code = storedPlan(env, run); plan == nil {
-			return code
-		}
+		run, err = result.Load(o.dir)
 	}
-	opt := gates.Options{Table: table}
-	if plan.Regression != nil {
-		var baseDir string
-		baseDir, opt.NoBaseline, opt.BadBaseline = resolveBaseline(env, plan.Regression, *baseline)
-		if baseDir != "" {
-			opt.Baseline, opt.NoBaseline, opt.BadBaseline = readBaseline(env, baseDir, dir)
-			opt.History = runHistory(baseDir, opt.Baseline, dir)
-		}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
+		return nil, nil, exitcode.BadInput
 	}
+	return run, table, exitcode.OK
+}
+
+// loadPlan loads --plan FILE, or else the plan the run ran.
+func (o *gateOpts) loadPlan(env *cmdEnv, run *result.Run) (*lang.Plan, int) {
+	if o.planFile == "" {
+		return storedPlan(env, run)
+	}
+	plan, _ := loadPlan(env, o.planFile, o.pf.options(env))
+	if plan == nil {
+		return nil, exitcode.BadInput
+	}
+	return plan, exitcode.OK
+}
+
+// judge judges the run by the plan, stores the verdicts when asked, and
+// reports them.
+func (o *gateOpts) judge(env *cmdEnv, plan *lang.Plan, run *result.Run, table *sla.Table) int {
+	opt, warn := gates.LoadBaseline(plan.Regression, o.baseline, o.dir)
+	if warn != nil {
+		fmt.Fprintf(env.stderr, "warning: %v\n", warn)
+	}
+	opt.Table = table
 	vs, err := gates.Judge(plan, run, opt)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
 		return exitcode.CouldNotRun
 	}
 	exit := gates.ExitCode(vs)
-	source := dir
-	if dir == "" {
-		source = *csvPrefix + " (Locust CSV)"
+	source := o.dir
+	if o.dir == "" {
+		source = o.csvPrefix + " (Locust CSV)"
 	}
 	heading := fmt.Sprintf("lab gate %s — plan %s", source, plan.Name)
-	if *write {
+	writeDir := ""
+	if o.write {
 		run.Verdicts = vs
-		if err := result.Write(dir, run); err != nil {
+		if err := result.Write(o.dir, run); err != nil {
 			fmt.Fprintf(env.stderr, "lab gate: writing the verdicts: %v\n", err)
 			return exitcode.CouldNotRun
 		}
+		writeDir = o.dir
 	}
-	writeDir := ""
-	if *write {
-		writeDir = dir
-	}
-	if err := report(env, heading, vs, exit, writeDir, *junitFile, *summaryFile); err != nil {
+	if err := report(env, heading, vs, exit, writeDir, o.junitFile, o.summaryFile); err != nil {
 		fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
 		return exitcode.CouldNotRun
 	}
@@ -173,57 +208,6 @@ func storedPlan(env *cmdEnv, run *result.Run) (*lang.Plan, int) {
 		return nil, exitcode.BadInput
 	}
 	return plan, exitcode.OK
-}
-
-// resolveBaseline finds the regression baseline's run folder: override
-// when set, else the block's. When there is none, why says so for the
-// verdict (a missing baseline is not an error; one that cannot be found
-// for another reason is also reported on stderr).
-func resolveBaseline(env *cmdEnv, r *lang.Regression, override string) (dir, none, bad string) {
-	path := r.Baseline
-	if override != "" {
-		path = override
-	}
-	dir, err := gates.FindBaseline(path)
-	switch {
-	case errors.Is(err, gates.ErrNoBaseline):
-		return "", err.Error(), ""
-	case err != nil:
-		fmt.Fprintf(env.stderr, "warning: baseline %s: %v\n", path, err)
-		return "", "", fmt.Sprintf("the baseline at %s cannot be read (%v)", path, err)
-	}
-	return dir, "", ""
-}
-
-// runHistory reads the runs stored beside the baseline (its results/<plan>
-// folder) that ran its plan, no later than it, leaving out the current
-// run: the runner's noise, which widens the regression thresholds once
-// there are enough of them.
-func runHistory(baseDir string, baseline *result.Run, current string) *gates.History {
-	if baseline == nil {
-		return nil
-	}
-	h, err := gates.LoadHistory(filepath.Dir(baseDir), baseline, current)
-	if err != nil {
-		return nil
-	}
-	return h
-}
-
-// readBaseline reads the baseline run in dir, unless it is the current
-// run's own folder.
-func readBaseline(env *cmdEnv, dir, current string) (run *result.Run, none, bad string) {
-	if current != "" {
-		if cur, err := filepath.EvalSymlinks(current); err == nil && cur == dir {
-			return nil, fmt.Sprintf("the baseline %s is this run itself", dir), ""
-		}
-	}
-	run, err := result.Load(dir)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "warning: baseline %s: %v\n", dir, err)
-		return nil, "", fmt.Sprintf("the baseline at %s cannot be read (%v)", dir, err)
-	}
-	return run, "", ""
 }
 
 // report prints the verdict tables to stdout and writes the Markdown and

@@ -75,6 +75,15 @@ user "buyer" {
 }
 `
 
+// One route, one request per arrival.
+const oneRoute = `
+user "u" {
+  task "t" {
+    get = "/"
+  }
+}
+`
+
 // Two routes, one request per arrival: the open-model workload of the
 // regression and abort tests.
 const twoRoutes = `
@@ -107,14 +116,6 @@ func closedShape(d string, users int) string {
 
 func openShape(d, rate string) string {
 	return fmt.Sprintf("shape \"s\" {\n  duration = %q\n  stage {\n    until = %q\n    rate  = %q\n  }\n}\n", d, d, rate)
-}
-
-// lab runs the command in-process with thread-safe streams.
-func lab(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	env, out, errs := sutTestEnv(vars)
-	code := dispatch(env, args)
-	return code, out.String(), errs.String()
 }
 
 func latestRun(t *testing.T, results string) (string, *result.Run) {
@@ -523,11 +524,7 @@ func TestUnreadableBaselineIsNotAPass(t *testing.T) {
 	}
 	data, _ := os.ReadFile(filepath.Join(base, "result.json"))
 	os.WriteFile(filepath.Join(base, "result.json"), data[:len(data)/2], 0o644)
-	plan := writePlan(t, dir, "p.hcl", `user "u" {
-  task "t" {
-    get = "/"
-  }
-}`, "http://127.0.0.1:1", openShape("1m", "20/s")+fmt.Sprintf("regression {\n  baseline = %q\n}\n", base))
+	plan := writePlan(t, dir, "p.hcl", oneRoute, "http://127.0.0.1:1", openShape("1m", "20/s")+fmt.Sprintf("regression {\n  baseline = %q\n}\n", base))
 	code, stdout, stderr := lab(t, map[string]string{"NO_COLOR": "1"}, "gate", cur, "--plan", plan)
 	if code != 1 || !strings.Contains(stdout, "cannot be read") || strings.Contains(stdout, "no baseline yet") {
 		t.Errorf("truncated baseline: exit %d\n%s%s", code, stdout, stderr)

@@ -39,90 +39,124 @@ type lastPlan struct {
 	Sources  map[string]string `json:"sources"` // path → sha256, to tell a stale plan
 }
 
+// planOpts is what lab plan was asked for.
+type planOpts struct {
+	pf           planFlags
+	files        []string
+	against      string
+	failLoosened bool
+	out          string
+	check        bool
+}
+
 func runPlan(env *cmdEnv, args []string) int {
-	fs := newFlags("plan")
-	var pf planFlags
-	pf.register(fs)
-	against := fs.String("against", "", "compare with OLD: a plan file, or git:REV for this file at a git revision")
-	failLoosened := fs.Bool("fail-on-loosened", false, "with --against, exit 1 when a budget is loosened")
-	out := fs.String("out", "generated", "folder to write generated/<plan>/ files into")
-	check := fs.Bool("check", false, "write nothing; exit 1 when the generated files are not what the plans give")
-	if stop, code := parseFlags(env, fs, args, "lab plan [FILE] [flags]", planAbout); stop {
+	o, stop, code := parsePlanFlags(env, args)
+	if stop {
 		return code
+	}
+	code = exitcode.OK
+	var stale []string
+	for i, file := range o.files {
+		c, outdated := o.plan(env, i, file)
+		if c == exitcode.CouldNotRun {
+			return c
+		}
+		code = max(code, c)
+		stale = append(stale, outdated...)
+	}
+	if !o.check {
+		return code
+	}
+	if code != exitcode.OK {
+		return code
+	}
+	if len(stale) > 0 {
+		sort.Strings(stale)
+		fmt.Fprintf(env.stderr, "lab plan --check: generated files are stale; run `make generate` (lab plan) and commit:\n  %s\n", strings.Join(stale, "\n  "))
+		return exitcode.Breach
+	}
+	fmt.Fprintf(env.stderr, "lab plan --check: %d plans, generated files up to date\n", len(o.files))
+	return exitcode.OK
+}
+
+// parsePlanFlags reads the command line and lists the plans to plan: FILE,
+// or every scenario in plans/. stop says the command ends here, with code.
+func parsePlanFlags(env *cmdEnv, args []string) (o *planOpts, stop bool, code int) {
+	fs := newFlags("plan")
+	o = &planOpts{}
+	o.pf.register(fs)
+	fs.StringVar(&o.against, "against", "", "compare with OLD: a plan file, or git:REV for this file at a git revision")
+	fs.BoolVar(&o.failLoosened, "fail-on-loosened", false, "with --against, exit 1 when a budget is loosened")
+	fs.StringVar(&o.out, "out", "generated", "folder to write generated/<plan>/ files into")
+	fs.BoolVar(&o.check, "check", false, "write nothing; exit 1 when the generated files are not what the plans give")
+	if stop, code := parseFlags(env, fs, args, "lab plan [FILE] [flags]", planAbout); stop {
+		return nil, true, code
 	}
 	if fs.NArg() > 1 {
 		fmt.Fprintf(env.stderr, "lab plan: one plan file at a time; got %d\n", fs.NArg())
-		return exitcode.BadInput
+		return nil, true, exitcode.BadInput
 	}
-	var files []string
 	if fs.NArg() == 1 {
-		files = []string{fs.Arg(0)}
-	} else {
-		if *against != "" {
-			fmt.Fprintln(env.stderr, "lab plan: --against needs the plan FILE to compare")
-			return exitcode.BadInput
-		}
-		var err error
-		if files, err = scenarioFiles("plans"); err != nil || len(files) == 0 {
-			fmt.Fprintf(env.stderr, "lab plan: no FILE given and no plans/*.hcl here (%v)\n", err)
-			return exitcode.BadInput
-		}
+		o.files = []string{fs.Arg(0)}
+		return o, false, exitcode.OK
 	}
+	if o.against != "" {
+		fmt.Fprintln(env.stderr, "lab plan: --against needs the plan FILE to compare")
+		return nil, true, exitcode.BadInput
+	}
+	var err error
+	if o.files, err = scenarioFiles("plans"); err != nil || len(o.files) == 0 {
+		fmt.Fprintf(env.stderr, "lab plan: no FILE given and no plans/*.hcl here (%v)\n", err)
+		return nil, true, exitcode.BadInput
+	}
+	return o, false, exitcode.OK
+}
 
-	code := exitcode.OK
-	stale := []string{}
-	for i, file := range files {
-		plan, _ := loadPlan(env, file, pf.options(env))
-		if plan == nil {
-			code = exitcode.BadInput
+// plan plans the i-th file: prints its summary (or its diff --against
+// OLD), and writes its generated files, or with --check lists those that
+// are stale. A plan that does not load is exit 2 and the others are still
+// planned; a generated file that cannot be written is exit 3 and ends the
+// command.
+func (o *planOpts) plan(env *cmdEnv, i int, file string) (code int, stale []string) {
+	plan, _ := loadPlan(env, file, o.pf.options(env))
+	if plan == nil {
+		return exitcode.BadInput, nil
+	}
+	summary := plan.Summary()
+	code = exitcode.OK
+	if o.against != "" {
+		c := planDiff(env, plan, file, o.against, o.pf)
+		if c == exitcode.BadInput {
+			return c, nil
+		}
+		if c == exitcode.Breach && o.failLoosened {
+			code = exitcode.Breach
+		}
+	} else if !o.check {
+		if i > 0 {
+			fmt.Fprintln(env.stdout)
+		}
+		fmt.Fprint(env.stdout, summary)
+	}
+	for _, a := range artifacts(plan) {
+		path := filepath.Join(o.out, plan.Name, a.name)
+		if o.check {
+			if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, a.data) {
+				stale = append(stale, path)
+			}
 			continue
 		}
-		summary := plan.Summary()
-		if *against != "" {
-			c := planDiff(env, plan, file, *against, pf)
-			if c == exitcode.BadInput {
-				return c
-			}
-			if c == exitcode.Breach && *failLoosened {
-				code = max(code, exitcode.Breach)
-			}
-		} else if !*check {
-			if i > 0 {
-				fmt.Fprintln(env.stdout)
-			}
-			fmt.Fprint(env.stdout, summary)
-		}
-		for _, a := range artifacts(plan) {
-			path := filepath.Join(*out, plan.Name, a.name)
-			if *check {
-				if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, a.data) {
-					stale = append(stale, path)
-				}
-				continue
-			}
-			if err := atomicfile.Write(path, a.data, 0o644); err != nil {
-				fmt.Fprintf(env.stderr, "lab plan: %v\n", err)
-				return exitcode.CouldNotRun
-			}
-		}
-		if !*check && len(files) == 1 {
-			if err := rememberPlan(file, pf, plan); err != nil {
-				fmt.Fprintf(env.stderr, "lab plan: could not remember the plan for lab apply: %v\n", err)
-			}
+		if err := atomicfile.Write(path, a.data, 0o644); err != nil {
+			fmt.Fprintf(env.stderr, "lab plan: %v\n", err)
+			return exitcode.CouldNotRun, nil
 		}
 	}
-	if *check {
-		if code != exitcode.OK {
-			return code
+	if !o.check && len(o.files) == 1 {
+		if err := rememberPlan(file, o.pf, plan); err != nil {
+			fmt.Fprintf(env.stderr, "lab plan: could not remember the plan for lab apply: %v\n", err)
 		}
-		if len(stale) > 0 {
-			sort.Strings(stale)
-			fmt.Fprintf(env.stderr, "lab plan --check: generated files are stale; run `make generate` (lab plan) and commit:\n  %s\n", strings.Join(stale, "\n  "))
-			return exitcode.Breach
-		}
-		fmt.Fprintf(env.stderr, "lab plan --check: %d plans, generated files up to date\n", len(files))
 	}
-	return code
+	return code, stale
 }
 
 // scenarioFiles lists the scenarios in dir: *.hcl but the workload files.

@@ -13,13 +13,15 @@ import (
 	"lab/runtime/needs"
 )
 
-// run runs the lab command in-process and returns its exit code and output.
-func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+// lab runs the lab command in-process, as dispatch does for the binary,
+// with thread-safe captured streams (commands may write from several
+// goroutines) and the given environment variables; it returns the exit
+// code, stdout and stderr.
+func lab(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	e := &cmdEnv{stdout: &out, stderr: &errOut, getenv: func(k string) string { return env[k] }}
-	code := dispatch(e, args)
-	return code, out.String(), errOut.String()
+	env, out, errs := sutTestEnv(vars)
+	code := dispatch(env, args)
+	return code, out.String(), errs.String()
 }
 
 func TestUsageAndExitCodes(t *testing.T) {
@@ -39,16 +41,16 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{[]string{"plan", "a.hcl", "b.hcl"}, exitcode.BadInput}, // one plan at a time
 	}
 	for _, tt := range tests {
-		code, _, stderr := run(t, nil, tt.args...)
+		code, _, stderr := lab(t, nil, tt.args...)
 		if code != tt.want {
 			t.Errorf("lab %s: exit %d, want %d (stderr %q)", strings.Join(tt.args, " "), code, tt.want, stderr)
 		}
 	}
-	_, _, stderr := run(t, nil, "plna")
+	_, _, stderr := lab(t, nil, "plna")
 	if !strings.Contains(stderr, `did you mean "plan"`) {
 		t.Errorf("unknown command gives no suggestion: %q", stderr)
 	}
-	_, stdout, _ := run(t, nil, "plan", "-h")
+	_, stdout, _ := lab(t, nil, "plan", "-h")
 	for _, flag := range []string{"--var", "--var-file", "--against", "--shape"} {
 		if !strings.Contains(stdout, flag) {
 			t.Errorf("lab plan -h does not list %s", flag)
@@ -58,8 +60,8 @@ func TestUsageAndExitCodes(t *testing.T) {
 
 func TestPlanIsDeterministicAndWritesGenerated(t *testing.T) {
 	out := t.TempDir()
-	code1, first, stderr := run(t, nil, "plan", "plans/spike.hcl", "--out", out)
-	code2, second, _ := run(t, nil, "plan", "plans/spike.hcl", "--out", out)
+	code1, first, stderr := lab(t, nil, "plan", "plans/spike.hcl", "--out", out)
+	code2, second, _ := lab(t, nil, "plan", "plans/spike.hcl", "--out", out)
 	if code1 != 0 || code2 != 0 {
 		t.Fatalf("exit %d, %d: %s", code1, code2, stderr)
 	}
@@ -87,12 +89,12 @@ func TestPlanAgainstMarksLoosenedBudgets(t *testing.T) {
 	out := t.TempDir()
 
 	// OLD had a higher budget: the current plan tightens it.
-	code, stdout, stderr := run(t, nil, "plan", "plans/spike.hcl", "--against", raised, "--out", out, "--fail-on-loosened")
+	code, stdout, stderr := lab(t, nil, "plan", "plans/spike.hcl", "--against", raised, "--out", out, "--fail-on-loosened")
 	if code != 0 || !strings.Contains(stdout, "tightened") || strings.Contains(stdout, "LOOSENED") {
 		t.Errorf("against a higher budget: exit %d\n%s%s", code, stdout, stderr)
 	}
 	// The reverse loosens it, and --fail-on-loosened makes that exit 1.
-	code, stdout, _ = run(t, nil, "plan", raised, "--against", "plans/spike.hcl", "--out", out, "--fail-on-loosened")
+	code, stdout, _ = lab(t, nil, "plan", raised, "--against", "plans/spike.hcl", "--out", out, "--fail-on-loosened")
 	if code != exitcode.Breach || !strings.Contains(stdout, `sla "GET /" p95  200ms → 300ms  LOOSENED`) {
 		t.Errorf("against a lower budget: exit %d\n%s", code, stdout)
 	}
@@ -121,11 +123,11 @@ func TestPlanAgainstGitRevision(t *testing.T) {
 	wd, _ := os.Getwd()
 	defer os.Chdir(wd)
 	os.Chdir(dir)
-	code, stdout, stderr := run(t, nil, "plan", "plans/spike.hcl", "--against", "git:HEAD", "--out", t.TempDir())
+	code, stdout, stderr := lab(t, nil, "plan", "plans/spike.hcl", "--against", "git:HEAD", "--out", t.TempDir())
 	if code != 0 || !strings.Contains(stdout, `sla "POST /checkout" error_rate  1% → 5%  LOOSENED`) {
 		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	code, _, stderr = run(t, nil, "plan", "plans/spike.hcl", "--against", "git:no-such-rev", "--out", t.TempDir())
+	code, _, stderr = lab(t, nil, "plan", "plans/spike.hcl", "--against", "git:no-such-rev", "--out", t.TempDir())
 	if code != exitcode.BadInput || !strings.Contains(stderr, "no-such-rev") {
 		t.Errorf("bad revision: exit %d, %s", code, stderr)
 	}
@@ -139,7 +141,7 @@ func TestBrokenPlansExitInvalid(t *testing.T) {
 		t.Fatalf("%d broken plans", len(files))
 	}
 	for _, f := range files {
-		code, _, stderr := run(t, nil, "plan", f, "--out", t.TempDir())
+		code, _, stderr := lab(t, nil, "plan", f, "--out", t.TempDir())
 		if code != exitcode.BadInput {
 			t.Errorf("%s: exit %d, want 2", f, code)
 		}
@@ -153,27 +155,27 @@ func TestFmtCheck(t *testing.T) {
 	dir := t.TempDir()
 	ugly := filepath.Join(dir, "ugly.hcl")
 	os.WriteFile(ugly, []byte("sla \"all\" {\np95=\"1s\"\n}\n"), 0o644)
-	code, stdout, _ := run(t, nil, "fmt", "-check", dir)
+	code, stdout, _ := lab(t, nil, "fmt", "-check", dir)
 	if code != exitcode.Breach || !strings.Contains(stdout, "ugly.hcl") {
 		t.Errorf("fmt -check on an unformatted file: exit %d, %q", code, stdout)
 	}
 	if b, _ := os.ReadFile(ugly); !bytes.Contains(b, []byte("p95=")) {
 		t.Error("fmt -check rewrote the file")
 	}
-	if code, _, _ := run(t, nil, "fmt", dir); code != 0 {
+	if code, _, _ := lab(t, nil, "fmt", dir); code != 0 {
 		t.Errorf("fmt exit %d", code)
 	}
 	if b, _ := os.ReadFile(ugly); string(b) != "sla \"all\" {\n  p95 = \"1s\"\n}\n" {
 		t.Errorf("formatted:\n%s", b)
 	}
-	if code, _, _ := run(t, nil, "fmt", "-check", dir); code != 0 {
+	if code, _, _ := lab(t, nil, "fmt", "-check", dir); code != 0 {
 		t.Errorf("fmt -check after fmt: exit %d", code)
 	}
 	os.WriteFile(ugly, []byte("sla \"all\" {\n"), 0o644)
-	if code, _, stderr := run(t, nil, "fmt", dir); code != exitcode.BadInput || !strings.Contains(stderr, "ugly.hcl:") {
+	if code, _, stderr := lab(t, nil, "fmt", dir); code != exitcode.BadInput || !strings.Contains(stderr, "ugly.hcl:") {
 		t.Errorf("fmt on broken syntax: exit %d, %s", code, stderr)
 	}
-	if code, _, _ := run(t, nil, "fmt", "-check", "plans"); code != 0 {
+	if code, _, _ := lab(t, nil, "fmt", "-check", "plans"); code != 0 {
 		t.Error("shipped plans are not formatted")
 	}
 }
@@ -187,7 +189,7 @@ func TestShippedPlanSummariesPrintUnitsAsWritten(t *testing.T) {
 		if strings.HasSuffix(f, ".workload.hcl") {
 			continue
 		}
-		code, out, stderr := run(t, nil, "plan", f, "--out", t.TempDir())
+		code, out, stderr := lab(t, nil, "plan", f, "--out", t.TempDir())
 		if code != 0 {
 			t.Fatalf("lab plan %s: exit %d: %s", f, code, stderr)
 		}
@@ -204,7 +206,7 @@ func TestShippedPlanSummariesPrintUnitsAsWritten(t *testing.T) {
 // it would otherwise run one process and record a run of N workers.
 func TestWorkersOverOneAreRefused(t *testing.T) {
 	for cmd, out := range map[string]string{"plan": "--out", "apply": "--results"} {
-		code, _, stderr := run(t, nil, cmd, "plans/baseline.hcl", "-var", "workers=4", out, t.TempDir())
+		code, _, stderr := lab(t, nil, cmd, "plans/baseline.hcl", "-var", "workers=4", out, t.TempDir())
 		if code != 2 || !strings.Contains(stderr, "plans/baseline.hcl:") || !strings.Contains(stderr, "workers = 4") {
 			t.Errorf("lab %s -var workers=4: exit %d, want 2 with the plan's line\n%s", cmd, code, stderr)
 		}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"lab/lang"
+	"lab/runtime/result"
 )
 
 // ErrNoBaseline means a regression block's baseline does not exist yet.
@@ -31,4 +34,49 @@ func FindBaseline(path string) (string, error) {
 		return "", fmt.Errorf("%w at %s", ErrNoBaseline, path)
 	}
 	return "", fmt.Errorf("%w in %s: it holds no result.json, and no baseline or latest run", ErrNoBaseline, path)
+}
+
+// LoadBaseline finds and reads the run a regression block compares with
+// (override, when set, instead of the block's baseline) and the history
+// of runs stored beside it, and returns them as Options for Judge (without
+// Table). current is the folder of the run being judged, "" when it is not
+// written yet: a baseline that resolves to it is no baseline, and it is
+// left out of the history. A baseline not stored yet is not an error (the
+// verdict is advisory; Options.NoBaseline says why). One that is there but
+// cannot be read sets Options.BadBaseline, and warning says so for the
+// command to print. A plan without a regression block gives empty Options.
+func LoadBaseline(r *lang.Regression, override, current string) (opt Options, warning error) {
+	if r == nil {
+		return opt, nil
+	}
+	path := r.Baseline
+	if override != "" {
+		path = override
+	}
+	dir, err := FindBaseline(path)
+	switch {
+	case errors.Is(err, ErrNoBaseline):
+		opt.NoBaseline = err.Error()
+		return opt, nil
+	case err != nil:
+		opt.BadBaseline = fmt.Sprintf("the baseline at %s cannot be read (%v)", path, err)
+		return opt, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	if current != "" {
+		if cur, err := filepath.EvalSymlinks(current); err == nil && cur == dir {
+			opt.NoBaseline = fmt.Sprintf("the baseline %s is this run itself", dir)
+			return opt, nil
+		}
+	}
+	if opt.Baseline, err = result.Load(dir); err != nil {
+		opt.BadBaseline = fmt.Sprintf("the baseline at %s cannot be read (%v)", dir, err)
+		return opt, fmt.Errorf("baseline %s: %w", dir, err)
+	}
+	// The runs stored beside the baseline (its results/<plan> folder): the
+	// runner's noise, which widens the thresholds once there are enough.
+	// Without them the thresholds stay as the plan sets them.
+	if h, err := LoadHistory(filepath.Dir(dir), opt.Baseline, current); err == nil {
+		opt.History = h
+	}
+	return opt, nil
 }

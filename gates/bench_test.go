@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"lab/gates/synth"
-	"lab/lang"
 	"lab/runtime/result"
 )
 
@@ -190,15 +189,13 @@ func BenchmarkJudgeDayUnjudgedBaseline(b *testing.B) {
 
 func benchJudgeDay(b *testing.B, rate float64, judgedBase bool) {
 	base, cur := loadDay(b, rate, judgedBase)
-	dir := b.TempDir()
 	wl := "user \"u\" {\n"
 	for i, q := range cur.Requests {
 		method, path, _ := strings.Cut(q.Name, " ")
 		fmt.Fprintf(&sb{&wl}, "  task \"t%d\" {\n    %s = %q\n    name = %q\n  }\n", i, strings.ToLower(method), strings.ReplaceAll(path, ":id", "1"), path)
 	}
 	wl += "}\n"
-	os.WriteFile(filepath.Join(dir, "w.hcl"), []byte(wl), 0o644)
-	os.WriteFile(filepath.Join(dir, "p.hcl"), []byte(`
+	plan := writePlan(b, map[string]string{"w.hcl": wl, "p.hcl": `
 workload "w" {
   source = "w.hcl"
   host   = "http://127.0.0.1:9"
@@ -210,11 +207,7 @@ shape "s" {
     rate  = "1000/s"
   }
 }
-`+dayPlan), 0o644)
-	plan, diags := lang.Load(filepath.Join(dir, "p.hcl"), lang.Options{})
-	if diags.HasErrors() {
-		b.Fatal(diags)
-	}
+` + dayPlan})
 	windows := 0
 	for _, q := range cur.Requests {
 		windows += len(q.Windows)

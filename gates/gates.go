@@ -61,46 +61,20 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 	if v, ok := RunVerdict(run); ok {
 		out = append(out, v)
 	}
-	// With a regression block, the SLA gate's pass over the windows also
-	// counts their slow requests: above the baseline's p95s for the
-	// compare now, above the run's own for when it is the baseline.
 	var counts []*slowCounts // own, then against the baseline
-	var hooks []sla.Hook
 	sopt := sla.Options{Table: opt.Table}
 	if plan.Regression != nil {
-		own, err := wholeP95s(run)
-		if err != nil {
-			return nil, fmt.Errorf("regression compare: %w", err)
+		var err error
+		if counts, sopt.Hook, err = slowCounting(run, opt.Baseline); err != nil {
+			return nil, err
 		}
-		thresholds := [][]int64{own}
-		if opt.Baseline != nil {
-			base, err := wholeP95s(opt.Baseline)
-			if err != nil {
-				return nil, fmt.Errorf("regression compare: baseline: %w", err)
-			}
-			thresholds = append(thresholds, thresholdsFor(run, opt.Baseline, base))
-		}
-		for _, above := range thresholds {
-			c := cachedSlow(run, above)
-			if !c.complete() && hasHists(run) {
-				c = newSlowCounts(run, above)
-				hooks = append(hooks, c.hook(run))
-			}
-			counts = append(counts, c)
-		}
-	}
-	switch len(hooks) {
-	case 1:
-		sopt.Hook = hooks[0]
-	case 2:
-		sopt.Hook = func(req, win int, h *hist.Hist) { hooks[0](req, win, h); hooks[1](req, win, h) }
 	}
 	vs, err := sla.Judge(plan.SLAs, run, sopt)
 	if err != nil {
 		return nil, fmt.Errorf("sla gate: %w", err)
 	}
-	for _, c := range counts {
-		if len(hooks) > 0 {
+	if sopt.Hook != nil {
+		for _, c := range counts {
 			c.keep(run)
 		}
 	}
@@ -109,23 +83,70 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 		out = append(out, LeakVerdict(plan.Leak, run))
 	}
 	if plan.Regression != nil {
-		if opt.Baseline == nil && opt.BadBaseline != "" {
-			out = append(out, result.Verdict{Gate: "regression", Subject: "baseline", Budget: "compare with " + plan.Regression.Baseline,
-				Measured: "unreadable", Outcome: Inconclusive,
-				Detail: opt.BadBaseline + ": nothing was compared; fix or replace the baseline run (a baseline that cannot be read is never a pass)"})
-		} else if opt.Baseline == nil {
-			out = append(out, noBaseline(plan.Regression, opt.NoBaseline))
-		} else {
-			th := thresholdsOf(plan.Regression)
-			th.History = opt.History
-			vs, err := compare(opt.Baseline, run, th, counts[1])
-			if err != nil {
-				return nil, fmt.Errorf("regression compare: %w", err)
-			}
-			out = append(out, vs...)
+		vs, err := regressionVerdicts(plan.Regression, run, opt, counts)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, vs...)
 	}
 	return out, nil
+}
+
+// slowCounting has the SLA gate's pass over the windows also count their
+// slow requests: above the run's own p95s for when it is the baseline,
+// and above the baseline's (when there is one) for the compare now. It
+// returns the counts, own first, and the hook that counts them, nil when
+// every count is already kept with the run or it has no histograms.
+func slowCounting(run, baseline *result.Run) ([]*slowCounts, sla.Hook, error) {
+	own, err := wholeP95s(run)
+	if err != nil {
+		return nil, nil, fmt.Errorf("regression compare: %w", err)
+	}
+	thresholds := [][]int64{own}
+	if baseline != nil {
+		base, err := wholeP95s(baseline)
+		if err != nil {
+			return nil, nil, fmt.Errorf("regression compare: baseline: %w", err)
+		}
+		thresholds = append(thresholds, thresholdsFor(run, baseline, base))
+	}
+	var counts []*slowCounts
+	var hooks []sla.Hook
+	for _, above := range thresholds {
+		c := cachedSlow(run, above)
+		if !c.complete() && hasHists(run) {
+			c = newSlowCounts(run, above)
+			hooks = append(hooks, c.hook(run))
+		}
+		counts = append(counts, c)
+	}
+	switch len(hooks) {
+	case 1:
+		return counts, hooks[0], nil
+	case 2:
+		return counts, func(req, win int, h *hist.Hist) { hooks[0](req, win, h); hooks[1](req, win, h) }, nil
+	}
+	return counts, nil, nil
+}
+
+// regressionVerdicts compares the run with the regression block's
+// baseline; counts are the run's slow counts from slowCounting.
+func regressionVerdicts(r *lang.Regression, run *result.Run, opt Options, counts []*slowCounts) ([]result.Verdict, error) {
+	switch {
+	case opt.Baseline == nil && opt.BadBaseline != "":
+		return []result.Verdict{{Gate: "regression", Subject: "baseline", Budget: "compare with " + r.Baseline,
+			Measured: "unreadable", Outcome: Inconclusive,
+			Detail: opt.BadBaseline + ": nothing was compared; fix or replace the baseline run (a baseline that cannot be read is never a pass)"}}, nil
+	case opt.Baseline == nil:
+		return []result.Verdict{noBaseline(r, opt.NoBaseline)}, nil
+	}
+	th := ThresholdsOf(r)
+	th.History = opt.History
+	vs, err := compare(opt.Baseline, run, th, counts[1])
+	if err != nil {
+		return nil, fmt.Errorf("regression compare: %w", err)
+	}
+	return vs, nil
 }
 
 // RunVerdict is the verdict on a run that did not complete cleanly:

@@ -19,11 +19,27 @@ import (
 	"lab/runtime/result"
 )
 
-// loadPlan writes an HCL plan (and a two-route workload) to a temporary
-// folder and loads it.
+// writePlan writes the files (name → text) to a temporary folder and
+// loads the plan in p.hcl.
+func writePlan(tb testing.TB, files map[string]string) *lang.Plan {
+	tb.Helper()
+	dir := tb.TempDir()
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	plan, diags := lang.Load(filepath.Join(dir, "p.hcl"), lang.Options{})
+	if diags.HasErrors() {
+		tb.Fatalf("plan: %v", diags)
+	}
+	return plan
+}
+
+// loadPlan loads a plan of a three-route workload at 100 arrivals/s for
+// 3 minutes, with body (its budgets).
 func loadPlan(t *testing.T, body string) *lang.Plan {
 	t.Helper()
-	dir := t.TempDir()
 	wl := `
 user "u" {
   wait = constant("1s")
@@ -40,7 +56,6 @@ user "u" {
   }
 }
 `
-	os.WriteFile(filepath.Join(dir, "w.hcl"), []byte(wl), 0o644)
 	src := `
 workload "w" {
   source = "w.hcl"
@@ -54,13 +69,7 @@ shape "s" {
   }
 }
 ` + body
-	p := filepath.Join(dir, "p.hcl")
-	os.WriteFile(p, []byte(src), 0o644)
-	plan, diags := lang.Load(p, lang.Options{})
-	if diags.HasErrors() {
-		t.Fatalf("plan: %v", diags)
-	}
-	return plan
+	return writePlan(t, map[string]string{"w.hcl": wl, "p.hcl": src})
 }
 
 func find(t *testing.T, vs []result.Verdict, gate, subject, budget string) result.Verdict {

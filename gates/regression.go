@@ -26,7 +26,12 @@ func DefaultThresholds() Thresholds {
 	return Thresholds{P95Growth: lang.DefaultP95Growth, RPSDrop: lang.DefaultRPSDrop, ErrorRateInc: lang.DefaultErrorRateInc}
 }
 
-func thresholdsOf(r *lang.Regression) Thresholds {
+// ThresholdsOf are a regression block's thresholds; with no block, the
+// plan language's defaults.
+func ThresholdsOf(r *lang.Regression) Thresholds {
+	if r == nil {
+		return DefaultThresholds()
+	}
 	return Thresholds{P95Growth: r.P95Growth, RPSDrop: r.RPSDrop, ErrorRateInc: r.ErrorRateInc}
 }
 
@@ -180,26 +185,7 @@ func regressionVerdict(r regress.Result, th Thresholds, cur *result.Run, runLeve
 			v.Subject = "all requests"
 		}
 	}
-	switch r.Verdict {
-	case regress.Pass:
-		v.Outcome = Pass
-	case regress.Fail:
-		v.Outcome = Fail
-	case regress.Advisory:
-		v.Outcome = Advisory
-	case regress.Missing:
-		v.Outcome = Missing
-	case regress.Inconclusive:
-		v.Outcome = Inconclusive
-	default:
-		// A saturated generator or mixed models make the whole comparison
-		// invalid; a metric that cannot be compared in these runs only
-		// means they cannot tell.
-		v.Outcome = Inconclusive
-		if runLevel {
-			v.Outcome = Invalid
-		}
-	}
+	v.Outcome = outcomeOf(r.Verdict, runLevel)
 	v.Detail = r.Reason
 	if r.Request != "" {
 		v.Detail = r.Request + ": " + r.Reason
@@ -208,6 +194,31 @@ func regressionVerdict(r regress.Result, th Thresholds, cur *result.Run, runLeve
 		v.Detail += " [" + notes + "]"
 	}
 	return v
+}
+
+// outcomeOf is a regress verdict as a verdict's outcome; runLevel says
+// the whole comparison is at fault (a saturated generator, mixed models).
+func outcomeOf(verdict regress.Verdict, runLevel bool) string {
+	switch verdict {
+	case regress.Pass:
+		return Pass
+	case regress.Fail:
+		return Fail
+	case regress.Advisory:
+		return Advisory
+	case regress.Missing:
+		return Missing
+	case regress.Inconclusive:
+		return Inconclusive
+	default:
+		// A saturated generator or mixed models make the whole comparison
+		// invalid; a metric that cannot be compared in these runs only
+		// means they cannot tell.
+		if runLevel {
+			return Invalid
+		}
+		return Inconclusive
+	}
 }
 
 // noBaseline is the verdict of a regression block whose baseline does not

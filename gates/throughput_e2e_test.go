@@ -3,15 +3,12 @@ package gates
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"lab/gates/exitcode"
-	"lab/lang"
 	"lab/runtime"
 	"lab/runtime/result"
 	"lab/sut"
@@ -30,7 +27,6 @@ func engineRun(t *testing.T, workload, rate string, dur time.Duration, tune func
 	}
 	host := shoptest.Start(t, k)
 
-	dir := t.TempDir()
 	src := fmt.Sprintf(`workload "w" {
   host = %q
 %s
@@ -42,14 +38,7 @@ shape "open" {
   }
 }
 `, host, workload, dur.String(), rate)
-	path := filepath.Join(dir, "plan.hcl")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, diags := lang.Load(path, lang.Options{})
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
+	p := writePlan(t, map[string]string{"p.hcl": src})
 	e, err := runtime.New(runtime.Options{Plan: p, Grace: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +47,7 @@ shape "open" {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dir := t.TempDir()
 	if err := result.Write(dir, run); err != nil {
 		t.Fatal(err)
 	}

@@ -88,132 +88,176 @@ func arrivalTime(shape *lang.Shape, n float64) (time.Duration, bool) {
 	return 0, false
 }
 
+// openRun is the open model's dispatcher: the schedule it walks, what
+// each arrival starts, and the executors it hands arrivals to.
+type openRun struct {
+	e     *Engine
+	share Share
+	w     *waiter
+	next  int64 // the next arrival not yet offered
+
+	// What an arrival starts: a class by weight, then one of its tasks.
+	rng         *rand.Rand
+	classPicker picker
+	taskPickers []picker
+	// Offered load is counted per request name: an arrival is offered to
+	// the first request of its pass, in the window it was due in.
+	firstName [][]int
+	offered   int64
+
+	// At most slots executors, each running one arrival at a time.
+	slots int
+	idle  chan *executor
+	all   []*executor
+	wg    sync.WaitGroup
+}
+
 // runOpen starts arrivals on schedule, timed from the run's absolute start
 // (not from the previous arrival, so delays never accumulate). Worker w of k
 // takes arrivals w, w+k, w+2k… of the one global schedule. An arrival that
 // finds every in-flight slot busy waits, and its latency still counts from
 // when it was due.
 func (e *Engine) runOpen() {
+	o := e.newOpenRun()
+	e.setWaiter(o.w)
+	defer o.finish()
+	o.dispatch()
+}
+
+func (e *Engine) newOpenRun() *openRun {
 	users := e.plan.Workload.Users
 	share := e.opts.Share
+	o := &openRun{e: e, share: share, next: int64(share.Index),
+		rng: rand.New(rand.NewPCG(e.plan.Seed, uint64(share.Index)+0x5eed))}
 	uw := make([]int, len(users))
-	taskPickers := make([]picker, len(users))
+	o.taskPickers = make([]picker, len(users))
+	o.firstName = make([][]int, len(users))
 	for i, u := range users {
 		uw[i] = u.Weight
 		w := make([]int, len(u.Tasks))
 		for j, t := range u.Tasks {
 			w[j] = t.Weight
+			o.firstName[i] = append(o.firstName[i], e.steps[t.Steps[0]].name)
 		}
-		taskPickers[i] = newPicker(w)
+		o.taskPickers[i] = newPicker(w)
 	}
-	classPicker := newPicker(uw)
-	rng := rand.New(rand.NewPCG(e.plan.Seed, uint64(share.Index)+0x5eed))
-	pick := func(at time.Duration) arrival {
-		c := classPicker.pick(rng)
-		return arrival{at: at, class: c, task: taskPickers[c].pick(rng)}
-	}
-	// Offered load is counted per request name: an arrival is offered to
-	// the first request of its pass, in the window it was due in.
-	firstName := make([][]int, len(users))
-	for i, u := range users {
-		for _, t := range u.Tasks {
-			firstName[i] = append(firstName[i], e.steps[t.Steps[0]].name)
-		}
-	}
-	var offered int64
-	offer := func(a arrival, unsent bool) {
-		e.rec.Offer(0, firstName[a.class][a.task], a.at, unsent)
-		offered++
-	}
+	o.classPicker = newPicker(uw)
+	o.slots = max(1, e.shape.MaxInFlight/share.Count)
+	o.idle = make(chan *executor, o.slots)
+	o.w = newWaiter(e.stopCh)
+	return o
+}
 
-	slots := max(1, e.shape.MaxInFlight/share.Count)
-	idle := make(chan *executor, slots)
-	var all []*executor
-	var wg sync.WaitGroup
-	spawn := func() *executor {
-		id := int64(share.Index + share.Count*len(all) + 1)
-		ex := &executor{scope: e.plan.NewScope(id, "arrival"), ch: make(chan arrival, 1), flight: e.flights.add()}
-		all = append(all, ex)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.execute(ex, idle)
-		}()
-		return ex
-	}
-	w := newWaiter(e.stopCh)
-	e.setWaiter(w)
-	next := int64(share.Index) // the next arrival not yet offered
-	defer func() {
-		// The arrivals due before the run stopped that were never sent
-		// (the in-flight bound held them, or the generator fell behind)
-		// are offered too, and unsent.
-		end := e.shape.Duration()
-		if at, ok := e.stoppedAt(); ok {
-			end = min(end, at)
-		}
-		for ; ; next += int64(share.Count) {
-			at, ok := arrivalTime(e.shape, float64(next))
-			if !ok || at >= end {
-				break
-			}
-			offer(pick(at), true)
-		}
-		e.gen.scheduled.Store(offered)
-		close(e.gen.dispatched)
-		e.setWaiter(nil)
-		w.close()
-		for _, ex := range all {
-			close(ex.ch)
-		}
-		wg.Wait()
-	}()
+// pick is what the arrival due at at starts.
+func (o *openRun) pick(at time.Duration) arrival {
+	c := o.classPicker.pick(o.rng)
+	return arrival{at: at, class: c, task: o.taskPickers[c].pick(o.rng)}
+}
+
+func (o *openRun) offer(a arrival, unsent bool) {
+	o.e.rec.Offer(0, o.firstName[a.class][a.task], a.at, unsent)
+	o.offered++
+}
+
+// dispatch sends each arrival of the share when it is due, until the
+// schedule ends or the run stops.
+func (o *openRun) dispatch() {
+	e := o.e
 	var capFreed time.Duration // when the in-flight bound last let the dispatcher go
-	for ; ; next += int64(share.Count) {
-		at, ok := arrivalTime(e.shape, float64(next))
+	for ; ; o.next += int64(o.share.Count) {
+		at, ok := arrivalTime(e.shape, float64(o.next))
 		if !ok {
 			return
 		}
 		// The wait ends early only when the run stops. An arrival due
 		// before the stop is still sent, however late the dispatcher came
 		// to it (that lateness is generator lag).
-		e.waitUntil(at, w)
+		e.waitUntil(at, o.w)
 		if stop, ok := e.stoppedAt(); ok && at >= stop {
 			return
 		}
-		a := pick(at)
+		a := o.pick(at)
 		// An arrival due while the dispatcher was held by the in-flight
 		// bound is late because of the target, not the generator: it
 		// counts as having waited, and its lateness is not generator lag.
 		a.waited = at < capFreed
 		var ex *executor
 		select {
-		case ex = <-idle:
+		case ex = <-o.idle:
 		default:
-			if len(all) < slots {
-				ex = spawn()
-			} else {
-				// Every slot is busy: wait for one; the arrival's clock runs.
-				a.waited = true
-				select {
-				case ex = <-idle:
-				case <-e.stopCh:
-					offer(a, true)
-					next += int64(share.Count)
-					return
-				}
-				capFreed = e.since()
-			}
+			ex = o.spawnOrWait(&a, &capFreed)
+		}
+		if ex == nil {
+			o.offer(a, true)
+			o.next += int64(o.share.Count)
+			return
 		}
 		if a.waited {
 			e.gen.waited.Add(1)
 			e.gen.secWaited.Add(1)
 		}
-		offer(a, false)
+		o.offer(a, false)
 		e.inFlight.Add(1)
 		e.gen.sent.Add(1)
 		ex.ch <- a
 	}
+}
+
+// spawnOrWait is a new executor while there are fewer than slots, or
+// else the first to become idle: then a has waited, and *capFreed is when.
+// It is nil when the run stops while a waits.
+func (o *openRun) spawnOrWait(a *arrival, capFreed *time.Duration) *executor {
+	if len(o.all) < o.slots {
+		return o.spawn()
+	}
+	// Every slot is busy: wait for one; the arrival's clock runs.
+	a.waited = true
+	select {
+	case ex := <-o.idle:
+		*capFreed = o.e.since()
+		return ex
+	case <-o.e.stopCh:
+		return nil
+	}
+}
+
+func (o *openRun) spawn() *executor {
+	e := o.e
+	id := int64(o.share.Index + o.share.Count*len(o.all) + 1)
+	ex := &executor{scope: e.plan.NewScope(id, "arrival"), ch: make(chan arrival, 1), flight: e.flights.add()}
+	o.all = append(o.all, ex)
+	o.wg.Add(1)
+	go func() {
+		defer o.wg.Done()
+		e.execute(ex, o.idle)
+	}()
+	return ex
+}
+
+// finish offers, unsent, the arrivals due before the run stopped that were
+// never sent (the in-flight bound held them, or the generator fell
+// behind), then stops the executors once their passes end.
+func (o *openRun) finish() {
+	e := o.e
+	end := e.shape.Duration()
+	if at, ok := e.stoppedAt(); ok {
+		end = min(end, at)
+	}
+	for ; ; o.next += int64(o.share.Count) {
+		at, ok := arrivalTime(e.shape, float64(o.next))
+		if !ok || at >= end {
+			break
+		}
+		o.offer(o.pick(at), true)
+	}
+	e.gen.scheduled.Store(o.offered)
+	close(e.gen.dispatched)
+	e.setWaiter(nil)
+	o.w.close()
+	for _, ex := range o.all {
+		close(ex.ch)
+	}
+	o.wg.Wait()
 }
 
 // execute runs the arrivals handed to one executor.

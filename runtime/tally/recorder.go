@@ -340,78 +340,104 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 		r.openWin.Store(nowWin)
 	}
 	for _, s := range r.shards {
-		s.mu.Lock()
-		if s.sec.index >= 0 && s.sec.index < nowSec {
-			s.rotateSecond(nowSec)
-		}
-		if s.win.index >= 0 && s.win.index < nowWin {
-			s.rotateWindow(nowWin)
-		}
-		doneSec, doneWin := s.doneSec, s.doneWin
-		s.doneSec, s.doneWin = nil, nil
-		for k, n := range s.failures {
-			r.failures[k] += n
-		}
-		clear(s.failures)
-		s.mu.Unlock()
+		doneSec, doneWin := r.takeDone(s, nowSec, nowWin)
+		r.mergeSeconds(doneSec)
+		r.mergeWindows(doneWin)
+	}
+	// Every shard is now past nowSec/nowWin: everything before is final.
+	wins := r.finishedWindows(nowWin)
+	return r.finishedSeconds(nowSec), wins
+}
 
-		for _, ss := range doneSec {
-			m := r.pendSec[ss.index]
-			if m == nil {
-				m = &mergedSecond{counts: make([][2]int64, len(r.names))}
-				r.pendSec[ss.index] = m
-			}
-			for i, c := range ss.counts {
-				m.counts[i][0] += c[0]
-				m.counts[i][1] += c[1]
-			}
-			m.offered += ss.offered
-			if ss.hist != nil {
-				if m.hist == nil {
-					m.hist = ss.hist
-				} else {
-					_ = result.Merge(m.hist, ss.hist)
-					r.free.put(ss.hist)
-				}
-			}
+// takeDone closes the shard's second and window when they ended before
+// nowSec and nowWin, and takes what the shard finished and its failure
+// counts, holding its lock only for that.
+func (r *Recorder) takeDone(s *shard, nowSec, nowWin int64) ([]shardSecond, []shardWindow) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sec.index >= 0 && s.sec.index < nowSec {
+		s.rotateSecond(nowSec)
+	}
+	if s.win.index >= 0 && s.win.index < nowWin {
+		s.rotateWindow(nowWin)
+	}
+	doneSec, doneWin := s.doneSec, s.doneWin
+	s.doneSec, s.doneWin = nil, nil
+	for k, n := range s.failures {
+		r.failures[k] += n
+	}
+	clear(s.failures)
+	return doneSec, doneWin
+}
+
+// mergeSeconds adds a shard's finished seconds to the pending ones.
+func (r *Recorder) mergeSeconds(done []shardSecond) {
+	for _, ss := range done {
+		m := r.pendSec[ss.index]
+		if m == nil {
+			m = &mergedSecond{counts: make([][2]int64, len(r.names))}
+			r.pendSec[ss.index] = m
 		}
-		for _, sw := range doneWin {
-			m := r.pendWin[sw.index]
-			if m == nil {
-				m = &mergedWindow{names: make([]*nameWin, len(r.names))}
-				r.pendWin[sw.index] = m
-			}
-			for i, nw := range sw.names {
-				if nw == nil {
-					continue
-				}
-				if m.names[i] == nil {
-					m.names[i] = nw
-					continue
-				}
-				into := m.names[i]
-				into.count += nw.count
-				into.failures += nw.failures
-				into.timeouts += nw.timeouts
-				into.bytes += nw.bytes
-				into.late += nw.late
-				into.cutOff += nw.cutOff
-				into.offered += nw.offered
-				into.unsent += nw.unsent
-				switch {
-				case nw.resp == nil:
-				case into.resp == nil:
-					into.resp, into.svc = nw.resp, nw.svc
-				default:
-					_ = result.Merge(into.resp, nw.resp)
-					_ = result.Merge(into.svc, nw.svc)
-					r.free.put(nw.resp)
-					r.free.put(nw.svc)
-				}
+		for i, c := range ss.counts {
+			m.counts[i][0] += c[0]
+			m.counts[i][1] += c[1]
+		}
+		m.offered += ss.offered
+		if ss.hist != nil {
+			if m.hist == nil {
+				m.hist = ss.hist
+			} else {
+				_ = result.Merge(m.hist, ss.hist)
+				r.free.put(ss.hist)
 			}
 		}
 	}
-	// Every shard is now past nowSec/nowWin: everything before is final.
+}
+
+// mergeWindows adds a shard's finished windows to the pending ones.
+func (r *Recorder) mergeWindows(done []shardWindow) {
+	for _, sw := range done {
+		m := r.pendWin[sw.index]
+		if m == nil {
+			m = &mergedWindow{names: make([]*nameWin, len(r.names))}
+			r.pendWin[sw.index] = m
+		}
+		for i, nw := range sw.names {
+			switch {
+			case nw == nil:
+			case m.names[i] == nil:
+				m.names[i] = nw
+			default:
+				m.names[i].add(nw, &r.free)
+			}
+		}
+	}
+}
+
+// add merges nw into w and returns nw's histograms to the pool.
+func (w *nameWin) add(nw *nameWin, free *hdrPool) {
+	w.count += nw.count
+	w.failures += nw.failures
+	w.timeouts += nw.timeouts
+	w.bytes += nw.bytes
+	w.late += nw.late
+	w.cutOff += nw.cutOff
+	w.offered += nw.offered
+	w.unsent += nw.unsent
+	switch {
+	case nw.resp == nil:
+	case w.resp == nil:
+		w.resp, w.svc = nw.resp, nw.svc
+	default:
+		_ = result.Merge(w.resp, nw.resp)
+		_ = result.Merge(w.svc, nw.svc)
+		free.put(nw.resp)
+		free.put(nw.svc)
+	}
+}
+
+// finishedWindows hands out, in order, the pending windows before nowWin.
+func (r *Recorder) finishedWindows(nowWin int64) []WindowStats {
 	var wins []WindowStats
 	for _, idx := range slices.Sorted(maps.Keys(r.pendWin)) {
 		if idx >= nowWin {
@@ -420,6 +446,12 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 		wins = append(wins, r.finishWindow(idx, r.pendWin[idx]))
 		delete(r.pendWin, idx)
 	}
+	return wins
+}
+
+// finishedSeconds hands out, in order, the pending seconds before nowSec,
+// with their percentiles, and keeps each name's counts per second.
+func (r *Recorder) finishedSeconds(nowSec int64) []SecondStats {
 	var out []SecondStats
 	for _, idx := range slices.Sorted(maps.Keys(r.pendSec)) {
 		if idx >= nowSec {
@@ -443,7 +475,7 @@ func (r *Recorder) Collect(now time.Duration, final bool) ([]SecondStats, []Wind
 		out = append(out, ss)
 		delete(r.pendSec, idx)
 	}
-	return out, wins
+	return out
 }
 
 func (r *Recorder) finishWindow(idx int64, m *mergedWindow) WindowStats {
