@@ -23,6 +23,9 @@ func TestLeakEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two runs of 155 s")
 	}
+	// Beside the regression end-to-end test (also about 3 minutes of light
+	// load): one after the other they would add 2½ minutes to make test.
+	t.Parallel()
 	bin := labBinary(t)
 	type outcome struct {
 		code int
