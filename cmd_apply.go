@@ -49,10 +49,12 @@ carried out or its figures are invalid (a saturated generator).`
 // variables (or the one 'lab plan' last planned), and the flags.
 type applyOpts struct {
 	plan       *lang.Plan
+	inputs     planFlags // what the plan was loaded with: workers load it the same way
 	resultsDir string
 	grace      time.Duration
 	noSUT      bool
 	quiet      bool
+	cluster    clusterOpts
 }
 
 func runApply(env *cmdEnv, args []string) int {
@@ -76,6 +78,7 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may finish after the run ends")
 	fs.BoolVar(&o.noSUT, "no-sut", false, "do not start the plan's shop (it runs elsewhere)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
+	o.cluster.register(fs)
 	if stop, code := parseFlags(env, fs, args, "lab apply [FILE] [flags]", applyAbout); stop {
 		return nil, true, code
 	}
@@ -104,6 +107,11 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 	if o.plan, _ = loadPlan(env, file, pf.options(env)); o.plan == nil {
 		return nil, true, exitcode.BadInput
 	}
+	o.inputs = pf
+	if err := o.cluster.settle(env, o.plan, fs); err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
+		return nil, true, exitcode.BadInput
+	}
 	return o, false, exitcode.OK
 }
 
@@ -119,12 +127,14 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 	if code != exitcode.OK {
 		return code
 	}
-	// The load. Today the engine runs here, in this process. The
-	// distributed issue adds a master role at this stage: it hands the
-	// plan to the workers, merges the Runs they send back into one, and
-	// keeps recording the target's memory here; the stages before and
-	// after do not change.
-	run, code := runLocally(ctx, env, o, sampler)
+	// The load: in this process, or on workers this process coordinates
+	// as their master (the target's memory is recorded here either way).
+	var run *result.Run
+	if o.cluster.distributed() {
+		run, code = runDistributed(ctx, env, o, sampler)
+	} else {
+		run, code = runLocally(ctx, env, o, sampler)
+	}
 	if run == nil {
 		return code
 	}
@@ -228,29 +238,22 @@ func runLocally(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.S
 // to fire stops the run, and the Run says why.
 func newEngine(env *cmdEnv, o *applyOpts) (*runtime.Engine, *progress.Printer, *sla.Monitor, error) {
 	live := isTerminal(env.stderr) && env.getenv("CI") == ""
-	var out io.Writer = env.stderr
-	if o.quiet {
-		out = io.Discard
-	}
-	prog := progress.New(out, live, useColor(env, env.stderr))
+	prog := progress.New(progressOut(env, o), live, useColor(env, env.stderr))
 	var eng *runtime.Engine
 	mon := sla.NewMonitor(o.plan.SLAs, o.plan.Workload.Requests, time.Now())
 	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: prog.Tick}
 	if mon != nil {
-		opts.OnWindow = func(ws tally.WindowStats) {
-			reason, err := mon.Window(ws.T, ws.Names)
-			if err != nil {
-				fmt.Fprintf(env.stderr, "warning: abort rules: %v\n", err)
-				return
-			}
-			if reason != "" {
-				fmt.Fprintf(env.stderr, "\nabort: %s\n", reason)
-				eng.Stop(reason)
-			}
-		}
+		opts.OnWindow = func(ws tally.WindowStats) { judgeLive(env, mon, ws, func(r string) { eng.Stop(r) }) }
 	}
 	eng, err := runtime.New(opts)
 	return eng, prog, mon, err
+}
+
+func progressOut(env *cmdEnv, o *applyOpts) io.Writer {
+	if o.quiet {
+		return io.Discard
+	}
+	return env.stderr
 }
 
 // judgeAndStore judges what the run measured, complete or not, writes it

@@ -41,6 +41,7 @@ func commands() []command {
 		{"plan", "validate a plan, print what it will do and write generated/<plan>/", runPlan},
 		{"apply", "run a plan and judge its budgets", runApply},
 		{"fmt", "rewrite plans in canonical form", runFmt},
+		{"worker", "run as a worker of a distributed run", runWorker},
 		{"sut", "run the bundled misbehaving shop", runSUT},
 		{"gate", "re-judge a stored run against a plan's budgets", runGate},
 		{"compare", "compare two stored runs for regressions", runCompare},

@@ -351,9 +351,8 @@ func (d *decoder) decodeRegression(rr *rawRegression) *Regression {
 	return r
 }
 
-// MaxWorkers is the most workers a plan may ask for: one, until the master
-// and workers are built.
-const MaxWorkers = 1
+// MaxWorkers is the most workers a plan may ask for.
+const MaxWorkers = 1000
 
 // DefaultMaster is where the master listens for workers unless told otherwise.
 const DefaultMaster = "127.0.0.1:5557"
@@ -364,13 +363,7 @@ func (d *decoder) decodeTopology(rt *rawTopology) Topology {
 		return t
 	}
 	if present(rt.Workers) {
-		if n, ok := d.integer(rt.Workers, "workers", 1, 1000); ok && n > MaxWorkers {
-			// Accepting the number and running one process would report a
-			// run of N workers that never happened.
-			d.errorf(rt.Workers.Range(), "Distributed runs not available",
-				"workers = %d, but this version of lab runs a plan in one process: master and workers are not built yet, and a plan must not say it ran with %d. Set workers = %d (or leave it out).",
-				n, n, MaxWorkers)
-		} else if ok {
+		if n, ok := d.integer(rt.Workers, "workers", 1, MaxWorkers); ok {
 			t.Workers = int(n)
 		}
 	}
@@ -384,8 +377,12 @@ func (d *decoder) decodeTopology(rt *rawTopology) Topology {
 		}
 	}
 	if present(rt.OnWorkerLoss) {
-		if s, ok := d.oneOf(rt.OnWorkerLoss, "on_worker_loss", "fail", "resplit"); ok {
+		// "resplit" is what this setting was first called.
+		if s, ok := d.oneOf(rt.OnWorkerLoss, "on_worker_loss", "fail", "continue", "resplit"); ok {
 			t.OnWorkerLoss = s
+			if s == "resplit" {
+				t.OnWorkerLoss = "continue"
+			}
 		}
 	}
 	return t

@@ -321,5 +321,5 @@ type Regression struct {
 type Topology struct {
 	Workers      int    // 1 = this process alone
 	Master       string // address the master listens on for workers
-	OnWorkerLoss string // "fail" or "resplit"
+	OnWorkerLoss string // "fail" or "continue" (the others take its part)
 }

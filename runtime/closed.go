@@ -96,13 +96,16 @@ func peakUsers(shape *lang.Shape) int {
 }
 
 // runClosed keeps the share's users at the shape's target until the run
-// stops: user g (1-based) runs on worker (g-1) mod Count and lives while g
-// is within the target, so the highest-numbered users stop first and the
-// class mix of every prefix is the one classSequence gives.
+// stops: user g (1-based) lives while g is within the target, so the
+// highest-numbered users stop first and the class mix of every prefix is
+// the one classSequence gives; each worker runs the users in its slots
+// (Share). When a master re-splits the load, the users of the slots this
+// worker gains start and those of the slots it loses stop.
 func (e *Engine) runClosed() {
 	users := e.plan.Workload.Users
 	peak := peakUsers(e.shape)
 	classes := classSequence(users, peak)
+	slots := userSlots(classes)
 	pickers := make([]picker, len(users))
 	for i, u := range users {
 		w := make([]int, len(u.Tasks))
@@ -111,39 +114,43 @@ func (e *Engine) runClosed() {
 		}
 		pickers[i] = newPicker(w)
 	}
-	share := e.opts.Share
-	var mine []int64 // the global ids this share runs, ascending
-	for g := int64(1); g <= int64(peak); g++ {
-		if int((g-1)%int64(share.Count)) == share.Index {
-			mine = append(mine, g)
-		}
+	maxUsers := int64(peak)
+	if len(e.opts.Share.Owners) == 0 {
+		maxUsers = int64(len(e.mine(slots, e.opts.Share)))
 	}
-	c := &closedRun{e: e, ready: make(chan *vuser, len(mine)+1), maxUsers: int64(len(mine))}
+	c := &closedRun{e: e, ready: make(chan *vuser, maxUsers+1), maxUsers: maxUsers}
+	start := func(g int64) *vuser {
+		k := classes[g-1]
+		u := &vuser{id: g, class: users[k], stats: &e.classes[k], tasks: pickers[k], scope: e.plan.NewScope(g, users[k].Name)}
+		e.users.Add(1)
+		u.stats.join()
+		c.schedule(u)
+		return u
+	}
+	version, resplit := int64(-1), false
+	var mine []int64 // the global ids this share runs, ascending
 	var live []*vuser
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	peakWorkers := int64(0)
 	for {
 		c.releaseAfterBurst(&peakWorkers)
+		if st := e.share.load(); st.version != version {
+			version = st.version
+			sh := st.cur
+			if st.next != nil {
+				sh = *st.next
+			}
+			mine = e.mine(slots, sh)
+			resplit = true
+		}
 		target := closedTarget(e.shape, e.since())
 		want := 0
 		for want < len(mine) && mine[want] <= int64(target) {
 			want++
 		}
-		for len(live) < want {
-			g := mine[len(live)]
-			k := classes[g-1]
-			u := &vuser{id: g, class: users[k], stats: &e.classes[k], tasks: pickers[k], scope: e.plan.NewScope(g, users[k].Name)}
-			live = append(live, u)
-			e.users.Add(1)
-			u.stats.join()
-			c.schedule(u)
-		}
-		for len(live) > want {
-			u := live[len(live)-1]
-			live = live[:len(live)-1]
-			c.stop(u)
-		}
+		live = c.reconcile(live, mine[:want], start, resplit)
+		resplit = false
 		select {
 		case <-e.stopCh:
 			for _, u := range live {
@@ -154,6 +161,65 @@ func (e *Engine) runClosed() {
 		case <-tick.C:
 		}
 	}
+}
+
+// userSlots is the slot of each user (index g-1): the r-th user of class k
+// goes to slot r+k, taken modulo the slot count by Share.
+func userSlots(classes []int) []int {
+	rank := map[int]int{}
+	slots := make([]int, len(classes))
+	for i, k := range classes {
+		slots[i] = rank[k] + k
+		rank[k]++
+	}
+	return slots
+}
+
+// mine lists, ascending, the users whose slots the share holds.
+func (e *Engine) mine(slots []int, sh Share) []int64 {
+	var ids []int64
+	for i, s := range slots {
+		if sh.owns(s) {
+			ids = append(ids, int64(i+1))
+		}
+	}
+	return ids
+}
+
+// reconcile makes the live users exactly want (ascending ids) and returns
+// them: the highest-numbered stop first, the missing start. Between
+// re-splits live is always a prefix of the share's users, which makes this
+// cheap; just after one (merge), the two are walked side by side so that
+// users kept on this worker keep running.
+func (c *closedRun) reconcile(live []*vuser, want []int64, start func(int64) *vuser, merge bool) []*vuser {
+	if merge {
+		out := make([]*vuser, 0, len(want))
+		i := 0
+		for _, g := range want {
+			for i < len(live) && live[i].id < g {
+				c.stop(live[i])
+				i++
+			}
+			if i < len(live) && live[i].id == g {
+				out = append(out, live[i])
+				i++
+				continue
+			}
+			out = append(out, start(g))
+		}
+		for _, u := range live[i:] {
+			c.stop(u)
+		}
+		return out
+	}
+	for len(live) > len(want) {
+		c.stop(live[len(live)-1])
+		live = live[:len(live)-1]
+	}
+	for _, g := range want[len(live):] {
+		live = append(live, start(g))
+	}
+	return live
 }
 
 // releaseAfterBurst gives memory back once a burst of workers is over: when

@@ -23,12 +23,6 @@ import (
 	"lab/runtime/tally"
 )
 
-// Share is the part of the load one worker generates: worker Index of
-// Count takes every Count-th user (closed model) or arrival (open model).
-type Share struct {
-	Index, Count int
-}
-
 // Tick is what the engine reports once a second while it runs.
 type Tick struct {
 	Elapsed  time.Duration
@@ -47,7 +41,21 @@ type Tick struct {
 // Options configure an engine.
 type Options struct {
 	Plan  *lang.Plan
-	Share Share
+	Share Share // the part of the load to run (zero: all of it)
+	// Start is when the run starts, for workers that must start together;
+	// zero starts at once. Run waits for it.
+	Start time.Time
+	// OnSecond is called from the collector with every finished second,
+	// the last ones after sending stopped included (a worker streams them
+	// to its master).
+	OnSecond func(result.Second, tally.SecondStats)
+	// SecondHists makes the seconds given to OnSecond carry their encoded
+	// histogram.
+	SecondHists bool
+	// OnCollect is called from the collector after each round of OnWindow
+	// and OnSecond calls with the recorder's marks (tally.Recorder.Marks):
+	// every second and window before them has been handed out.
+	OnCollect func(secMark, winMark int64)
 	// Grace is how long in-flight requests may finish after the run ends
 	// (default 10 s).
 	Grace time.Duration
@@ -74,6 +82,9 @@ type Engine struct {
 	rec    *tally.Recorder
 	steps  map[*lang.Request]*step
 	start  time.Time // monotonic reference of the run
+	// startNS is start in unix nanoseconds, for other goroutines (0 before).
+	startNS atomic.Int64
+	share   shareBox
 
 	users    atomic.Int64 // closed model: users alive
 	classes  []classStats
@@ -95,6 +106,12 @@ type Engine struct {
 	// Totals over the seconds collected so far (collector goroutine only).
 	doneReq, doneFail int64
 	completed         atomic.Int64 // doneReq, for other goroutines
+}
+
+// Live is how many users run now (closed model) and how many requests are
+// in flight.
+func (e *Engine) Live() (users, inFlight int) {
+	return int(e.users.Load()), int(e.inFlight.Load())
 }
 
 // Completed is the number of requests completed in the seconds collected so
@@ -135,9 +152,6 @@ func New(opts Options) (*Engine, error) {
 	if p == nil || p.Workload == nil || p.Shape == nil {
 		return nil, errors.New("runtime: a loaded plan with a workload and a shape is required")
 	}
-	if opts.Share.Count == 0 {
-		opts.Share = Share{0, 1}
-	}
 	if opts.Grace == 0 {
 		opts.Grace = 10 * time.Second
 	}
@@ -145,6 +159,7 @@ func New(opts Options) (*Engine, error) {
 		opts.Shards = 4 * goruntime.GOMAXPROCS(0)
 	}
 	e := &Engine{plan: p, opts: opts, shape: p.Shape, steps: map[*lang.Request]*step{}, stopCh: make(chan struct{})}
+	e.share.p.Store(&shareState{cur: opts.Share})
 	e.gen.lag = result.NewHist()
 	e.gen.dispatched = make(chan struct{})
 	e.classes = make([]classStats, len(p.Workload.Users))
@@ -179,8 +194,12 @@ func (e *Engine) maxConns() int {
 			peak = max(peak, st.Users)
 		}
 	}
-	peak = peak/e.opts.Share.Count + 1
-	return max(peak, 1)
+	if len(e.opts.Share.Owners) > 0 {
+		// A worker may take over a lost worker's part: room for all of it
+		// (connections are opened only when needed).
+		return max(peak, 1)
+	}
+	return peak + 1
 }
 
 func (e *Engine) since() time.Duration { return time.Since(e.start) }
@@ -258,10 +277,15 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 	if err := Preflight(ctx, e.plan.Workload, 3*time.Second); err != nil {
 		return nil, err
 	}
-	e.start = time.Now()
+	if !e.waitForStart(ctx) {
+		return nil, fmt.Errorf("stopped before the run's start at %s", e.opts.Start.Format(time.RFC3339Nano))
+	}
 	e.rec = tally.NewRecorder(e.plan.Workload.Requests, e.start, e.opts.Shards)
 	if e.shape.Model == lang.Open {
 		e.rec.CountOffered()
+	}
+	if e.opts.SecondHists {
+		e.rec.KeepSecondHists()
 	}
 	cpu0 := cpuTime()
 
@@ -320,7 +344,11 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 	<-collectDone
 	secs, _ := e.rec.Collect(finalAt, true)
 	for _, ss := range secs {
-		seconds = append(seconds, e.second(ss))
+		s := e.second(ss)
+		seconds = append(seconds, s)
+		if e.opts.OnSecond != nil {
+			e.opts.OnSecond(s, ss)
+		}
 	}
 
 	run := e.assemble(seconds, finalAt)
@@ -339,6 +367,31 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 		run.Status = result.Complete
 	}
 	return run, nil
+}
+
+// waitForStart sets the run's start: now, or Options.Start once it comes.
+// It is false when ctx ends or Stop is called first.
+func (e *Engine) waitForStart(ctx context.Context) bool {
+	if d := time.Until(e.opts.Start); !e.opts.Start.IsZero() && d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return false
+		case <-e.stopCh:
+			return false
+		}
+	}
+	now := time.Now()
+	e.start = now
+	if !e.opts.Start.IsZero() {
+		// Every worker's clock starts at the same instant, keeping this
+		// process's monotonic reading (the given time has none).
+		e.start = now.Add(e.opts.Start.Sub(now))
+	}
+	e.startNS.Store(e.start.UnixNano())
+	return true
 }
 
 // collectLoop merges the recorder's shards just after every wall-clock
@@ -368,9 +421,15 @@ func (e *Engine) collectLoop(emit func(result.Second)) {
 			e.completed.Store(e.doneReq)
 			s := e.second(ss)
 			emit(s)
+			if e.opts.OnSecond != nil {
+				e.opts.OnSecond(s, ss)
+			}
 			if e.opts.OnTick != nil {
 				e.opts.OnTick(e.tick(elapsed, ss))
 			}
+		}
+		if e.opts.OnCollect != nil {
+			e.opts.OnCollect(e.rec.Marks())
 		}
 	}
 }
@@ -428,7 +487,7 @@ func (e *Engine) assemble(seconds []result.Second, end time.Duration) *result.Ru
 		End:      e.start.Add(end).UTC(),
 		Model:    e.shape.Model.String(),
 		WindowS:  int(tally.Window / time.Second),
-		Workers:  e.opts.Share.Count,
+		Workers:  1,
 		Requests: reqs,
 		Seconds:  seconds,
 		Failures: fails,

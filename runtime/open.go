@@ -91,10 +91,12 @@ func arrivalTime(shape *lang.Shape, n float64) (time.Duration, bool) {
 // openRun is the open model's dispatcher: the schedule it walks, what
 // each arrival starts, and the executors it hands arrivals to.
 type openRun struct {
-	e     *Engine
-	share Share
-	w     *waiter
-	next  int64 // the next arrival not yet offered
+	e       *Engine
+	share   Share
+	version int64 // of the share in force (Engine.share)
+	w       *waiter
+	next    int64 // the next arrival of the share not yet offered
+	last    int64 // the last arrival offered (-1: none)
 
 	// What an arrival starts: a class by weight, then one of its tasks.
 	rng         *rand.Rand
@@ -114,7 +116,8 @@ type openRun struct {
 
 // runOpen starts arrivals on schedule, timed from the run's absolute start
 // (not from the previous arrival, so delays never accumulate). Worker w of k
-// takes arrivals w, w+k, w+2k… of the one global schedule. An arrival that
+// takes the arrivals of its slots (w, w+k, w+2k… at first) of the one
+// global schedule. An arrival that
 // finds every in-flight slot busy waits, and its latency still counts from
 // when it was due.
 func (e *Engine) runOpen() {
@@ -126,9 +129,11 @@ func (e *Engine) runOpen() {
 
 func (e *Engine) newOpenRun() *openRun {
 	users := e.plan.Workload.Users
-	share := e.opts.Share
-	o := &openRun{e: e, share: share, next: int64(share.Index),
-		rng: rand.New(rand.NewPCG(e.plan.Seed, uint64(share.Index)+0x5eed))}
+	st := e.share.load()
+	share := st.cur
+	o := &openRun{e: e, share: share, version: st.version, last: -1,
+		rng: rand.New(rand.NewPCG(e.plan.Seed, uint64(share.Me)+0x5eed))}
+	o.next = o.owned(0)
 	uw := make([]int, len(users))
 	o.taskPickers = make([]picker, len(users))
 	o.firstName = make([][]int, len(users))
@@ -142,8 +147,8 @@ func (e *Engine) newOpenRun() *openRun {
 		o.taskPickers[i] = newPicker(w)
 	}
 	o.classPicker = newPicker(uw)
-	o.slots = max(1, e.shape.MaxInFlight/share.Count)
-	o.idle = make(chan *executor, o.slots)
+	o.slots = o.inFlightBound()
+	o.idle = make(chan *executor, max(o.slots, e.shape.MaxInFlight))
 	o.w = newWaiter(e.stopCh)
 	return o
 }
@@ -164,8 +169,11 @@ func (o *openRun) offer(a arrival, unsent bool) {
 func (o *openRun) dispatch() {
 	e := o.e
 	var capFreed time.Duration // when the in-flight bound last let the dispatcher go
-	for ; ; o.next += int64(o.share.Count) {
+	for ; ; o.next = o.owned(o.next + 1) {
 		at, ok := arrivalTime(e.shape, float64(o.next))
+		for ok && o.reshared(at) {
+			at, ok = arrivalTime(e.shape, float64(o.next))
+		}
 		if !ok {
 			return
 		}
@@ -189,7 +197,7 @@ func (o *openRun) dispatch() {
 		}
 		if ex == nil {
 			o.offer(a, true)
-			o.next += int64(o.share.Count)
+			o.last, o.next = o.next, o.owned(o.next+1)
 			return
 		}
 		if a.waited {
@@ -197,10 +205,54 @@ func (o *openRun) dispatch() {
 			e.gen.secWaited.Add(1)
 		}
 		o.offer(a, false)
+		o.last = o.next
 		e.inFlight.Add(1)
 		e.gen.sent.Add(1)
 		ex.ch <- a
 	}
+}
+
+// owned is the first arrival from n on in the share's slots (MaxInt64
+// when it holds none: no arrival is ever due).
+func (o *openRun) owned(n int64) int64 {
+	k := int64(len(o.share.Owners))
+	if k == 0 || n == math.MaxInt64 {
+		return n
+	}
+	for i := int64(0); i < k; i++ {
+		if o.share.owns(int((n + i) % k)) {
+			return n + i
+		}
+	}
+	return math.MaxInt64
+}
+
+// inFlightBound is the share's part of the shape's in-flight bound.
+func (o *openRun) inFlightBound() int {
+	return max(1, int(math.Ceil(float64(o.e.shape.MaxInFlight)*o.share.Fraction())))
+}
+
+// reshared switches to the share a master set for arrivals due from some
+// time on, once the next arrival (due at at) is due after it. The next
+// arrival is then the new share's first not yet offered and due after the
+// switch; reshared says so, and the caller looks at that one instead.
+func (o *openRun) reshared(at time.Duration) bool {
+	st := o.e.share.load()
+	if st.version == o.version || st.next == nil || at < st.from {
+		return false
+	}
+	o.version, o.share = st.version, *st.next
+	o.slots = o.inFlightBound()
+	n := o.last + 1
+	for {
+		t, ok := arrivalTime(o.e.shape, float64(n))
+		if !ok || t >= st.from {
+			break
+		}
+		n++
+	}
+	o.next = o.owned(n)
+	return true
 }
 
 // spawnOrWait is a new executor while there are fewer than slots, or
@@ -223,7 +275,7 @@ func (o *openRun) spawnOrWait(a *arrival, capFreed *time.Duration) *executor {
 
 func (o *openRun) spawn() *executor {
 	e := o.e
-	id := int64(o.share.Index + o.share.Count*len(o.all) + 1)
+	id := int64(o.share.Me + o.share.workers()*len(o.all) + 1)
 	ex := &executor{scope: e.plan.NewScope(id, "arrival"), ch: make(chan arrival, 1), flight: e.flights.add()}
 	o.all = append(o.all, ex)
 	o.wg.Add(1)
@@ -243,12 +295,16 @@ func (o *openRun) finish() {
 	if at, ok := e.stoppedAt(); ok {
 		end = min(end, at)
 	}
-	for ; ; o.next += int64(o.share.Count) {
+	for ; ; o.next = o.owned(o.next + 1) {
 		at, ok := arrivalTime(e.shape, float64(o.next))
+		for ok && o.reshared(at) {
+			at, ok = arrivalTime(e.shape, float64(o.next))
+		}
 		if !ok || at >= end {
 			break
 		}
 		o.offer(o.pick(at), true)
+		o.last = o.next
 	}
 	e.gen.scheduled.Store(o.offered)
 	close(e.gen.dispatched)

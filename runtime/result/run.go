@@ -33,6 +33,9 @@ type Run struct {
 	Model     string         `json:"model"`            // "closed" or "open"
 	WindowS   int            `json:"window_s"`         // length of the histogram windows, seconds
 	Workers   int            `json:"workers"`
+	// WorkerLog is each worker of a distributed run: who, what share, what
+	// it sent, when it joined and left (a lost worker shows here).
+	WorkerLog []Worker `json:"worker_log,omitempty"`
 	Classes   []Class        `json:"classes"`  // user classes, in plan order
 	Requests  []*Request     `json:"requests"` // by name
 	Seconds   []Second       `json:"seconds"`  // run-wide series, one per wall-clock second
@@ -52,6 +55,20 @@ type PlanInfo struct {
 	Vars    map[string]string `json:"vars,omitempty"`
 	Sources map[string]string `json:"sources,omitempty"` // path → text
 	Seed    uint64            `json:"seed"`
+}
+
+// Worker is one worker of a distributed run.
+type Worker struct {
+	ID       int       `json:"id"`
+	Name     string    `json:"name"`
+	Host     string    `json:"host"`
+	Share    float64   `json:"share"`    // the part of the load it held at the end (0 once lost)
+	Requests int64     `json:"requests"` // recorded, as it reported them
+	Joined   time.Time `json:"joined"`
+	Left     time.Time `json:"left,omitempty"`
+	// Lost says why the master stopped hearing from it, when it did: what
+	// it reported until then is in the Run, what it did after is not.
+	Lost string `json:"lost,omitempty"`
 }
 
 // Class is what one user class did.

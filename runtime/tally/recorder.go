@@ -54,6 +54,8 @@ type Recorder struct {
 
 	// offered is set when the recorder counts offered arrivals (Offer).
 	offered bool
+	// secHists is set when finished seconds carry their encoded histogram.
+	secHists bool
 
 	mu       sync.Mutex // the collector's state below
 	reqs     []*reqAcc
@@ -83,6 +85,10 @@ type nameWin struct {
 	count, failures, timeouts, bytes, late, cutOff int64
 	offered, unsent                                int64
 	resp, svc                                      *hdrhistogram.Histogram
+	// reasons counts failures by reason in this window, so that a window
+	// handed out (to a master, say) carries the reasons of exactly the
+	// failures it counts.
+	reasons map[string]int64
 }
 
 type shardWindow struct {
@@ -103,8 +109,8 @@ type shard struct {
 	sec      shardSecond
 	doneWin  []shardWindow
 	doneSec  []shardSecond
-	failures map[failKey]int64
-	reasons  map[int]int // distinct reasons per name, to bound them
+	seen     map[failKey]bool // reasons met so far, per name
+	reasons  map[int]int      // distinct reasons per name, to bound them
 	free     *hdrPool
 	_        [64]byte // keep shards on separate cache lines
 }
@@ -153,7 +159,7 @@ func NewRecorder(names []string, start time.Time, shards int) *Recorder {
 		r.reqs = append(r.reqs, &reqAcc{resp: result.NewHist(), svc: result.NewHist()})
 	}
 	for i := 0; i < shards; i++ {
-		s := &shard{failures: map[failKey]int64{}, reasons: map[int]int{}, free: &r.free}
+		s := &shard{seen: map[failKey]bool{}, reasons: map[int]int{}, free: &r.free}
 		s.win = shardWindow{index: -1, names: make([]*nameWin, len(names))}
 		s.sec = shardSecond{index: -1, counts: make([][2]int64, len(names))}
 		r.shards = append(r.shards, s)
@@ -227,16 +233,19 @@ func (r *Recorder) Record(i int, o *Outcome) {
 		if o.CutOff {
 			nw.cutOff++
 		}
-		reason := o.Reason
-		k := failKey{o.Name, reason}
-		if _, seen := s.failures[k]; !seen {
+		k := failKey{o.Name, o.Reason}
+		if !s.seen[k] {
 			if s.reasons[o.Name] >= maxReasons {
 				k.reason = "other"
 			} else {
 				s.reasons[o.Name]++
+				s.seen[k] = true
 			}
 		}
-		s.failures[k]++
+		if nw.reasons == nil {
+			nw.reasons = map[string]int64{}
+		}
+		nw.reasons[k.reason]++
 	}
 	s.mu.Unlock()
 }
@@ -244,6 +253,15 @@ func (r *Recorder) Record(i int, o *Outcome) {
 // CountOffered makes the recorder count offered arrivals (the open
 // model): every request then says how many it was offered, zero included.
 func (r *Recorder) CountOffered() { r.offered = true }
+
+// Marks are the first second and window (unix seconds) not yet handed out
+// by Collect: everything before them has been.
+func (r *Recorder) Marks() (sec, win int64) {
+	return r.openSec.Load(), r.openWin.Load() * int64(Window/time.Second)
+}
+
+// KeepSecondHists makes every finished second carry its encoded histogram.
+func (r *Recorder) KeepSecondHists() { r.secHists = true }
 
 // Offer counts, through shard i, an arrival due at at whose pass starts
 // with request name: offered in the second and window it was due in (or
@@ -311,6 +329,10 @@ type SecondStats struct {
 	Offered  int64 // arrivals due in it (open model)
 	P50, P95 int64 // µs, all requests of the second
 	P99, Max int64
+	// Hist is the response times of all requests of the second, encoded
+	// (empty when none, or unless KeepSecondHists was called): what a
+	// master merges into exact run-wide percentiles per second.
+	Hist string
 }
 
 // WindowStats is a finished window: each request name's figures over it,
@@ -318,6 +340,8 @@ type SecondStats struct {
 type WindowStats struct {
 	T     int64 // window start, unix seconds
 	Names []*result.Window
+	// Failures counts the window's failures by name and reason.
+	Failures []result.Failure
 }
 
 // Collect closes every second and window that ended before now, merges the
@@ -363,10 +387,6 @@ func (r *Recorder) takeDone(s *shard, nowSec, nowWin int64) ([]shardSecond, []sh
 	}
 	doneSec, doneWin := s.doneSec, s.doneWin
 	s.doneSec, s.doneWin = nil, nil
-	for k, n := range s.failures {
-		r.failures[k] += n
-	}
-	clear(s.failures)
 	return doneSec, doneWin
 }
 
@@ -424,6 +444,12 @@ func (w *nameWin) add(nw *nameWin, free *hdrPool) {
 	w.cutOff += nw.cutOff
 	w.offered += nw.offered
 	w.unsent += nw.unsent
+	for reason, n := range nw.reasons {
+		if w.reasons == nil {
+			w.reasons = map[string]int64{}
+		}
+		w.reasons[reason] += n
+	}
 	switch {
 	case nw.resp == nil:
 	case w.resp == nil:
@@ -470,6 +496,9 @@ func (r *Recorder) finishedSeconds(nowSec int64) []SecondStats {
 		if m.hist != nil {
 			ss.P50, ss.P95 = m.hist.ValueAtPercentile(50), m.hist.ValueAtPercentile(95)
 			ss.P99, ss.Max = m.hist.ValueAtPercentile(99), m.hist.Max()
+			if r.secHists {
+				ss.Hist, _ = result.Encode(m.hist)
+			}
 			r.free.put(m.hist)
 		}
 		out = append(out, ss)
@@ -507,6 +536,11 @@ func (r *Recorder) finishWindow(idx int64, m *mergedWindow) WindowStats {
 		}
 		acc.windows = append(acc.windows, w)
 		ws.Names[i] = &w
+		for _, reason := range slices.Sorted(maps.Keys(nw.reasons)) {
+			n := nw.reasons[reason]
+			r.failures[failKey{i, reason}] += n
+			ws.Failures = append(ws.Failures, result.Failure{Name: r.names[i], Reason: reason, Count: n})
+		}
 		r.free.put(nw.resp)
 		r.free.put(nw.svc)
 	}

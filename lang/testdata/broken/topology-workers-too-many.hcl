@@ -52,7 +52,7 @@ shape "steady" {
 }
 
 topology {
-  workers = 4 # ERROR
+  workers = 1001 # ERROR
 }
 
 sla "GET /" {

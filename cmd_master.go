@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"lab/gates/exitcode"
+	"lab/gates/sla"
+	"lab/lang"
+	"lab/runtime/cluster"
+	"lab/runtime/memory"
+	"lab/runtime/progress"
+	"lab/runtime/result"
+	"lab/runtime/tally"
+)
+
+// clusterOpts are lab apply's flags for a distributed run.
+type clusterOpts struct {
+	workers     int
+	listen      string
+	remote      bool
+	joinTimeout time.Duration
+	tokenFile   string
+	token       string
+	onLoss      string
+}
+
+func (c *clusterOpts) register(fs *pflag.FlagSet) {
+	fs.IntVar(&c.workers, "workers", 0, "run on this many workers (wins over topology.workers)")
+	fs.StringVar(&c.listen, "listen", "", "where the master listens for workers (wins over topology.master)")
+	fs.BoolVar(&c.remote, "remote-workers", false, "start no worker here: wait for the workers to join (lab worker --master …)")
+	fs.DurationVar(&c.joinTimeout, "join-timeout", 2*time.Minute, "how long to wait for the workers to join")
+	fs.StringVar(&c.tokenFile, "token-file", "", "read the workers' token from this file (else LAB_TOKEN)")
+}
+
+// settle fills in what the flags left to the plan, and checks it.
+func (c *clusterOpts) settle(env *cmdEnv, plan *lang.Plan, fs *pflag.FlagSet) error {
+	t := plan.Topology
+	if !fs.Changed("workers") {
+		c.workers = t.Workers
+	}
+	if c.workers < 1 || c.workers > lang.MaxWorkers {
+		return fmt.Errorf("--workers %d: want 1 to %d", c.workers, lang.MaxWorkers)
+	}
+	c.onLoss = t.OnWorkerLoss
+	var err error
+	if c.token, err = readToken(env, c.tokenFile); err != nil {
+		return err
+	}
+	switch {
+	case c.listen != "":
+	case c.remote:
+		c.listen = t.Master
+	default:
+		// Workers this process starts find it on any free loopback port.
+		c.listen = "127.0.0.1:0"
+	}
+	return cluster.CheckListen(c.listen, c.token)
+}
+
+// distributed says the load runs on workers rather than in this process.
+func (c *clusterOpts) distributed() bool { return c.workers > 1 || c.remote }
+
+// runDistributed is the master's part of lab apply: it serves the plan to
+// the workers (starting them as child processes unless they run
+// elsewhere), merges what they measure, and records the target's memory.
+func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.Sampler) (*result.Run, int) {
+	plan := o.plan
+	prog := progress.New(progressOut(env, o), isTerminal(env.stderr) && env.getenv("CI") == "", useColor(env, env.stderr))
+	var m *cluster.Master
+	mon := sla.NewMonitor(plan.SLAs, plan.Workload.Requests, time.Now())
+	cfg := cluster.MasterConfig{
+		Listen: o.cluster.listen, Token: o.cluster.token, Version: version, Workers: o.cluster.workers,
+		JoinTimeout: o.cluster.joinTimeout, OnLoss: o.cluster.onLoss, Plan: plan, Order: order(env, o), Log: env.stderr,
+		OnTick: prog.Tick,
+	}
+	if mon != nil {
+		cfg.OnWindow = func(ws tally.WindowStats) { judgeLive(env, mon, ws, func(r string) { m.Stop(r) }) }
+	}
+	m, err := cluster.NewMaster(cfg)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
+		return nil, exitcode.CouldNotRun
+	}
+	defer m.Close()
+	fmt.Fprintf(env.stderr, "applying %s: shape %q (%s model, %s) against %s on %d workers; master at %s\n",
+		plan.File, plan.Shape.Name, plan.Shape.Model, plan.Shape.Duration(), plan.Workload.Host, o.cluster.workers, m.Addr())
+	if !o.cluster.remote {
+		stop, err := startWorkers(env, o, m.Addr())
+		if err != nil {
+			fmt.Fprintf(env.stderr, "lab apply: starting workers: %v\n", err)
+			return nil, exitcode.CouldNotRun
+		}
+		defer stop()
+	}
+	var rec *memory.Recording
+	if sampler != nil {
+		// Called from m.Run, before it returns.
+		m.OnStart(func(t time.Time) { rec = memory.Record(ctx, sampler, t, memory.DefaultInterval, m.Completed) })
+	}
+	run, err := m.Run(ctx)
+	prog.Done()
+	if rec != nil {
+		if run != nil {
+			run.Memory = rec.Stop()
+		} else {
+			rec.Stop()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
+		return nil, exitcode.CouldNotRun
+	}
+	return run, exitcode.OK
+}
+
+// judgeLive runs a merged window through the abort rules; stop ends the
+// run when one fires.
+func judgeLive(env *cmdEnv, mon *sla.Monitor, ws tally.WindowStats, stop func(string)) {
+	reason, err := mon.Window(ws.T, ws.Names)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "warning: abort rules: %v\n", err)
+		return
+	}
+	if reason != "" {
+		fmt.Fprintf(env.stderr, "\nabort: %s\n", reason)
+		stop(reason)
+	}
+}
+
+// order is the plan as the workers get it: its sources and the inputs it
+// was loaded with here.
+func order(env *cmdEnv, o *applyOpts) cluster.Order {
+	ord := cluster.Order{
+		File: o.plan.File, Sources: map[string]string{}, Vars: o.inputs.vars, VarFile: o.inputs.varFiles,
+		Env: map[string]string{}, Shape: o.inputs.shape, Summary: o.plan.Summary(), Grace: o.grace,
+	}
+	for path, src := range o.plan.Sources {
+		ord.Sources[path] = string(src)
+	}
+	names := []string{"LAB_SHAPE"}
+	for _, v := range o.plan.Vars {
+		names = append(names, "LAB_VAR_"+v.Name)
+	}
+	for _, k := range names {
+		if v := env.getenv(k); v != "" {
+			ord.Env[k] = v
+		}
+	}
+	return ord
+}
+
+// startWorkers starts the workers as child processes of this one, and
+// returns what stops any still running.
+func startWorkers(env *cmdEnv, o *applyOpts, addr string) (func(), error) {
+	bin, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	var procs []*exec.Cmd
+	stop := func() {
+		var wg sync.WaitGroup
+		for _, p := range procs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				done := make(chan struct{})
+				go func() { _ = p.Wait(); close(done) }()
+				select {
+				case <-done:
+				case <-time.After(15 * time.Second):
+					_ = p.Process.Kill()
+					<-done
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	for i := range o.cluster.workers {
+		cmd := exec.Command(bin, "worker", "--master", addr, "--name", fmt.Sprintf("local-%d", i+1), "--wait", "30s")
+		cmd.Env = append(os.Environ(), "LAB_TOKEN="+o.cluster.token)
+		cmd.Stdout, cmd.Stderr = env.stderr, env.stderr
+		if err := cmd.Start(); err != nil {
+			stop()
+			return nil, err
+		}
+		procs = append(procs, cmd)
+	}
+	pids := make([]string, len(procs))
+	for i, p := range procs {
+		pids[i] = fmt.Sprint(p.Process.Pid)
+	}
+	sort.Strings(pids)
+	fmt.Fprintf(env.stderr, "started %d workers here (pids %s)\n", len(procs), strings.Join(pids, " "))
+	return stop, nil
+}

@@ -1,0 +1,632 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"lab/lang"
+	"lab/runtime"
+	"lab/runtime/result"
+	"lab/runtime/tally"
+)
+
+// MasterConfig is what the master needs to run a plan on workers.
+type MasterConfig struct {
+	Listen  string // host:port; a port of 0 picks one (Master.Addr)
+	Token   string // required unless Listen is a loopback address
+	Version string // lab's build: workers must run the same
+	Workers int    // how many to wait for before starting
+	// JoinTimeout bounds the wait for Workers to join.
+	JoinTimeout time.Duration
+	OnLoss      string // "fail" or "continue"
+	Plan        *lang.Plan
+	// Order is the plan as workers get it; the master fills in the start
+	// and each worker's share.
+	Order Order
+	// StartDelay is how long after the last worker joined the run starts,
+	// so every worker has its order by then (default 2 s).
+	StartDelay time.Duration
+	Log        io.Writer
+	// OnTick and OnWindow are called with every merged second and window,
+	// as runtime.Options' are (progress, live abort rules).
+	OnTick   func(runtime.Tick)
+	OnWindow func(tally.WindowStats)
+}
+
+// Master coordinates one distributed run.
+type Master struct {
+	cfg   MasterConfig
+	ln    net.Listener
+	srv   *http.Server
+	names []string
+
+	mu        sync.Mutex
+	state     string
+	members   []*member
+	start     time.Time
+	owners    []int
+	shareVer  int64
+	from      time.Time
+	stopWhy   string
+	interrupt bool
+	stoppedAt time.Time
+	failed    string // why the run failed: a worker lost under "fail"
+	onStart   func(time.Time)
+	secs      map[int64]*secAcc
+	wins      map[int64]*winAcc
+	secDone   int64 // seconds before it were handed out
+	winDone   int64
+	doneReq   int64
+	doneFail  int64
+	completed atomic.Int64
+}
+
+// member is one worker as the master knows it.
+type member struct {
+	id         int
+	join       Join
+	remote     string
+	me         int // its number in the share table; -1 until it has one
+	joined     time.Time
+	left       time.Time
+	lastSeen   time.Time
+	lost       string
+	final      *result.Run
+	fail       string
+	secMark    int64
+	winMark    int64
+	lastSec    int64 // the last second it reported (unix s)
+	lastWinEnd int64 // end of the last window it reported (unix s)
+	windows    []Window
+	trail      map[int64]*Second // its seconds after its last window, taken back if it is lost
+	users      int
+	inFlight   int
+}
+
+// active is a member that runs its share now.
+func (mb *member) active() bool { return mb.me >= 0 && mb.lost == "" && mb.final == nil && mb.fail == "" }
+
+// NewMaster listens and serves workers; Run starts the run once enough
+// have joined. A non-loopback address needs a token.
+func NewMaster(cfg MasterConfig) (*Master, error) {
+	if err := CheckListen(cfg.Listen, cfg.Token); err != nil {
+		return nil, err
+	}
+	if cfg.StartDelay == 0 {
+		cfg.StartDelay = 2 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("the master cannot listen on %s: %w", cfg.Listen, err)
+	}
+	m := &Master{cfg: cfg, ln: ln, names: cfg.Plan.Workload.Requests, state: Waiting,
+		secs: map[int64]*secAcc{}, wins: map[int64]*winAcc{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+joinPath, m.handleJoin)
+	mux.HandleFunc("POST "+syncPath, m.handleSync)
+	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: time.Minute, IdleTimeout: time.Minute}
+	go func() { _ = m.srv.Serve(ln) }()
+	return m, nil
+}
+
+// CheckListen refuses a master address that is not loopback when there is
+// no token: anyone who can reach it could otherwise join and be sent the
+// plan.
+func CheckListen(addr, token string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("master address %q: %v", addr, err)
+	}
+	if token != "" {
+		return nil
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("the master would listen on %s, beyond this machine, without a token: set LAB_TOKEN (or --token-file), or listen on 127.0.0.1", addr)
+}
+
+// OnStart sets what to call with the run's start once it is set.
+func (m *Master) OnStart(f func(time.Time)) {
+	m.mu.Lock()
+	m.onStart = f
+	m.mu.Unlock()
+}
+
+// Addr is where the master listens.
+func (m *Master) Addr() string { return m.ln.Addr().String() }
+
+// Close stops serving.
+func (m *Master) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = m.srv.Shutdown(ctx)
+}
+
+// Completed is the number of requests completed in the merged seconds.
+func (m *Master) Completed() int64 { return m.completed.Load() }
+
+// Stop ends the run early (an abort rule): every worker stops sending.
+func (m *Master) Stop(reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.stopLocked(reason, false)
+}
+
+func (m *Master) stopLocked(reason string, interrupt bool) {
+	if m.state == Stopping {
+		return
+	}
+	m.state, m.stopWhy, m.interrupt, m.stoppedAt = Stopping, reason, interrupt, time.Now()
+}
+
+func (m *Master) logf(format string, args ...any) {
+	fmt.Fprintf(m.cfg.Log, format+"\n", args...)
+}
+
+// authorized checks the bearer token, in constant time.
+func (m *Master) authorized(r *http.Request) bool {
+	got := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer"))
+	return tokenOK(m.cfg.Token, got)
+}
+
+func (m *Master) handleJoin(w http.ResponseWriter, r *http.Request) {
+	var j Join
+	if err := decode(r.Body, &j); err != nil {
+		reply(w, http.StatusBadRequest, Joined{Error: err.Error()})
+		return
+	}
+	who := fmt.Sprintf("worker %q at %s", j.Name, r.RemoteAddr)
+	if !m.authorized(r) {
+		m.logf("refused %s: wrong or missing token", who)
+		reply(w, http.StatusUnauthorized, Joined{Error: "wrong or missing token (LAB_TOKEN or --token-file must match the master's)"})
+		return
+	}
+	if j.Protocol != Protocol || j.Version != m.cfg.Version {
+		why := fmt.Sprintf("another version: the master runs lab %s (protocol %d), the worker lab %s (protocol %d); run the same build on both",
+			m.cfg.Version, Protocol, j.Version, j.Protocol)
+		m.logf("refused %s: %s", who, why)
+		reply(w, http.StatusConflict, Joined{Error: why})
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.state == Stopping {
+		reply(w, http.StatusConflict, Joined{Error: "the run is ending"})
+		return
+	}
+	mb := &member{id: len(m.members) + 1, join: j, remote: r.RemoteAddr, me: -1, joined: time.Now(), lastSeen: time.Now(),
+		trail: map[int64]*Second{}}
+	m.members = append(m.members, mb)
+	m.logf("worker %d joined: %s on %s (%s)", mb.id, j.Name, j.Host, r.RemoteAddr)
+	reply(w, http.StatusOK, Joined{ID: mb.id})
+}
+
+func (m *Master) handleSync(w http.ResponseWriter, r *http.Request) {
+	if !m.authorized(r) {
+		reply(w, http.StatusUnauthorized, Reply{Error: "wrong or missing token"})
+		return
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		reply(w, http.StatusBadRequest, Reply{Error: err.Error()})
+		return
+	}
+	s, err := DecodeSync(data, len(m.names))
+	if err != nil {
+		reply(w, http.StatusBadRequest, Reply{Error: err.Error()})
+		return
+	}
+	m.mu.Lock()
+	if s.ID < 1 || s.ID > len(m.members) {
+		m.mu.Unlock()
+		reply(w, http.StatusNotFound, Reply{Error: fmt.Sprintf("no worker %d here: join first", s.ID)})
+		return
+	}
+	mb := m.members[s.ID-1]
+	if mb.lost != "" {
+		m.mu.Unlock()
+		reply(w, http.StatusGone, Reply{Error: "the master counted this worker as lost (" + mb.lost + "); it stops"})
+		return
+	}
+	mb.lastSeen = time.Now()
+	m.absorb(mb, s)
+	rep := m.replyFor(mb, s)
+	calls := m.advance()
+	m.mu.Unlock()
+	reply(w, http.StatusOK, rep)
+	calls()
+}
+
+// replyFor is the master's answer to mb's sync.
+func (m *Master) replyFor(mb *member, s *Sync) Reply {
+	rep := Reply{State: m.state}
+	if mb.final != nil || mb.fail != "" {
+		rep.Done = true
+		return rep
+	}
+	if m.state == Waiting {
+		return rep
+	}
+	if mb.me < 0 && m.state == Running {
+		m.admit(mb)
+	}
+	share := ShareOrder{Version: m.shareVer, Me: mb.me, Owners: m.owners, From: m.from}
+	if !s.HaveOrder && mb.me >= 0 {
+		o := m.cfg.Order
+		o.Start, o.Share = m.start, share
+		rep.Order = &o
+	} else if s.ShareVersion != m.shareVer {
+		rep.Share = &share
+	}
+	if m.state == Stopping {
+		rep.Stop, rep.Interrupt = m.stopWhy, m.interrupt
+	}
+	return rep
+}
+
+// admit gives a worker that joined after the start a part of the load:
+// slots from the workers holding the most, until it holds its even part.
+func (m *Master) admit(mb *member) {
+	mb.me = 0
+	for _, o := range m.members {
+		mb.me = max(mb.me, o.me+1)
+	}
+	m.setShare(runtime.Rebalance(m.owners, m.liveMes(), mb.me), "worker %d joined late", mb.id)
+}
+
+// setShare puts a new share table in force for arrivals from one second on.
+func (m *Master) setShare(owners []int, why string, args ...any) {
+	m.owners = owners
+	m.shareVer++
+	m.from = time.Now().Add(Heartbeat)
+	m.logf("%s: the load is split again over %d workers", fmt.Sprintf(why, args...), len(m.liveMes()))
+}
+
+// liveMes are the share numbers of the workers running now.
+func (m *Master) liveMes() []int {
+	var out []int
+	for _, mb := range m.members {
+		if mb.active() {
+			out = append(out, mb.me)
+		}
+	}
+	return out
+}
+
+// Run waits for the workers, starts the run, watches it, and returns the
+// merged Run once every worker has sent its own or been lost. ctx ending
+// interrupts the run.
+func (m *Master) Run(ctx context.Context) (*result.Run, error) {
+	if err := m.awaitWorkers(ctx); err != nil {
+		m.mu.Lock()
+		m.stopLocked(err.Error(), false)
+		m.mu.Unlock()
+		return nil, err
+	}
+	end := m.begin()
+	m.mu.Lock()
+	onStart, start := m.onStart, m.start
+	m.mu.Unlock()
+	if onStart != nil {
+		onStart(start)
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	interrupted := false
+	for {
+		select {
+		case <-ctx.Done():
+			if !interrupted {
+				interrupted = true
+				m.mu.Lock()
+				m.stopLocked("interrupted by a signal", true)
+				m.mu.Unlock()
+			}
+		case <-tick.C:
+		}
+		if m.watch(end) {
+			return m.assemble()
+		}
+	}
+}
+
+// awaitWorkers waits until Workers have joined.
+func (m *Master) awaitWorkers(ctx context.Context) error {
+	deadline := time.Now().Add(m.cfg.JoinTimeout)
+	for {
+		m.mu.Lock()
+		n := 0
+		for _, mb := range m.members {
+			if mb.lost == "" {
+				n++
+			}
+		}
+		m.checkSilence()
+		m.mu.Unlock()
+		if n >= m.cfg.Workers {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d workers joined in %s (lab worker --master %s)", n, m.cfg.Workers, m.cfg.JoinTimeout, m.Addr())
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted while waiting for workers (%d of %d joined)", n, m.cfg.Workers)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// begin sets the start and deals the load out evenly among the workers
+// that joined; it returns when the run must be over, grace included.
+func (m *Master) begin() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.start = time.Now().Add(m.cfg.StartDelay)
+	var n int
+	for _, mb := range m.members {
+		if mb.lost == "" {
+			mb.me = n
+			n++
+		}
+	}
+	m.owners = runtime.Even(n)
+	m.shareVer = 1
+	m.from = m.start
+	m.state = Running
+	m.secDone = m.start.Unix()
+	m.winDone = m.secDone - m.secDone%int64(tally.Window/time.Second)
+	m.logf("run starts at %s on %d workers", m.start.Format("15:04:05.000"), n)
+	return m.start.Add(m.cfg.Plan.Shape.Duration() + m.cfg.Order.Grace)
+}
+
+// watch checks for lost workers and tells whether the run is over: every
+// worker has sent its final Run or is lost. Past end (the shape, the grace
+// and a margin), a worker still silent about its final Run is lost.
+func (m *Master) watch(end time.Time) bool {
+	m.mu.Lock()
+	m.checkSilence()
+	limit := end.Add(10 * time.Second)
+	if !m.stoppedAt.IsZero() {
+		if l := m.stoppedAt.Add(m.cfg.Order.Grace + 10*time.Second); l.Before(limit) {
+			limit = l
+		}
+	}
+	over := true
+	for _, mb := range m.members {
+		if mb.active() {
+			if time.Now().After(limit) {
+				m.lose(mb, "sent no final run in time")
+				continue
+			}
+			over = false
+		}
+	}
+	calls := m.advance()
+	m.mu.Unlock()
+	calls()
+	return over
+}
+
+// checkSilence loses every worker not heard from for Silence.
+func (m *Master) checkSilence() {
+	for _, mb := range m.members {
+		if mb.lost == "" && mb.final == nil && mb.fail == "" && time.Since(mb.lastSeen) > Silence {
+			m.lose(mb, fmt.Sprintf("no heartbeat for %s", Silence))
+		}
+	}
+}
+
+// lose marks a worker lost, keeps what it reported, takes back from the
+// merged seconds what it reported after its last window (its windows are
+// what its part of the Run is built from), and fails the run or deals its
+// part out to the others, as the plan says.
+func (m *Master) lose(mb *member, why string) {
+	mb.lost, mb.left = why, time.Now()
+	m.logf("worker %d (%s on %s) lost: %s", mb.id, mb.join.Name, mb.join.Host, why)
+	for t, s := range mb.trail {
+		if acc := m.secs[t]; acc != nil {
+			acc.take(s)
+		}
+	}
+	mb.trail = nil
+	if mb.me < 0 || m.state != Running {
+		return
+	}
+	live := m.liveMes()
+	if m.cfg.OnLoss != "continue" || len(live) == 0 {
+		m.failed = fmt.Sprintf("worker %d (%s) lost: %s", mb.id, mb.join.Host, why)
+		if len(live) == 0 {
+			m.failed += "; no worker left"
+		}
+		m.stopLocked(m.failed, false)
+		return
+	}
+	m.setShare(runtime.Resplit(m.owners, live), "worker %d lost", mb.id)
+}
+
+func (m *Master) absorb(mb *member, s *Sync) {
+	for _, sec := range s.Seconds {
+		if sec.T <= mb.lastSec {
+			continue // sent again: the answer to an earlier sync was lost
+		}
+		mb.lastSec = sec.T
+		acc := m.secs[sec.T]
+		if acc == nil {
+			acc = newSecAcc(len(m.names))
+			m.secs[sec.T] = acc
+		}
+		acc.add(&sec, sec.T >= m.secDone)
+		cp := sec
+		cp.Hist = ""
+		mb.trail[sec.T] = &cp
+	}
+	for _, w := range s.Windows {
+		if w.T < mb.lastWinEnd {
+			continue
+		}
+		mb.windows = append(mb.windows, w)
+		mb.lastWinEnd = w.T + int64(tally.Window/time.Second)
+		if w.T >= m.winDone {
+			acc := m.wins[w.T]
+			if acc == nil {
+				acc = newWinAcc(len(m.names))
+				m.wins[w.T] = acc
+			}
+			acc.add(&w)
+		}
+	}
+	for t := range mb.trail {
+		if t < mb.lastWinEnd {
+			delete(mb.trail, t)
+		}
+	}
+	mb.secMark, mb.winMark = max(mb.secMark, s.SecMark), max(mb.winMark, s.WinMark)
+	mb.users, mb.inFlight = s.Users, s.InFlight
+	if s.Final != nil && mb.final == nil {
+		mb.final, mb.left = s.Final, time.Now()
+		mb.trail = nil
+	}
+	if s.Error != "" && mb.fail == "" {
+		mb.fail = s.Error
+		m.logf("worker %d could not run: %s", mb.id, s.Error)
+		mb.fail = s.Error
+		m.lose(mb, "could not run: "+s.Error)
+	}
+}
+
+// advance hands out, in order, the seconds and windows every running
+// worker has reported; the callbacks run after the lock is released.
+func (m *Master) advance() func() {
+	if m.state == Waiting {
+		return func() {}
+	}
+	secMark, winMark := int64(1<<62), int64(1<<62)
+	running := 0
+	for _, mb := range m.members {
+		if mb.active() {
+			running++
+			secMark, winMark = min(secMark, mb.secMark), min(winMark, mb.winMark)
+		}
+	}
+	if running == 0 {
+		// Everyone finished or was lost: nothing more will come.
+		secMark, winMark = int64(1<<62), int64(1<<62)
+	}
+	var ticks []runtime.Tick
+	var wins []tally.WindowStats
+	for _, t := range slices.Sorted(mapKeys(m.secs)) {
+		if t < m.secDone || t >= secMark {
+			continue
+		}
+		acc := m.secs[t]
+		ss := acc.finish(t)
+		m.doneReq += ss.Requests
+		m.doneFail += ss.Failures
+		m.completed.Store(m.doneReq)
+		ticks = append(ticks, m.tick(ss, acc))
+	}
+	if secMark > m.secDone && secMark < 1<<62 {
+		m.secDone = secMark
+	}
+	for _, t := range slices.Sorted(mapKeys(m.wins)) {
+		if t >= winMark {
+			continue
+		}
+		wins = append(wins, m.wins[t].stats(t, m.names))
+		delete(m.wins, t)
+	}
+	if winMark > m.winDone && winMark < 1<<62 {
+		m.winDone = winMark
+	}
+	return func() {
+		for _, ws := range wins {
+			if m.cfg.OnWindow != nil {
+				m.cfg.OnWindow(ws)
+			}
+		}
+		for _, t := range ticks {
+			if m.cfg.OnTick != nil {
+				m.cfg.OnTick(t)
+			}
+		}
+	}
+}
+
+// tick is the progress of the run as of a merged second.
+func (m *Master) tick(ss tally.SecondStats, acc *secAcc) runtime.Tick {
+	shape := m.cfg.Plan.Shape
+	elapsed := time.Since(m.start)
+	stage := len(shape.Stages)
+	for i, st := range shape.Stages {
+		if elapsed < st.End {
+			stage = i + 1
+			break
+		}
+	}
+	t := runtime.Tick{Elapsed: elapsed, Total: shape.Duration(), Stage: stage, Stages: len(shape.Stages), Model: shape.Model,
+		Second: ss, Requests: m.doneReq, Failures: m.doneFail, Rate: acc.sec.Rate}
+	for _, mb := range m.members {
+		if mb.active() {
+			t.Users += mb.users
+			t.InFlight += mb.inFlight
+		}
+	}
+	return t
+}
+
+// Workers is the record of every worker that took part.
+func (m *Master) workerLog() []result.Worker {
+	var out []result.Worker
+	for _, mb := range m.members {
+		if mb.me < 0 {
+			continue
+		}
+		w := result.Worker{ID: mb.id, Name: mb.join.Name, Host: mb.join.Host, Joined: mb.joined.UTC(), Lost: mb.lost}
+		if !mb.left.IsZero() {
+			w.Left = mb.left.UTC()
+		}
+		if mb.lost == "" {
+			w.Share = runtime.Share{Me: mb.me, Owners: m.owners}.Fraction()
+		}
+		if mb.final != nil {
+			for _, q := range mb.final.Requests {
+				w.Requests += q.Count
+			}
+		} else {
+			for _, win := range mb.windows {
+				for _, q := range win.Names {
+					if q != nil {
+						w.Requests += q.Count
+					}
+				}
+			}
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func reply(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = jsonEncode(w, v)
+}
+
+var errNoWorkers = errors.New("no worker ran any part of the load")

@@ -1,0 +1,160 @@
+package runtime
+
+import (
+	"slices"
+	"sync/atomic"
+	"time"
+)
+
+// SlotsPerWorker is how many slots each worker's part of the load is cut
+// into. More slots than workers let a lost worker's part be dealt out evenly
+// among the others (12 divides evenly among 2, 3, 4 or 6 survivors).
+const SlotsPerWorker = 12
+
+// Share is the part of the load one worker generates. The load is cut into
+// len(Owners) slots: arrival n (open model) falls in slot n mod len(Owners);
+// user g (closed model), the r-th user of class k, in slot (r+k) mod
+// len(Owners), so that every worker holds each class in proportion, to
+// within one user. The worker runs the slots whose owner is Me. Nil Owners
+// is the whole load.
+type Share struct {
+	Me     int
+	Owners []int
+}
+
+// Even is the first split of the load among n workers: worker i owns the
+// slots s with s mod n = i, so worker i of n takes arrivals i, i+n, i+2n…
+// and the merged arrivals stay evenly spaced.
+func Even(n int) []int {
+	owners := make([]int, n*SlotsPerWorker)
+	for s := range owners {
+		owners[s] = s % n
+	}
+	return owners
+}
+
+// Resplit deals the slots of every worker not in live to the live workers,
+// each to the one holding the fewest slots then (the lowest number on a
+// tie), and leaves every other slot where it is. Nil when none is live.
+func Resplit(owners []int, live []int) []int {
+	if len(live) == 0 {
+		return nil
+	}
+	held := map[int]int{}
+	for _, w := range live {
+		held[w] = 0
+	}
+	for _, w := range owners {
+		if _, ok := held[w]; ok {
+			held[w]++
+		}
+	}
+	order := slices.Sorted(slices.Values(live))
+	out := slices.Clone(owners)
+	for s, w := range out {
+		if _, ok := held[w]; ok {
+			continue
+		}
+		best := order[0]
+		for _, c := range order[1:] {
+			if held[c] < held[best] {
+				best = c
+			}
+		}
+		out[s] = best
+		held[best]++
+	}
+	return out
+}
+
+// Rebalance gives worker w (new, holding nothing) its even part of the
+// slots, taking them one at a time from whichever live worker holds the
+// most.
+func Rebalance(owners []int, live []int, w int) []int {
+	out := slices.Clone(owners)
+	held := map[int]int{}
+	for _, o := range live {
+		held[o] = 0
+	}
+	for _, o := range out {
+		if _, ok := held[o]; ok {
+			held[o]++
+		}
+	}
+	want := len(out) / (len(held) + 1)
+	for got := 0; got < want; got++ {
+		most := -1
+		for o, n := range held {
+			if most < 0 || n > held[most] || (n == held[most] && o < most) {
+				most = o
+			}
+		}
+		if most < 0 {
+			break
+		}
+		// Its last slot: the others keep theirs.
+		for s := len(out) - 1; s >= 0; s-- {
+			if out[s] == most {
+				out[s] = w
+				held[most]--
+				break
+			}
+		}
+	}
+	return out
+}
+
+// owns tells whether slot s is this share's.
+func (s Share) owns(slot int) bool {
+	return len(s.Owners) == 0 || s.Owners[slot%len(s.Owners)] == s.Me
+}
+
+// Fraction is the part of the load the share holds, in (0, 1].
+func (s Share) Fraction() float64 {
+	if len(s.Owners) == 0 {
+		return 1
+	}
+	n := 0
+	for _, w := range s.Owners {
+		if w == s.Me {
+			n++
+		}
+	}
+	return float64(n) / float64(len(s.Owners))
+}
+
+// workers is how many workers the share's table names.
+func (s Share) workers() int {
+	n := 1
+	for _, w := range s.Owners {
+		n = max(n, w+1)
+	}
+	return n
+}
+
+// shareState is the share in force, and the one that takes over at from
+// (since the run's start) when a master re-splits the load.
+type shareState struct {
+	cur     Share
+	next    *Share
+	from    time.Duration
+	version int64
+}
+
+type shareBox struct{ p atomic.Pointer[shareState] }
+
+func (b *shareBox) load() *shareState { return b.p.Load() }
+
+// Reshare makes the engine run share s for arrivals due from at on (open
+// model), and at once in the closed model: a master re-splitting a lost
+// worker's load. A Reshare before the run starts replaces the share.
+func (e *Engine) Reshare(s Share, at time.Time) {
+	old := e.share.load()
+	st := &shareState{cur: old.cur, next: &s, version: old.version + 1}
+	if start := e.startNS.Load(); start == 0 {
+		st.cur, st.next = s, nil
+	} else {
+		st.from = time.Duration(at.UnixNano() - start)
+	}
+	e.share.p.Store(st)
+}
