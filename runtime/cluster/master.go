@@ -93,7 +93,9 @@ type member struct {
 }
 
 // active is a member that runs its share now.
-func (mb *member) active() bool { return mb.me >= 0 && mb.lost == "" && mb.final == nil && mb.fail == "" }
+func (mb *member) active() bool {
+	return mb.me >= 0 && mb.lost == "" && mb.final == nil && mb.fail == ""
+}
 
 // NewMaster listens and serves workers; Run starts the run once enough
 // have joined. A non-loopback address needs a token.

@@ -24,18 +24,18 @@ const (
 
 // Run is one run of a plan.
 type Run struct {
-	Schema    string         `json:"schema"`
-	Plan      PlanInfo       `json:"plan"`
-	Start     time.Time      `json:"start"`
-	End       time.Time      `json:"end"`
-	Status    Status         `json:"status"`
-	Reason    string         `json:"reason,omitempty"` // why the run is not complete
-	Model     string         `json:"model"`            // "closed" or "open"
-	WindowS   int            `json:"window_s"`         // length of the histogram windows, seconds
-	Workers   int            `json:"workers"`
+	Schema  string    `json:"schema"`
+	Plan    PlanInfo  `json:"plan"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Status  Status    `json:"status"`
+	Reason  string    `json:"reason,omitempty"` // why the run is not complete
+	Model   string    `json:"model"`            // "closed" or "open"
+	WindowS int       `json:"window_s"`         // length of the histogram windows, seconds
+	Workers int       `json:"workers"`
 	// WorkerLog is each worker of a distributed run: who, what share, what
 	// it sent, when it joined and left (a lost worker shows here).
-	WorkerLog []Worker `json:"worker_log,omitempty"`
+	WorkerLog []Worker       `json:"worker_log,omitempty"`
 	Classes   []Class        `json:"classes"`  // user classes, in plan order
 	Requests  []*Request     `json:"requests"` // by name
 	Seconds   []Second       `json:"seconds"`  // run-wide series, one per wall-clock second

@@ -104,15 +104,15 @@ type shardSecond struct {
 }
 
 type shard struct {
-	mu       sync.Mutex
-	win      shardWindow
-	sec      shardSecond
-	doneWin  []shardWindow
-	doneSec  []shardSecond
-	seen     map[failKey]bool // reasons met so far, per name
-	reasons  map[int]int      // distinct reasons per name, to bound them
-	free     *hdrPool
-	_        [64]byte // keep shards on separate cache lines
+	mu      sync.Mutex
+	win     shardWindow
+	sec     shardSecond
+	doneWin []shardWindow
+	doneSec []shardSecond
+	seen    map[failKey]bool // reasons met so far, per name
+	reasons map[int]int      // distinct reasons per name, to bound them
+	free    *hdrPool
+	_       [64]byte // keep shards on separate cache lines
 }
 
 // hdrPool recycles histograms: each is ~136 KB, and windows rotate often.
