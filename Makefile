@@ -45,6 +45,7 @@ FUZZ_TARGETS = \
 	./runtime/memory:FuzzParseMemoryStat:5s \
 	./runtime/memory:FuzzParseDockerStats:5s \
 	./runtime/memory:FuzzMetricValue:5s \
+	./runtime/cluster:FuzzDecodeSync:10s \
 	./sut:FuzzShop:5s
 
 fuzz: fuzz-check

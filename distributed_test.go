@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"lab/runtime/nginxtest"
+	"lab/runtime/result"
+	"lab/sut"
+)
+
+// A distributed run on 4 local worker processes counts exactly the
+// requests nginx logged: nothing is lost or counted twice in the merge.
+func TestDistributedCountsWhatNginxLogged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a distributed run")
+	}
+	host, stop := nginxtest.Start(t)
+	bin := labBinary(t)
+	dir := t.TempDir()
+	plan := writePlan(t, dir, "p.hcl", "user \"u\" {\n  task \"home\" {\n    get = \"/\"\n  }\n}\n", host, closedShape("6s", 16))
+	cmd := exec.Command(bin, "apply", plan, "--workers", "4", "--results", filepath.Join(dir, "results"), "--quiet")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	logged := bytes.Count(stop(), []byte("\n"))
+	run, err := result.Load(filepath.Join(dir, "results", "p", "latest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counted int64
+	for _, q := range run.Requests {
+		counted += q.Count
+	}
+	if counted == 0 || int64(logged) != counted || run.Workers != 4 {
+		t.Errorf("4 workers counted %d requests, nginx logged %d (workers %d)\n%s", counted, logged, run.Workers, out)
+	}
+}
+
+// A worker process killed with SIGKILL mid-run is reported lost within its
+// 3 s of silence. Under on_worker_loss = "fail" the run fails (exit 3,
+// results written); under "continue" the others take its users at once and
+// the run ends normally, the loss recorded in the Run.
+func TestKilledWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two distributed runs of 16 s")
+	}
+	host := startTestShop(t, func(k *sut.Knobs) { k.Latency = 2 * time.Millisecond })
+	bin := labBinary(t)
+	for _, policy := range []string{"fail", "continue"} {
+		t.Run(policy, func(t *testing.T) {
+			dir := t.TempDir()
+			body := closedShape("16s", 12) + fmt.Sprintf("topology {\n  workers = 4\n  on_worker_loss = %q\n}\n", policy)
+			plan := writePlan(t, dir, "p.hcl", funnelWorkload, host, body)
+			cmd := exec.Command(bin, "apply", plan, "--results", filepath.Join(dir, "results"), "--quiet")
+			lines, wait := startWatched(t, cmd)
+			pids := regexp.MustCompile(`started 4 workers here \(pids (\d+) (\d+) (\d+) (\d+)\)`)
+			m := lines.await(t, pids, 20*time.Second)
+			lines.await(t, regexp.MustCompile(`run starts at`), 20*time.Second)
+			time.Sleep(6 * time.Second)
+			var victim int
+			fmt.Sscan(m[2], &victim)
+			killed := time.Now()
+			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			lines.await(t, regexp.MustCompile(`worker \d+ \(.*\) lost: no heartbeat`), 10*time.Second)
+			// 3 s of silence from its last heartbeat, which came before
+			// the kill; the master looks five times a second.
+			if d := time.Since(killed); d > 4*time.Second {
+				t.Errorf("the loss was reported %s after the kill, want within 3 s of silence", d.Round(100*time.Millisecond))
+			}
+			code := wait()
+			run, err := result.Load(filepath.Join(dir, "results", "p", "latest"))
+			if err != nil {
+				t.Fatalf("no run written (exit %d): %v\n%s", code, err, lines.text())
+			}
+			lost := 0
+			for _, w := range run.WorkerLog {
+				if w.Lost != "" {
+					lost++
+				}
+			}
+			if lost != 1 || len(run.WorkerLog) != 4 {
+				t.Errorf("worker log %+v, want 4 workers, one lost", run.WorkerLog)
+			}
+			if policy == "fail" {
+				if code != 3 || run.Status != result.Failed {
+					t.Errorf("exit %d, status %s; want 3 and failed\n%s", code, run.Status, lines.text())
+				}
+				return
+			}
+			if code != 0 || run.Status != result.Complete {
+				t.Errorf("exit %d, status %s; want 0 and complete\n%s", code, run.Status, lines.text())
+			}
+			// From 2 s after the loss was seen to the end, the 12 users run.
+			from := killed.Add(3*time.Second + 2*time.Second).Unix()
+			checked := 0
+			for _, s := range run.Seconds {
+				if s.T >= from && s.T < run.Start.Add(15*time.Second).Unix() {
+					checked++
+					if s.Users != 12 {
+						t.Errorf("second %d: %d users, want the others to run all 12", s.T-run.Start.Unix(), s.Users)
+					}
+				}
+			}
+			if checked < 2 {
+				t.Errorf("only %d seconds after the re-split to check", checked)
+			}
+		})
+	}
+}
+
+// watched is a command's stderr, line by line, as it comes.
+type watched struct {
+	mu    sync.Mutex
+	buf   []string
+	added chan struct{}
+}
+
+func startWatched(t *testing.T, cmd *exec.Cmd) (*watched, func() int) {
+	t.Helper()
+	w := &watched{added: make(chan struct{}, 1)}
+	pr, pw := io.Pipe()
+	cmd.Stderr, cmd.Stdout = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			w.mu.Lock()
+			w.buf = append(w.buf, sc.Text())
+			w.mu.Unlock()
+			select {
+			case w.added <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	done := make(chan int, 1)
+	go func() {
+		err := cmd.Wait()
+		pw.Close()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		done <- code
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return w, func() int {
+		select {
+		case c := <-done:
+			return c
+		case <-time.After(60 * time.Second):
+			t.Fatalf("the run did not end\n%s", w.text())
+			return -1
+		}
+	}
+}
+
+// await waits for a line matching re and returns its submatches.
+func (w *watched) await(t *testing.T, re *regexp.Regexp, limit time.Duration) []string {
+	t.Helper()
+	deadline := time.After(limit)
+	for {
+		w.mu.Lock()
+		for _, l := range w.buf {
+			if m := re.FindStringSubmatch(l); m != nil {
+				w.mu.Unlock()
+				return m
+			}
+		}
+		w.mu.Unlock()
+		select {
+		case <-w.added:
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no line matching %s in %s:\n%s", re, limit, w.text())
+		}
+	}
+}
+
+func (w *watched) text() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.buf, "\n")
+}
