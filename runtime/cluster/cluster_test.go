@@ -64,7 +64,7 @@ user "buyer" {
 `
 
 // loadPlan writes a plan against host with the given shape and loads it.
-func loadPlan(t *testing.T, host, shape string) (*lang.Plan, Order) {
+func loadPlan(t testing.TB, host, shape string) (*lang.Plan, Order) {
 	t.Helper()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "w.workload.hcl"), []byte(testWorkload), 0o644)

@@ -61,7 +61,8 @@ type Master struct {
 	stoppedAt time.Time
 	failed    string // why the run failed: a worker lost under "fail"
 	onStart   func(time.Time)
-	secs      map[int64]*secAcc
+	secs      map[int64]*secAcc // every second of the run
+	pending   map[int64]*secAcc // those not handed out yet
 	wins      map[int64]*winAcc
 	secDone   int64 // seconds before it were handed out
 	winDone   int64
@@ -114,7 +115,7 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 		return nil, fmt.Errorf("the master cannot listen on %s: %w", cfg.Listen, err)
 	}
 	m := &Master{cfg: cfg, ln: ln, names: cfg.Plan.Workload.Requests, state: Waiting,
-		secs: map[int64]*secAcc{}, wins: map[int64]*winAcc{}}
+		secs: map[int64]*secAcc{}, pending: map[int64]*secAcc{}, wins: map[int64]*winAcc{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+joinPath, m.handleJoin)
 	mux.HandleFunc("POST "+syncPath, m.handleSync)
@@ -473,6 +474,9 @@ func (m *Master) absorb(mb *member, s *Sync) {
 		if acc == nil {
 			acc = newSecAcc(len(m.names))
 			m.secs[sec.T] = acc
+			if sec.T >= m.secDone {
+				m.pending[sec.T] = acc
+			}
 		}
 		acc.add(&sec, sec.T >= m.secDone)
 		cp := sec
@@ -533,11 +537,12 @@ func (m *Master) advance() func() {
 	}
 	var ticks []runtime.Tick
 	var wins []tally.WindowStats
-	for _, t := range slices.Sorted(mapKeys(m.secs)) {
-		if t < m.secDone || t >= secMark {
+	for _, t := range slices.Sorted(mapKeys(m.pending)) {
+		if t >= secMark {
 			continue
 		}
-		acc := m.secs[t]
+		acc := m.pending[t]
+		delete(m.pending, t)
 		ss := acc.finish(t)
 		m.doneReq += ss.Requests
 		m.doneFail += ss.Failures
