@@ -198,3 +198,100 @@ func (w *watched) text() string {
 	defer w.mu.Unlock()
 	return strings.Join(w.buf, "\n")
 }
+
+// SIGINT on the master stops every worker: the run is written marked
+// interrupted (exit 1), and no worker process outlives it.
+func TestInterruptedMasterStopsEveryWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a distributed run")
+	}
+	host := startTestShop(t, func(k *sut.Knobs) { k.Latency = 2 * time.Millisecond })
+	dir := t.TempDir()
+	plan := writePlan(t, dir, "p.hcl", funnelWorkload, host, closedShape("30s", 8))
+	cmd := exec.Command(labBinary(t), "apply", plan, "--workers", "3", "--results", filepath.Join(dir, "results"), "--quiet")
+	lines, wait := startWatched(t, cmd)
+	m := lines.await(t, regexp.MustCompile(`started 3 workers here \(pids (\d+) (\d+) (\d+)\)`), 20*time.Second)
+	lines.await(t, regexp.MustCompile(`run starts at`), 20*time.Second)
+	time.Sleep(4 * time.Second)
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := wait(); code != 1 {
+		t.Errorf("exit %d, want 1\n%s", code, lines.text())
+	}
+	run, err := result.Load(filepath.Join(dir, "results", "p", "latest"))
+	if err != nil || run.Status != result.Interrupted {
+		t.Fatalf("run %v, err %v\n%s", run, err, lines.text())
+	}
+	for _, p := range m[1:] {
+		var pid int
+		fmt.Sscan(p, &pid)
+		gone := false
+		for range 50 {
+			if syscall.Kill(pid, 0) == syscall.ESRCH {
+				gone = true
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if !gone {
+			t.Errorf("worker %d still runs after its master ended", pid)
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// Workers whose master is killed stop sending within 10 s, and exit 3.
+func TestWorkersStopWhenTheMasterDies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a distributed run")
+	}
+	host, stop := nginxtest.Start(t)
+	bin := labBinary(t)
+	dir := t.TempDir()
+	plan := writePlan(t, dir, "p.hcl", "user \"u\" {\n  wait = constant(\"10ms\")\n  task \"home\" {\n    get = \"/\"\n  }\n}\n", host, closedShape("60s", 4))
+	addr := freePort(t)
+	master := exec.Command(bin, "apply", plan, "--workers", "2", "--remote-workers", "--listen", addr, "--results", filepath.Join(dir, "results"), "--quiet")
+	lines, _ := startWatched(t, master)
+	var workers []*exec.Cmd
+	exits := make(chan error, 2)
+	for range 2 {
+		w := exec.Command(bin, "worker", "--master", addr, "--wait", "20s")
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		workers = append(workers, w)
+		go func() { exits <- w.Wait() }()
+	}
+	t.Cleanup(func() {
+		for _, w := range workers {
+			w.Process.Kill()
+		}
+	})
+	lines.await(t, regexp.MustCompile(`run starts at`), 30*time.Second)
+	time.Sleep(5 * time.Second)
+	master.Process.Kill()
+	killed := time.Now()
+	for range 2 {
+		select {
+		case err := <-exits:
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+				t.Errorf("a worker ended with %v, want exit 3", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("a worker still runs 30 s after its master was killed")
+		}
+	}
+	// The access log's last request came at most 10 s after the kill.
+	log := stop()
+	lastLine := log[bytes.LastIndexByte(log[:len(log)-1], '\n')+1:]
+	m := regexp.MustCompile(`\[([^\]]+)\]`).FindSubmatch(lastLine)
+	if m == nil {
+		t.Fatalf("no time in nginx's last line %q", lastLine)
+	}
+	last, err := time.Parse("02/Jan/2006:15:04:05 -0700", string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := last.Sub(killed); d > 10*time.Second {
+		t.Errorf("the workers sent requests until %s after their master was killed, want at most 10 s", d.Round(time.Second))
+	}
+}

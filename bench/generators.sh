@@ -15,7 +15,7 @@ DUR=${DUR:-10}
 REPS=${REPS:-3}
 CONNS=${CONNS:-64}
 VEGETA=${VEGETA:-/tmp/benchtools/vegeta}
-TOOLS=${TOOLS:-"lab wrk hey vegeta locust"}
+TOOLS=${TOOLS:-"lab lab-worker wrk hey vegeta locust"}
 tmp=$(mktemp -d)
 url=http://127.0.0.1:9099/
 
@@ -33,6 +33,15 @@ run() {
 	lab)
 		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$tmp/lab" apply bench/plans/closed.hcl \
 			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" >"$out" 2>&1
+		n=$(awk '$1 == "total" {print $2}' "$out") ;;
+	lab-worker)
+		# The same load from one worker process, its master beside the
+		# target: what a worker of a distributed run costs per request.
+		"$tmp/lab" apply bench/plans/closed.hcl -var users="$CONNS" -var duration="${DUR}s" --quiet \
+			--results "$tmp/results" --workers 1 --remote-workers --listen 127.0.0.1:9098 >"$out" 2>&1 &
+		local master=$!
+		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$tmp/lab" worker --master 127.0.0.1:9098 >/dev/null 2>&1
+		wait $master
 		n=$(awk '$1 == "total" {print $2}' "$out") ;;
 	wrk)
 		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" wrk -t1 -c"$CONNS" -d"${DUR}s" "$url" >"$out" 2>&1
