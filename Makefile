@@ -4,7 +4,7 @@ BIN     ?= bin/lab
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 60s
 
-.PHONY: build test unit race fuzz fuzz-check check-generated generate fmt-check bench
+.PHONY: build test unit race fuzz fuzz-check check-generated generate fmt-check bench image up down up-swarm down-swarm
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
@@ -73,3 +73,13 @@ check-generated: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The image lab:latest (Dockerfile): FROM scratch around the static binary
+# and plans/, so it builds with no registry. The context is laid out in
+# build/image/ so that nothing else of the tree is sent to the engine.
+IMAGE ?= lab:latest
+image: build
+	rm -rf build/image && mkdir -p build/image
+	cp $(BIN) build/image/lab
+	cp -r plans build/image/plans
+	docker build -q -f Dockerfile -t $(IMAGE) build/image
