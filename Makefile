@@ -83,3 +83,24 @@ image: build
 	cp $(BIN) build/image/lab
 	cp -r plans build/image/plans
 	docker build -q -f Dockerfile -t $(IMAGE) build/image
+
+# A plan as containers of lab:latest (generated/<plan>/compose.yaml): the
+# shop, the master and WORKERS workers. up follows the master, leaves the
+# Run in results/<plan>/ and fails when the master does (deploy/stack.sh up
+# exits with the master's exit code itself; make turns any failure into 2).
+#   make up PLAN=smoke WORKERS=4 DURATION=30s   (also USERS, RATE, SHAPE,
+#   LAB_VAR_<name>, LAB_SUT_<KNOB>, MONITORING=1; see deploy/stack.sh)
+# down removes every container and network up made; up-swarm and
+# down-swarm do the same with docker stack deploy, on a single-node swarm
+# made (and later left) only when this node is in none.
+up: image
+	deploy/stack.sh up
+
+down:
+	deploy/stack.sh down
+
+up-swarm: image
+	deploy/stack.sh up-swarm
+
+down-swarm:
+	deploy/stack.sh down-swarm

@@ -53,6 +53,9 @@ type applyOpts struct {
 	grace      time.Duration
 	noSUT      bool
 	quiet      bool
+	// sutContainer is the Docker container the shop runs in (compose mode):
+	// a leak block's memory = sut.NAME is sampled through the engine.
+	sutContainer string
 }
 
 func runApply(env *cmdEnv, args []string) int {
@@ -76,6 +79,7 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may finish after the run ends")
 	fs.BoolVar(&o.noSUT, "no-sut", false, "do not start the plan's shop (it runs elsewhere)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
+	fs.StringVar(&o.sutContainer, "sut-container", "", "the shop runs in Docker container NAME (implies --no-sut): a leak block's memory = sut.NAME is read through the Docker engine")
 	if stop, code := parseFlags(env, fs, args, "lab apply [FILE] [flags]", applyAbout); stop {
 		return nil, true, code
 	}
@@ -104,6 +108,7 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 	if o.plan, _ = loadPlan(env, file, pf.options(env)); o.plan == nil {
 		return nil, true, exitcode.BadInput
 	}
+	o.noSUT = o.noSUT || o.sutContainer != ""
 	return o, false, exitcode.OK
 }
 
@@ -115,7 +120,7 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 		return code
 	}
 	defer target.stop()
-	sampler, code := openMemory(ctx, env, o.plan.Leak, target.info)
+	sampler, code := openMemory(ctx, env, o.leak(), target.info)
 	if code != exitcode.OK {
 		return code
 	}
@@ -160,6 +165,19 @@ func (t target) stop() {
 	if t.shop != nil {
 		t.shop.Stop(5 * time.Second)
 	}
+}
+
+// leak is the plan's leak block, its memory = sut.NAME read from the
+// shop's container through the Docker engine under --sut-container (the
+// shop's process and loopback are another container's).
+func (o *applyOpts) leak() *lang.Leak {
+	l := o.plan.Leak
+	if l == nil || o.sutContainer == "" || l.Memory.Kind != lang.MemorySUT {
+		return l
+	}
+	c := *l
+	c.Memory = lang.MemorySource{Kind: lang.MemoryContainer, Name: o.sutContainer}
+	return &c
 }
 
 // openMemory opens the leak block's memory source (nil without a leak

@@ -18,6 +18,7 @@
 //	LAB_RESULTS   host folder the master writes runs to (default: the
 //	              repository's results/, seen from generated/<plan>/)
 //	LAB_VAR_name  any variable of the plan, and LAB_SHAPE, passed to the master
+//	LAB_SUT_KNOB  any knob of the shop (the plan's value is the default)
 //	LAB_SHOP_CONTAINER  the shop's container name, for plans whose leak block
 //	              reads the shop's memory through the Docker engine
 package compose
@@ -114,19 +115,25 @@ func Monitoring(plan *lang.Plan) *types.Project {
 	return &types.Project{Services: types.Services{"prometheus": prom}}
 }
 
-// shop runs the bundled shop with the plan's knobs as LAB_SUT_* variables,
+// shop runs the bundled shop with the plan's knobs as LAB_SUT_* variables
+// (each overridable from the environment of `up`),
 // listening on every interface of the stack's network. Scratch has no
 // shell for a healthcheck and lab no command for one, so the master only
 // starts after it (depends_on) and then waits seconds for its workers to
 // join, by which time the shop listens.
 func shop(plan *lang.Plan) types.ServiceConfig {
 	env := types.MappingWithEquals{}
-	for _, k := range plan.SUT.Knobs {
-		spec, ok := shopknobs.Lookup(k.Name)
-		if !ok || k.Name == "listen" {
+	for _, k := range shopknobs.All() {
+		if k.Name == "listen" {
 			continue
 		}
-		env[spec.Env] = ptr(k.Text)
+		// Every knob can be set from the environment of `up`
+		// (LAB_SUT_LATENCY=400ms); the plan's value is the default.
+		if text := plan.SUT.Knob(k.Name); text != "" {
+			env[k.Env] = ptr(fmt.Sprintf("${%s:-%s}", k.Env, text))
+		} else {
+			env[k.Env] = nil
+		}
 	}
 	s := types.ServiceConfig{
 		ContainerSpec: types.ContainerSpec{
