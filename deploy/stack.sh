@@ -18,6 +18,7 @@
 #               the plan's duration, users and rate variables and its shape;
 #               any other variable as LAB_VAR_<name>
 #   MONITORING  1 layers compose.monitoring.yaml on top
+#   EXTRA       more compose files of one's own to layer on top (space-separated)
 #   LAB_TOKEN   the workers' token (default: a random one for this run)
 #   LAB_RESULTS the host folder for runs (default: ./results)
 set -euo pipefail
@@ -36,6 +37,10 @@ if [ "${MONITORING:-}" = 1 ]; then
   files+=(-f "$dir/compose.monitoring.yaml")
   stack_files+=(-c "$dir/compose.monitoring.yaml")
 fi
+for f in ${EXTRA:-}; do
+  files+=(-f "$f")
+  stack_files+=(-c "$f")
+done
 project=${LAB_PROJECT:-lab-$PLAN}
 swarm_marker=.lab/swarm-made-by-up-swarm
 
