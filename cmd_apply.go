@@ -56,6 +56,9 @@ type applyOpts struct {
 	// sutContainer is the Docker container the shop runs in (compose mode):
 	// a leak block's memory = sut.NAME is sampled through the engine.
 	sutContainer string
+	// waitTarget is how long the plan's host may take to start listening
+	// (in a stack the shop starts beside the master, not before it).
+	waitTarget time.Duration
 }
 
 func runApply(env *cmdEnv, args []string) int {
@@ -79,6 +82,7 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may finish after the run ends")
 	fs.BoolVar(&o.noSUT, "no-sut", false, "do not start the plan's shop (it runs elsewhere)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
+	fs.DurationVar(&o.waitTarget, "wait-target", 0, "wait up to this long for the plan's host to take connections before the run (0: it must already)")
 	fs.StringVar(&o.sutContainer, "sut-container", "", "the shop runs in Docker container NAME (implies --no-sut): a leak block's memory = sut.NAME is read through the Docker engine")
 	if stop, code := parseFlags(env, fs, args, "lab apply [FILE] [flags]", applyAbout); stop {
 		return nil, true, code
@@ -120,6 +124,9 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 		return code
 	}
 	defer target.stop()
+	if code := waitForTarget(ctx, env, o); code != exitcode.OK {
+		return code
+	}
 	sampler, code := openMemory(ctx, env, o.leak(), target.info)
 	if code != exitcode.OK {
 		return code

@@ -136,6 +136,7 @@ func shop(plan *lang.Plan) types.ServiceConfig {
 		}
 	}
 	s := types.ServiceConfig{
+		Deploy: &types.DeployConfig{EndpointMode: dnsrr},
 		ContainerSpec: types.ContainerSpec{
 			Image:       Image,
 			Command:     types.ShellCommand{"sut", "--listen", "0.0.0.0:" + shopPort(plan)},
@@ -158,6 +159,7 @@ func master(plan *lang.Plan) types.ServiceConfig {
 	grace := types.Duration(30 * time.Second) // the run's grace (10 s) and writing it
 	s := types.ServiceConfig{
 		Deploy: &types.DeployConfig{
+			EndpointMode:  dnsrr,
 			RestartPolicy: &types.RestartPolicy{Condition: "none"},
 			// Results are bind-mounted from the host that runs `make`.
 			Placement: types.Placement{Constraints: []string{"node.role == manager"}},
@@ -181,8 +183,12 @@ func masterCommand(plan *lang.Plan) types.ShellCommand {
 	cmd := types.ShellCommand{"apply", PlansDir + "/" + filepath.Base(plan.File),
 		"--remote-workers", "--listen", "0.0.0.0:" + strconv.Itoa(MasterPort),
 		"--no-sut", "--results", ResultsDir}
-	if plan.SUT != nil && declares(plan, "host") {
-		cmd = append(cmd, "-var", "host=http://"+ShopService+":"+shopPort(plan))
+	if plan.SUT != nil {
+		// Swarm ignores depends_on: the shop may start after the master.
+		cmd = append(cmd, "--wait-target", "60s")
+		if declares(plan, "host") {
+			cmd = append(cmd, "-var", "host=http://"+ShopService+":"+shopPort(plan))
+		}
 	}
 	workers := workersRef(plan)
 	if declares(plan, "workers") {
@@ -241,6 +247,11 @@ func worker(plan *lang.Plan) types.ServiceConfig {
 		},
 	}
 }
+
+// dnsrr: Swarm resolves the service's name to its task's address. Its
+// default, a virtual IP, needs the kernel's IPVS, which not every host has
+// (this one has not: the shop behind a VIP never answered).
+const dnsrr = "dnsrr"
 
 // tokenRef makes `up` fail at once, saying why, when LAB_TOKEN is unset.
 const tokenRef = "${LAB_TOKEN:?set LAB_TOKEN to the token workers join with}"

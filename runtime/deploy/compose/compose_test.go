@@ -109,7 +109,7 @@ func TestStackWiring(t *testing.T) {
 	if v := shop.Environment["LAB_SUT_WRONG_RATE"]; v == nil || *v != "0.01" {
 		t.Errorf("shop knob wrong_rate not passed: %v", v)
 	}
-	wantMaster := "apply /plans/smoke.hcl --remote-workers --listen 0.0.0.0:5557 --no-sut --results /results -var host=http://shop:8080 -var workers=5"
+	wantMaster := "apply /plans/smoke.hcl --remote-workers --listen 0.0.0.0:5557 --no-sut --results /results --wait-target 60s -var host=http://shop:8080 -var workers=5"
 	if got := strings.Join(master.Command, " "); got != wantMaster {
 		t.Errorf("master command\n got %q\nwant %q", got, wantMaster)
 	}
