@@ -52,7 +52,9 @@ swarm_marker=.lab/swarm-made-by-up-swarm
 [ -n "${WORKERS:-}" ] && export WORKERS
 export LAB_TOKEN=${LAB_TOKEN:-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')}
 export LAB_RESULTS=${LAB_RESULTS:-$PWD/results}
-export LAB_SHOP_CONTAINER=${LAB_SHOP_CONTAINER:-$project-shop}
+# The shop's container, for plans whose leak block reads its memory through
+# the engine: the name compose gives it, or under Swarm its service's name.
+shop_container=${LAB_SHOP_CONTAINER:-}
 
 # compose is docker compose (v2) where the plugin exists, else docker-compose.
 compose() {
@@ -72,6 +74,7 @@ follow() {
 }
 
 up() {
+  export LAB_SHOP_CONTAINER=${shop_container:-$project-shop}
   mkdir -p "$LAB_RESULTS"
   compose up -d --remove-orphans
   local master
@@ -91,6 +94,7 @@ down() {
 }
 
 up_swarm() {
+  export LAB_SHOP_CONTAINER=${shop_container:-${project}_shop}
   mkdir -p "$LAB_RESULTS" .lab
   if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
     docker swarm init --advertise-addr 127.0.0.1 >/dev/null

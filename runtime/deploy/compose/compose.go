@@ -19,8 +19,9 @@
 //	              repository's results/, seen from generated/<plan>/)
 //	LAB_VAR_name  any variable of the plan, and LAB_SHAPE, passed to the master
 //	LAB_SUT_KNOB  any knob of the shop (the plan's value is the default)
-//	LAB_SHOP_CONTAINER  the shop's container name, for plans whose leak block
-//	              reads the shop's memory through the Docker engine
+//	LAB_SHOP_CONTAINER  the shop's container name (under Swarm, its service's
+//	              name), for plans whose leak block reads the shop's memory
+//	              through the Docker engine
 package compose
 
 import (
@@ -147,7 +148,11 @@ func shop(plan *lang.Plan) types.ServiceConfig {
 	}
 	if sampledThroughDocker(plan) {
 		// A fixed name, so the master can ask the engine for its stats.
+		// Swarm ignores it: there the master asks for the service's task
+		// (LAB_SHOP_CONTAINER=<stack>_shop), which must run on the
+		// master's node, whose engine it asks.
 		s.ContainerName = shopContainer(plan)
+		s.Deploy.Placement.Constraints = []string{managerOnly}
 	}
 	return s
 }
@@ -162,7 +167,7 @@ func master(plan *lang.Plan) types.ServiceConfig {
 			EndpointMode:  dnsrr,
 			RestartPolicy: &types.RestartPolicy{Condition: "none"},
 			// Results are bind-mounted from the host that runs `make`.
-			Placement: types.Placement{Constraints: []string{"node.role == manager"}},
+			Placement: types.Placement{Constraints: []string{managerOnly}},
 		},
 		ContainerSpec: types.ContainerSpec{
 			Image:           Image,
@@ -247,6 +252,8 @@ func worker(plan *lang.Plan) types.ServiceConfig {
 		},
 	}
 }
+
+const managerOnly = "node.role == manager"
 
 // dnsrr: Swarm resolves the service's name to its task's address. Its
 // default, a virtual IP, needs the kernel's IPVS, which not every host has
