@@ -34,6 +34,7 @@ dir=generated/$PLAN
 files=(-f "$dir/compose.yaml")
 stack_files=(-c "$dir/compose.yaml")
 if [ "${MONITORING:-}" = 1 ]; then
+  [ -f "$dir/prometheus.yml" ] || die "MONITORING=1: $dir/prometheus.yml, which compose.monitoring.yaml mounts, is not written yet"
   files+=(-f "$dir/compose.monitoring.yaml")
   stack_files+=(-c "$dir/compose.monitoring.yaml")
 fi
@@ -68,9 +69,16 @@ compose() {
 }
 
 # follow prints container $1's output until it exits and returns its code.
+# Ctrl-C (or TERM) stops the run, not just the following: the master gets
+# SIGTERM, stops its workers, writes what it measured marked interrupted,
+# and its exit code is still returned.
 follow() {
+  trap 'echo "stopping the run" >&2; docker kill -s TERM "$1" >/dev/null 2>&1 || true' INT TERM
   docker logs -f "$1" || true
-  return "$(docker wait "$1")"
+  local code
+  code=$(docker wait "$1")
+  trap - INT TERM
+  return "$code"
 }
 
 up() {
