@@ -117,11 +117,11 @@ func Monitoring(plan *lang.Plan) *types.Project {
 }
 
 // shop runs the bundled shop with the plan's knobs as LAB_SUT_* variables
-// (each overridable from the environment of `up`),
-// listening on every interface of the stack's network. Scratch has no
-// shell for a healthcheck and lab no command for one, so the master only
-// starts after it (depends_on) and then waits seconds for its workers to
-// join, by which time the shop listens.
+// (each overridable from the environment of `up`), listening on every
+// interface of the stack's network. Scratch has no shell for a healthcheck
+// and lab no command for one: the master starts after it (depends_on,
+// under Compose) and waits for it to listen (--wait-target, for Swarm,
+// which ignores depends_on).
 func shop(plan *lang.Plan) types.ServiceConfig {
 	env := types.MappingWithEquals{}
 	for _, k := range shopknobs.All() {
