@@ -138,6 +138,8 @@ down_swarm() {
   fi
   if [ -f "$swarm_marker" ]; then
     docker swarm leave --force >/dev/null
+    # swarm init made the bridge to the outside too; leave does not remove it.
+    docker network rm docker_gwbridge >/dev/null 2>&1 || true
     rm -f "$swarm_marker"
   fi
 }
