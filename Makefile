@@ -4,7 +4,7 @@ BIN     ?= bin/lab
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 60s
 
-.PHONY: build test unit race fuzz fuzz-check check-generated generate fmt-check bench
+.PHONY: build test unit race fuzz fuzz-check check-generated generate fmt-check bench image up down up-swarm down-swarm
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
@@ -74,3 +74,34 @@ check-generated: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The image lab:latest (Dockerfile): FROM scratch around the static binary
+# and plans/, so it builds with no registry. The context is laid out in
+# build/image/ so that nothing else of the tree is sent to the engine.
+IMAGE ?= lab:latest
+image: build
+	rm -rf build/image && mkdir -p build/image
+	cp $(BIN) build/image/lab
+	cp -r plans build/image/plans
+	docker build -q -f Dockerfile -t $(IMAGE) build/image
+
+# A plan as containers of lab:latest (generated/<plan>/compose.yaml): the
+# shop, the master and WORKERS workers. up follows the master, leaves the
+# Run in results/<plan>/ and fails when the master does (deploy/stack.sh up
+# exits with the master's exit code itself; make turns any failure into 2).
+#   make up PLAN=smoke WORKERS=4 DURATION=30s   (also USERS, RATE, SHAPE,
+#   LAB_VAR_<name>, LAB_SUT_<KNOB>, MONITORING=1; see deploy/stack.sh)
+# down removes every container and network up made; up-swarm and
+# down-swarm do the same with docker stack deploy, on a single-node swarm
+# made (and later left) only when this node is in none.
+up: image
+	deploy/stack.sh up
+
+down:
+	deploy/stack.sh down
+
+up-swarm: image
+	deploy/stack.sh up-swarm
+
+down-swarm:
+	deploy/stack.sh down-swarm

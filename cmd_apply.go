@@ -55,6 +55,12 @@ type applyOpts struct {
 	noSUT      bool
 	quiet      bool
 	cluster    clusterOpts
+	// sutContainer is the Docker container the shop runs in (compose mode):
+	// a leak block's memory = sut.NAME is sampled through the engine.
+	sutContainer string
+	// waitTarget is how long the plan's host may take to start listening
+	// (in a stack the shop starts beside the master, not before it).
+	waitTarget time.Duration
 }
 
 func runApply(env *cmdEnv, args []string) int {
@@ -79,6 +85,8 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 	fs.BoolVar(&o.noSUT, "no-sut", false, "do not start the plan's shop (it runs elsewhere)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	o.cluster.register(fs)
+	fs.DurationVar(&o.waitTarget, "wait-target", 0, "wait up to this long for the plan's host to take connections before the run (0: it must already)")
+	fs.StringVar(&o.sutContainer, "sut-container", "", "the shop runs in Docker container NAME (implies --no-sut): a leak block's memory = sut.NAME is read through the Docker engine")
 	if stop, code := parseFlags(env, fs, args, "lab apply [FILE] [flags]", applyAbout); stop {
 		return nil, true, code
 	}
@@ -112,6 +120,7 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 		return nil, true, exitcode.BadInput
 	}
+	o.noSUT = o.noSUT || o.sutContainer != ""
 	return o, false, exitcode.OK
 }
 
@@ -123,7 +132,10 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 		return code
 	}
 	defer target.stop()
-	sampler, code := openMemory(ctx, env, o.plan.Leak, target.info)
+	if code := waitForTarget(ctx, env, o); code != exitcode.OK {
+		return code
+	}
+	sampler, code := openMemory(ctx, env, o.leak(), target.info)
 	if code != exitcode.OK {
 		return code
 	}
@@ -170,6 +182,19 @@ func (t target) stop() {
 	if t.shop != nil {
 		t.shop.Stop(5 * time.Second)
 	}
+}
+
+// leak is the plan's leak block, its memory = sut.NAME read from the
+// shop's container through the Docker engine under --sut-container (the
+// shop's process and loopback are another container's).
+func (o *applyOpts) leak() *lang.Leak {
+	l := o.plan.Leak
+	if l == nil || o.sutContainer == "" || l.Memory.Kind != lang.MemorySUT {
+		return l
+	}
+	c := *l
+	c.Memory = lang.MemorySource{Kind: lang.MemoryContainer, Name: o.sutContainer}
+	return &c
 }
 
 // openMemory opens the leak block's memory source (nil without a leak

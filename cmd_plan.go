@@ -15,6 +15,7 @@ import (
 	"lab/gates/exitcode"
 	"lab/lang"
 	"lab/runtime/atomicfile"
+	"lab/runtime/deploy/compose"
 )
 
 const planAbout = `Check a plan and show what it will do, without sending a request.
@@ -138,7 +139,12 @@ func (o *planOpts) plan(env *cmdEnv, i int, file string) (code int, stale []stri
 		}
 		fmt.Fprint(env.stdout, summary)
 	}
-	for _, a := range artifacts(plan) {
+	arts, err := artifacts(plan)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "lab plan: %v\n", err)
+		return exitcode.CouldNotRun, nil
+	}
+	for _, a := range arts {
 		path := filepath.Join(o.out, plan.Name, a.name)
 		if o.check {
 			if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, a.data) {
@@ -180,9 +186,20 @@ type artifact struct {
 	data []byte
 }
 
-// artifacts are the files `lab plan` writes to generated/<plan>/.
-func artifacts(plan *lang.Plan) []artifact {
-	return []artifact{{"plan.txt", []byte(plan.Summary())}}
+// artifacts are the files `lab plan` writes to generated/<plan>/: the
+// summary, and the Compose files that run the plan as containers
+// (runtime/deploy/compose). A deployment file its own loader refuses is a
+// bug of lab, not of the plan: exit 3.
+func artifacts(plan *lang.Plan) ([]artifact, error) {
+	arts := []artifact{{"plan.txt", []byte(plan.Summary())}}
+	files, err := compose.Build(plan)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		arts = append(arts, artifact{f.Name, f.Data})
+	}
+	return arts, nil
 }
 
 // planDiff loads OLD and prints the semantic diff; it returns exitcode.Breach

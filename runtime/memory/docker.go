@@ -41,8 +41,9 @@ type containerSampler struct {
 	socket string
 	client *http.Client
 
-	mu  sync.Mutex
-	key string // which figure the last reading used
+	mu   sync.Mutex
+	key  string // which figure the last reading used
+	task string // the container of the Swarm service called name, once found
 }
 
 func newContainerSampler(name, socket string) (*containerSampler, error) {
@@ -76,32 +77,31 @@ type dockerStats struct {
 }
 
 func (s *containerSampler) Sample(ctx context.Context) (Reading, error) {
-	u := "http://docker/containers/" + url.PathEscape(s.name) + "/stats?stream=false&one-shot=true"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	s.mu.Lock()
+	ref := s.ref()
+	s.mu.Unlock()
+	status, body, err := s.get(ctx, "/containers/"+url.PathEscape(ref)+"/stats?stream=false&one-shot=true")
+	if err == nil && status == http.StatusNotFound && ref == s.name {
+		// Not a container: perhaps a Swarm service, whose one task on this
+		// node is the container (stack deploy ignores container_name).
+		if id, ok := s.swarmTask(ctx); ok {
+			s.mu.Lock()
+			s.task = id
+			s.mu.Unlock()
+			status, body, err = s.get(ctx, "/containers/"+url.PathEscape(id)+"/stats?stream=false&one-shot=true")
+		}
+	}
 	if err != nil {
 		return Reading{}, err
 	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return Reading{}, fmt.Errorf("docker engine at %s: %w", s.socket, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return Reading{}, fmt.Errorf("docker stats of %s: %w", s.name, err)
-	}
-	if resp.StatusCode != http.StatusOK {
+	if status != http.StatusOK {
 		var msg struct {
 			Message string `json:"message"`
 		}
 		if json.Unmarshal(body, &msg) == nil && msg.Message != "" {
 			return Reading{}, fmt.Errorf("docker stats of %s: %s", s.name, msg.Message)
 		}
-		return Reading{}, fmt.Errorf("docker stats of %s: %s", s.name, resp.Status)
+		return Reading{}, fmt.Errorf("docker stats of %s: %d %s", s.name, status, http.StatusText(status))
 	}
 	v, key, err := parseDockerStats(body)
 	if err != nil {
@@ -113,9 +113,60 @@ func (s *containerSampler) Sample(ctx context.Context) (Reading, error) {
 	return Reading{Bytes: v, GCCycles: -1}, nil
 }
 
+// ref is what the engine is asked about: the Swarm task found for the
+// name, else the name. Called with mu held.
+func (s *containerSampler) ref() string {
+	if s.task != "" {
+		return s.task
+	}
+	return s.name
+}
+
+// get asks the engine for path and returns the status and body.
+func (s *containerSampler) get(ctx context.Context, path string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker"+path, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return 0, nil, fmt.Errorf("docker engine at %s: %w", s.socket, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return 0, nil, fmt.Errorf("docker stats of %s: %w", s.name, err)
+	}
+	return resp.StatusCode, body, nil
+}
+
+// swarmTask finds the one running container of the Swarm service called
+// s.name on this node.
+func (s *containerSampler) swarmTask(ctx context.Context) (string, bool) {
+	filters := `{"label":["com.docker.swarm.service.name=` + s.name + `"],"status":["running"]}`
+	status, body, err := s.get(ctx, "/containers/json?filters="+url.QueryEscape(filters))
+	if err != nil || status != http.StatusOK {
+		return "", false
+	}
+	var list []struct {
+		ID string `json:"Id"`
+	}
+	if json.Unmarshal(body, &list) != nil || len(list) != 1 || list[0].ID == "" {
+		return "", false
+	}
+	return list[0].ID, true
+}
+
 func (s *containerSampler) Source() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.task != "" {
+		return fmt.Sprintf("%s of Swarm service %s, container %.12s (Docker stats)", s.key, s.name, s.task)
+	}
 	return fmt.Sprintf("%s of container %s (Docker stats)", s.key, s.name)
 }
 

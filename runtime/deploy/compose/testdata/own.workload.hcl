@@ -1,0 +1,5 @@
+user "reader" {
+  task "home" {
+    get = "/"
+  }
+}
