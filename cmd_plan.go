@@ -15,6 +15,7 @@ import (
 	"lab/gates/exitcode"
 	"lab/lang"
 	"lab/runtime/atomicfile"
+	"lab/runtime/deploy/kube"
 )
 
 const planAbout = `Check a plan and show what it will do, without sending a request.
@@ -138,7 +139,11 @@ func (o *planOpts) plan(env *cmdEnv, i int, file string) (code int, stale []stri
 		}
 		fmt.Fprint(env.stdout, summary)
 	}
-	for _, a := range artifacts(plan) {
+	arts, notes := artifacts(plan)
+	for _, note := range notes {
+		fmt.Fprintf(env.stderr, "lab plan: note: %s\n", note)
+	}
+	for _, a := range arts {
 		path := filepath.Join(o.out, plan.Name, a.name)
 		if o.check {
 			if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, a.data) {
@@ -180,9 +185,17 @@ type artifact struct {
 	data []byte
 }
 
-// artifacts are the files `lab plan` writes to generated/<plan>/.
-func artifacts(plan *lang.Plan) []artifact {
-	return []artifact{{"plan.txt", []byte(plan.Summary())}}
+// artifacts are the files `lab plan` writes to generated/<plan>/. A
+// deployment file the plan cannot be deployed with is left out, and notes
+// say why: the plan itself may still be applied.
+func artifacts(plan *lang.Plan) (arts []artifact, notes []string) {
+	arts = []artifact{{"plan.txt", []byte(plan.Summary())}}
+	if k8s, err := kube.YAML(plan); err != nil {
+		notes = append(notes, fmt.Sprintf("no k8s.yaml for plan %s: %v", plan.Name, err))
+	} else {
+		arts = append(arts, artifact{"k8s.yaml", k8s})
+	}
+	return arts, notes
 }
 
 // planDiff loads OLD and prints the semantic diff; it returns exitcode.Breach

@@ -1,0 +1,125 @@
+package kube
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"lab/lang"
+)
+
+// maxConfigMap is the most a ConfigMap holds (the API server's limit on an
+// object is 1 MiB, metadata included); a plan's files are a few KB.
+const maxConfigMap = 1000 * 1000
+
+// plansConfigMap holds every file the plan read (plan.Sources), laid out
+// under PlansDir as they lie under their nearest common folder, so that
+// the plan finds its workload by the same relative path. It returns the
+// plan file's path in the master.
+func plansConfigMap(plan *lang.Plan, n Names) (*corev1.ConfigMap, string, error) {
+	if _, ok := plan.Sources[plan.File]; !ok {
+		return nil, "", fmt.Errorf("the plan's own file %s is not among the files it read", plan.File)
+	}
+	rel, err := relativePaths(plan.Sources)
+	if err != nil {
+		return nil, "", err
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: meta(n.Plans, n, ComponentPlans)}
+	files := make([]string, 0, len(rel))
+	for f := range rel {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	keyOf := map[string]string{} // key → the file that has it
+	total := 0
+	for _, f := range files {
+		key := configMapKey(rel[f])
+		if errs := validation.IsConfigMapKey(key); len(errs) > 0 {
+			return nil, "", fmt.Errorf("%s: no ConfigMap key can be made of its name: %s", f, strings.Join(errs, "; "))
+		}
+		if other, dup := keyOf[key]; dup {
+			return nil, "", fmt.Errorf("%s and %s both make the ConfigMap key %q; rename one", other, f, key)
+		}
+		keyOf[key] = f
+		src := plan.Sources[f]
+		total += len(src)
+		if utf8.Valid(src) {
+			if cm.Data == nil {
+				cm.Data = map[string]string{}
+			}
+			cm.Data[key] = string(src)
+		} else {
+			if cm.BinaryData == nil {
+				cm.BinaryData = map[string][]byte{}
+			}
+			cm.BinaryData[key] = src
+		}
+	}
+	if total > maxConfigMap {
+		return nil, "", fmt.Errorf("the plan's files hold %d bytes; a ConfigMap holds at most %d", total, maxConfigMap)
+	}
+	return cm, path.Join(PlansDir, rel[plan.File]), nil
+}
+
+// ConfigMapItems maps each key of cm to its file under PlansDir: the
+// relative path the key was made of (see configMapKey).
+func configMapItems(plan *lang.Plan) []corev1.KeyToPath {
+	rel, _ := relativePaths(plan.Sources) // plansConfigMap checked it
+	items := make([]corev1.KeyToPath, 0, len(rel))
+	for _, p := range rel {
+		items = append(items, corev1.KeyToPath{Key: configMapKey(p), Path: p})
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].Path < items[j].Path })
+	return items
+}
+
+// configMapKey is a relative path as a ConfigMap key, which holds no '/'.
+func configMapKey(rel string) string { return strings.ReplaceAll(rel, "/", "_") }
+
+// relativePaths gives each source's slash-separated path under the sources'
+// nearest common folder: "smoke.hcl", "shop.workload.hcl" for plans/*. The
+// folder is found among absolute paths, so that a workload in "../x" has
+// one too; the paths under it do not depend on the working directory.
+func relativePaths(sources map[string][]byte) (map[string]string, error) {
+	abs := map[string]string{}
+	root := ""
+	for f := range sources {
+		p, err := filepath.Abs(f)
+		if err != nil {
+			return nil, err
+		}
+		abs[f] = p
+		if root == "" {
+			root = filepath.Dir(p)
+		}
+		for !within(p, root) {
+			root = filepath.Dir(root)
+		}
+	}
+	out := map[string]string{}
+	for f, p := range abs {
+		r, err := filepath.Rel(root, p)
+		if err != nil {
+			return nil, err
+		}
+		out[f] = filepath.ToSlash(r)
+	}
+	return out, nil
+}
+
+// within tells whether path lies in dir.
+func within(path, dir string) bool {
+	r, err := filepath.Rel(dir, path)
+	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
+}
+
+func meta(name string, n Names, component string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Labels: n.Labels(component)}
+}
