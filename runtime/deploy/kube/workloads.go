@@ -145,11 +145,14 @@ func masterJob(plan *lang.Plan, n Names, planPath string) (*batchv1.Job, error) 
 		return nil, err
 	}
 	c := corev1.Container{
-		Name:      ComponentMaster,
-		Args:      args,
-		Env:       []corev1.EnvVar{tokenEnv(n)},
-		Ports:     []corev1.ContainerPort{{Name: "master", ContainerPort: MasterPort, Protocol: corev1.ProtocolTCP}},
-		Resources: masterResources,
+		Name: ComponentMaster,
+		Args: args,
+		// A regression block's relative baseline ("results/<plan>/baseline")
+		// is read from here: in the results volume, beside the runs.
+		WorkingDir: "/",
+		Env:        []corev1.EnvVar{tokenEnv(n)},
+		Ports:      []corev1.ContainerPort{{Name: "master", ContainerPort: MasterPort, Protocol: corev1.ProtocolTCP}},
+		Resources:  masterResources,
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: "plans", MountPath: PlansDir, ReadOnly: true},
 			{Name: "results", MountPath: ResultsDir},
