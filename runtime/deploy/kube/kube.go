@@ -38,8 +38,11 @@ const (
 	TokenKey   = "token"    // the Secret's key that LAB_TOKEN is read from
 	TokenEnv   = "LAB_TOKEN"
 	// TokenPlaceholder stands in the Secret so that no real token is ever
-	// committed; README.md says how to create the real one.
-	TokenPlaceholder = "CHANGE-ME"
+	// committed; README.md says how to create the real one. It is empty on
+	// purpose: a master listening beyond loopback refuses to start without
+	// a token, so a placeholder applied by mistake stops the run rather
+	// than guarding it with a token anyone can read in the repository.
+	TokenPlaceholder = ""
 	// WorkerWait is how long a worker keeps trying to reach the master: as
 	// long as the master waits for the workers to join (its --join-timeout
 	// default), since the cluster starts the pods in no particular order.
@@ -183,20 +186,32 @@ func YAML(plan *lang.Plan) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// ApplySelector picks every object of the file but the placeholder
-// Secret, for `kubectl apply -l`: the real token is created beforehand
-// and must not be overwritten.
-const ApplySelector = LabelComponent + "!=" + ComponentToken
+// The two steps of `kubectl apply -l` that README.md and the file's header
+// give: the shop (and the plan's files) first, then, once the shop is
+// ready, the run. Neither applies the placeholder Secret, which would
+// write over the real token created beforehand.
+const (
+	SelectorShop = LabelComponent + " in (" + ComponentPlans + "," + ComponentShop + ")"
+	SelectorRun  = LabelComponent + " in (" + ComponentMaster + "," + ComponentWorker + ")"
+)
 
+// header says how to apply the file: the steps README.md, "Kubernetes",
+// explains.
 func header(plan *lang.Plan, n Names) string {
-	return fmt.Sprintf(`# Kubernetes manifests for plan %s (%s), written by lab plan: do not edit.
-# README.md, "Kubernetes", says how to load the image and apply them.
-# The Secret holds a placeholder token: create the real one first, then
-# apply everything but the placeholder:
+	var b strings.Builder
+	fmt.Fprintf(&b, `# Kubernetes manifests for plan %s (%s), written by lab plan: do not edit.
+# README.md, "Kubernetes", says how to load the image and apply them. Create
+# the token first (the Secret below is an empty placeholder, never applied),
+# then apply in two steps: the plan's files and the shop, and, once the shop
+# is ready, the run:
 #   kubectl create secret generic %s --from-literal=%s="$(head -c 32 /dev/urandom | base64)"
 #   kubectl apply -f k8s.yaml -l '%s'
-#   kubectl logs -f job/%s
-`, plan.Name, plan.File, n.Token, TokenKey, ApplySelector, n.Master)
+`, plan.Name, plan.File, n.Token, TokenKey, SelectorShop)
+	if plan.SUT != nil {
+		fmt.Fprintf(&b, "#   kubectl rollout status deployment/%s\n", n.Shop)
+	}
+	fmt.Fprintf(&b, "#   kubectl apply -f k8s.yaml -l '%s'\n#   kubectl logs -f job/%s\n", SelectorRun, n.Master)
+	return b.String()
 }
 
 // Decode reads manifests back into the API types, one object per YAML

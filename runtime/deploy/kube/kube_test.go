@@ -352,19 +352,36 @@ func checkPods(t *testing.T, m manifests) {
 	}
 }
 
-// checkApplySelector: the `kubectl apply -l` the README and the file's
-// header give applies every object but the placeholder Secret.
+// checkApplySelector: the two `kubectl apply -l` steps the README and the
+// file's header give (kubectl filters a file's objects with labels.Parse)
+// apply every object once, the shop's before the run's, and never the
+// placeholder Secret.
 func checkApplySelector(t *testing.T, m manifests) {
 	t.Helper()
-	sel, err := labels.Parse(kube.ApplySelector)
+	shopStep, err := labels.Parse(kube.SelectorShop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runStep, err := labels.Parse(kube.SelectorRun)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range m.all {
-		obj := o.(interface{ GetLabels() map[string]string })
-		_, isSecret := o.(*corev1.Secret)
-		if sel.Matches(labels.Set(obj.GetLabels())) == isSecret {
-			t.Errorf("-l %s applies %T: %v", kube.ApplySelector, o, !isSecret)
+		set := labels.Set(o.(interface{ GetLabels() map[string]string }).GetLabels())
+		inShop, inRun := shopStep.Matches(set), runStep.Matches(set)
+		var want [2]bool
+		switch o.(type) {
+		case *corev1.Secret:
+		case *corev1.ConfigMap, *appsv1.Deployment:
+			want[0] = true
+		case *batchv1.Job:
+			want[1] = true
+		case *corev1.Service:
+			want[0] = set[kube.LabelComponent] == kube.ComponentShop
+			want[1] = !want[0]
+		}
+		if [2]bool{inShop, inRun} != want {
+			t.Errorf("%T %v: applied by the shop step %v, by the run step %v; want %v", o, set, inShop, inRun, want)
 		}
 	}
 }
