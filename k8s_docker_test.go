@@ -49,40 +49,9 @@ func TestK8sPodsRunInDocker(t *testing.T) {
 	// Two workers once they can run (lang refuses more than one until the
 	// master is built; without it the master runs the load itself).
 	plan.Topology.Workers = 2
-	arts, _ := artifacts(plan)
-	var objs []any
-	for _, a := range arts {
-		if a.name == "k8s.yaml" {
-			decoded, err := kube.Decode(a.data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, o := range decoded {
-				objs = append(objs, o)
-			}
-		}
-	}
+	pods := k8sPods(t, plan)
 	d := newDockerPods(t)
-	var shop *appsv1.Deployment
-	var master, workers *batchv1.Job
-	var cm *corev1.ConfigMap
-	for _, o := range objs {
-		switch o := o.(type) {
-		case *appsv1.Deployment:
-			shop = o
-		case *corev1.ConfigMap:
-			cm = o
-		case *batchv1.Job:
-			if o.Labels[kube.LabelComponent] == kube.ComponentWorker {
-				workers = o
-			} else {
-				master = o
-			}
-		}
-	}
-	if shop == nil || master == nil || workers == nil || cm == nil {
-		t.Fatalf("k8s.yaml lacks a part: %d objects", len(objs))
-	}
+	shop, master, workers := pods.shop, pods.master, pods.workers
 
 	shopName := d.run(t, shop.Name, shop.Spec.Template.Spec, nil, "--detach", "--publish", "127.0.0.1::8080")
 	d.waitReady(t, shopName)
@@ -96,7 +65,7 @@ func TestK8sPodsRunInDocker(t *testing.T) {
 		t.Log("lab apply has no --remote-workers yet: the master runs the load itself")
 		c.Args = withoutFlags(c.Args, map[string]bool{"--remote-workers": false, "--listen": true, "--workers": true})
 	}
-	mounts := map[string]string{kube.PlansDir: d.configMapDir(t, cm, spec), kube.ResultsDir: results}
+	mounts := map[string]string{kube.PlansDir: d.configMapDir(t, pods.plans, spec), kube.ResultsDir: results}
 	masterName := d.run(t, master.Name, spec, mounts, "--detach")
 	if distributed {
 		for i := range *workers.Spec.Completions {
@@ -119,6 +88,47 @@ func TestK8sPodsRunInDocker(t *testing.T) {
 	if host := run.Plan.Vars["host"]; host != `"http://lab-smoke-shop:8080"` || total == 0 {
 		t.Errorf("the run went to %q with %d requests", host, total)
 	}
+}
+
+// k8sParts are the parts of a k8s.yaml that run.
+type k8sParts struct {
+	plans           *corev1.ConfigMap
+	shop            *appsv1.Deployment
+	master, workers *batchv1.Job
+}
+
+// k8sPods writes plan's k8s.yaml as lab plan does and reads it back.
+func k8sPods(t *testing.T, plan *lang.Plan) k8sParts {
+	t.Helper()
+	arts, notes := artifacts(plan)
+	var p k8sParts
+	for _, a := range arts {
+		if a.name != "k8s.yaml" {
+			continue
+		}
+		objs, err := kube.Decode(a.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			switch o := o.(type) {
+			case *appsv1.Deployment:
+				p.shop = o
+			case *corev1.ConfigMap:
+				p.plans = o
+			case *batchv1.Job:
+				if o.Labels[kube.LabelComponent] == kube.ComponentWorker {
+					p.workers = o
+				} else {
+					p.master = o
+				}
+			}
+		}
+	}
+	if p.shop == nil || p.master == nil || p.workers == nil || p.plans == nil {
+		t.Fatalf("k8s.yaml lacks a part (%v)", notes)
+	}
+	return p
 }
 
 // dockerPods runs pod specs as containers on a network of their own, and

@@ -293,6 +293,11 @@ func checkWorkers(t *testing.T, plan *lang.Plan, m manifests) {
 	if len(c.Args) == 0 || c.Args[0] != "worker" || argAfter(c.Args, "--master", "") != want {
 		t.Errorf("workers run %q; the master's Service is %s", c.Args, want)
 	}
+	for _, tsc := range spec.Template.Spec.TopologySpreadConstraints {
+		if !selects(tsc.LabelSelector.MatchLabels, &spec.Template) {
+			t.Errorf("the workers are spread by %v, which does not select them", tsc.LabelSelector.MatchLabels)
+		}
+	}
 	if got := argAfter(m.master.Spec.Template.Spec.Containers[0].Args, "--workers", ""); got != strconv.Itoa(int(n)) {
 		t.Errorf("the master waits for --workers %q; the Job runs %d", got, n)
 	}

@@ -192,6 +192,14 @@ func workersJob(plan *lang.Plan, n Names) *batchv1.Job {
 		},
 		Resources: workerResources,
 	}
+	spec := podSpec(c, corev1.RestartPolicyNever)
+	// Spread over the nodes where there are several: the load of one
+	// machine is what a distributed run outgrows. Soft, so that a
+	// one-node cluster still runs them all.
+	spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{
+		MaxSkew: 1, TopologyKey: corev1.LabelHostname, WhenUnsatisfiable: corev1.ScheduleAnyway,
+		LabelSelector: &metav1.LabelSelector{MatchLabels: n.Selector(ComponentWorker)},
+	}}
 	indexed := batchv1.IndexedCompletion
 	return &batchv1.Job{
 		ObjectMeta: meta(n.Workers, n, ComponentWorker),
@@ -200,8 +208,7 @@ func workersJob(plan *lang.Plan, n Names) *batchv1.Job {
 			Completions:          ptr(workers),
 			Parallelism:          ptr(workers),
 			BackoffLimitPerIndex: ptr[int32](0),
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: n.Labels(ComponentWorker)},
-				Spec: podSpec(c, corev1.RestartPolicyNever)},
+			Template:             corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: n.Labels(ComponentWorker)}, Spec: spec},
 		},
 	}
 }
