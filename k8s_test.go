@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 
+	"lab/gates/exitcode"
 	"lab/lang"
 	"lab/runtime/deploy/kube"
 )
@@ -97,5 +99,27 @@ func TestPlanNotesAnUndeployablePlan(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "nohost", "k8s.yaml")); !os.IsNotExist(err) {
 		t.Errorf("k8s.yaml written for a plan it cannot deploy (%v)", err)
+	}
+}
+
+// TestK8sCommandLinesParse: lab takes the command lines k8s.yaml gives
+// the shop, the master and the workers: each, with -h after it, is parsed
+// in full (an unknown flag is exit 2) and prints its help. It runs once
+// lab worker exists (issue 10, part 1).
+func TestK8sCommandLinesParse(t *testing.T) {
+	if code, _, _ := lab(t, nil, "worker", "-h"); code != exitcode.OK {
+		t.Skip("lab worker is not built yet (issue 10, part 1)")
+	}
+	plan, diags := lang.Load("plans/smoke.hcl", lang.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	pods := k8sPods(t, plan)
+	for _, spec := range []corev1.PodSpec{pods.shop.Spec.Template.Spec, pods.master.Spec.Template.Spec, pods.workers.Spec.Template.Spec} {
+		c := spec.Containers[0]
+		args := expandVars(c.Args, map[string]string{"LAB_WORKER_INDEX": "0"})
+		if code, _, stderr := lab(t, nil, append(args, "-h")...); code != exitcode.OK {
+			t.Errorf("%s: lab %s: exit %d: %s", c.Name, strings.Join(args, " "), code, stderr)
+		}
 	}
 }
