@@ -133,15 +133,15 @@ func Objects(plan *lang.Plan) ([]runtime.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	cm, planPath, err := plansConfigMap(plan, n)
+	plans, err := plansConfigMap(plan, n)
 	if err != nil {
 		return nil, err
 	}
-	objs := []runtime.Object{tokenSecret(n), cm}
+	objs := []runtime.Object{tokenSecret(n), plans.cm}
 	if plan.SUT != nil {
 		objs = append(objs, shopDeployment(plan.SUT, n), service(n, n.Shop, ComponentShop, "http", ShopPort))
 	}
-	master, err := masterJob(plan, n, planPath)
+	master, err := masterJob(plan, n, plans)
 	if err != nil {
 		return nil, err
 	}

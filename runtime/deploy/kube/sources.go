@@ -19,19 +19,26 @@ import (
 // object is 1 MiB, metadata included); a plan's files are a few KB.
 const maxConfigMap = 1000 * 1000
 
+// plansVolume is the plan's files as the master sees them.
+type plansVolume struct {
+	cm       *corev1.ConfigMap
+	items    []corev1.KeyToPath // each key's file under PlansDir
+	planPath string             // the plan file's path in the master
+}
+
 // plansConfigMap holds every file the plan read (plan.Sources), laid out
 // under PlansDir as they lie under their nearest common folder, so that
-// the plan finds its workload by the same relative path. It returns the
-// plan file's path in the master.
-func plansConfigMap(plan *lang.Plan, n Names) (*corev1.ConfigMap, string, error) {
+// the plan finds its workload by the same relative path.
+func plansConfigMap(plan *lang.Plan, n Names) (plansVolume, error) {
 	if _, ok := plan.Sources[plan.File]; !ok {
-		return nil, "", fmt.Errorf("the plan's own file %s is not among the files it read", plan.File)
+		return plansVolume{}, fmt.Errorf("the plan's own file %s is not among the files it read", plan.File)
 	}
 	rel, err := relativePaths(plan.Sources)
 	if err != nil {
-		return nil, "", err
+		return plansVolume{}, err
 	}
-	cm := &corev1.ConfigMap{ObjectMeta: meta(n.Plans, n, ComponentPlans)}
+	v := plansVolume{cm: &corev1.ConfigMap{ObjectMeta: meta(n.Plans, n, ComponentPlans)},
+		planPath: path.Join(PlansDir, rel[plan.File])}
 	files := make([]string, 0, len(rel))
 	for f := range rel {
 		files = append(files, f)
@@ -42,42 +49,36 @@ func plansConfigMap(plan *lang.Plan, n Names) (*corev1.ConfigMap, string, error)
 	for _, f := range files {
 		key := configMapKey(rel[f])
 		if errs := validation.IsConfigMapKey(key); len(errs) > 0 {
-			return nil, "", fmt.Errorf("%s: no ConfigMap key can be made of its name: %s", f, strings.Join(errs, "; "))
+			return plansVolume{}, fmt.Errorf("%s: no ConfigMap key can be made of its name: %s", f, strings.Join(errs, "; "))
 		}
 		if other, dup := keyOf[key]; dup {
-			return nil, "", fmt.Errorf("%s and %s both make the ConfigMap key %q; rename one", other, f, key)
+			return plansVolume{}, fmt.Errorf("%s and %s both make the ConfigMap key %q; rename one", other, f, key)
 		}
 		keyOf[key] = f
-		src := plan.Sources[f]
-		total += len(src)
-		if utf8.Valid(src) {
-			if cm.Data == nil {
-				cm.Data = map[string]string{}
-			}
-			cm.Data[key] = string(src)
-		} else {
-			if cm.BinaryData == nil {
-				cm.BinaryData = map[string][]byte{}
-			}
-			cm.BinaryData[key] = src
-		}
+		total += len(plan.Sources[f])
+		v.add(key, plan.Sources[f])
+		v.items = append(v.items, corev1.KeyToPath{Key: key, Path: rel[f]})
 	}
 	if total > maxConfigMap {
-		return nil, "", fmt.Errorf("the plan's files hold %d bytes; a ConfigMap holds at most %d", total, maxConfigMap)
+		return plansVolume{}, fmt.Errorf("the plan's files hold %d bytes; a ConfigMap holds at most %d", total, maxConfigMap)
 	}
-	return cm, path.Join(PlansDir, rel[plan.File]), nil
+	sort.Slice(v.items, func(i, j int) bool { return v.items[i].Path < v.items[j].Path })
+	return v, nil
 }
 
-// ConfigMapItems maps each key of cm to its file under PlansDir: the
-// relative path the key was made of (see configMapKey).
-func configMapItems(plan *lang.Plan) []corev1.KeyToPath {
-	rel, _ := relativePaths(plan.Sources) // plansConfigMap checked it
-	items := make([]corev1.KeyToPath, 0, len(rel))
-	for _, p := range rel {
-		items = append(items, corev1.KeyToPath{Key: configMapKey(p), Path: p})
+// add puts a file in the ConfigMap: as text, or as bytes if it is not UTF-8.
+func (v plansVolume) add(key string, src []byte) {
+	if utf8.Valid(src) {
+		if v.cm.Data == nil {
+			v.cm.Data = map[string]string{}
+		}
+		v.cm.Data[key] = string(src)
+		return
 	}
-	sort.Slice(items, func(i, j int) bool { return items[i].Path < items[j].Path })
-	return items
+	if v.cm.BinaryData == nil {
+		v.cm.BinaryData = map[string][]byte{}
+	}
+	v.cm.BinaryData[key] = src
 }
 
 // configMapKey is a relative path as a ConfigMap key, which holds no '/'.

@@ -139,8 +139,8 @@ func tokenSecret(n Names) *corev1.Secret {
 // ConfigMap, waits for the workers, judges the merged run and exits with
 // the verdict's code. It runs once (no retry): a breach or a bad plan is
 // the answer, and a second run would load the shop again unasked.
-func masterJob(plan *lang.Plan, n Names, planPath string) (*batchv1.Job, error) {
-	args, err := masterArgs(plan, n, planPath)
+func masterJob(plan *lang.Plan, n Names, plans plansVolume) (*batchv1.Job, error) {
+	args, err := masterArgs(plan, n, plans.planPath)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func masterJob(plan *lang.Plan, n Names, planPath string) (*batchv1.Job, error) 
 	spec := podSpec(c, corev1.RestartPolicyNever)
 	spec.Volumes = []corev1.Volume{
 		{Name: "plans", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: n.Plans}, Items: configMapItems(plan)}}},
+			LocalObjectReference: corev1.LocalObjectReference{Name: plans.cm.Name}, Items: plans.items}}},
 		{Name: "results", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 	}
 	return &batchv1.Job{
