@@ -25,15 +25,16 @@ import (
 	"lab/runtime/result"
 )
 
-// TestK8sPodsRunInDocker runs the smoke plan's pods as k8s.yaml says, in
-// Docker since no cluster runs here: the image built FROM scratch around
-// the static binary, each pod's arguments, variables, user, read-only root
+// TestK8sPodsRunInDocker runs plans' pods as k8s.yaml says, in Docker
+// since no cluster runs here: the image built FROM scratch around the
+// static binary, each pod's arguments, variables, user, read-only root
 // filesystem, dropped capabilities, working folder and resource limits,
 // the ConfigMap's files laid out as its volume items say, and each
 // Service a network alias. It shows that the plan loads from the mounted
 // files, the shop takes its LAB_SUT_* knobs, the workload reaches the
-// shop by its Service's name, and the master writes its run under the
-// pod's restrictions.
+// shop by its Service's name, the leak-test plan's memory is read from
+// the shop's /metrics through that name, and the master writes its run
+// under the pod's restrictions.
 //
 // Until lab apply has the master's flags (--remote-workers), the master
 // runs the load itself: those flags are dropped and no worker starts.
@@ -42,7 +43,36 @@ func TestK8sPodsRunInDocker(t *testing.T) {
 		t.Skip("builds an image and runs containers")
 	}
 	needs.Tool(t, "docker", "Docker Engine, Debian package docker.io")
-	plan, diags := lang.Load("plans/smoke.hcl", lang.Options{Vars: []string{"duration=3s", "users=4"}})
+	d := newDockerPods(t)
+	t.Run("smoke", func(t *testing.T) {
+		run := d.runPlan(t, "plans/smoke.hcl", "0", "duration=3s", "users=4")
+		var total int64
+		for _, q := range run.Requests {
+			total += q.Count
+		}
+		if host := run.Plan.Vars["host"]; host != `"http://lab-smoke-shop:8080"` || total == 0 {
+			t.Errorf("the run went to %q with %d requests", host, total)
+		}
+	})
+	t.Run("leak-test", func(t *testing.T) {
+		// Too short for the leak hunter to judge (exit 1), long enough to
+		// sample the shop's memory through its Service.
+		run := d.runPlan(t, "plans/leak-test.hcl", "1", "duration=4s", "rate=20/s")
+		if run.Memory == nil || len(run.Memory.Samples) < 2 {
+			t.Fatalf("no memory samples of the shop: %+v", run.Memory)
+		}
+		if !strings.Contains(run.Memory.Source, "lab-leak-test-shop:8080") {
+			t.Errorf("memory read from %q, not the shop's Service", run.Memory.Source)
+		}
+	})
+}
+
+// runPlan plans file with vars as lab plan would, runs its shop, master
+// and (once they exist) workers, and returns the Run the master wrote. The
+// master must exit with code.
+func (d *dockerPods) runPlan(t *testing.T, file, code string, vars ...string) *result.Run {
+	t.Helper()
+	plan, diags := lang.Load(file, lang.Options{Vars: vars})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -50,44 +80,35 @@ func TestK8sPodsRunInDocker(t *testing.T) {
 	// master is built; without it the master runs the load itself).
 	plan.Topology.Workers = 2
 	pods := k8sPods(t, plan)
-	d := newDockerPods(t)
-	shop, master, workers := pods.shop, pods.master, pods.workers
-
-	shopName := d.run(t, shop.Name, shop.Spec.Template.Spec, nil, "--detach", "--publish", "127.0.0.1::8080")
-	d.waitReady(t, shopName)
+	shop := d.run(t, pods.shop.Name, pods.shop.Spec.Template.Spec, nil, "--detach", "--publish", "127.0.0.1::8080")
+	d.waitReady(t, shop)
 
 	results := t.TempDir()
 	os.Chmod(results, 0o777) // an emptyDir is writable by any user
-	spec := master.Spec.Template.Spec
+	spec := pods.master.Spec.Template.Spec
 	c := &spec.Containers[0]
-	distributed := d.hasMasterFlags(t)
+	distributed := d.hasMasterFlags()
 	if !distributed {
 		t.Log("lab apply has no --remote-workers yet: the master runs the load itself")
 		c.Args = withoutFlags(c.Args, map[string]bool{"--remote-workers": false, "--listen": true, "--workers": true})
 	}
 	mounts := map[string]string{kube.PlansDir: d.configMapDir(t, pods.plans, spec), kube.ResultsDir: results}
-	masterName := d.run(t, master.Name, spec, mounts, "--detach")
+	master := d.run(t, pods.master.Name, spec, mounts, "--detach")
 	if distributed {
-		for i := range *workers.Spec.Completions {
-			d.run(t, fmt.Sprintf("%s-%d", workers.Name, i), workers.Spec.Template.Spec, nil, "--detach",
+		w := pods.workers
+		for i := range *w.Spec.Completions {
+			d.run(t, fmt.Sprintf("%s-%d", w.Name, i), w.Spec.Template.Spec, nil, "--detach",
 				"--env", fmt.Sprintf("LAB_WORKER_INDEX=%d", i)) // the downward API's completion index
 		}
 	}
-	code := d.wait(t, masterName)
-	if code != "0" {
-		t.Fatalf("the master exited %s:\n%s", code, d.logs(masterName))
+	if got := d.wait(t, master); got != code {
+		t.Fatalf("the master exited %s, want %s:\n%s", got, code, d.logs(master))
 	}
 	run, err := result.Load(filepath.Join(results, plan.Name, "latest"))
 	if err != nil {
-		t.Fatalf("%v\n%s", err, d.logs(masterName))
+		t.Fatalf("%v\n%s", err, d.logs(master))
 	}
-	var total int64
-	for _, q := range run.Requests {
-		total += q.Count
-	}
-	if host := run.Plan.Vars["host"]; host != `"http://lab-smoke-shop:8080"` || total == 0 {
-		t.Errorf("the run went to %q with %d requests", host, total)
-	}
+	return run
 }
 
 // k8sParts are the parts of a k8s.yaml that run.
@@ -312,7 +333,7 @@ func (d *dockerPods) logs(name string) string {
 }
 
 // hasMasterFlags tells whether the image's lab apply can be the master.
-func (d *dockerPods) hasMasterFlags(t *testing.T) bool {
+func (d *dockerPods) hasMasterFlags() bool {
 	out, _ := exec.Command("docker", "run", "--rm", d.image, "apply", "-h").CombinedOutput()
 	return bytes.Contains(out, []byte("--remote-workers"))
 }
