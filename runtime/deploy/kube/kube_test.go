@@ -14,9 +14,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"lab/lang"
 	"lab/runtime/deploy/kube"
@@ -350,10 +352,40 @@ func checkPods(t *testing.T, m manifests) {
 		}
 	}
 	for _, o := range m.all {
-		name := o.(interface{ GetName() string }).GetName()
-		if errs := validation.IsDNS1035Label(name); len(errs) > 0 {
-			t.Errorf("%T %s: %v", o, name, errs)
+		obj := o.(interface {
+			GetName() string
+			GetLabels() map[string]string
+		})
+		if errs := validation.IsDNS1035Label(obj.GetName()); len(errs) > 0 {
+			t.Errorf("%T %s: %v", o, obj.GetName(), errs)
 		}
+		if errs := metav1validation.ValidateLabels(obj.GetLabels(), field.NewPath("metadata", "labels")); len(errs) > 0 {
+			t.Errorf("%T %s: %v", o, obj.GetName(), errs)
+		}
+	}
+	for _, s := range specs {
+		checkSpecNames(t, s)
+	}
+}
+
+// checkSpecNames holds a pod's names to the API server's rules.
+func checkSpecNames(t *testing.T, s corev1.PodSpec) {
+	t.Helper()
+	var errs []string
+	for _, c := range s.Containers {
+		errs = append(errs, validation.IsDNS1123Label(c.Name)...)
+		for _, e := range c.Env {
+			errs = append(errs, validation.IsEnvVarName(e.Name)...)
+		}
+		for _, p := range c.Ports {
+			errs = append(errs, validation.IsValidPortName(p.Name)...)
+		}
+	}
+	for _, v := range s.Volumes {
+		errs = append(errs, validation.IsDNS1123Label(v.Name)...)
+	}
+	if len(errs) > 0 {
+		t.Errorf("%s: %v", s.Containers[0].Name, errs)
 	}
 }
 
