@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,9 +56,11 @@ func TestK8sPodsRunInDocker(t *testing.T) {
 		}
 	})
 	t.Run("leak-test", func(t *testing.T) {
-		// Too short for the leak hunter to judge (exit 1), long enough to
-		// sample the shop's memory through its Service.
-		run := d.runPlan(t, "plans/leak-test.hcl", "1", "duration=4s", "rate=20/s")
+		// Too short for the leak hunter to judge (exit 1; 3 when a busy
+		// machine makes the generator late, which voids the figures but
+		// not the memory read), long enough to sample the shop's memory
+		// through its Service.
+		run := d.runPlan(t, "plans/leak-test.hcl", "1 3", "duration=4s", "rate=20/s")
 		if run.Memory == nil || len(run.Memory.Samples) < 2 {
 			t.Fatalf("no memory samples of the shop: %+v", run.Memory)
 		}
@@ -69,8 +72,8 @@ func TestK8sPodsRunInDocker(t *testing.T) {
 
 // runPlan plans file with vars as lab plan would, runs its shop, master
 // and (once they exist) workers, and returns the Run the master wrote. The
-// master must exit with code.
-func (d *dockerPods) runPlan(t *testing.T, file, code string, vars ...string) *result.Run {
+// master must exit with one of codes (space-separated).
+func (d *dockerPods) runPlan(t *testing.T, file, codes string, vars ...string) *result.Run {
 	t.Helper()
 	plan, diags := lang.Load(file, lang.Options{Vars: vars})
 	if diags.HasErrors() {
@@ -101,8 +104,8 @@ func (d *dockerPods) runPlan(t *testing.T, file, code string, vars ...string) *r
 				"--env", fmt.Sprintf("LAB_WORKER_INDEX=%d", i)) // the downward API's completion index
 		}
 	}
-	if got := d.wait(t, master); got != code {
-		t.Fatalf("the master exited %s, want %s:\n%s", got, code, d.logs(master))
+	if got := d.wait(t, master); !slices.Contains(strings.Fields(codes), got) {
+		t.Fatalf("the master exited %s, want %s:\n%s", got, codes, d.logs(master))
 	}
 	run, err := result.Load(filepath.Join(results, plan.Name, "latest"))
 	if err != nil {
