@@ -16,6 +16,7 @@ import (
 	"lab/lang"
 	"lab/runtime/atomicfile"
 	"lab/runtime/deploy/compose"
+	"lab/runtime/deploy/kube"
 )
 
 const planAbout = `Check a plan and show what it will do, without sending a request.
@@ -139,7 +140,10 @@ func (o *planOpts) plan(env *cmdEnv, i int, file string) (code int, stale []stri
 		}
 		fmt.Fprint(env.stdout, summary)
 	}
-	arts, err := artifacts(plan)
+	arts, notes, err := artifacts(plan)
+	for _, note := range notes {
+		fmt.Fprintf(env.stderr, "lab plan: note: %s\n", note)
+	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "lab plan: %v\n", err)
 		return exitcode.CouldNotRun, nil
@@ -187,19 +191,26 @@ type artifact struct {
 }
 
 // artifacts are the files `lab plan` writes to generated/<plan>/: the
-// summary, and the Compose files that run the plan as containers
-// (runtime/deploy/compose). A deployment file its own loader refuses is a
-// bug of lab, not of the plan: exit 3.
-func artifacts(plan *lang.Plan) ([]artifact, error) {
-	arts := []artifact{{"plan.txt", []byte(plan.Summary())}}
+// summary, the Compose files that run the plan as containers
+// (runtime/deploy/compose) and the Kubernetes manifests
+// (runtime/deploy/kube). A Compose file its own loader refuses is a bug of
+// lab, not of the plan: exit 3. A plan Kubernetes cannot deploy gets no
+// k8s.yaml, and a note says why: the plan itself may still be applied.
+func artifacts(plan *lang.Plan) (arts []artifact, notes []string, err error) {
+	arts = []artifact{{"plan.txt", []byte(plan.Summary())}}
 	files, err := compose.Build(plan)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, f := range files {
 		arts = append(arts, artifact{f.Name, f.Data})
 	}
-	return arts, nil
+	if k8s, err := kube.YAML(plan); err != nil {
+		notes = append(notes, fmt.Sprintf("no k8s.yaml for plan %s: %v", plan.Name, err))
+	} else {
+		arts = append(arts, artifact{"k8s.yaml", k8s})
+	}
+	return arts, notes, nil
 }
 
 // planDiff loads OLD and prints the semantic diff; it returns exitcode.Breach

@@ -200,15 +200,3 @@ func TestShippedPlanSummariesPrintUnitsAsWritten(t *testing.T) {
 		}
 	}
 }
-
-// A plan asking for more workers than this version runs is refused at
-// `lab plan` and `lab apply`, at the line that asks, before anything runs:
-// it would otherwise run one process and record a run of N workers.
-func TestWorkersOverOneAreRefused(t *testing.T) {
-	for cmd, out := range map[string]string{"plan": "--out", "apply": "--results"} {
-		code, _, stderr := lab(t, nil, cmd, "plans/baseline.hcl", "-var", "workers=4", out, t.TempDir())
-		if code != 2 || !strings.Contains(stderr, "plans/baseline.hcl:") || !strings.Contains(stderr, "workers = 4") {
-			t.Errorf("lab %s -var workers=4: exit %d, want 2 with the plan's line\n%s", cmd, code, stderr)
-		}
-	}
-}

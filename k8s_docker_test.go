@@ -1,0 +1,374 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"lab/lang"
+	"lab/runtime/deploy/kube"
+	"lab/runtime/needs"
+	"lab/runtime/result"
+)
+
+// TestK8sPodsRunInDocker runs plans' pods as k8s.yaml says, in Docker
+// since no cluster runs here: the image built FROM scratch around the
+// static binary, each pod's arguments, variables, user, read-only root
+// filesystem, dropped capabilities, working folder and resource limits,
+// the ConfigMap's files laid out as its volume items say, and each
+// Service a network alias. It shows that the plan loads from the mounted
+// files, the shop takes its LAB_SUT_* knobs, the workload reaches the
+// shop by its Service's name, the leak-test plan's memory is read from
+// the shop's /metrics through that name, and the master writes its run
+// under the pod's restrictions.
+//
+// Until lab apply has the master's flags (--remote-workers), the master
+// runs the load itself: those flags are dropped and no worker starts.
+func TestK8sPodsRunInDocker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds an image and runs containers")
+	}
+	needs.Tool(t, "docker", "Docker Engine, Debian package docker.io")
+	d := newDockerPods(t)
+	t.Run("smoke", func(t *testing.T) {
+		run := d.runPlan(t, "plans/smoke.hcl", "0", "duration=3s", "users=4")
+		var total int64
+		for _, q := range run.Requests {
+			total += q.Count
+		}
+		if host := run.Plan.Vars["host"]; host != `"http://lab-smoke-shop:8080"` || total == 0 {
+			t.Errorf("the run went to %q with %d requests", host, total)
+		}
+	})
+	t.Run("leak-test", func(t *testing.T) {
+		// Too short for the leak hunter to judge (exit 1; 3 when a busy
+		// machine makes the generator late, which voids the figures but
+		// not the memory read), long enough to sample the shop's memory
+		// through its Service.
+		run := d.runPlan(t, "plans/leak-test.hcl", "1 3", "duration=4s", "rate=20/s")
+		if run.Memory == nil || len(run.Memory.Samples) < 2 {
+			t.Fatalf("no memory samples of the shop: %+v", run.Memory)
+		}
+		if !strings.Contains(run.Memory.Source, "lab-leak-test-shop:8080") {
+			t.Errorf("memory read from %q, not the shop's Service", run.Memory.Source)
+		}
+	})
+}
+
+// runPlan plans file with vars as lab plan would, runs its shop, master
+// and (once they exist) workers, and returns the Run the master wrote. The
+// master must exit with one of codes (space-separated).
+func (d *dockerPods) runPlan(t *testing.T, file, codes string, vars ...string) *result.Run {
+	t.Helper()
+	plan, diags := lang.Load(file, lang.Options{Vars: vars})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	// Two workers once they can run (lang refuses more than one until the
+	// master is built; without it the master runs the load itself).
+	plan.Topology.Workers = 2
+	pods := k8sPods(t, plan)
+	shop := d.run(t, pods.shop.Name, pods.shop.Spec.Template.Spec, nil, "--detach", "--publish", "127.0.0.1::8080")
+	d.waitReady(t, shop)
+
+	results := t.TempDir()
+	os.Chmod(results, 0o777) // an emptyDir is writable by any user
+	spec := pods.master.Spec.Template.Spec
+	c := &spec.Containers[0]
+	distributed := d.hasMasterFlags()
+	if !distributed {
+		t.Log("lab apply has no --remote-workers yet: the master runs the load itself")
+		c.Args = withoutFlags(c.Args, map[string]bool{"--remote-workers": false, "--listen": true, "--workers": true})
+	}
+	mounts := map[string]string{kube.PlansDir: d.configMapDir(t, pods.plans, spec), kube.ResultsDir: results}
+	master := d.run(t, pods.master.Name, spec, mounts, "--detach")
+	if distributed {
+		w := pods.workers
+		for i := range *w.Spec.Completions {
+			d.run(t, fmt.Sprintf("%s-%d", w.Name, i), w.Spec.Template.Spec, nil, "--detach",
+				"--env", fmt.Sprintf("LAB_WORKER_INDEX=%d", i)) // the downward API's completion index
+		}
+	}
+	if got := d.wait(t, master); !slices.Contains(strings.Fields(codes), got) {
+		t.Fatalf("the master exited %s, want %s:\n%s", got, codes, d.logs(master))
+	}
+	run, err := result.Load(filepath.Join(results, plan.Name, "latest"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, d.logs(master))
+	}
+	return run
+}
+
+// k8sParts are the parts of a k8s.yaml that run.
+type k8sParts struct {
+	plans           *corev1.ConfigMap
+	shop            *appsv1.Deployment
+	master, workers *batchv1.Job
+}
+
+// k8sPods writes plan's k8s.yaml as lab plan does and reads it back.
+func k8sPods(t *testing.T, plan *lang.Plan) k8sParts {
+	t.Helper()
+	arts, notes, err := artifacts(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p k8sParts
+	for _, a := range arts {
+		if a.name != "k8s.yaml" {
+			continue
+		}
+		objs, err := kube.Decode(a.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			switch o := o.(type) {
+			case *appsv1.Deployment:
+				p.shop = o
+			case *corev1.ConfigMap:
+				p.plans = o
+			case *batchv1.Job:
+				if o.Labels[kube.LabelComponent] == kube.ComponentWorker {
+					p.workers = o
+				} else {
+					p.master = o
+				}
+			}
+		}
+	}
+	if p.shop == nil || p.master == nil || p.workers == nil || p.plans == nil {
+		t.Fatalf("k8s.yaml lacks a part (%v)", notes)
+	}
+	return p
+}
+
+// dockerPods runs pod specs as containers on a network of their own, and
+// removes what it made when the test ends.
+type dockerPods struct {
+	id, image, network string
+}
+
+func newDockerPods(t *testing.T) *dockerPods {
+	t.Helper()
+	b := make([]byte, 4)
+	rand.Read(b)
+	d := &dockerPods{id: "lab-k8stest-" + hex.EncodeToString(b)}
+	d.image, d.network = d.id+":latest", d.id
+	ctxDir := t.TempDir()
+	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(ctxDir, "lab"), ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\nCOPY lab /lab\nENTRYPOINT [\"/lab\"]\n"), 0o644)
+	t.Cleanup(func() { dockerRun(t, "image", "rm", "-f", d.image) })
+	dockerRun(t, "build", "--quiet", "--tag", d.image, ctxDir)
+	t.Cleanup(func() { dockerRun(t, "network", "rm", d.network) })
+	dockerRun(t, "network", "create", "--label", "lab-test="+d.id, d.network)
+	return d
+}
+
+// run starts a container as the pod spec says, reachable on the network
+// by alias (its Service's name, for the shop and the master), with host
+// folders mounted at the volume mounts' paths. It returns the container's
+// name.
+func (d *dockerPods) run(t *testing.T, alias string, spec corev1.PodSpec, mounts map[string]string, extra ...string) string {
+	t.Helper()
+	c := spec.Containers[0]
+	name := d.id + "-" + alias
+	args := []string{"run", "--name", name, "--network", d.network, "--network-alias", alias,
+		"--label", "lab-test=" + d.id, "--env", kube.TokenEnv + "=" + d.id}
+	args = append(args, podSecurity(t, spec)...)
+	if lim := c.Resources.Limits; lim != nil {
+		args = append(args, "--memory", fmt.Sprint(lim.Memory().Value()), "--cpus", lim.Cpu().AsDec().String())
+	}
+	if c.WorkingDir != "" {
+		args = append(args, "--workdir", c.WorkingDir)
+	}
+	env := map[string]string{}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil {
+			env[e.Name] = e.Value
+			args = append(args, "--env", e.Name+"="+e.Value)
+		}
+	}
+	for _, m := range c.VolumeMounts {
+		host, ok := mounts[m.MountPath]
+		if !ok {
+			t.Fatalf("%s: nothing to mount at %s", c.Name, m.MountPath)
+		}
+		v := host + ":" + m.MountPath
+		if m.ReadOnly {
+			v += ":ro"
+		}
+		args = append(args, "--volume", v)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if extra[i] == "--env" {
+			k, v, _ := strings.Cut(extra[i+1], "=")
+			env[k] = v
+		}
+	}
+	args = append(args, extra...)
+	args = append(args, d.image)
+	t.Cleanup(func() { dockerRun(t, "rm", "-f", name) })
+	dockerRun(t, append(args, expandVars(c.Args, env)...)...)
+	return name
+}
+
+// podSecurity is the pod's and its container's security context as
+// docker run flags; a field the test cannot reproduce fails it.
+func podSecurity(t *testing.T, spec corev1.PodSpec) []string {
+	t.Helper()
+	var args []string
+	psc, sc := spec.SecurityContext, spec.Containers[0].SecurityContext
+	if psc != nil && psc.RunAsUser != nil {
+		group := *psc.RunAsUser
+		if psc.RunAsGroup != nil {
+			group = *psc.RunAsGroup
+		}
+		args = append(args, "--user", fmt.Sprintf("%d:%d", *psc.RunAsUser, group))
+	}
+	if sc != nil {
+		if sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem {
+			args = append(args, "--read-only")
+		}
+		if sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
+			args = append(args, "--security-opt", "no-new-privileges")
+		}
+		if sc.Capabilities != nil {
+			for _, c := range sc.Capabilities.Drop {
+				args = append(args, "--cap-drop", string(c))
+			}
+		}
+	}
+	return args
+}
+
+var kubeVarRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+
+// expandVars does what the kubelet does to a container's arguments:
+// $(NAME) becomes the value of the container's variable NAME.
+func expandVars(args []string, env map[string]string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = kubeVarRef.ReplaceAllStringFunc(a, func(ref string) string {
+			if v, ok := env[ref[2:len(ref)-1]]; ok {
+				return v
+			}
+			return ref
+		})
+	}
+	return out
+}
+
+// configMapDir lays out the ConfigMap's keys as the pod's volume items
+// say, in a folder to mount where the volume is mounted.
+func (d *dockerPods) configMapDir(t *testing.T, cm *corev1.ConfigMap, spec corev1.PodSpec) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	for _, v := range spec.Volumes {
+		if v.ConfigMap == nil || v.ConfigMap.Name != cm.Name {
+			continue
+		}
+		for _, it := range v.ConfigMap.Items {
+			p := filepath.Join(dir, filepath.FromSlash(it.Path))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(cm.Data[it.Key]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	t.Fatalf("the pod mounts no volume of ConfigMap %s", cm.Name)
+	return ""
+}
+
+// waitReady polls the shop's readiness path through its published port,
+// as the kubelet's probe would, for at most 15 seconds.
+func (d *dockerPods) waitReady(t *testing.T, name string) {
+	t.Helper()
+	addr := strings.TrimSpace(strings.Split(dockerRun(t, "port", name, "8080/tcp"), "\n")[0])
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("the shop was not ready in 15 s:\n%s", d.logs(name))
+}
+
+// wait waits at most 2 minutes for a container to exit and returns its code.
+func (d *dockerPods) wait(t *testing.T, name string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "docker", "wait", name).Output()
+	if err != nil {
+		t.Fatalf("docker wait %s: %v\n%s", name, err, d.logs(name))
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (d *dockerPods) logs(name string) string {
+	out, _ := exec.Command("docker", "logs", name).CombinedOutput()
+	return string(out)
+}
+
+// hasMasterFlags tells whether the image's lab apply can be the master.
+func (d *dockerPods) hasMasterFlags() bool {
+	out, _ := exec.Command("docker", "run", "--rm", d.image, "apply", "-h").CombinedOutput()
+	return bytes.Contains(out, []byte("--remote-workers"))
+}
+
+// withoutFlags drops flags from args, and the value after those that take one.
+func withoutFlags(args []string, flags map[string]bool) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if takesValue, ok := flags[args[i]]; ok {
+			if takesValue {
+				i++
+			}
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
+}
+
+func dockerRun(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Errorf("docker %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return string(out)
+}
