@@ -385,5 +385,25 @@ func (d *decoder) decodeTopology(rt *rawTopology) Topology {
 			}
 		}
 	}
+	if present(rt.Placement) {
+		t.Placement = d.placement(rt.Placement)
+	}
 	return t
+}
+
+// placement reads Swarm placement constraints: each compares a node
+// attribute with == or !=.
+func (d *decoder) placement(expr hcl.Expression) []string {
+	list, ok := d.strList(expr, "placement")
+	if !ok {
+		return nil
+	}
+	for _, c := range list {
+		if !strings.Contains(c, "==") && !strings.Contains(c, "!=") {
+			d.errorf(expr.Range(), "Invalid value for placement",
+				"a placement constraint compares a node attribute with == or !=, like \"node.labels.lab == worker\" or \"node.role != manager\"; got %q.", c)
+			return nil
+		}
+	}
+	return list
 }

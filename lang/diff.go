@@ -136,6 +136,7 @@ func (p *Plan) Facts() []Fact {
 	add("topology workers", fmt.Sprint(t.Workers))
 	add("topology master", t.Master)
 	add("topology on_worker_loss", t.OnWorkerLoss)
+	add("topology placement", strings.Join(t.Placement, ", "))
 	add("seed", fmt.Sprint(p.Seed))
 	return fs
 }

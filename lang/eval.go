@@ -250,6 +250,29 @@ func (d *decoder) str(expr hcl.Expression, what string) (string, bool) {
 	return s.AsString(), true
 }
 
+// strList reads a list of strings.
+func (d *decoder) strList(expr hcl.Expression, what string) ([]string, bool) {
+	v, ok := d.value(expr)
+	if !ok {
+		return nil, false
+	}
+	if v.IsNull() || !(v.Type().IsListType() || v.Type().IsTupleType() || v.Type().IsSetType()) {
+		d.errorf(expr.Range(), "Invalid value for "+what, "%s must be a list of strings, like [\"node.labels.lab == worker\"]; got %s.", what, describe(v))
+		return nil, false
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		s, err := convert.Convert(e, cty.String)
+		if err != nil || e.IsNull() || !e.IsKnown() {
+			d.errorf(expr.Range(), "Invalid value for "+what, "%s must be a list of strings; an element is %s.", what, describe(e))
+			return nil, false
+		}
+		out = append(out, s.AsString())
+	}
+	return out, true
+}
+
 // unitString reads an attribute written as a string with a unit; a bare
 // number gets a hint with the unit the attribute expects.
 func (d *decoder) unitString(expr hcl.Expression, what, example string) (string, cty.Value, bool) {

@@ -322,4 +322,7 @@ type Topology struct {
 	Workers      int    // 1 = this process alone
 	Master       string // address the master listens on for workers
 	OnWorkerLoss string // "fail" or "continue" (the others take its part)
+	// Placement are Swarm placement constraints for the workers, like
+	// "node.labels.lab == worker" (the Compose file's worker service).
+	Placement []string
 }

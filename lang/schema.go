@@ -165,6 +165,7 @@ type rawTopology struct {
 	Workers      hcl.Expression `hcl:"workers,optional"`
 	Master       hcl.Expression `hcl:"master,optional"`
 	OnWorkerLoss hcl.Expression `hcl:"on_worker_loss,optional"`
+	Placement    hcl.Expression `hcl:"placement,optional"`
 	DefRange     hcl.Range      `hcl:",def_range"`
 }
 

@@ -27,6 +27,9 @@ func (p *Plan) Summary() string {
 	p.writeBudgets(&b)
 	t := p.Topology
 	fmt.Fprintf(&b, "\ntopology\n  workers %d, master %s, on worker loss: %s\n", t.Workers, t.Master, t.OnWorkerLoss)
+	if len(t.Placement) > 0 {
+		fmt.Fprintf(&b, "  workers placed on nodes where %s\n", strings.Join(t.Placement, " and "))
+	}
 	fmt.Fprintf(&b, "\nseed %d\n", p.Seed)
 	if p.Shape != nil {
 		fmt.Fprintf(&b, "total duration %s\n", units.FormatDuration(p.Shape.Duration()))

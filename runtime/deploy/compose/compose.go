@@ -240,6 +240,8 @@ func worker(plan *lang.Plan) types.ServiceConfig {
 		Deploy: &types.DeployConfig{
 			Replicas:      &replicas, // becomes ${WORKERS:-N} in the file (see render)
 			RestartPolicy: &types.RestartPolicy{Condition: "none"},
+			// Where Swarm may run them: topology.placement.
+			Placement: types.Placement{Constraints: plan.Topology.Placement},
 		},
 		ContainerSpec: types.ContainerSpec{
 			Image:       Image,

@@ -175,11 +175,16 @@ func TestLeakPlanSamplesTheShopThroughDocker(t *testing.T) {
 	}
 }
 
+// The workers are placed where the plan's topology says (Swarm).
 func TestOwnServiceHasNoShop(t *testing.T) {
 	main, _ := build(t, "own")
 	p := loadStack(t, map[string]string{"LAB_TOKEN": "x", "WORKERS": "2"}, main)
 	if _, ok := p.Services["shop"]; ok {
 		t.Error("a plan without a sut block got a shop service")
+	}
+	want0 := []string{"node.labels.lab == worker", "node.role != manager"}
+	if got := p.Services["worker"].Deploy.Placement.Constraints; !slices.Equal(got, want0) {
+		t.Errorf("worker placement %q, want the plan's %q", got, want0)
 	}
 	want := "apply /plans/own.hcl --remote-workers --listen 0.0.0.0:5557 --no-sut --results /results --workers 2"
 	if got := strings.Join(p.Services["master"].Command, " "); got != want {

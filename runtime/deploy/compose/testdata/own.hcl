@@ -17,3 +17,8 @@ shape "steady" {
 sla "all" {
   p95 = "200ms"
 }
+
+# Workers only on nodes labelled for load, never beside the service.
+topology {
+  placement = ["node.labels.lab == worker", "node.role != manager"]
+}
