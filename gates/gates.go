@@ -10,6 +10,7 @@ package gates
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"lab/gates/exitcode"
 	"lab/gates/hist"
@@ -61,6 +62,7 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 	if v, ok := RunVerdict(run); ok {
 		out = append(out, v)
 	}
+	out = append(out, LostWorkers(run)...)
 	var counts []*slowCounts // own, then against the baseline
 	sopt := sla.Options{Table: opt.Table}
 	if plan.Regression != nil {
@@ -182,6 +184,25 @@ func RunVerdict(run *result.Run) (result.Verdict, bool) {
 		v.Detail += "; " + cut
 	}
 	return v, true
+}
+
+// LostWorkers notes each worker a distributed run lost (advisory: the run
+// went on without it, or failed on its own account): what it reported
+// until then is in the Run, what it did after is not.
+func LostWorkers(run *result.Run) []result.Verdict {
+	var out []result.Verdict
+	for _, w := range run.WorkerLog {
+		if w.Lost == "" {
+			continue
+		}
+		at := w.Left.Sub(run.Start).Round(time.Second)
+		out = append(out, result.Verdict{
+			Gate: "run", Subject: fmt.Sprintf("worker %d (%s)", w.ID, w.Host), Budget: "stays to the end",
+			Measured: fmt.Sprintf("lost after %s", at), Outcome: Advisory,
+			Detail: fmt.Sprintf("%s; its %d requests until then are counted, anything after is not", w.Lost, w.Requests),
+		})
+	}
+	return out
 }
 
 // cutOff says how many requests of the run were cut off at the end of the

@@ -511,3 +511,21 @@ func TestCompareLocustRuns(t *testing.T) {
 		t.Errorf("GET /: %+v", v)
 	}
 }
+
+// A worker a distributed run lost is noted beside the verdicts, with when
+// and why, without failing a run that went on without it.
+func TestLostWorkersAreNoted(t *testing.T) {
+	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	run := &result.Run{Start: start, WorkerLog: []result.Worker{
+		{ID: 1, Host: "a", Requests: 500},
+		{ID: 2, Host: "b", Requests: 120, Left: start.Add(12 * time.Second), Lost: "no heartbeat for 3s"},
+	}}
+	vs := LostWorkers(run)
+	if len(vs) != 1 || vs[0].Subject != "worker 2 (b)" || vs[0].Outcome != Advisory || vs[0].Measured != "lost after 12s" ||
+		!strings.Contains(vs[0].Detail, "no heartbeat for 3s") || !strings.Contains(vs[0].Detail, "120 requests") {
+		t.Fatalf("got %+v", vs)
+	}
+	if ExitCode(vs) != exitcode.OK {
+		t.Error("a lost worker alone must not fail the run")
+	}
+}

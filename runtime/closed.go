@@ -135,7 +135,7 @@ func (e *Engine) runClosed() {
 	peakWorkers := int64(0)
 	for {
 		c.releaseAfterBurst(&peakWorkers)
-		if st := e.share.load(); st.version != version {
+		if st := e.share.load(); st.version != version && (st.next == nil || e.since() >= st.from) {
 			version = st.version
 			sh := st.cur
 			if st.next != nil {

@@ -133,6 +133,9 @@ func (e *Engine) newOpenRun() *openRun {
 	share := st.cur
 	o := &openRun{e: e, share: share, version: st.version, last: -1,
 		rng: rand.New(rand.NewPCG(e.plan.Seed, uint64(share.Me)+0x5eed))}
+	if st.next != nil {
+		o.version = -1 // a share is set to take effect later: not applied yet
+	}
 	o.next = o.owned(0)
 	uw := make([]int, len(users))
 	o.taskPickers = make([]picker, len(users))
@@ -170,10 +173,7 @@ func (o *openRun) dispatch() {
 	e := o.e
 	var capFreed time.Duration // when the in-flight bound last let the dispatcher go
 	for ; ; o.next = o.owned(o.next + 1) {
-		at, ok := arrivalTime(e.shape, float64(o.next))
-		for ok && o.reshared(at) {
-			at, ok = arrivalTime(e.shape, float64(o.next))
-		}
+		at, ok := o.due()
 		if !ok {
 			return
 		}
@@ -210,6 +210,35 @@ func (o *openRun) dispatch() {
 		e.gen.sent.Add(1)
 		ex.ch <- a
 	}
+}
+
+// due is when the share's next arrival is due, once any new share a
+// master set has taken effect; ok is false past the schedule's end. A
+// share with no arrival left waits for the next share, if one is coming (a
+// worker that joined a run under way starts with none).
+func (o *openRun) due() (time.Duration, bool) {
+	for {
+		at, ok := arrivalTime(o.e.shape, float64(o.next))
+		if ok && o.reshared(at) {
+			continue
+		}
+		if ok || !o.awaitShare() {
+			return at, ok
+		}
+	}
+}
+
+// awaitShare waits for a share the master set to take effect and switches
+// to it; false when none is coming or the run stops first.
+func (o *openRun) awaitShare() bool {
+	st := o.e.share.load()
+	if st.version == o.version || st.next == nil {
+		return false
+	}
+	if !o.e.waitUntil(st.from, o.w) || o.e.stopped() {
+		return false
+	}
+	return o.reshared(st.from)
 }
 
 // owned is the first arrival from n on in the share's slots (MaxInt64

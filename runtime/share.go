@@ -68,37 +68,21 @@ func Resplit(owners []int, live []int) []int {
 }
 
 // Rebalance gives worker w (new, holding nothing) its even part of the
-// slots, taking them one at a time from whichever live worker holds the
-// most.
+// slots: with n workers then running, every n-th slot (those Even(n)
+// would give the last worker), so it takes some from every other worker
+// and holds users at every point of a ramp (the low slots hold the first
+// users).
 func Rebalance(owners []int, live []int, w int) []int {
-	out := slices.Clone(owners)
-	held := map[int]int{}
+	n := 1
 	for _, o := range live {
-		held[o] = 0
-	}
-	for _, o := range out {
-		if _, ok := held[o]; ok {
-			held[o]++
+		if o != w {
+			n++
 		}
 	}
-	want := len(out) / (len(held) + 1)
-	for got := 0; got < want; got++ {
-		most := -1
-		for o, n := range held {
-			if most < 0 || n > held[most] || (n == held[most] && o < most) {
-				most = o
-			}
-		}
-		if most < 0 {
-			break
-		}
-		// Its last slot: the others keep theirs.
-		for s := len(out) - 1; s >= 0; s-- {
-			if out[s] == most {
-				out[s] = w
-				held[most]--
-				break
-			}
+	out := slices.Clone(owners)
+	for s := range out {
+		if s%n == n-1 {
+			out[s] = w
 		}
 	}
 	return out
@@ -145,16 +129,25 @@ type shareBox struct{ p atomic.Pointer[shareState] }
 
 func (b *shareBox) load() *shareState { return b.p.Load() }
 
-// Reshare makes the engine run share s for arrivals due from at on (open
-// model), and at once in the closed model: a master re-splitting a lost
-// worker's load. A Reshare before the run starts replaces the share.
+// Reshare makes the engine run share s from at on: for arrivals due from
+// then (open model), and in the closed model from then (the users of the
+// slots it loses stop, those of the slots it gains start): a master
+// re-splitting the load, every worker at the same instant. Before the run
+// has a start, s replaces the share at once.
 func (e *Engine) Reshare(s Share, at time.Time) {
 	old := e.share.load()
 	st := &shareState{cur: old.cur, next: &s, version: old.version + 1}
-	if start := e.startNS.Load(); start == 0 {
-		st.cur, st.next = s, nil
-	} else {
+	switch start := e.startNS.Load(); {
+	case start != 0:
 		st.from = time.Duration(at.UnixNano() - start)
+	case !e.opts.Start.IsZero():
+		st.from = at.Sub(e.opts.Start)
+	default:
+		st.cur, st.next = s, nil
 	}
 	e.share.p.Store(st)
 }
+
+// Nobody is a share that owns no slot: a worker that joins a run under way
+// runs nothing until the share its master gave it takes effect.
+func Nobody(me int) Share { return Share{Me: me, Owners: []int{-1}} }

@@ -54,13 +54,17 @@ func TestResplitDealsALostWorkersSlotsEvenly(t *testing.T) {
 // A worker that joins late gets its even part, taken from the others.
 func TestRebalanceGivesALateWorkerItsPart(t *testing.T) {
 	owners := Even(3)
-	out := Rebalance(owners, []int{0, 1, 2}, 3)
+	out := Rebalance(owners, []int{0, 1, 2, 3}, 3)
 	held := map[int]int{}
 	for _, w := range out {
 		held[w]++
 	}
 	if held[3] != 9 || held[0]+held[1]+held[2] != 27 || max(held[0], held[1], held[2])-min(held[0], held[1], held[2]) > 1 {
 		t.Errorf("held %v, want 9 for the new worker and the rest even", held)
+	}
+	// It takes low slots too: the first users are in them.
+	if out[3] != 3 {
+		t.Errorf("slot 3 held by %d, want the new worker", out[3])
 	}
 }
 

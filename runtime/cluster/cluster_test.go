@@ -279,3 +279,78 @@ func shop(latency time.Duration) sut.Knobs {
 	k.Latency = latency
 	return k
 }
+
+// A worker that joins after the start is given its even part at its first
+// sync, taking effect at the same instant on every worker: in the closed
+// model the users stay 12 in all (none twice, none missing), in the open
+// model the arrivals stay the one schedule (300 at 50/s for 6 s).
+func TestLateWorkerGetsAPart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two 8-second runs")
+	}
+	host := shoptest.Start(t, shop(time.Millisecond))
+	for _, model := range []string{"closed", "open"} {
+		shape := closedShape
+		if model == "open" {
+			shape = "shape \"s\" {\n  duration = \"6s\"\n  stage {\n    until = \"6s\"\n    rate  = \"50/s\"\n  }\n}\n"
+		}
+		plan, o := loadPlan(t, host, shape)
+		run := runWithLateWorker(t, plan, o)
+		if err := run.Validate(); err != nil {
+			t.Fatalf("%s: %v", model, err)
+		}
+		if len(run.WorkerLog) != 3 {
+			t.Fatalf("%s: worker log %+v, want 3", model, run.WorkerLog)
+		}
+		late := run.WorkerLog[2]
+		if late.Share < 0.3 || late.Requests == 0 {
+			t.Errorf("%s: the late worker holds %.2f of the load and ran %d requests; want a third and some", model, late.Share, late.Requests)
+		}
+		if model == "open" {
+			if run.Generator.Scheduled != 300 {
+				t.Errorf("open: %d arrivals scheduled, want the one schedule's 300", run.Generator.Scheduled)
+			}
+			continue
+		}
+		for _, s := range run.Seconds {
+			if off := s.T - run.Start.Unix(); off >= 1 && off <= 5 && s.Users != 12 {
+				t.Errorf("closed: second %d: %d users, want 12 all along", off, s.Users)
+			}
+		}
+	}
+}
+
+// runWithLateWorker runs the plan on 2 workers and a third that joins 2 s
+// after the start.
+func runWithLateWorker(t *testing.T, plan *lang.Plan, o Order) *result.Run {
+	t.Helper()
+	log := &syncBuffer{}
+	m, err := NewMaster(MasterConfig{Listen: "127.0.0.1:0", Version: "test", Workers: 2, JoinTimeout: 10 * time.Second,
+		OnLoss: "fail", Plan: plan, Order: o, StartDelay: time.Second, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var wg sync.WaitGroup
+	work := func() {
+		defer wg.Done()
+		if err := RunWorker(context.Background(), WorkerConfig{Master: m.Addr(), Version: "test", Host: "h", Wait: 5 * time.Second, Log: log}); err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	}
+	wg.Add(3)
+	go work()
+	go work()
+	m.OnStart(func(start time.Time) {
+		go func() {
+			time.Sleep(time.Until(start) + 2*time.Second)
+			work()
+		}()
+	})
+	run, err := m.Run(context.Background())
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	return run
+}

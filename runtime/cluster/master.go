@@ -286,18 +286,20 @@ func (m *Master) replyFor(mb *member, s *Sync) Reply {
 // admit gives a worker that joined after the start a part of the load:
 // slots from the workers holding the most, until it holds its even part.
 func (m *Master) admit(mb *member) {
-	mb.me = 0
+	next := 0
 	for _, o := range m.members {
-		mb.me = max(mb.me, o.me+1)
+		next = max(next, o.me+1)
 	}
+	mb.me = next
 	m.setShare(runtime.Rebalance(m.owners, m.liveMes(), mb.me), "worker %d joined late", mb.id)
 }
 
-// setShare puts a new share table in force for arrivals from one second on.
+// setShare puts a new share table in force from a moment every worker
+// hears of it before: one and a half heartbeats on.
 func (m *Master) setShare(owners []int, why string, args ...any) {
 	m.owners = owners
 	m.shareVer++
-	m.from = time.Now().Add(Heartbeat)
+	m.from = time.Now().Add(Heartbeat * 3 / 2)
 	m.logf("%s: the load is split again over %d workers", fmt.Sprintf(why, args...), len(m.liveMes()))
 }
 

@@ -199,11 +199,21 @@ func compile(o *Order) (*lang.Plan, error) {
 func (w *worker) run(ctx context.Context, o *Order) error {
 	w.order = o
 	plan, err := compile(o)
+	share := runtime.Share{Me: o.Share.Me, Owners: o.Share.Owners}
+	late := o.Share.From.After(o.Start)
+	if late {
+		// A run under way: the share takes effect when the others give
+		// up their part of it, not before.
+		share = runtime.Nobody(o.Share.Me)
+	}
 	if err == nil {
 		w.eng, err = runtime.New(runtime.Options{
-			Plan: plan, Share: runtime.Share{Me: o.Share.Me, Owners: o.Share.Owners}, Start: o.Start, Grace: o.Grace,
+			Plan: plan, Share: share, Start: o.Start, Grace: o.Grace,
 			SecondHists: true, OnSecond: w.onSecond, OnWindow: w.onWindow, OnCollect: w.onCollect,
 		})
+	}
+	if err == nil && late {
+		w.eng.Reshare(runtime.Share{Me: o.Share.Me, Owners: o.Share.Owners}, o.Share.From)
 	}
 	if err != nil {
 		_, _ = w.sync(ctx, nil, err.Error())
