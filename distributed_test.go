@@ -104,8 +104,9 @@ func TestKilledWorker(t *testing.T) {
 			if code != 0 || run.Status != result.Complete {
 				t.Errorf("exit %d, status %s; want 0 and complete\n%s", code, run.Status, lines.text())
 			}
-			// From 2 s after the loss was seen to the end, the 12 users run.
-			from := killed.Add(3*time.Second + 2*time.Second).Unix()
+			// From 2 s after the loss was seen (3 s of silence at most after
+			// the kill) to the end, the 12 users run: every second wholly after.
+			from := killed.Add(3*time.Second+2*time.Second).Unix() + 1
 			checked := 0
 			for _, s := range run.Seconds {
 				if s.T >= from && s.T < run.Start.Add(15*time.Second).Unix() {
