@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -94,7 +93,7 @@ func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memo
 	fmt.Fprintf(env.stderr, "applying %s: shape %q (%s model, %s) against %s on %d workers; master at %s\n",
 		plan.File, plan.Shape.Name, plan.Shape.Model, plan.Shape.Duration(), plan.Workload.Host, o.cluster.workers, m.Addr())
 	if !o.cluster.remote {
-		stop, err := startWorkers(env, o, m.Addr())
+		stop, err := startWorkers(env, o, m)
 		if err != nil {
 			fmt.Fprintf(env.stderr, "lab apply: starting workers: %v\n", err)
 			return nil, exitcode.CouldNotRun
@@ -159,30 +158,25 @@ func order(env *cmdEnv, o *applyOpts) cluster.Order {
 }
 
 // startWorkers starts the workers as child processes of this one, and
-// returns what stops any still running.
-func startWorkers(env *cmdEnv, o *applyOpts, addr string) (func(), error) {
+// returns what stops any still running. One that exits before the run
+// starts (refused, say) ends the wait for them at once.
+func startWorkers(env *cmdEnv, o *applyOpts, m *cluster.Master) (func(), error) {
+	addr := m.Addr()
 	bin, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	var procs []*exec.Cmd
+	var exited []chan struct{}
 	stop := func() {
-		var wg sync.WaitGroup
-		for _, p := range procs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				done := make(chan struct{})
-				go func() { _ = p.Wait(); close(done) }()
-				select {
-				case <-done:
-				case <-time.After(15 * time.Second):
-					_ = p.Process.Kill()
-					<-done
-				}
-			}()
+		for i, p := range procs {
+			select {
+			case <-exited[i]:
+			case <-time.After(15 * time.Second):
+				_ = p.Process.Kill()
+				<-exited[i]
+			}
 		}
-		wg.Wait()
 	}
 	for i := range o.cluster.workers {
 		cmd := exec.Command(bin, "worker", "--master", addr, "--name", fmt.Sprintf("local-%d", i+1), "--wait", "30s")
@@ -192,7 +186,15 @@ func startWorkers(env *cmdEnv, o *applyOpts, addr string) (func(), error) {
 			stop()
 			return nil, err
 		}
+		done := make(chan struct{})
+		go func() {
+			if err := cmd.Wait(); err != nil {
+				m.Abandon(fmt.Sprintf("worker process %d ended before the run started (%v)", cmd.Process.Pid, err))
+			}
+			close(done)
+		}()
 		procs = append(procs, cmd)
+		exited = append(exited, done)
 	}
 	pids := make([]string, len(procs))
 	for i, p := range procs {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -56,11 +55,7 @@ func runWorker(env *cmdEnv, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cluster.RunWorker(ctx, cfg); err != nil {
-		if errors.Is(err, cluster.ErrRefused) {
-			fmt.Fprintf(env.stderr, "lab worker: %v\n", err)
-		} else {
-			fmt.Fprintf(env.stderr, "lab worker: %v\n", err)
-		}
+		fmt.Fprintf(env.stderr, "lab worker: %v\n", err)
 		return exitcode.CouldNotRun
 	}
 	return exitcode.OK

@@ -354,3 +354,31 @@ func runWithLateWorker(t *testing.T, plan *lang.Plan, o Order) *result.Run {
 	}
 	return run
 }
+
+// A worker that was to join and cannot (a local process that exited)
+// ends the wait at once: the run does not start and says why.
+func TestAbandonedWaitEndsAtOnce(t *testing.T) {
+	plan, o := loadPlan(t, "http://127.0.0.1:9", closedShape)
+	m, err := NewMaster(MasterConfig{Listen: "127.0.0.1:0", Version: "test", Workers: 2, JoinTimeout: time.Minute, Plan: plan, Order: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		m.Abandon("worker process 42 ended before the run started")
+	}()
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.Run(context.Background())
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "worker process 42 ended") || !strings.Contains(err.Error(), "0 of 2 workers joined") {
+			t.Errorf("got %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("still waiting for workers after the wait was abandoned")
+	}
+}

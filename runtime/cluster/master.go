@@ -60,6 +60,7 @@ type Master struct {
 	interrupt bool
 	stoppedAt time.Time
 	failed    string // why the run failed: a worker lost under "fail"
+	abandoned string // why the run will not start
 	onStart   func(time.Time)
 	secs      map[int64]*secAcc // every second of the run
 	pending   map[int64]*secAcc // those not handed out yet
@@ -163,6 +164,17 @@ func (m *Master) Close() {
 
 // Completed is the number of requests completed in the merged seconds.
 func (m *Master) Completed() int64 { return m.completed.Load() }
+
+// Abandon gives up waiting for workers, when one that was to join cannot
+// (a local worker process that exited): the run does not start. Once the
+// run has started it does nothing: a lost worker is handled as such.
+func (m *Master) Abandon(reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.state == Waiting && m.abandoned == "" {
+		m.abandoned = reason
+	}
+}
 
 // Stop ends the run early (an abort rule): every worker stops sending.
 func (m *Master) Stop(reason string) {
@@ -363,7 +375,11 @@ func (m *Master) awaitWorkers(ctx context.Context) error {
 			}
 		}
 		m.checkSilence()
+		abandoned := m.abandoned
 		m.mu.Unlock()
+		if abandoned != "" {
+			return fmt.Errorf("%s; %d of %d workers joined", abandoned, n, m.cfg.Workers)
+		}
 		if n >= m.cfg.Workers {
 			return nil
 		}
