@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"lab/gates/exitcode"
+	"lab/grafana"
 	"lab/lang"
 	"lab/runtime/atomicfile"
 	"lab/runtime/deploy/compose"
@@ -203,6 +204,13 @@ func artifacts(plan *lang.Plan) (arts []artifact, notes []string, err error) {
 		return nil, nil, err
 	}
 	for _, f := range files {
+		arts = append(arts, artifact{f.Name, f.Data})
+	}
+	dash, err := grafana.Build(plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range dash {
 		arts = append(arts, artifact{f.Name, f.Data})
 	}
 	if k8s, err := kube.YAML(plan); err != nil {

@@ -33,6 +33,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"lab/grafana"
 	"lab/lang"
 	"lab/lang/shopknobs"
 )
@@ -46,6 +47,12 @@ const (
 	ShopService   = "shop"
 	MasterService = "master"
 	WorkerService = "worker"
+
+	PrometheusService = "prometheus"
+	GrafanaService    = "grafana"
+	// The official images of the monitoring file, pinned.
+	PrometheusImage = "prom/prometheus:v2.53.0"
+	GrafanaImage    = "grafana/grafana:12.2.0"
 
 	// MasterPort is where the master listens for workers, inside the
 	// stack's network.
@@ -97,23 +104,59 @@ func Project(plan *lang.Plan) *types.Project {
 	return &types.Project{Services: services}
 }
 
-// Monitoring is the second file's services: a placeholder Prometheus that
-// the observability work fills in, reading generated/<plan>/prometheus.yml
-// (a bind mount relative to the first file's folder).
+// Monitoring is the second file's services: Prometheus scraping the master
+// with generated/<plan>/prometheus.yml, and Grafana provisioned with the
+// plan's dashboard and that Prometheus as its datasource (package grafana
+// writes the files; the bind mounts are relative to the first file's
+// folder). Both are the official images, pulled by the engine. Grafana is
+// published on LAB_GRAFANA_PORT (default 3000); its admin password is
+// LAB_TOKEN, and anonymous visitors may view the dashboards.
 func Monitoring(plan *lang.Plan) *types.Project {
 	prom := types.ServiceConfig{
+		Deploy: &types.DeployConfig{Placement: types.Placement{Constraints: []string{managerOnly}}},
 		ContainerSpec: types.ContainerSpec{
-			Image:   "prom/prometheus:v2.53.0",
+			Image:   PrometheusImage,
 			Command: types.ShellCommand{"--config.file=/etc/prometheus/prometheus.yml"},
-			Volumes: []types.ServiceVolumeConfig{{
-				Type: types.VolumeTypeBind, Source: "./prometheus.yml",
-				Target: "/etc/prometheus/prometheus.yml", ReadOnly: true,
-			}},
-			Labels: labels(plan, "prometheus"),
+			Volumes: []types.ServiceVolumeConfig{
+				readOnly("./"+grafana.PrometheusFile, "/etc/prometheus/prometheus.yml"),
+			},
+			Labels: labels(plan, PrometheusService),
 		},
 		WorkloadSpec: types.WorkloadSpec{Expose: types.StringOrNumberList{"9090"}},
 	}
-	return &types.Project{Services: types.Services{"prometheus": prom}}
+	return &types.Project{Services: types.Services{PrometheusService: prom, GrafanaService: grafanaService(plan)}}
+}
+
+func grafanaService(plan *lang.Plan) types.ServiceConfig {
+	dashboard := grafana.DashboardsDir + "/" + filepath.Base(grafana.DashboardFile)
+	return types.ServiceConfig{
+		// The provisioning files are bind mounts from the node that runs
+		// `make up-swarm`.
+		Deploy: &types.DeployConfig{Placement: types.Placement{Constraints: []string{managerOnly}}},
+		ContainerSpec: types.ContainerSpec{
+			Image: GrafanaImage,
+			Environment: types.MappingWithEquals{
+				"GF_SECURITY_ADMIN_PASSWORD":                ptr(tokenRef),
+				"GF_AUTH_ANONYMOUS_ENABLED":                 ptr("true"),
+				"GF_AUTH_ANONYMOUS_ORG_ROLE":                ptr("Viewer"),
+				"GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH": ptr(dashboard),
+			},
+			Volumes: []types.ServiceVolumeConfig{
+				readOnly("./"+grafana.DatasourceFile, "/etc/grafana/provisioning/datasources/lab.yaml"),
+				readOnly("./"+grafana.ProviderFile, "/etc/grafana/provisioning/dashboards/lab.yaml"),
+				readOnly("./"+grafana.DashboardFile, dashboard),
+			},
+			Labels: labels(plan, GrafanaService),
+		},
+		WorkloadSpec: types.WorkloadSpec{
+			Ports:     []types.ServicePortConfig{{Target: 3000, Published: "${LAB_GRAFANA_PORT:-3000}", Protocol: "tcp"}},
+			DependsOn: types.DependsOnConfig{PrometheusService: {Condition: types.ServiceConditionStarted, Required: true}},
+		},
+	}
+}
+
+func readOnly(source, target string) types.ServiceVolumeConfig {
+	return types.ServiceVolumeConfig{Type: types.VolumeTypeBind, Source: source, Target: target, ReadOnly: true}
 }
 
 // shop runs the bundled shop with the plan's knobs as LAB_SUT_* variables

@@ -96,7 +96,7 @@ func TestStackWiring(t *testing.T) {
 	env := map[string]string{"WORKERS": "5", "LAB_TOKEN": "s3cret", "LAB_RESULTS": "/srv/results"}
 	main, mon := build(t, "smoke")
 	p := loadStack(t, env, main, mon)
-	if got := slices.Sorted(maps.Keys(p.Services)); !slices.Equal(got, []string{"master", "prometheus", "shop", "worker"}) {
+	if got := slices.Sorted(maps.Keys(p.Services)); !slices.Equal(got, []string{"grafana", "master", "prometheus", "shop", "worker"}) {
 		t.Fatalf("services %v", got)
 	}
 	shop, master, worker := p.Services["shop"], p.Services["master"], p.Services["worker"]
@@ -223,5 +223,54 @@ func TestCheckRefuses(t *testing.T) {
 	}
 	if err := Check("smoke", main); err != nil {
 		t.Errorf("Check refuses the generated file: %v", err)
+	}
+}
+
+// TestMonitoringWiring: the monitoring file mounts the files package
+// grafana writes where Prometheus and Grafana read them, and publishes
+// Grafana, whose admin password is the stack's token.
+func TestMonitoringWiring(t *testing.T) {
+	env := map[string]string{"WORKERS": "1", "LAB_TOKEN": "s3cret", "LAB_GRAFANA_PORT": "3300"}
+	main, mon := build(t, "leak-test")
+	p := loadStack(t, env, main, mon)
+	dir := p.WorkingDir
+	mounts := func(s types.ServiceConfig) map[string]string {
+		m := map[string]string{}
+		for _, v := range s.Volumes {
+			if !v.ReadOnly {
+				t.Errorf("%s: %s is mounted writable", s.Name, v.Target)
+			}
+			m[v.Target] = v.Source
+		}
+		return m
+	}
+	want := map[string]map[string]string{
+		"prometheus": {"/etc/prometheus/prometheus.yml": "prometheus.yml"},
+		"grafana": {
+			"/etc/grafana/provisioning/datasources/lab.yaml": "grafana/datasource.yaml",
+			"/etc/grafana/provisioning/dashboards/lab.yaml":  "grafana/provider.yaml",
+			"/var/lib/grafana/dashboards/lab/dashboard.json": "grafana/dashboard.json",
+		},
+	}
+	for name, files := range want {
+		got := mounts(p.Services[name])
+		for target, src := range files {
+			if got[target] != filepath.Join(dir, src) {
+				t.Errorf("%s: %s mounted from %q, want generated/<plan>/%s", name, target, got[target], src)
+			}
+		}
+	}
+	g := p.Services["grafana"]
+	if len(g.Ports) != 1 || g.Ports[0].Published != "3300" || g.Ports[0].Target != 3000 {
+		t.Errorf("grafana ports %+v: want LAB_GRAFANA_PORT published to 3000", g.Ports)
+	}
+	if v := g.Environment["GF_SECURITY_ADMIN_PASSWORD"]; v == nil || *v != "s3cret" {
+		t.Errorf("grafana's admin password is not LAB_TOKEN: %v", v)
+	}
+	if v := g.Environment["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]; v == nil || *v != "/var/lib/grafana/dashboards/lab/dashboard.json" {
+		t.Errorf("grafana's home dashboard is not the plan's: %v", v)
+	}
+	if g.Image != GrafanaImage || p.Services["prometheus"].Image != PrometheusImage {
+		t.Errorf("images %s, %s: want the official ones", g.Image, p.Services["prometheus"].Image)
 	}
 }
