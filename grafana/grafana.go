@@ -36,6 +36,10 @@ const (
 	PrometheusURL = "http://prometheus:9090"
 	// MasterTarget is where Prometheus scrapes the master's /metrics.
 	MasterTarget = "master:9646"
+	// TokenFile holds the token Prometheus sends the master (the
+	// monitoring compose file writes LAB_TOKEN there before Prometheus
+	// starts).
+	TokenFile = "/prometheus/lab-token"
 	// ScrapeInterval is Prometheus's scrape interval, also told to
 	// Grafana (timeInterval) so that $__rate_interval spans 4 scrapes.
 	ScrapeInterval = "5s"

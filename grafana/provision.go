@@ -56,7 +56,13 @@ type promGlobal struct {
 type promScrape struct {
 	JobName       string        `yaml:"job_name"`
 	MetricsPath   string        `yaml:"metrics_path"`
+	Authorization promAuth      `yaml:"authorization"`
 	StaticConfigs []promTargets `yaml:"static_configs"`
+}
+
+type promAuth struct {
+	Type            string `yaml:"type"`
+	CredentialsFile string `yaml:"credentials_file"`
 }
 
 type promTargets struct {
@@ -64,7 +70,9 @@ type promTargets struct {
 }
 
 // PrometheusConfig is generated/<plan>/prometheus.yml: Prometheus scrapes
-// the master (MasterTarget) every ScrapeInterval; the plan's name is an
+// the master (MasterTarget) every ScrapeInterval, sending the stack's
+// token (LAB_TOKEN, read from TokenFile) as the bearer token the master
+// asks of scrapers when it serves beyond loopback; the plan's name is an
 // external label, for a Prometheus that federates several runs.
 func PrometheusConfig(plan *lang.Plan) ([]byte, error) {
 	cfg := promConfig{
@@ -76,6 +84,7 @@ func PrometheusConfig(plan *lang.Plan) ([]byte, error) {
 		ScrapeConfigs: []promScrape{{
 			JobName:       "lab",
 			MetricsPath:   "/metrics",
+			Authorization: promAuth{Type: "Bearer", CredentialsFile: TokenFile},
 			StaticConfigs: []promTargets{{Targets: []string{MasterTarget}}},
 		}},
 	}

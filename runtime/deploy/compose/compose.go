@@ -115,8 +115,15 @@ func Monitoring(plan *lang.Plan) *types.Project {
 	prom := types.ServiceConfig{
 		Deploy: &types.DeployConfig{Placement: types.Placement{Constraints: []string{managerOnly}}},
 		ContainerSpec: types.ContainerSpec{
-			Image:   PrometheusImage,
-			Command: types.ShellCommand{"--config.file=/etc/prometheus/prometheus.yml"},
+			Image: PrometheusImage,
+			// The master asks scrapers for LAB_TOKEN; Prometheus reads it
+			// from a file (grafana.TokenFile), written here first ($$ is
+			// a $ for the shell, not for Compose).
+			Entrypoint: types.ShellCommand{"/bin/sh", "-c"},
+			Command: types.ShellCommand{fmt.Sprintf(
+				`umask 077 && printf %%s "$$LAB_TOKEN" > %s && exec /bin/prometheus --config.file=/etc/prometheus/prometheus.yml --storage.tsdb.path=/prometheus`,
+				grafana.TokenFile)},
+			Environment: types.MappingWithEquals{"LAB_TOKEN": ptr(tokenRef)},
 			Volumes: []types.ServiceVolumeConfig{
 				readOnly("./"+grafana.PrometheusFile, "/etc/prometheus/prometheus.yml"),
 			},

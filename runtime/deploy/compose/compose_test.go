@@ -14,6 +14,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"lab/grafana"
 	"lab/lang"
 )
 
@@ -269,6 +270,15 @@ func TestMonitoringWiring(t *testing.T) {
 	}
 	if v := g.Environment["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]; v == nil || *v != "/var/lib/grafana/dashboards/lab/dashboard.json" {
 		t.Errorf("grafana's home dashboard is not the plan's: %v", v)
+	}
+	// Prometheus sends the master LAB_TOKEN, which its shell writes to the
+	// file prometheus.yml names (Compose leaves it the shell's $).
+	prom := p.Services["prometheus"]
+	if cmd := strings.Join(prom.Command, " "); !strings.Contains(cmd, `"$LAB_TOKEN" > `+grafana.TokenFile) || !strings.Contains(cmd, "exec /bin/prometheus --config.file=/etc/prometheus/prometheus.yml") {
+		t.Errorf("prometheus command %q does not write the token to %s and start Prometheus", cmd, grafana.TokenFile)
+	}
+	if v := prom.Environment["LAB_TOKEN"]; v == nil || *v != "s3cret" {
+		t.Errorf("prometheus is not given LAB_TOKEN: %v", v)
 	}
 	if g.Image != GrafanaImage || p.Services["prometheus"].Image != PrometheusImage {
 		t.Errorf("images %s, %s: want the official ones", g.Image, p.Services["prometheus"].Image)
