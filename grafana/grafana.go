@@ -62,10 +62,8 @@ func Build(plan *lang.Plan) ([]File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("grafana dashboard of plan %s: %w", plan.Name, err)
 	}
-	for _, q := range Queries(dash) {
-		if err := Check(q); err != nil {
-			return nil, fmt.Errorf("grafana dashboard of plan %s: %w", plan.Name, err)
-		}
+	if err := CheckQueries(dash); err != nil {
+		return nil, fmt.Errorf("grafana dashboard of plan %s: %w", plan.Name, err)
 	}
 	data, err := json.MarshalIndent(dash, "", "  ")
 	if err != nil {

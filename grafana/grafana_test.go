@@ -275,6 +275,28 @@ func TestCheckRefuses(t *testing.T) {
 	}
 }
 
+// TestBadQueryFailsBuild: a panel whose query Prometheus's parser refuses
+// fails the check Build runs, naming the panel (lab plan then exits 3).
+func TestBadQueryFailsBuild(t *testing.T) {
+	p := failuresByRequest()
+	p.series[0].expr = "sum by (request) (rate(lab_failures_total[$__rate_interval])" // one ) short
+	d, err := dashboard.NewDashboardBuilder("bad").WithPanel(timeSeries(p, 1, 0, 0)).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckQueries(d)
+	if err == nil || !strings.Contains(err.Error(), `panel "Failures/s by request"`) || !strings.Contains(err.Error(), "does not parse as PromQL") {
+		t.Errorf("CheckQueries: %v", err)
+	}
+	good, err := Dashboard(load(t, "smoke"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckQueries(good); err != nil {
+		t.Error(err)
+	}
+}
+
 // TestBudgetsDrawn: each latency budget of the plan is a threshold line of
 // the latency panel, and the percentile it judges a series of it.
 func TestBudgetsDrawn(t *testing.T) {

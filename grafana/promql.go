@@ -68,13 +68,40 @@ var promParser = parser.NewParser(parser.Options{})
 // Prometheus's own PromQL parser.
 func Check(expr string) error {
 	expanded := Expand(expr, GrafanaVars)
-	if strings.Contains(expanded, "$") && strings.Contains(expanded, "$__") {
+	if strings.Contains(expanded, "$__") {
 		return fmt.Errorf("query %q: a Grafana variable Check does not know", expr)
 	}
 	if _, err := promParser.ParseExpr(expanded); err != nil {
 		return fmt.Errorf("query %q does not parse as PromQL: %w", expr, err)
 	}
 	return nil
+}
+
+// CheckQueries checks every panel query of d (Check), naming the panel of
+// the first it refuses.
+func CheckQueries(d dashboard.Dashboard) error {
+	for _, p := range d.Panels {
+		if p.Panel == nil {
+			continue
+		}
+		for _, t := range p.Panel.Targets {
+			q, ok := t.(prometheus.Dataquery)
+			if !ok {
+				return fmt.Errorf("panel %q: a query of another datasource than Prometheus", deref(p.Panel.Title))
+			}
+			if err := Check(q.Expr); err != nil {
+				return fmt.Errorf("panel %q: %w", deref(p.Panel.Title), err)
+			}
+		}
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // Queries lists the PromQL of every panel of d, in panel order.
