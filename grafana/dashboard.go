@@ -11,6 +11,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/statetimeline"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
 	"lab/lang"
@@ -41,7 +42,8 @@ type panel struct {
 	rightLabel         string
 	series             []series
 	thresholds         []float64 // drawn as dashed lines, in the panel's unit
-	width              uint32
+	width, height      uint32    // height 0: panelHeight
+	states             bool      // a state timeline of 1 (holds) and 0 (fails), not a graph
 }
 
 // Dashboard is the plan's dashboard: load and throughput, latency against
@@ -55,13 +57,22 @@ func Dashboard(plan *lang.Plan) (dashboard.Dashboard, error) {
 		Time("now-15m", "now").
 		Timezone(common.TimeZoneBrowser).
 		Tooltip(dashboard.DashboardCursorSyncCrosshair)
-	var x, y uint32
+	// Left to right, a new row when the next panel would pass column 24.
+	var x, y, rowHeight uint32
 	for i, p := range panels(plan) {
-		if x+p.width > gridWidth {
-			x, y = 0, y+panelHeight
+		if p.height == 0 {
+			p.height = panelHeight
 		}
-		b.WithPanel(timeSeries(p, uint32(i+1), x, y))
-		x += p.width
+		if x+p.width > gridWidth {
+			x, y, rowHeight = 0, y+rowHeight, 0
+		}
+		pos := dashboard.GridPos{X: x, Y: y, W: p.width, H: p.height}
+		if p.states {
+			b.WithPanel(stateTimeline(p, uint32(i+1), pos))
+		} else {
+			b.WithPanel(timeSeries(p, uint32(i+1), pos))
+		}
+		x, rowHeight = x+p.width, max(rowHeight, p.height)
 	}
 	return b.Build()
 }
@@ -76,7 +87,11 @@ func dashboardUID(name string) string {
 }
 
 func panels(plan *lang.Plan) []panel {
-	out := []panel{throughput(plan), latency(plan), failuresByRequest(), failuresByClass()}
+	out := []panel{throughput(plan), latency(plan)}
+	if len(plan.SLAs) > 0 {
+		out = append(out, budgets())
+	}
+	out = append(out, failuresByRequest(), failuresByClass())
 	if plan.Leak != nil {
 		mem := memory(plan)
 		if plan.Leak.MaxGrowthRate > 0 {
@@ -89,14 +104,14 @@ func panels(plan *lang.Plan) []panel {
 	return out
 }
 
-func timeSeries(p panel, id, x, y uint32) *timeseries.PanelBuilder {
+func timeSeries(p panel, id uint32, pos dashboard.GridPos) *timeseries.PanelBuilder {
 	ds := datasourceRef()
 	b := timeseries.NewPanelBuilder().
 		Id(id).
 		Title(p.title).
 		Description(p.description).
 		Datasource(ds).
-		GridPos(dashboard.GridPos{X: x, Y: y, W: p.width, H: panelHeight}).
+		GridPos(pos).
 		Unit(p.unit).
 		Min(0).
 		LineWidth(1).
@@ -107,14 +122,7 @@ func timeSeries(p panel, id, x, y uint32) *timeseries.PanelBuilder {
 			DisplayMode(common.LegendDisplayModeList).
 			Placement(common.LegendPlacementBottom)).
 		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderNone))
-	targets := make([]cog.Builder[variants.Dataquery], 0, len(p.series))
-	for i, s := range p.series {
-		targets = append(targets, prometheus.NewDataqueryBuilder().
-			RefId(refID(i)).
-			Datasource(ds).
-			Expr(s.expr).
-			LegendFormat(s.legend).
-			Range())
+	for _, s := range p.series {
 		if s.right {
 			b.OverrideByName(s.legend, []dashboard.DynamicConfigValue{
 				{Id: "custom.axisPlacement", Value: common.AxisPlacementRight},
@@ -125,12 +133,50 @@ func timeSeries(p panel, id, x, y uint32) *timeseries.PanelBuilder {
 			})
 		}
 	}
-	b.Targets(targets)
+	b.Targets(targets(p))
 	if len(p.thresholds) > 0 {
 		b.Thresholds(thresholdSteps(p.thresholds)).
 			ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeDashed))
 	}
 	return b
+}
+
+// stateTimeline shows each series as a band, green while it is 1 and red
+// while it is 0.
+func stateTimeline(p panel, id uint32, pos dashboard.GridPos) *statetimeline.PanelBuilder {
+	result := func(text, color string) dashboard.ValueMappingResult {
+		return dashboard.ValueMappingResult{Text: &text, Color: &color}
+	}
+	states := dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: map[string]dashboard.ValueMappingResult{
+		"1": result("holds", "green"),
+		"0": result("fails", "red"),
+	}}
+	return statetimeline.NewPanelBuilder().
+		Id(id).
+		Title(p.title).
+		Description(p.description).
+		Datasource(datasourceRef()).
+		GridPos(pos).
+		Mappings([]dashboard.ValueMapping{{ValueMap: &states}}).
+		ShowValue(common.VisibilityModeAuto).
+		MergeValues(true).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeSingle).Sort(common.SortOrderNone)).
+		Targets(targets(p))
+}
+
+// targets are the panel's queries, named A, B, … as Grafana names them.
+func targets(p panel) []cog.Builder[variants.Dataquery] {
+	ds := datasourceRef()
+	out := make([]cog.Builder[variants.Dataquery], 0, len(p.series))
+	for i, s := range p.series {
+		out = append(out, prometheus.NewDataqueryBuilder().
+			RefId(refID(i)).
+			Datasource(ds).
+			Expr(s.expr).
+			LegendFormat(s.legend).
+			Range())
+	}
+	return out
 }
 
 // thresholdSteps draws each budget as a line: Grafana's threshold steps,
@@ -225,6 +271,20 @@ func latency(plan *lang.Plan) panel {
 		p.description += " Dashed red lines: the plan's latency budgets (" + strings.Join(lines, "; ") + ")."
 	}
 	return withRamp(plan, p)
+}
+
+// budgets is each budget's live state: whether it held on the last window
+// the live judge saw.
+func budgets() panel {
+	return panel{
+		title: "Budgets",
+		description: "Each budget of the plan on the last window judged while the run goes (" + MetricBudgetOK +
+			"): green while it holds, red while it fails. The verdicts of the whole run come when it ends.",
+		width:  gridWidth,
+		height: 6,
+		states: true,
+		series: []series{{legend: "{{subject}} {{budget}}", expr: MetricBudgetOK}},
+	}
 }
 
 func failuresByRequest() panel {

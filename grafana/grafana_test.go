@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,9 +69,27 @@ func TestGolden(t *testing.T) {
 			t.Fatalf("%v (run go test ./grafana -update)", err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs (if the change is meant, run go test ./grafana -update):\n--- got\n%s", path, got)
+			t.Errorf("%s differs (if the change is meant, run go test ./grafana -update): %s", path, firstDiff(got, want))
 		}
 	}
+}
+
+// firstDiff is the first line where got and want differ.
+func firstDiff(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d:\n got %s\nwant %s", i+1, gl, wl)
+		}
+	}
+	return "same lines"
 }
 
 // TestDashboardModel checks every shipped plan's dashboard as Grafana
@@ -212,7 +231,7 @@ func checkDatasources(t *testing.T, name string, files map[string][]byte) {
 func TestQueriesParse(t *testing.T) {
 	known := map[string]bool{}
 	for _, m := range []string{MetricRequests, MetricFailures, MetricResponse, MetricResponse + "_bucket", MetricUsers,
-		MetricTargetUsers, MetricTargetRate, MetricArrivalsDue, MetricMemory, MetricMemoryTrend, MetricLeakBudget} {
+		MetricTargetUsers, MetricTargetRate, MetricArrivalsDue, MetricMemory, MetricMemoryTrend, MetricLeakBudget, MetricBudgetOK} {
 		known[m] = true
 	}
 	plans := []*lang.Plan{load(t, "stress", "shape=arrivals")}
@@ -280,7 +299,7 @@ func TestCheckRefuses(t *testing.T) {
 func TestBadQueryFailsBuild(t *testing.T) {
 	p := failuresByRequest()
 	p.series[0].expr = "sum by (request) (rate(lab_failures_total[$__rate_interval])" // one ) short
-	d, err := dashboard.NewDashboardBuilder("bad").WithPanel(timeSeries(p, 1, 0, 0)).Build()
+	d, err := dashboard.NewDashboardBuilder("bad").WithPanel(timeSeries(p, 1, dashboard.GridPos{W: halfWidth, H: panelHeight})).Build()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ const (
 	MetricMemory      = "lab_sut_memory_bytes"       // gauge
 	MetricMemoryTrend = "lab_sut_memory_trend_bytes" // gauge
 	MetricLeakBudget  = "lab_leak_budget_bytes"      // gauge
+	MetricBudgetOK    = "lab_budget_ok"              // gauge {subject, budget}: 1 holds, 0 fails
 )
 
 // RateInterval is Grafana's rate window: 4 scrape intervals at least,
