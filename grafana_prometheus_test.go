@@ -29,8 +29,9 @@ const promTestToken = "grafana-test-token"
 // query of the plan's dashboard through Prometheus's HTTP API over the
 // run: each must give a non-empty result. smoke (closed model, 200 users
 // so its 1% of wrong checkouts fill the failure panels), baseline (open
-// model, a budget on several requests) and leak-test (the memory panels,
-// at the 155 s the leak fit needs) run side by side. A query that reads
+// model, a budget on several requests), leak-test (the memory panels, at
+// the 155 s the leak fit needs) and stress (a windowed sla, judged live:
+// the Budgets panel) run side by side. A query that reads
 // failures counts as answered if any run answered it: leak-test's shop
 // fails nothing.
 func TestPanelQueriesOnPrometheus(t *testing.T) {
@@ -46,6 +47,7 @@ func TestPanelQueriesOnPrometheus(t *testing.T) {
 		{"smoke", []string{"duration=30s", "users=200"}},
 		{"baseline", []string{"duration=30s"}},
 		{"leak-test", []string{"duration=155s"}},
+		{"stress", []string{"duration=40s", "users=40"}}, // a windowed sla: the Budgets panel
 	}
 	if !applyServesMetrics(bin) {
 		// The Prometheus half alone: it starts and loads each file.

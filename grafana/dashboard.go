@@ -88,7 +88,7 @@ func dashboardUID(name string) string {
 
 func panels(plan *lang.Plan) []panel {
 	out := []panel{throughput(plan), latency(plan)}
-	if len(plan.SLAs) > 0 {
+	if windowed(plan) {
 		out = append(out, budgets())
 	}
 	out = append(out, failuresByRequest(), failuresByClass())
@@ -273,13 +273,24 @@ func latency(plan *lang.Plan) panel {
 	return withRamp(plan, p)
 }
 
-// budgets is each budget's live state: whether it held on the last window
-// the live judge saw.
+// windowed says some sla block of the plan has a window: only those are
+// judged while the run goes (the others on the whole run, at its end).
+func windowed(plan *lang.Plan) bool {
+	for _, s := range plan.SLAs {
+		if s.Window > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// budgets is the live state of each budget of a windowed sla block: whether
+// it held on the last window judged.
 func budgets() panel {
 	return panel{
 		title: "Budgets",
-		description: "Each budget of the plan on the last window judged while the run goes (" + MetricBudgetOK +
-			"): green while it holds, red while it fails. The verdicts of the whole run come when it ends.",
+		description: "Each budget of the plan's sla blocks with a window, on the last window judged while the run goes (" + MetricBudgetOK +
+			"): green while it holds, red while it fails. Budgets without a window are judged on the whole run, when it ends.",
 		width:  gridWidth,
 		height: 6,
 		states: true,

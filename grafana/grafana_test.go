@@ -356,6 +356,16 @@ func TestBudgetsDrawn(t *testing.T) {
 	if hasPanel(d, "Memory of the system under test") {
 		t.Error("a plan without a leak block has a memory panel")
 	}
+	if hasPanel(d, "Budgets") {
+		t.Error("a plan without a windowed sla block has a live Budgets panel")
+	}
+	soak, err := Dashboard(load(t, "soak")) // sla "all" with a 5m window
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := panelTitled(t, soak, "Budgets"); b.Type != "state-timeline" || !strings.Contains(strings.Join(Queries(soak), "\n"), MetricBudgetOK) {
+		t.Errorf("soak's Budgets panel is a %s without %s", b.Type, MetricBudgetOK)
+	}
 }
 
 func panelTitled(t *testing.T, d dashboard.Dashboard, title string) *dashboard.Panel {
