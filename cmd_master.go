@@ -16,7 +16,6 @@ import (
 	"lab/lang"
 	"lab/runtime/cluster"
 	"lab/runtime/memory"
-	"lab/runtime/progress"
 	"lab/runtime/result"
 	"lab/runtime/tally"
 )
@@ -73,7 +72,7 @@ func (c *clusterOpts) distributed() bool { return c.workers > 1 || c.remote }
 // elsewhere), merges what they measure, and records the target's memory.
 func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.Sampler) (*result.Run, int) {
 	plan := o.plan
-	prog := progress.New(progressOut(env, o), isTerminal(env.stderr) && env.getenv("CI") == "", useColor(env, env.stderr))
+	prog := newProgress(env, o)
 	var m *cluster.Master
 	mon := sla.NewMonitor(plan.SLAs, plan.Workload.Requests, time.Now())
 	cfg := cluster.MasterConfig{
