@@ -2,6 +2,7 @@ package progress
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +151,50 @@ func TestTermWidthFallsBack(t *testing.T) {
 	env["COLUMNS"] = "wide"
 	if w := width(); w != 80 {
 		t.Errorf("COLUMNS=wide: %d", w)
+	}
+}
+
+// screen plays what a terminal does with \r, ESC[K and \n, enough to see
+// the rows a live printer leaves.
+func screen(out string) []string {
+	rows := []string{""}
+	for i := 0; i < len(out); i++ {
+		switch {
+		case out[i] == '\r':
+			// the next write starts the row again; ESC[K clears it
+		case out[i] == '\n':
+			rows = append(rows, "")
+		case strings.HasPrefix(out[i:], "\x1b[K"):
+			rows[len(rows)-1] = ""
+			i += 2
+		default:
+			rows[len(rows)-1] += out[i : i+1]
+		}
+	}
+	return rows
+}
+
+// A message logged during a live run takes the progress line's row, and
+// the progress line is drawn again below it; a line written in pieces is
+// printed once whole; what is left unfinished is printed at the end.
+func TestLogDuringALiveLine(t *testing.T) {
+	var b bytes.Buffer
+	p := New(&b, true, false, func() int { return 200 })
+	log := p.Log()
+	p.Tick(tick(time.Second))
+	io.WriteString(log, "worker 2 ")
+	io.WriteString(log, "lost\nworker 3 joined\nworker")
+	p.Tick(tick(2 * time.Second))
+	p.Done()
+	got := screen(b.String())
+	want := []string{"worker 2 lost", "worker 3 joined", Line(tick(2*time.Second), false), "worker", ""}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("screen:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	b.Reset()
+	plain := New(&b, false, false, nil)
+	io.WriteString(plain.Log(), "worker 2 ")
+	if b.String() != "worker 2 " {
+		t.Errorf("a plain printer's log: %q", b.String())
 	}
 }

@@ -5,6 +5,7 @@
 package progress
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sync"
@@ -24,6 +25,7 @@ type Printer struct {
 	last     time.Duration
 	drawn    bool
 	lastTick runtime.Tick
+	pending  []byte // a message's unfinished line (Log)
 }
 
 // New returns a printer to w; live redraws a bar every second, fitted to
@@ -51,21 +53,60 @@ func (p *Printer) Tick(t runtime.Tick) {
 	}
 	p.last = t.Elapsed
 	if p.live {
-		// The last column stays empty: some terminals wrap as soon as it is
-		// written, and a wrapped line can no longer be redrawn with \r.
-		fmt.Fprintf(p.w, "\r\x1b[K%s", Fit(t, p.color, p.width()-1))
-		p.drawn = true
+		p.draw()
 		return
 	}
 	fmt.Fprintln(p.w, Line(t, false))
 }
 
-// Done ends a live bar's line.
+// draw redraws the live line from the last tick.
+func (p *Printer) draw() {
+	// The last column stays empty: some terminals wrap as soon as it is
+	// written, and a wrapped line can no longer be redrawn with \r.
+	fmt.Fprintf(p.w, "\r\x1b[K%s", Fit(p.lastTick, p.color, p.width()-1))
+	p.drawn = true
+}
+
+// Log returns a writer for messages printed during the run (a worker
+// joined or lost): on a live printer each whole line replaces the progress
+// line, which is drawn again below it, so a message never runs into it.
+func (p *Printer) Log() io.Writer { return (*logWriter)(p) }
+
+type logWriter Printer
+
+func (l *logWriter) Write(b []byte) (int, error) {
+	p := (*Printer)(l)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.live {
+		return p.w.Write(b)
+	}
+	p.pending = append(p.pending, b...)
+	end := bytes.LastIndexByte(p.pending, '\n') + 1
+	if end == 0 {
+		return len(b), nil
+	}
+	if p.drawn {
+		io.WriteString(p.w, "\r\x1b[K")
+	}
+	_, err := p.w.Write(p.pending[:end])
+	p.pending = append(p.pending[:0], p.pending[end:]...)
+	if p.drawn {
+		p.draw()
+	}
+	return len(b), err
+}
+
+// Done ends a live bar's line, and prints what is left of a message.
 func (p *Printer) Done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.drawn {
 		fmt.Fprintln(p.w)
 		p.drawn = false
+	}
+	if len(p.pending) > 0 {
+		fmt.Fprintf(p.w, "%s\n", p.pending)
+		p.pending = nil
 	}
 }
