@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -15,7 +16,7 @@ import (
 	"lab/sut"
 )
 
-// A light workload: five users with a pause, so two runs side by side
+// A light workload: a few users with a pause, so runs side by side
 // leave the machine's cores to the terminals being watched.
 const pausedRoute = `
 user "u" {
@@ -26,35 +27,50 @@ user "u" {
 }
 `
 
-// progressRow finds the progress line of a 6 s run ("3s/6s") on a screen.
-var progressRow = regexp.MustCompile(`(\d+)s/6s`)
+// progressRow finds the progress line of a 6 or 10 s run ("3s/6s") on a
+// screen.
+var progressRow = regexp.MustCompile(`(\d+)s/(?:6|10)s`)
 
 // TestProgressInATerminal runs lab apply in a real pseudo-terminal (a tmux
 // pane) at 80 and 120 columns and reads the screen as the user sees it:
 // one progress line, redrawn in place, never wrapped, showing more at 120
-// columns than at 80.
+// columns than at 80; and with two worker processes, one killed mid-run,
+// the master's "lost" message on a row of its own above the progress line.
 func TestProgressInATerminal(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs lab for 6 s in two terminals")
+		t.Skip("runs lab for 6 to 10 s in three terminals")
 	}
 	tmux := needs.Tool(t, "tmux", "Debian package tmux")
 	bin := labBinary(t)
 	host := startTestShop(t, func(*sut.Knobs) {})
-	for _, cols := range []int{80, 120} {
-		t.Run(strconv.Itoa(cols), func(t *testing.T) {
+	cases := []struct {
+		name string
+		cols int
+		body string
+	}{
+		{"80", 80, closedShape("6s", 5)},
+		{"120", 120, closedShape("6s", 5)},
+		{"120-lost-worker", 120, closedShape("10s", 4) + "topology {\n  workers = 2\n  on_worker_loss = \"continue\"\n}\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			plan := writePlan(t, dir, "p.hcl", pausedRoute, host, closedShape("6s", 5))
+			plan := writePlan(t, dir, "p.hcl", pausedRoute, host, c.body)
 			// CI would make lab print plain lines: the terminal is what is tested.
 			cmd := fmt.Sprintf("env -u CI '%s' apply '%s' --results '%s'; echo lab exited $?; sleep 600",
 				bin, plan, filepath.Join(dir, "results"))
-			pane := startPane(t, tmux, filepath.Join(dir, "tmux.sock"), cols, cmd)
+			pane := startPane(t, tmux, filepath.Join(dir, "tmux.sock"), c.cols, cmd)
 			first := pane.waitFor(t, func(s []string) bool { return elapsedOn(s) >= 2 })
-			second := pane.waitFor(t, func(s []string) bool { return elapsedOn(s) >= 4 })
+			if strings.Contains(c.name, "lost") {
+				killWorker(t, first)
+				pane.waitFor(t, func(s []string) bool { return strings.Contains(strings.Join(s, "\n"), "lost:") })
+			}
+			second := pane.waitFor(t, func(s []string) bool { return elapsedOn(s) >= elapsedOn(first)+2 })
 			last := pane.waitFor(t, func(s []string) bool { return strings.Contains(strings.Join(s, "\n"), "lab exited") })
 			for i, screen := range [][]string{first, second, last} {
-				line := oneProgressLine(t, screen, cols)
-				checkFitted(t, line, cols)
+				line := oneProgressLine(t, screen, c.cols)
+				checkFitted(t, line, c.cols)
 				if i == 2 && !strings.Contains(strings.Join(screen, "\n"), "lab exited 0") {
 					t.Errorf("lab failed:\n%s", strings.Join(screen, "\n"))
 				}
@@ -63,6 +79,19 @@ func TestProgressInATerminal(t *testing.T) {
 				t.Errorf("the line was not redrawn:\n%s\n---\n%s", strings.Join(first, "\n"), strings.Join(second, "\n"))
 			}
 		})
+	}
+}
+
+// killWorker kills the second of the worker processes the screen names.
+func killWorker(t *testing.T, screen []string) {
+	t.Helper()
+	m := regexp.MustCompile(`started 2 workers here \(pids (\d+) (\d+)\)`).FindStringSubmatch(strings.Join(screen, "\n"))
+	if m == nil {
+		t.Fatalf("no worker pids on the screen:\n%s", strings.Join(screen, "\n"))
+	}
+	pid, _ := strconv.Atoi(m[2])
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
 }
 
