@@ -55,12 +55,7 @@ func TestProgressInATerminal(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			plan := writePlan(t, dir, "p.hcl", pausedRoute, host, c.body)
-			// CI would make lab print plain lines: the terminal is what is tested.
-			cmd := fmt.Sprintf("env -u CI '%s' apply '%s' --results '%s'; echo lab exited $?; sleep 600",
-				bin, plan, filepath.Join(dir, "results"))
-			pane := startPane(t, tmux, filepath.Join(dir, "tmux.sock"), c.cols, cmd)
+			pane := applyInPane(t, tmux, bin, host, c.cols, c.body)
 			first := pane.waitFor(t, func(s []string) bool { return elapsedOn(s) >= 2 })
 			if strings.Contains(c.name, "lost") {
 				killWorker(t, first)
@@ -80,6 +75,49 @@ func TestProgressInATerminal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A window narrowed mid-run: the next lines fit the new width (it is read
+// at every tick). The row the terminal rewrapped is left as it is.
+func TestProgressFollowsAResize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs lab for 6 s in a terminal")
+	}
+	tmux := needs.Tool(t, "tmux", "Debian package tmux")
+	bin := labBinary(t)
+	host := startTestShop(t, func(*sut.Knobs) {})
+	pane := applyInPane(t, tmux, bin, host, 120, closedShape("6s", 5))
+	wide := pane.waitFor(t, func(s []string) bool { return elapsedOn(s) >= 2 })
+	if out, err := pane.run("resize-window", "-x", "60"); err != nil {
+		t.Fatalf("tmux resize-window: %v: %s", err, out)
+	}
+	narrow := pane.waitFor(t, func(s []string) bool { return elapsedOn(s) >= elapsedOn(wide)+2 })
+	before, after := lastProgressRow(wide), lastProgressRow(narrow)
+	if !strings.Contains(before, "p50") || strings.Contains(after, "p50") || utf8.RuneCountInString(after) > 59 {
+		t.Errorf("at 120 columns %q, narrowed to 60 %q", before, after)
+	}
+}
+
+// applyInPane runs lab apply on a plan against host in a new tmux pane
+// cols wide; the pane stays open when lab is done.
+func applyInPane(t *testing.T, tmux, bin, host string, cols int, body string) pane {
+	t.Helper()
+	dir := t.TempDir()
+	plan := writePlan(t, dir, "p.hcl", pausedRoute, host, body)
+	// CI would make lab print plain lines: the terminal is what is tested.
+	cmd := fmt.Sprintf("env -u CI '%s' apply '%s' --results '%s'; echo lab exited $?; sleep 600",
+		bin, plan, filepath.Join(dir, "results"))
+	return startPane(t, tmux, filepath.Join(dir, "tmux.sock"), cols, cmd)
+}
+
+func lastProgressRow(screen []string) string {
+	last := ""
+	for _, row := range screen {
+		if progressRow.MatchString(row) {
+			last = row
+		}
+	}
+	return last
 }
 
 // killWorker kills the second of the worker processes the screen names.
