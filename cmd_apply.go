@@ -263,11 +263,12 @@ func runLocally(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.S
 // to fire stops the run, and the Run says why.
 func newEngine(env *cmdEnv, o *applyOpts) (*runtime.Engine, *progress.Printer, *sla.Monitor, error) {
 	prog := newProgress(env, o)
+	logs := runLog(env, o, prog)
 	var eng *runtime.Engine
 	mon := sla.NewMonitor(o.plan.SLAs, o.plan.Workload.Requests, time.Now())
 	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: prog.Tick}
 	if mon != nil {
-		opts.OnWindow = func(ws tally.WindowStats) { judgeLive(env, mon, ws, func(r string) { eng.Stop(r) }) }
+		opts.OnWindow = func(ws tally.WindowStats) { judgeLive(logs, mon, ws, func(r string) { eng.Stop(r) }) }
 	}
 	eng, err := runtime.New(opts)
 	return eng, prog, mon, err

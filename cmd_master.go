@@ -84,7 +84,7 @@ func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memo
 		OnTick: prog.Tick,
 	}
 	if mon != nil {
-		cfg.OnWindow = func(ws tally.WindowStats) { judgeLive(env, mon, ws, func(r string) { m.Stop(r) }) }
+		cfg.OnWindow = func(ws tally.WindowStats) { judgeLive(logs, mon, ws, func(r string) { m.Stop(r) }) }
 	}
 	m, err := cluster.NewMaster(cfg)
 	if err != nil {
@@ -134,15 +134,15 @@ func runLog(env *cmdEnv, o *applyOpts, prog *progress.Printer) io.Writer {
 }
 
 // judgeLive runs a merged window through the abort rules; stop ends the
-// run when one fires.
-func judgeLive(env *cmdEnv, mon *sla.Monitor, ws tally.WindowStats, stop func(string)) {
+// run when one fires. What it says goes to logs (runLog).
+func judgeLive(logs io.Writer, mon *sla.Monitor, ws tally.WindowStats, stop func(string)) {
 	reason, err := mon.Window(ws.T, ws.Names)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "warning: abort rules: %v\n", err)
+		fmt.Fprintf(logs, "warning: abort rules: %v\n", err)
 		return
 	}
 	if reason != "" {
-		fmt.Fprintf(env.stderr, "\nabort: %s\n", reason)
+		fmt.Fprintf(logs, "abort: %s\n", reason)
 		stop(reason)
 	}
 }
