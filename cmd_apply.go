@@ -262,16 +262,23 @@ func runLocally(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.S
 // has an abort rule, the monitor that judges windows live: the first rule
 // to fire stops the run, and the Run says why.
 func newEngine(env *cmdEnv, o *applyOpts) (*runtime.Engine, *progress.Printer, *sla.Monitor, error) {
-	live := isTerminal(env.stderr) && env.getenv("CI") == ""
-	prog := progress.New(progressOut(env, o), live, useColor(env, env.stderr))
+	prog := newProgress(env, o)
+	logs := runLog(env, o, prog)
 	var eng *runtime.Engine
 	mon := sla.NewMonitor(o.plan.SLAs, o.plan.Workload.Requests, time.Now())
 	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: prog.Tick}
 	if mon != nil {
-		opts.OnWindow = func(ws tally.WindowStats) { judgeLive(env, mon, ws, func(r string) { eng.Stop(r) }) }
+		opts.OnWindow = func(ws tally.WindowStats) { judgeLive(logs, mon, ws, func(r string) { eng.Stop(r) }) }
 	}
 	eng, err := runtime.New(opts)
 	return eng, prog, mon, err
+}
+
+// newProgress is the run's progress output on stderr: on a terminal (and
+// not in CI) a line redrawn every second, fitted to the terminal's width.
+func newProgress(env *cmdEnv, o *applyOpts) *progress.Printer {
+	live := isTerminal(env.stderr) && env.getenv("CI") == ""
+	return progress.New(progressOut(env, o), live, useColor(env, env.stderr), progress.TermWidth(env.stderr, env.getenv))
 }
 
 func progressOut(env *cmdEnv, o *applyOpts) io.Writer {
