@@ -298,6 +298,7 @@ func judgeAndStore(env *cmdEnv, o *applyOpts, run *result.Run) int {
 		fmt.Fprintf(env.stderr, "lab apply: judging the run: %v\n", judgeErr)
 	}
 	run.Verdicts = vs
+	gates.RecordBaseline(run, opt)
 	if err := result.Write(dir, run); err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: writing the run: %v\n", err)
 		return exitcode.CouldNotRun

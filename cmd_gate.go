@@ -158,6 +158,7 @@ func (o *gateOpts) judge(env *cmdEnv, plan *lang.Plan, run *result.Run, table *s
 	writeDir := ""
 	if o.write {
 		run.Verdicts = vs
+		gates.RecordBaseline(run, opt)
 		if err := result.Write(o.dir, run); err != nil {
 			fmt.Fprintf(env.stderr, "lab gate: writing the verdicts: %v\n", err)
 			return exitcode.CouldNotRun

@@ -19,8 +19,9 @@ lab apply writes the same file into every run folder; lab gate --write
 rewrites it with the verdicts it stores.
 
 The budgets come from the plan stored with the run. The baseline is
---baseline DIR, or else the plan's regression baseline as lab gate finds it
-(a baseline that is the run itself is none).
+--baseline DIR, or else the one the run was judged against when it was
+applied, or else the plan's regression baseline as lab gate finds it (a
+baseline that is the run itself is none).
 
 Exit codes: 0 written · 2 no readable result.json in RUN_DIR, or a bad
 --baseline · 3 report.html could not be written.`
@@ -42,7 +43,7 @@ func runReport(env *cmdEnv, args []string) int {
 		return exitcode.BadInput
 	}
 	plan := reportPlan(env, run)
-	base, code := reportBaseline(env, plan, *baseline, dir)
+	base, code := reportBaseline(env, plan, run, *baseline, dir)
 	if code != exitcode.OK {
 		return code
 	}
@@ -65,13 +66,21 @@ func reportPlan(env *cmdEnv, run *result.Run) *lang.Plan {
 	return plan
 }
 
-// reportBaseline is --baseline DIR, else the plan's regression baseline.
-func reportBaseline(env *cmdEnv, plan *lang.Plan, flag, dir string) (*result.Run, int) {
+// reportBaseline is --baseline DIR, else the baseline the run was judged
+// against (recorded by lab apply), else the plan's regression baseline.
+func reportBaseline(env *cmdEnv, plan *lang.Plan, run *result.Run, flag, dir string) (*result.Run, int) {
 	if flag != "" {
 		base, err := result.Load(flag)
 		if err != nil {
 			fmt.Fprintf(env.stderr, "lab report: --baseline: %v\n", err)
 			return nil, exitcode.BadInput
+		}
+		return base, exitcode.OK
+	}
+	if stored := gates.StoredBaseline(run); stored != "" {
+		base, err := result.Load(stored)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "lab report: warning: the baseline the run was judged against cannot be read, so no comparison: %v\n", err)
 		}
 		return base, exitcode.OK
 	}

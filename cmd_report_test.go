@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,7 @@ sla "all" {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 	}
 	runDir, run := latestRun(t, results)
+	runDir, _ = filepath.EvalSymlinks(runDir)
 	path := filepath.Join(runDir, "report.html")
 	applied, err := os.ReadFile(path)
 	if err != nil {
@@ -52,6 +54,26 @@ sla "all" {
 	if err != nil || !bytes.Equal(rebuilt, applied) {
 		t.Errorf("lab report wrote another file than lab apply (%d bytes, was %d): %v", len(rebuilt), len(applied), err)
 	}
+	// A second run judged against results/smoke (the first run, then its
+	// latest): its report compares with the first, and so does its
+	// rebuild, though latest has moved on to the second run itself.
+	regress := writePlan(t, dir, "smoke.hcl", funnelWorkload, host, closedShape("4s", 5)+
+		fmt.Sprintf("regression {\n  baseline = %q\n}\n", filepath.Join(results, "smoke")))
+	if code, out, errOut := lab(t, map[string]string{"NO_COLOR": "1"}, "apply", regress, "--results", results, "--quiet"); code > 1 {
+		t.Fatalf("apply with a baseline: exit %d\n%s%s", code, out, errOut)
+	}
+	second, _ := filepath.EvalSymlinks(filepath.Join(results, "smoke", "latest"))
+	withBase, _ := os.ReadFile(filepath.Join(second, "report.html"))
+	if second == runDir || !bytes.Contains(withBase, []byte(`id="compare"`)) {
+		t.Fatalf("the second run's report has no comparison")
+	}
+	if code, _, errOut := lab(t, nil, "report", second); code != 0 {
+		t.Fatalf("lab report on the second run: exit %d: %s", code, errOut)
+	}
+	if b, _ := os.ReadFile(filepath.Join(second, "report.html")); !bytes.Equal(b, withBase) {
+		t.Error("the rebuilt report of the second run differs from what lab apply wrote")
+	}
+
 	// With a baseline (here the run itself), the comparison appears.
 	if code, _, errOut := lab(t, nil, "report", runDir, "--baseline", runDir); code != 0 {
 		t.Fatalf("--baseline: exit %d: %s", code, errOut)
