@@ -296,6 +296,16 @@ func TestVerdictsAndRequests(t *testing.T) {
 	if !strings.Contains(text(byID(doc, "run")), "complete") {
 		t.Error("the header lacks the status")
 	}
+	// A distributed run's header lists its workers, a lost one with why.
+	run.Status, run.Reason, run.Workers = result.Interrupted, "SIGINT", 2
+	run.WorkerLog = []result.Worker{{ID: 1, Name: "w-a", Host: "10.0.0.1", Share: 0.5, Requests: 900, Joined: run.Start},
+		{ID: 2, Name: "w-b", Host: "10.0.0.2", Requests: 40, Joined: run.Start, Left: run.Start.Add(time.Minute), Lost: "not heard from for 3s"}}
+	head := text(byID(parse(t, render(t, plan(), run, nil)), "run"))
+	for _, want := range []string{"interrupted — SIGINT", "w-a", "10.0.0.2", "not heard from for 3s", "0.50"} {
+		if !strings.Contains(head, want) {
+			t.Errorf("the header lacks %q", want)
+		}
+	}
 	if byID(doc, "compare") != nil || byID(doc, "leak") != nil {
 		t.Error("a comparison or a leak section without a baseline or memory")
 	}
