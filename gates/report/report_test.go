@@ -222,6 +222,13 @@ func TestChartsHoldEverySecond(t *testing.T) {
 	if len(budgets) != 1 || !strings.Contains(text(budgets[0]), "all p95 ≤ 50ms") {
 		t.Errorf("latency budget lines: %d", len(budgets))
 	}
+	// A budget far above the data is marked at the top, not drawn to scale.
+	far := plan()
+	far.SLAs[0].Percentiles[0].Max = time.Second
+	top := find(byID(parse(t, render(t, far, run, nil)), "chart-latency"), func(n *html.Node) bool { return n.Data == "g" && hasClass(n, "budget") })
+	if len(top) != 1 || !hasClass(top[0], "above") || !strings.Contains(text(top[0]), "↑ all p95 ≤ 1s") {
+		t.Errorf("a budget far above the data: %d marks", len(top))
+	}
 	// Open model: the target arrival rate is what is overlaid.
 	run.Model = "open"
 	for i := range run.Seconds {

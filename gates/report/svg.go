@@ -24,6 +24,9 @@ const (
 	plotW   = chartW - padL - padR
 	plotH   = chartH - padT - padB
 	maxTick = 6
+	// farAbove is how far above the data a budget line may sit and still
+	// set the scale.
+	farAbove = 3
 )
 
 // series is one drawn line (or set of points) of a chart.
@@ -74,6 +77,11 @@ func (c *chart) SVG() template.HTML {
 	c.axes(&b)
 	for i, l := range c.Lines {
 		y := c.y(l.Y, false)
+		if l.Y > c.lmax {
+			fmt.Fprintf(&b, `<g class="budget above"><title>%s</title><text x="%d" y="%d" text-anchor="end">↑ %s (above the chart)</text></g>`,
+				esc(l.Label), padL+plotW-4, padT+12+i*12, esc(l.Label))
+			continue
+		}
 		fmt.Fprintf(&b, `<g class="budget"><title>%s</title><line x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`+
 			`<text x="%d" y="%.1f" text-anchor="end">%s</text></g>`, esc(l.Label), padL, padL+plotW, y, y, padL+plotW-4, y-4-float64(i%2)*12, esc(l.Label))
 	}
@@ -147,8 +155,13 @@ func (c *chart) scale() {
 			}
 		}
 	}
+	dataMax := c.lmax
 	for _, l := range c.Lines {
-		c.lmin, c.lmax = math.Min(c.lmin, l.Y), math.Max(c.lmax, l.Y)
+		// A budget far above the data would flatten it to the floor: it is
+		// marked at the top edge instead (SVG draws it as "↑ label").
+		if math.IsInf(dataMax, -1) || dataMax <= 0 || l.Y <= farAbove*dataMax {
+			c.lmin, c.lmax = math.Min(c.lmin, l.Y), math.Max(c.lmax, l.Y)
+		}
 	}
 	c.lmin, c.lmax = niceRange(c.lmin, c.lmax)
 	c.rmin, c.rmax = niceRange(c.rmin, c.rmax)
