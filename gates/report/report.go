@@ -133,11 +133,11 @@ func runCharts(run *result.Run, budgets []Budget) []*chart {
 	}
 	num := func(v float64) string { return trim(v) }
 	return []*chart{
-		{ID: "chart-throughput", Title: "Throughput", Left: "requests/s", Right: loadUnit, XMax: xmax, LeftFmt: num, RightFmt: num,
+		{ID: "chart-throughput", Title: "Throughput", Left: "requests/s", Right: loadUnit, XMax: xmax, LeftFmt: num, RightFmt: num, Zero: true,
 			Series: []series{{Name: "requests/s", Class: "s1", X: x, Y: rps}, load}},
-		{ID: "chart-latency", Title: "Response time", Left: "ms", XMax: xmax, LeftFmt: num, Lines: lines,
+		{ID: "chart-latency", Title: "Response time", Left: "ms", XMax: xmax, LeftFmt: num, Lines: lines, Zero: true,
 			Series: []series{{Name: "p50", Class: "s2", X: x, Y: p50}, {Name: "p95", Class: "s1", X: x, Y: p95}}},
-		{ID: "chart-failures", Title: "Failures", Left: "failures/s", XMax: xmax, LeftFmt: num,
+		{ID: "chart-failures", Title: "Failures", Left: "failures/s", XMax: xmax, LeftFmt: num, Zero: true,
 			Series: []series{{Name: "failures/s", Class: "s4", X: x, Y: fails}}},
 	}
 }

@@ -229,6 +229,15 @@ func TestChartsHoldEverySecond(t *testing.T) {
 	if len(top) != 1 || !hasClass(top[0], "above") || !strings.Contains(text(top[0]), "↑ all p95 ≤ 1s") {
 		t.Errorf("a budget far above the data: %d marks", len(top))
 	}
+	// Rates and latency are drawn from zero, however far above it they sit.
+	slow := sampleRun(t)
+	for i := range slow.Seconds {
+		slow.Seconds[i].P50, slow.Seconds[i].P95 = 100_000, 120_000
+	}
+	axes := find(byID(parse(t, render(t, nil, slow, nil)), "chart-latency"), func(n *html.Node) bool { return n.Data == "g" && hasClass(n, "axes") })
+	if ticks := find(axes[0], func(n *html.Node) bool { return n.Data == "text" }); len(ticks) == 0 || text(ticks[0]) != "0" {
+		t.Errorf("the latency axis does not start at 0")
+	}
 	// Open model: the target arrival rate is what is overlaid.
 	run.Model = "open"
 	for i := range run.Seconds {

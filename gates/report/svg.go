@@ -55,6 +55,7 @@ type chart struct {
 	XMin, XMax   float64
 	LeftFmt      func(float64) string
 	RightFmt     func(float64) string
+	Zero         bool       // the left axis starts at zero whatever the data (rates, latency)
 	Shade        [2]float64 // an x span shaded (the leak hunter's warm-up), when Shade[1] > Shade[0]
 	ShadeLabel   string
 	lmin, lmax   float64
@@ -162,6 +163,9 @@ func (c *chart) scale() {
 		if math.IsInf(dataMax, -1) || dataMax <= 0 || l.Y <= farAbove*dataMax {
 			c.lmin, c.lmax = math.Min(c.lmin, l.Y), math.Max(c.lmax, l.Y)
 		}
+	}
+	if c.Zero && c.lmin > 0 {
+		c.lmin = 0
 	}
 	c.lmin, c.lmax = niceRange(c.lmin, c.lmax)
 	c.rmin, c.rmax = niceRange(c.rmin, c.rmax)
