@@ -7,10 +7,12 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"time"
 
 	"lab/gates/leak"
@@ -80,6 +82,7 @@ type view struct {
 	Leak     *leakView
 	Compare  []compareRow
 	Baseline *result.Run
+	Failures []result.Failure // most frequent first
 }
 
 func newView(in Input) view {
@@ -97,6 +100,10 @@ func newView(in Input) view {
 		}
 	}
 	v.Charts = runCharts(run, in.Budgets)
+	v.Failures = slices.Clone(run.Failures)
+	slices.SortStableFunc(v.Failures, func(a, b result.Failure) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Reason, b.Reason))
+	})
 	v.Requests, v.Total = requestRows(run)
 	if in.Leak != nil && run.Memory != nil {
 		v.Leak = newLeakView(run, in.Leak, in.LeakBudget)

@@ -309,6 +309,10 @@ func TestVerdictsAndRequests(t *testing.T) {
 			t.Errorf("no row for %s (%d)", q.Name, q.Count)
 		}
 	}
+	fails := text(byID(doc, "failures"))
+	if len(run.Failures) == 0 || !strings.Contains(fails, run.Failures[0].Reason) || !strings.Contains(fails, strconv.FormatInt(run.Failures[0].Count, 10)) {
+		t.Errorf("failures by reason: %q for %+v", fails, run.Failures)
+	}
 	if !strings.Contains(text(byID(doc, "run")), "complete") {
 		t.Error("the header lacks the status")
 	}
