@@ -29,9 +29,10 @@ import (
 const applyAbout = `Run a plan: start the bundled shop if the plan has a sut block, send the
 load in the plan's shape, write the Run to results/<plan>/<UTC time>/ (and a
 latest link), and judge it: every budget becomes a verdict, printed as one
-table per gate and stored with the run (result.json, summary.md, junit.xml;
-appended to $GITHUB_STEP_SUMMARY when that is set). Windowed budgets with an
-abort rule are judged live and stop the run early when they fire.
+table per gate and stored with the run (result.json, summary.md, junit.xml,
+report.html; the Markdown appended to $GITHUB_STEP_SUMMARY when that is set).
+Windowed budgets with an abort rule are judged live and stop the run early
+when they fire.
 
 With no FILE, applies what 'lab plan' last planned (with the same -var,
 -var-file and --shape), as terraform does; if the plan's files changed since,
@@ -304,9 +305,13 @@ func judgeAndStore(env *cmdEnv, o *applyOpts, run *result.Run) int {
 		fmt.Fprintf(env.stderr, "lab apply: judging the run: %v\n", judgeErr)
 	}
 	run.Verdicts = vs
+	gates.RecordBaseline(run, opt)
 	if err := result.Write(dir, run); err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: writing the run: %v\n", err)
 		return exitcode.CouldNotRun
+	}
+	if err := writeReport(dir, o.plan, run, opt.Baseline); err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 	}
 	if err := result.Link(dir); err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: linking %s/latest: %v\n", filepath.Dir(dir), err)
