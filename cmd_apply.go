@@ -61,6 +61,8 @@ type applyOpts struct {
 	// waitTarget is how long the plan's host may take to start listening
 	// (in a stack the shop starts beside the master, not before it).
 	waitTarget time.Duration
+	metrics    metricsOpts
+	live       *liveMetrics // the metrics being served, nil when off
 }
 
 func runApply(env *cmdEnv, args []string) int {
@@ -85,6 +87,7 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 	fs.BoolVar(&o.noSUT, "no-sut", false, "do not start the plan's shop (it runs elsewhere)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	o.cluster.register(fs)
+	o.metrics.register(fs)
 	fs.DurationVar(&o.waitTarget, "wait-target", 0, "wait up to this long for the plan's host to take connections before the run (0: it must already)")
 	fs.StringVar(&o.sutContainer, "sut-container", "", "the shop runs in Docker container NAME (implies --no-sut): a leak block's memory = sut.NAME is read through the Docker engine")
 	if stop, code := parseFlags(env, fs, args, "lab apply [FILE] [flags]", applyAbout); stop {
@@ -120,6 +123,10 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 		return nil, true, exitcode.BadInput
 	}
+	if err := o.metrics.settle(o.cluster.token, fs); err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
+		return nil, true, exitcode.BadInput
+	}
 	o.noSUT = o.noSUT || o.sutContainer != ""
 	return o, false, exitcode.OK
 }
@@ -139,6 +146,11 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 	if code != exitcode.OK {
 		return code
 	}
+	if o.live, code = startMetrics(env, o); code != exitcode.OK {
+		return code
+	}
+	defer o.live.close() // once the run is written
+	sampler = o.live.sampler(sampler)
 	// The load: in this process, or on workers this process coordinates
 	// as their master (the target's memory is recorded here either way).
 	var run *result.Run
@@ -150,6 +162,7 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 	if run == nil {
 		return code
 	}
+	o.live.finish(run)
 	return judgeAndStore(env, o, run)
 }
 
@@ -265,10 +278,13 @@ func newEngine(env *cmdEnv, o *applyOpts) (*runtime.Engine, *progress.Printer, *
 	live := isTerminal(env.stderr) && env.getenv("CI") == ""
 	prog := progress.New(progressOut(env, o), live, useColor(env, env.stderr))
 	var eng *runtime.Engine
-	mon := sla.NewMonitor(o.plan.SLAs, o.plan.Workload.Requests, time.Now())
-	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: prog.Tick}
-	if mon != nil {
-		opts.OnWindow = func(ws tally.WindowStats) { judgeLive(env, mon, ws, func(r string) { eng.Stop(r) }) }
+	mon := o.live.monitor(o.plan)
+	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: o.live.tick(prog.Tick)}
+	if mon != nil || o.live != nil {
+		opts.OnWindow = func(ws tally.WindowStats) {
+			judgeLive(env, mon, ws, func(r string) { eng.Stop(r) })
+			o.live.window(ws, mon)
+		}
 	}
 	eng, err := runtime.New(opts)
 	return eng, prog, mon, err

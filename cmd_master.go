@@ -75,14 +75,17 @@ func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memo
 	plan := o.plan
 	prog := progress.New(progressOut(env, o), isTerminal(env.stderr) && env.getenv("CI") == "", useColor(env, env.stderr))
 	var m *cluster.Master
-	mon := sla.NewMonitor(plan.SLAs, plan.Workload.Requests, time.Now())
+	mon := o.live.monitor(plan)
 	cfg := cluster.MasterConfig{
 		Listen: o.cluster.listen, Token: o.cluster.token, Version: version, Workers: o.cluster.workers,
 		JoinTimeout: o.cluster.joinTimeout, OnLoss: o.cluster.onLoss, Plan: plan, Order: order(env, o), Log: env.stderr,
-		OnTick: prog.Tick,
+		OnTick: o.live.tick(prog.Tick),
 	}
-	if mon != nil {
-		cfg.OnWindow = func(ws tally.WindowStats) { judgeLive(env, mon, ws, func(r string) { m.Stop(r) }) }
+	if mon != nil || o.live != nil {
+		cfg.OnWindow = func(ws tally.WindowStats) {
+			judgeLive(env, mon, ws, func(r string) { m.Stop(r) })
+			o.live.window(ws, mon)
+		}
 	}
 	m, err := cluster.NewMaster(cfg)
 	if err != nil {

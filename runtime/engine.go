@@ -31,6 +31,8 @@ type Tick struct {
 	Stages   int
 	Model    lang.Model
 	Users    int     // closed model: users running now
+	Target   int     // closed model: users the shape wants now
+	Workers  int     // live workers (1 in one process)
 	Rate     float64 // open model: target arrivals per second now
 	InFlight int
 	Second   tally.SecondStats // the second that just ended
@@ -450,10 +452,12 @@ func (e *Engine) tick(elapsed time.Duration, ss tally.SecondStats) Tick {
 	t := Tick{
 		Elapsed: elapsed, Total: e.shape.Duration(), Stage: i + 1, Stages: len(e.shape.Stages),
 		Model: e.shape.Model, Users: int(e.users.Load()), InFlight: int(e.inFlight.Load()),
-		Second: ss, Requests: count, Failures: fails,
+		Second: ss, Requests: count, Failures: fails, Workers: 1,
 	}
 	if e.shape.Model == lang.Open {
 		t.Rate = rateAt(e.shape, elapsed)
+	} else {
+		t.Target = closedTarget(e.shape, elapsed)
 	}
 	return t
 }
