@@ -1,0 +1,186 @@
+package main
+
+import (
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"lab/runtime/result"
+	"lab/sut"
+)
+
+// freeAddr is a loopback address nothing listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// scrape reads /metrics with the Prometheus text parser; nil when it
+// cannot be read (the server is not up, or has stopped).
+func scrape(t *testing.T, addr string) map[string]*dto.MetricFamily {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Errorf("/metrics does not parse: %v", err)
+		return nil
+	}
+	return fams
+}
+
+// label is a metric's value of a label.
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// sumBy sums a counter family by one label.
+func sumBy(f *dto.MetricFamily, name string) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range f.GetMetric() {
+		out[label(m, name)] += m.GetCounter().GetValue()
+	}
+	return out
+}
+
+// A real run against the shop with metrics on: scraped while it runs, the
+// counters move and the users show; scraped once more after the run is
+// written (--metrics-linger), every figure equals the Run's: requests and
+// failures per request name, the histogram's count, and request labels
+// are only the plan's names.
+func TestMetricsDuringARun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("22 s of load (-short)")
+	}
+	t.Parallel()
+	host := startTestShop(t, func(k *sut.Knobs) { k.ErrorRate = 0.05 })
+	dir := t.TempDir()
+	plan := writePlan(t, dir, "metrics.hcl", funnelWorkload, host, closedShape("22s", 8)+`
+sla "all" {
+  p95    = "2s"
+  window = "10s"
+}
+`)
+	results := filepath.Join(dir, "results")
+	addr := freeAddr(t)
+	done := make(chan int)
+	var stdout, stderr string
+	go func() {
+		var code int
+		code, stdout, stderr = lab(t, nil, "apply", plan, "--results", results, "--quiet",
+			"--metrics", addr, "--metrics-linger", "2m")
+		done <- code
+	}()
+	var last map[string]*dto.MetricFamily
+	var midRun bool // a scrape saw requests counted and users running
+	var code int
+	for running := true; running; {
+		select {
+		case code = <-done:
+			running = false
+		default:
+			if fams := scrape(t, addr); fams != nil {
+				last = fams
+				midRun = midRun || (sum(fams["lab_requests_total"]) > 0 && gauge(fams["lab_users"]) > 0)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !midRun {
+		t.Error("no scrape during the run saw requests and users")
+	}
+	if last == nil {
+		t.Fatal("no scrape succeeded")
+	}
+	_, run := latestRun(t, results)
+	checkFinalScrape(t, last, run)
+}
+
+func sum(f *dto.MetricFamily) float64 {
+	s := 0.0
+	for _, m := range f.GetMetric() {
+		s += m.GetCounter().GetValue()
+	}
+	return s
+}
+
+func gauge(f *dto.MetricFamily) float64 {
+	if f == nil || len(f.GetMetric()) == 0 {
+		return 0
+	}
+	return f.GetMetric()[0].GetGauge().GetValue()
+}
+
+// checkFinalScrape holds the last scrape to the Run's figures.
+func checkFinalScrape(t *testing.T, fams map[string]*dto.MetricFamily, run *result.Run) {
+	t.Helper()
+	names := run.Plan.Name // only for messages
+	reqs := sumBy(fams["lab_requests_total"], "request")
+	fails := sumBy(fams["lab_failures_total"], "request")
+	hcount := map[string]uint64{}
+	for _, m := range fams["lab_response_seconds"].GetMetric() {
+		hcount[label(m, "request")] = m.GetHistogram().GetSampleCount()
+	}
+	planNames := map[string]bool{}
+	var failures int64
+	for _, q := range run.Requests {
+		planNames[q.Name] = true
+		failures += q.Failures
+		if reqs[q.Name] != float64(q.Count) || fails[q.Name] != float64(q.Failures) || hcount[q.Name] != uint64(q.Count) {
+			t.Errorf("%s %s: scraped %v requests, %v failures, histogram count %d; the Run has %d, %d",
+				names, q.Name, reqs[q.Name], fails[q.Name], hcount[q.Name], q.Count, q.Failures)
+		}
+	}
+	if failures == 0 {
+		t.Error("the shop's 5% errors made no failure: the failure counters are not tested")
+	}
+	for _, fam := range []string{"lab_requests_total", "lab_failures_total", "lab_response_seconds"} {
+		for _, m := range fams[fam].GetMetric() {
+			if r := label(m, "request"); !planNames[r] {
+				t.Errorf("%s has request label %q, not a request name of the plan", fam, r)
+			}
+		}
+	}
+	for _, m := range fams["lab_failures_total"].GetMetric() {
+		if c := label(m, "class"); !slices.Contains([]string{"timeout", "connect", "status", "check", "cut_off", "other"}, c) {
+			t.Errorf("failure class %q", c)
+		}
+	}
+	info := fams["lab_run_info"].GetMetric()
+	if len(info) != 1 || label(info[0], "plan") != run.Plan.Name || label(info[0], "model") != "closed" {
+		t.Errorf("lab_run_info %v", info)
+	}
+	ok := fams["lab_budget_ok"].GetMetric()
+	if len(ok) != 1 || label(ok[0], "subject") != "all" || label(ok[0], "budget") != "p95" || ok[0].GetGauge().GetValue() != 1 {
+		t.Errorf("lab_budget_ok %v: want all/p95 = 1 (the shop answers well within 2 s)", ok)
+	}
+	if got := gauge(fams["lab_target_users"]); got != 8 {
+		t.Errorf("lab_target_users %v, want 8", got)
+	}
+	if bs := fams["lab_budget_seconds"].GetMetric(); len(bs) != 1 || bs[0].GetGauge().GetValue() != 2 {
+		t.Errorf("lab_budget_seconds %v, want all/p95 = 2", bs)
+	}
+}
