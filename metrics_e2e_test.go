@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"net"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -73,50 +75,102 @@ func TestMetricsDuringARun(t *testing.T) {
 		t.Skip("22 s of load (-short)")
 	}
 	t.Parallel()
+	plan, results := metricsPlan(t)
+	addr := freeAddr(t)
+	last := scrapeWhile(t, addr, func() (int, string) {
+		code, stdout, stderr := lab(t, nil, "apply", plan, "--results", results, "--quiet", "--metrics", addr, "--metrics-linger", "2m")
+		return code, stdout + stderr
+	})
+	_, run := latestRun(t, results)
+	checkFinalScrape(t, last, run)
+	if w := gauge(last["lab_workers"]); w != 1 {
+		t.Errorf("lab_workers %v, want 1", w)
+	}
+}
+
+// The same as the master of two worker processes: the master's merged
+// ticks and windows feed the metrics.
+func TestMetricsFromTheMaster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("22 s of distributed load (-short)")
+	}
+	t.Parallel()
+	bin := labBinary(t)
+	plan, results := metricsPlan(t)
+	addr := freeAddr(t)
+	var workers float64
+	last := scrapeWhile(t, addr, func() (int, string) {
+		out, err := exec.Command(bin, "apply", plan, "--workers", "2", "--results", results, "--quiet",
+			"--metrics", addr, "--metrics-linger", "2m").CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), string(out)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}, func(fams map[string]*dto.MetricFamily) { workers = max(workers, gauge(fams["lab_workers"])) })
+	_, run := latestRun(t, results)
+	checkFinalScrape(t, last, run)
+	if workers != 2 {
+		t.Errorf("lab_workers peaked at %v, want 2", workers)
+	}
+}
+
+// metricsPlan writes a 22 s closed-model plan against a shop failing 5% of
+// requests, with a windowed p95 budget it meets.
+func metricsPlan(t *testing.T) (plan, results string) {
 	host := startTestShop(t, func(k *sut.Knobs) { k.ErrorRate = 0.05 })
 	dir := t.TempDir()
-	plan := writePlan(t, dir, "metrics.hcl", funnelWorkload, host, closedShape("22s", 8)+`
+	plan = writePlan(t, dir, "metrics.hcl", funnelWorkload, host, closedShape("22s", 8)+`
 sla "all" {
   p95    = "2s"
   window = "10s"
 }
 `)
-	results := filepath.Join(dir, "results")
-	addr := freeAddr(t)
-	done := make(chan int)
-	var stdout, stderr string
+	return plan, filepath.Join(dir, "results")
+}
+
+// scrapeWhile runs apply (which must exit 0) while scraping addr every
+// 200 ms, and returns the last scrape served: with --metrics-linger, one
+// after the run was written. Every scrape goes to each of also.
+func scrapeWhile(t *testing.T, addr string, apply func() (int, string), also ...func(map[string]*dto.MetricFamily)) map[string]*dto.MetricFamily {
+	t.Helper()
+	type outcome struct {
+		code int
+		out  string
+	}
+	done := make(chan outcome)
 	go func() {
-		var code int
-		code, stdout, stderr = lab(t, nil, "apply", plan, "--results", results, "--quiet",
-			"--metrics", addr, "--metrics-linger", "2m")
-		done <- code
+		code, out := apply()
+		done <- outcome{code, out}
 	}()
 	var last map[string]*dto.MetricFamily
 	var midRun bool // a scrape saw requests counted and users running
-	var code int
-	for running := true; running; {
+	for {
 		select {
-		case code = <-done:
-			running = false
-		default:
-			if fams := scrape(t, addr); fams != nil {
-				last = fams
-				midRun = midRun || (sum(fams["lab_requests_total"]) > 0 && gauge(fams["lab_users"]) > 0)
+		case o := <-done:
+			if o.code != 0 {
+				t.Fatalf("exit %d\n%s", o.code, o.out)
 			}
-			time.Sleep(200 * time.Millisecond)
+			if !midRun {
+				t.Error("no scrape during the run saw requests and users")
+			}
+			if last == nil {
+				t.Fatal("no scrape succeeded")
+			}
+			return last
+		default:
 		}
+		if fams := scrape(t, addr); fams != nil {
+			last = fams
+			midRun = midRun || (sum(fams["lab_requests_total"]) > 0 && gauge(fams["lab_users"]) > 0)
+			for _, f := range also {
+				f(fams)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
-	}
-	if !midRun {
-		t.Error("no scrape during the run saw requests and users")
-	}
-	if last == nil {
-		t.Fatal("no scrape succeeded")
-	}
-	_, run := latestRun(t, results)
-	checkFinalScrape(t, last, run)
 }
 
 func sum(f *dto.MetricFamily) float64 {
