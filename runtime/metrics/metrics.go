@@ -74,7 +74,7 @@ func New(info Info) *Exporter {
 	x.targetRate = gauge("lab_target_rate", "Arrivals per second the shape wants now (open model).")
 	x.arrivals = f.NewCounter(prometheus.CounterOpts{Name: "lab_arrivals_due_total", Help: "Arrivals due (open model); the offered rate is its rate()."})
 	x.inFlight = gauge("lab_in_flight", "Requests in flight.")
-	x.lagP99 = gauge("lab_generator_lag_p99_seconds", "The generator's lag p99 so far (open model; set at the end of the run).")
+	x.lagP99 = gauge("lab_generator_lag_p99_seconds", "The generator's lag p99 so far (open model; a master sets it at the end of the run).")
 	x.workers = gauge("lab_workers", "Live workers (1 for a run in one process).")
 	x.budgetOK = f.NewGaugeVec(prometheus.GaugeOpts{Name: "lab_budget_ok", Help: "1 while the budget holds on the last judged window, 0 when it fails it."}, []string{"subject", "budget"})
 	x.budgetSeconds = f.NewGaugeVec(prometheus.GaugeOpts{Name: "lab_budget_seconds", Help: "A latency budget's threshold in seconds."}, []string{"subject", "budget"})
@@ -111,6 +111,9 @@ func (x *Exporter) Tick(t runtime.Tick) {
 	x.targetUsers.Set(float64(t.Target))
 	x.targetRate.Set(t.Rate)
 	x.inFlight.Set(float64(t.InFlight))
+	if t.LagP99 > 0 {
+		x.lagP99.Set(t.LagP99.Seconds())
+	}
 	if t.Workers > 0 {
 		x.workers.Set(float64(t.Workers))
 	}

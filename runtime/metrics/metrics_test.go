@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 
 	"lab/lang"
 	"lab/runtime"
@@ -191,4 +192,38 @@ func labelOf(m *dto.Metric, name string) string {
 		}
 	}
 	return ""
+}
+
+// A scraper that asks for protobuf (as Prometheus does to get native
+// histograms) gets lab_response_seconds with its native buckets.
+func TestNativeHistogramServed(t *testing.T) {
+	x := New(Info{Requests: []string{"a"}})
+	x.Window(tally.WindowStats{Names: []*result.Window{{Count: 2, Hist: encoded(t, 1500, 30_000)}}})
+	s, err := Serve("127.0.0.1:0", "", x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	req, _ := http.NewRequest("GET", "http://"+s.Addr()+"/metrics", nil)
+	req.Header.Set("Accept", string(expfmt.NewFormat(expfmt.TypeProtoDelim)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dec := expfmt.NewDecoder(resp.Body, expfmt.ResponseFormat(resp.Header))
+	for {
+		var f dto.MetricFamily
+		if err := dec.Decode(&f); err != nil {
+			t.Fatalf("no lab_response_seconds: %v", err)
+		}
+		if f.GetName() != "lab_response_seconds" {
+			continue
+		}
+		h := f.GetMetric()[0].GetHistogram()
+		if h.GetSchema() != nativeSchema || len(h.GetPositiveSpan()) == 0 || len(h.GetBucket()) != len(classicBounds) || h.GetSampleCount() != 2 {
+			t.Errorf("histogram served: %v", h)
+		}
+		return
+	}
 }
