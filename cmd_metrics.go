@@ -164,6 +164,7 @@ type memoryTap struct {
 	mu      sync.Mutex
 	first   time.Time
 	samples []leak.Sample
+	kind    string // the sampler's, read after each reading in its goroutine
 }
 
 func (m *memoryTap) Sample(ctx context.Context) (memory.Reading, error) {
@@ -178,6 +179,7 @@ func (m *memoryTap) Sample(ctx context.Context) (memory.Reading, error) {
 		m.first = now
 	}
 	m.samples = append(m.samples, leak.Sample{At: now.Sub(m.first), Bytes: r.Bytes, GCCycles: r.GCCycles, Requests: -1})
+	m.kind = m.Kind()
 	return r, nil
 }
 
@@ -198,12 +200,12 @@ func (m *memoryTap) last() (float64, bool) {
 func (m *memoryTap) trend(l *lang.Leak) (float64, bool) {
 	m.mu.Lock()
 	samples := append([]leak.Sample(nil), m.samples...)
-	now := time.Since(m.first)
+	now, kind := time.Since(m.first), m.kind
 	m.mu.Unlock()
 	if len(samples) < 2 {
 		return 0, false
 	}
-	src, err := leak.ParseSource(m.Kind())
+	src, err := leak.ParseSource(kind)
 	if err != nil {
 		src = leak.Resident
 	}
