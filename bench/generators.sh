@@ -40,8 +40,9 @@ run() {
 		n=$(awk '$1 == "total" {print $2}' "$out") ;;
 	lab-metrics)
 		# The same with metrics served and scraped every second (Prometheus
-		# scrapes every 15 s by default): the scrapes' cost is lab's.
-		(while sleep 1; do curl -s -o /dev/null http://127.0.0.1:9097/metrics || true; done) &
+		# scrapes every 15 s by default) by one curl process, as a scraper
+		# elsewhere would: the scrapes' cost is lab's.
+		curl -s --rate 1/s "http://127.0.0.1:9097/metrics?n=[1-100000]" >/dev/null 2>&1 &
 		local scraper=$!
 		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$tmp/lab" apply bench/plans/closed.hcl \
 			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" --metrics 127.0.0.1:9097 >"$out" 2>&1
