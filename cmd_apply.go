@@ -37,6 +37,9 @@ With no FILE, applies what 'lab plan' last planned (with the same -var,
 -var-file and --shape), as terraform does; if the plan's files changed since,
 run 'lab plan' again.
 
+While it runs, its figures are served to Prometheus on --metrics
+(127.0.0.1:9646/metrics by default; the names are in docs/METRICS.md).
+
 SIGINT or SIGTERM stops sending, lets requests in flight finish for the
 grace period, writes the Run marked interrupted, judges what it measured, and
 exits 1 or 3 (never 0).
@@ -149,7 +152,7 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 	if o.live, code = startMetrics(env, o); code != exitcode.OK {
 		return code
 	}
-	defer o.live.close() // once the run is written
+	defer o.live.close(ctx) // once the run is written
 	sampler = o.live.sampler(sampler)
 	// The load: in this process, or on workers this process coordinates
 	// as their master (the target's memory is recorded here either way).

@@ -148,12 +148,13 @@ func (lm *liveMetrics) finish(run *result.Run) {
 }
 
 // close stops serving once the run is written, after one more scrape when
-// --metrics-linger says so.
-func (lm *liveMetrics) close() {
+// --metrics-linger says so (not after a signal: whoever sent it wants lab
+// to end).
+func (lm *liveMetrics) close(ctx context.Context) {
 	if lm == nil {
 		return
 	}
-	lm.srv.Linger(lm.linger)
+	lm.srv.Linger(ctx, lm.linger)
 	lm.srv.Close()
 }
 

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -170,7 +171,7 @@ func TestLingerEndsAfterAScrape(t *testing.T) {
 	}
 	defer s.Close()
 	done := make(chan struct{})
-	go func() { s.Linger(1 << 40); close(done) }()
+	go func() { s.Linger(context.Background(), 1<<40); close(done) }()
 	for {
 		select {
 		case <-done:

@@ -93,11 +93,11 @@ func (s *Server) noticed(next http.Handler) http.Handler {
 	})
 }
 
-// Linger waits, for at most d, until a scrape that starts now or later has
-// been served: Prometheus then has the final figures of a run that ends
-// between two of its scrapes.
-func (s *Server) Linger(d time.Duration) {
-	if d <= 0 {
+// Linger waits, for at most d and while ctx lasts, until a scrape that
+// starts now or later has been served: Prometheus then has the final
+// figures of a run that ends between two of its scrapes.
+func (s *Server) Linger(ctx context.Context, d time.Duration) {
+	if d <= 0 || ctx.Err() != nil {
 		return
 	}
 	ch := make(chan struct{})
@@ -107,6 +107,7 @@ func (s *Server) Linger(d time.Duration) {
 	select {
 	case <-ch:
 	case <-time.After(d):
+	case <-ctx.Done():
 	}
 }
 
