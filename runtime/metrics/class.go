@@ -2,6 +2,9 @@ package metrics
 
 import "strings"
 
+// Classes are the values of lab_failures_total's class label.
+var Classes = []string{"timeout", "connect", "status", "check", "cut_off", "other"}
+
 // Class sorts a failure reason (runtime's bounded reasons: see
 // errorReason and check in runtime/http.go) into lab_failures_total's
 // class label: timeout, connect, status, check, cut_off or other. Reasons

@@ -84,8 +84,12 @@ func New(info Info) *Exporter {
 	x.resp = newResponses(info.Requests)
 	x.reg.MustRegister(x.resp)
 	for _, n := range info.Requests {
-		// Every request shows from the first scrape, at 0.
+		// Every series shows from the first scrape, at 0: a query over a
+		// run without failures is 0, not empty.
 		x.requests.WithLabelValues(n)
+		for _, c := range Classes {
+			x.failures.WithLabelValues(n, c)
+		}
 	}
 	x.workers.Set(1)
 	return x

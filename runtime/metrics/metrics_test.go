@@ -116,7 +116,7 @@ func TestFinishReachesTheRunsTotals(t *testing.T) {
 	for _, m := range family(t, x, "lab_failures_total") {
 		fails[labelOf(m, "request")+"/"+labelOf(m, "class")] = m.GetCounter().GetValue()
 	}
-	if fails["a/status"] != 2 || fails["a/timeout"] != 1 || len(fails) != 2 {
+	if fails["a/status"] != 2 || fails["a/timeout"] != 1 || fails["a/check"] != 0 || len(fails) != 2*len(Classes) {
 		t.Errorf("failures %v", fails)
 	}
 	if h := family(t, x, "lab_response_seconds")[0].GetHistogram(); h.GetSampleCount() != 2 {
