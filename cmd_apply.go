@@ -38,6 +38,9 @@ With no FILE, applies what 'lab plan' last planned (with the same -var,
 -var-file and --shape), as terraform does; if the plan's files changed since,
 run 'lab plan' again.
 
+While it runs, its figures are served to Prometheus on --metrics
+(127.0.0.1:9646/metrics by default; the names are in docs/METRICS.md).
+
 SIGINT or SIGTERM stops sending, lets requests in flight finish for the
 grace period, writes the Run marked interrupted, judges what it measured, and
 exits 1 or 3 (never 0).
@@ -62,6 +65,8 @@ type applyOpts struct {
 	// waitTarget is how long the plan's host may take to start listening
 	// (in a stack the shop starts beside the master, not before it).
 	waitTarget time.Duration
+	metrics    metricsOpts
+	live       *liveMetrics // the metrics being served, nil when off
 }
 
 func runApply(env *cmdEnv, args []string) int {
@@ -86,6 +91,7 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 	fs.BoolVar(&o.noSUT, "no-sut", false, "do not start the plan's shop (it runs elsewhere)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	o.cluster.register(fs)
+	o.metrics.register(fs)
 	fs.DurationVar(&o.waitTarget, "wait-target", 0, "wait up to this long for the plan's host to take connections before the run (0: it must already)")
 	fs.StringVar(&o.sutContainer, "sut-container", "", "the shop runs in Docker container NAME (implies --no-sut): a leak block's memory = sut.NAME is read through the Docker engine")
 	if stop, code := parseFlags(env, fs, args, "lab apply [FILE] [flags]", applyAbout); stop {
@@ -121,6 +127,10 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 		return nil, true, exitcode.BadInput
 	}
+	if err := o.metrics.settle(o.cluster.token, fs); err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
+		return nil, true, exitcode.BadInput
+	}
 	o.noSUT = o.noSUT || o.sutContainer != ""
 	return o, false, exitcode.OK
 }
@@ -140,6 +150,11 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 	if code != exitcode.OK {
 		return code
 	}
+	if o.live, code = startMetrics(env, o); code != exitcode.OK {
+		return code
+	}
+	defer o.live.close(ctx) // once the run is written
+	sampler = o.live.sampler(sampler)
 	// The load: in this process, or on workers this process coordinates
 	// as their master (the target's memory is recorded here either way).
 	var run *result.Run
@@ -151,6 +166,7 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 	if run == nil {
 		return code
 	}
+	o.live.finish(run)
 	return judgeAndStore(env, o, run)
 }
 
@@ -266,10 +282,13 @@ func newEngine(env *cmdEnv, o *applyOpts) (*runtime.Engine, *progress.Printer, *
 	prog := newProgress(env, o)
 	logs := runLog(env, o, prog)
 	var eng *runtime.Engine
-	mon := sla.NewMonitor(o.plan.SLAs, o.plan.Workload.Requests, time.Now())
-	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: prog.Tick}
-	if mon != nil {
-		opts.OnWindow = func(ws tally.WindowStats) { judgeLive(logs, mon, ws, func(r string) { eng.Stop(r) }) }
+	mon := o.live.monitor(o.plan)
+	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: o.live.tick(prog.Tick)}
+	if mon != nil || o.live != nil {
+		opts.OnWindow = func(ws tally.WindowStats) {
+			judgeLive(logs, mon, ws, func(r string) { eng.Stop(r) })
+			o.live.window(ws, mon)
+		}
 	}
 	eng, err := runtime.New(opts)
 	return eng, prog, mon, err

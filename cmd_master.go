@@ -77,14 +77,17 @@ func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memo
 	prog := newProgress(env, o)
 	logs := runLog(env, o, prog)
 	var m *cluster.Master
-	mon := sla.NewMonitor(plan.SLAs, plan.Workload.Requests, time.Now())
+	mon := o.live.monitor(plan)
 	cfg := cluster.MasterConfig{
 		Listen: o.cluster.listen, Token: o.cluster.token, Version: version, Workers: o.cluster.workers,
 		JoinTimeout: o.cluster.joinTimeout, OnLoss: o.cluster.onLoss, Plan: plan, Order: order(env, o), Log: logs,
-		OnTick: prog.Tick,
+		OnTick: o.live.tick(prog.Tick),
 	}
-	if mon != nil {
-		cfg.OnWindow = func(ws tally.WindowStats) { judgeLive(logs, mon, ws, func(r string) { m.Stop(r) }) }
+	if mon != nil || o.live != nil {
+		cfg.OnWindow = func(ws tally.WindowStats) {
+			judgeLive(logs, mon, ws, func(r string) { m.Stop(r) })
+			o.live.window(ws, mon)
+		}
 	}
 	m, err := cluster.NewMaster(cfg)
 	if err != nil {
