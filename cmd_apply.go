@@ -29,13 +29,17 @@ import (
 const applyAbout = `Run a plan: start the bundled shop if the plan has a sut block, send the
 load in the plan's shape, write the Run to results/<plan>/<UTC time>/ (and a
 latest link), and judge it: every budget becomes a verdict, printed as one
-table per gate and stored with the run (result.json, summary.md, junit.xml;
-appended to $GITHUB_STEP_SUMMARY when that is set). Windowed budgets with an
-abort rule are judged live and stop the run early when they fire.
+table per gate and stored with the run (result.json, summary.md, junit.xml,
+report.html; the Markdown appended to $GITHUB_STEP_SUMMARY when that is set).
+Windowed budgets with an abort rule are judged live and stop the run early
+when they fire.
 
 With no FILE, applies what 'lab plan' last planned (with the same -var,
 -var-file and --shape), as terraform does; if the plan's files changed since,
 run 'lab plan' again.
+
+While it runs, its figures are served to Prometheus on --metrics
+(127.0.0.1:9646/metrics by default; the names are in docs/METRICS.md).
 
 SIGINT or SIGTERM stops sending, lets requests in flight finish for the
 grace period, writes the Run marked interrupted, judges what it measured, and
@@ -61,6 +65,8 @@ type applyOpts struct {
 	// waitTarget is how long the plan's host may take to start listening
 	// (in a stack the shop starts beside the master, not before it).
 	waitTarget time.Duration
+	metrics    metricsOpts
+	live       *liveMetrics // the metrics being served, nil when off
 }
 
 func runApply(env *cmdEnv, args []string) int {
@@ -85,6 +91,7 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 	fs.BoolVar(&o.noSUT, "no-sut", false, "do not start the plan's shop (it runs elsewhere)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	o.cluster.register(fs)
+	o.metrics.register(fs)
 	fs.DurationVar(&o.waitTarget, "wait-target", 0, "wait up to this long for the plan's host to take connections before the run (0: it must already)")
 	fs.StringVar(&o.sutContainer, "sut-container", "", "the shop runs in Docker container NAME (implies --no-sut): a leak block's memory = sut.NAME is read through the Docker engine")
 	if stop, code := parseFlags(env, fs, args, "lab apply [FILE] [flags]", applyAbout); stop {
@@ -120,6 +127,10 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 		return nil, true, exitcode.BadInput
 	}
+	if err := o.metrics.settle(o.cluster.token, fs); err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
+		return nil, true, exitcode.BadInput
+	}
 	o.noSUT = o.noSUT || o.sutContainer != ""
 	return o, false, exitcode.OK
 }
@@ -139,6 +150,11 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 	if code != exitcode.OK {
 		return code
 	}
+	if o.live, code = startMetrics(env, o); code != exitcode.OK {
+		return code
+	}
+	defer o.live.close(ctx) // once the run is written
+	sampler = o.live.sampler(sampler)
 	// The load: in this process, or on workers this process coordinates
 	// as their master (the target's memory is recorded here either way).
 	var run *result.Run
@@ -150,6 +166,7 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 	if run == nil {
 		return code
 	}
+	o.live.finish(run)
 	return judgeAndStore(env, o, run)
 }
 
@@ -262,16 +279,26 @@ func runLocally(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.S
 // has an abort rule, the monitor that judges windows live: the first rule
 // to fire stops the run, and the Run says why.
 func newEngine(env *cmdEnv, o *applyOpts) (*runtime.Engine, *progress.Printer, *sla.Monitor, error) {
-	live := isTerminal(env.stderr) && env.getenv("CI") == ""
-	prog := progress.New(progressOut(env, o), live, useColor(env, env.stderr))
+	prog := newProgress(env, o)
+	logs := runLog(env, o, prog)
 	var eng *runtime.Engine
-	mon := sla.NewMonitor(o.plan.SLAs, o.plan.Workload.Requests, time.Now())
-	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: prog.Tick}
-	if mon != nil {
-		opts.OnWindow = func(ws tally.WindowStats) { judgeLive(env, mon, ws, func(r string) { eng.Stop(r) }) }
+	mon := o.live.monitor(o.plan)
+	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: o.live.tick(prog.Tick)}
+	if mon != nil || o.live != nil {
+		opts.OnWindow = func(ws tally.WindowStats) {
+			judgeLive(logs, mon, ws, func(r string) { eng.Stop(r) })
+			o.live.window(ws, mon)
+		}
 	}
 	eng, err := runtime.New(opts)
 	return eng, prog, mon, err
+}
+
+// newProgress is the run's progress output on stderr: on a terminal (and
+// not in CI) a line redrawn every second, fitted to the terminal's width.
+func newProgress(env *cmdEnv, o *applyOpts) *progress.Printer {
+	live := isTerminal(env.stderr) && env.getenv("CI") == ""
+	return progress.New(progressOut(env, o), live, useColor(env, env.stderr), progress.TermWidth(env.stderr, env.getenv))
 }
 
 func progressOut(env *cmdEnv, o *applyOpts) io.Writer {
@@ -297,9 +324,13 @@ func judgeAndStore(env *cmdEnv, o *applyOpts, run *result.Run) int {
 		fmt.Fprintf(env.stderr, "lab apply: judging the run: %v\n", judgeErr)
 	}
 	run.Verdicts = vs
+	gates.RecordBaseline(run, opt)
 	if err := result.Write(dir, run); err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: writing the run: %v\n", err)
 		return exitcode.CouldNotRun
+	}
+	if err := writeReport(dir, o.plan, run, opt.Baseline); err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 	}
 	if err := result.Link(dir); err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: linking %s/latest: %v\n", filepath.Dir(dir), err)

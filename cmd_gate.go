@@ -39,7 +39,7 @@ inconclusive rather than guessed.
 
 The tables go to stdout; with $GITHUB_STEP_SUMMARY set, the same as Markdown
 is appended to it. --write stores the verdicts in the run folder (result.json,
-summary.md, junit.xml).`
+summary.md, junit.xml) and rewrites its report.html.`
 
 // gateOpts is what lab gate was asked for.
 type gateOpts struct {
@@ -82,7 +82,7 @@ func parseGateFlags(env *cmdEnv, args []string) (o *gateOpts, stop bool, code in
 	fs.StringVar(&o.planFile, "plan", "", "judge by this plan's budgets instead of the plan the run ran")
 	fs.StringVar(&o.csvPrefix, "csv", "", "judge Locust's CSV files PREFIX_stats.csv, … (needs --plan)")
 	fs.StringVar(&o.baseline, "baseline", "", "compare with this run folder instead of the regression block's baseline")
-	fs.BoolVar(&o.write, "write", false, "store the verdicts in the run folder: result.json, summary.md, junit.xml")
+	fs.BoolVar(&o.write, "write", false, "store the verdicts in the run folder: result.json, summary.md, junit.xml, report.html")
 	fs.StringVar(&o.junitFile, "junit", "", "also write JUnit XML to this file")
 	fs.StringVar(&o.summaryFile, "summary", "", "also write the Markdown summary to this file")
 	if stop, code := parseFlags(env, fs, args, "lab gate RUN_DIR [--plan FILE] [flags]\n  lab gate --csv PREFIX --plan FILE [flags]", gateAbout); stop {
@@ -158,8 +158,13 @@ func (o *gateOpts) judge(env *cmdEnv, plan *lang.Plan, run *result.Run, table *s
 	writeDir := ""
 	if o.write {
 		run.Verdicts = vs
+		gates.RecordBaseline(run, opt)
 		if err := result.Write(o.dir, run); err != nil {
 			fmt.Fprintf(env.stderr, "lab gate: writing the verdicts: %v\n", err)
+			return exitcode.CouldNotRun
+		}
+		if err := writeReport(o.dir, plan, run, opt.Baseline); err != nil {
+			fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
 			return exitcode.CouldNotRun
 		}
 		writeDir = o.dir

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sort"
@@ -73,16 +74,20 @@ func (c *clusterOpts) distributed() bool { return c.workers > 1 || c.remote }
 // elsewhere), merges what they measure, and records the target's memory.
 func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.Sampler) (*result.Run, int) {
 	plan := o.plan
-	prog := progress.New(progressOut(env, o), isTerminal(env.stderr) && env.getenv("CI") == "", useColor(env, env.stderr))
+	prog := newProgress(env, o)
+	logs := runLog(env, o, prog)
 	var m *cluster.Master
-	mon := sla.NewMonitor(plan.SLAs, plan.Workload.Requests, time.Now())
+	mon := o.live.monitor(plan)
 	cfg := cluster.MasterConfig{
 		Listen: o.cluster.listen, Token: o.cluster.token, Version: version, Workers: o.cluster.workers,
-		JoinTimeout: o.cluster.joinTimeout, OnLoss: o.cluster.onLoss, Plan: plan, Order: order(env, o), Log: env.stderr,
-		OnTick: prog.Tick,
+		JoinTimeout: o.cluster.joinTimeout, OnLoss: o.cluster.onLoss, Plan: plan, Order: order(env, o), Log: logs,
+		OnTick: o.live.tick(prog.Tick),
 	}
-	if mon != nil {
-		cfg.OnWindow = func(ws tally.WindowStats) { judgeLive(env, mon, ws, func(r string) { m.Stop(r) }) }
+	if mon != nil || o.live != nil {
+		cfg.OnWindow = func(ws tally.WindowStats) {
+			judgeLive(logs, mon, ws, func(r string) { m.Stop(r) })
+			o.live.window(ws, mon)
+		}
 	}
 	m, err := cluster.NewMaster(cfg)
 	if err != nil {
@@ -93,7 +98,7 @@ func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memo
 	fmt.Fprintf(env.stderr, "applying %s: shape %q (%s model, %s) against %s on %d workers; master at %s\n",
 		plan.File, plan.Shape.Name, plan.Shape.Model, plan.Shape.Duration(), plan.Workload.Host, o.cluster.workers, m.Addr())
 	if !o.cluster.remote {
-		stop, err := startWorkers(env, o, m)
+		stop, err := startWorkers(env, o, m, logs)
 		if err != nil {
 			fmt.Fprintf(env.stderr, "lab apply: starting workers: %v\n", err)
 			return nil, exitcode.CouldNotRun
@@ -121,16 +126,26 @@ func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memo
 	return run, exitcode.OK
 }
 
+// runLog is where the master and its worker processes report during the
+// run: through the progress line, which their lines would otherwise run
+// into, unless --quiet leaves no progress line to share stderr with.
+func runLog(env *cmdEnv, o *applyOpts, prog *progress.Printer) io.Writer {
+	if o.quiet {
+		return env.stderr
+	}
+	return prog.Log()
+}
+
 // judgeLive runs a merged window through the abort rules; stop ends the
-// run when one fires.
-func judgeLive(env *cmdEnv, mon *sla.Monitor, ws tally.WindowStats, stop func(string)) {
+// run when one fires. What it says goes to logs (runLog).
+func judgeLive(logs io.Writer, mon *sla.Monitor, ws tally.WindowStats, stop func(string)) {
 	reason, err := mon.Window(ws.T, ws.Names)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "warning: abort rules: %v\n", err)
+		fmt.Fprintf(logs, "warning: abort rules: %v\n", err)
 		return
 	}
 	if reason != "" {
-		fmt.Fprintf(env.stderr, "\nabort: %s\n", reason)
+		fmt.Fprintf(logs, "abort: %s\n", reason)
 		stop(reason)
 	}
 }
@@ -160,7 +175,7 @@ func order(env *cmdEnv, o *applyOpts) cluster.Order {
 // startWorkers starts the workers as child processes of this one, and
 // returns what stops any still running. One that exits before the run
 // starts (refused, say) ends the wait for them at once.
-func startWorkers(env *cmdEnv, o *applyOpts, m *cluster.Master) (func(), error) {
+func startWorkers(env *cmdEnv, o *applyOpts, m *cluster.Master, logs io.Writer) (func(), error) {
 	addr := m.Addr()
 	bin, err := os.Executable()
 	if err != nil {
@@ -181,7 +196,7 @@ func startWorkers(env *cmdEnv, o *applyOpts, m *cluster.Master) (func(), error) 
 	for i := range o.cluster.workers {
 		cmd := exec.Command(bin, "worker", "--master", addr, "--name", fmt.Sprintf("local-%d", i+1), "--wait", "30s")
 		cmd.Env = append(os.Environ(), "LAB_TOKEN="+o.cluster.token)
-		cmd.Stdout, cmd.Stderr = env.stderr, env.stderr
+		cmd.Stdout, cmd.Stderr = logs, logs
 		if err := cmd.Start(); err != nil {
 			stop()
 			return nil, err

@@ -9,13 +9,17 @@
 # vegeta: GOBIN=/tmp/benchtools go install github.com/tsenart/vegeta/v12@v12.13.0
 #
 #   bench/generators.sh            # DUR=10 REPS=3 CONNS=64
+#   TOOLS="lab lab-metrics" REPS=5 bench/generators.sh   # what serving metrics costs
+#
+# Repetitions go round the tools (one run of each, then the next round), so
+# a machine that slows down slows every tool alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10}
 REPS=${REPS:-3}
 CONNS=${CONNS:-64}
 VEGETA=${VEGETA:-/tmp/benchtools/vegeta}
-TOOLS=${TOOLS:-"lab lab-worker wrk hey vegeta locust"}
+TOOLS=${TOOLS:-"lab lab-metrics lab-worker wrk hey vegeta locust"}
 tmp=$(mktemp -d)
 url=http://127.0.0.1:9099/
 
@@ -32,13 +36,24 @@ run() {
 	case $tool in
 	lab)
 		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$tmp/lab" apply bench/plans/closed.hcl \
-			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" >"$out" 2>&1
+			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" --metrics off >"$out" 2>&1
+		n=$(awk '$1 == "total" {print $2}' "$out") ;;
+	lab-metrics)
+		# The same with metrics served and scraped every second (Prometheus
+		# scrapes every 15 s by default) by one curl process, as a scraper
+		# elsewhere would: the scrapes' cost is lab's.
+		curl -s --rate 1/s "http://127.0.0.1:9097/metrics?n=[1-100000]" >/dev/null 2>&1 &
+		local scraper=$!
+		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$tmp/lab" apply bench/plans/closed.hcl \
+			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" --metrics 127.0.0.1:9097 >"$out" 2>&1
+		kill $scraper
+		wait $scraper 2>/dev/null || true
 		n=$(awk '$1 == "total" {print $2}' "$out") ;;
 	lab-worker)
 		# The same load from one worker process, its master beside the
 		# target: what a worker of a distributed run costs per request.
 		"$tmp/lab" apply bench/plans/closed.hcl -var users="$CONNS" -var duration="${DUR}s" --quiet \
-			--results "$tmp/results" --workers 1 --remote-workers --listen 127.0.0.1:9098 >"$out" 2>&1 &
+			--results "$tmp/results" --metrics off --workers 1 --remote-workers --listen 127.0.0.1:9098 >"$out" 2>&1 &
 		local master=$!
 		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$tmp/lab" worker --master 127.0.0.1:9098 >/dev/null 2>&1
 		wait $master
@@ -65,24 +80,28 @@ run() {
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 printf "%-8s %12s %14s %10s\n" tool "requests/s" "CPU-µs/req" "peak RSS"
-declare -A cpu
-for tool in $TOOLS; do
-	rates=() cpus=() rss=()
-	for _ in $(seq "$REPS"); do
+declare -A cpu rates cpus rss
+for _ in $(seq "$REPS"); do
+	for tool in $TOOLS; do
 		read -r n c m < <(run "$tool")
-		rates+=("$(python3 -c "print(round($n / $DUR))")")
-		cpus+=("$(python3 -c "print(round($c * 1e6 / $n, 2))")")
-		rss+=("$m")
+		rates[$tool]+="$(python3 -c "print(round($n / $DUR))") "
+		cpus[$tool]+="$(python3 -c "print(round($c * 1e6 / $n, 2))") "
+		rss[$tool]+="$m "
 	done
-	r=$(printf "%s\n" "${rates[@]}" | median)
-	c=$(printf "%s\n" "${cpus[@]}" | median)
-	m=$(printf "%s\n" "${rss[@]}" | median)
+done
+for tool in $TOOLS; do
+	r=$(printf "%s\n" ${rates[$tool]} | median)
+	c=$(printf "%s\n" ${cpus[$tool]} | median)
+	m=$(printf "%s\n" ${rss[$tool]} | median)
 	cpu[$tool]=$c
-	printf "%-8s %12s %14s %8sMB   (CPU-µs/req runs: %s)\n" "$tool" "$r" "$c" "$((m / 1024))" "${cpus[*]}"
+	printf "%-8s %12s %14s %8sMB   (CPU-µs/req runs: %s)\n" "$tool" "$r" "$c" "$((m / 1024))" "${cpus[$tool]}"
 done
 if [ -n "${cpu[wrk]:-}" ] && [ -n "${cpu[lab]:-}" ]; then
 	echo
 	for tool in $TOOLS; do
 		python3 -c "print('%-8s %.2fx wrk, lab is %.2fx cheaper' % ('$tool', ${cpu[$tool]} / ${cpu[wrk]}, ${cpu[$tool]} / ${cpu[lab]}))"
 	done
+fi
+if [ -n "${cpu[lab-metrics]:-}" ] && [ -n "${cpu[lab]:-}" ]; then
+	python3 -c "print('lab-metrics: %+.1f%% CPU per request against lab without metrics' % ((${cpu[lab-metrics]} / ${cpu[lab]} - 1) * 100))"
 fi

@@ -36,6 +36,29 @@ func FindBaseline(path string) (string, error) {
 	return "", fmt.Errorf("%w in %s: it holds no result.json, and no baseline or latest run", ErrNoBaseline, path)
 }
 
+// BaselineKey is the Run's Extra entry that names the baseline folder it
+// was judged against, so that its report can be rebuilt with the same
+// comparison after results/<plan>/latest has moved on to the run itself.
+const BaselineKey = "baseline"
+
+// StoredBaseline is the baseline folder run was judged against, "" when
+// none is recorded.
+func StoredBaseline(run *result.Run) string {
+	dir, _ := run.Extra[BaselineKey].(string)
+	return dir
+}
+
+// RecordBaseline notes in run the baseline folder opt holds, if any.
+func RecordBaseline(run *result.Run, opt Options) {
+	if opt.BaselineDir == "" {
+		return
+	}
+	if run.Extra == nil {
+		run.Extra = map[string]any{}
+	}
+	run.Extra[BaselineKey] = opt.BaselineDir
+}
+
 // LoadBaseline finds and reads the run a regression block compares with
 // (override, when set, instead of the block's baseline) and the history
 // of runs stored beside it, and returns them as Options for Judge (without
@@ -71,6 +94,9 @@ func LoadBaseline(r *lang.Regression, override, current string) (opt Options, wa
 	if opt.Baseline, err = result.Load(dir); err != nil {
 		opt.BadBaseline = fmt.Sprintf("the baseline at %s cannot be read (%v)", dir, err)
 		return opt, fmt.Errorf("baseline %s: %w", dir, err)
+	}
+	if opt.BaselineDir, err = filepath.Abs(dir); err != nil {
+		opt.BaselineDir = dir
 	}
 	// The runs stored beside the baseline (its results/<plan> folder): the
 	// runner's noise, which widens the thresholds once there are enough.

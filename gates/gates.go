@@ -38,6 +38,8 @@ type Options struct {
 	// verdict's detail).
 	Baseline   *result.Run
 	NoBaseline string
+	// BaselineDir is the Baseline's run folder, as found (absolute).
+	BaselineDir string
 	// BadBaseline says why a baseline that is there cannot be used (it
 	// cannot be read, or its totals do not add up): unlike a baseline not
 	// stored yet, that is never a pass.

@@ -35,23 +35,15 @@ func LeakVerdict(l *lang.Leak, run *result.Run) result.Verdict {
 		}
 		return v
 	}
-	src, err := leak.ParseSource(run.Memory.Kind)
 	note := ""
-	if err != nil {
-		// A reading of unknown kind is judged as resident memory: the
-		// minimum envelope is right for anything with a GC sawtooth.
-		src, note = leak.Resident, fmt.Sprintf("; %q readings judged as resident memory", run.Memory.Kind)
+	if _, err := leak.ParseSource(run.Memory.Kind); err != nil {
+		note = fmt.Sprintf("; %q readings judged as resident memory", run.Memory.Kind)
 	}
 	if run.Memory.Source != "" {
 		v.Subject = fmt.Sprintf("memory (%s of %s)", run.Memory.Kind, run.Memory.Source)
 	}
-	samples := make([]leak.Sample, len(run.Memory.Samples))
-	for i, s := range run.Memory.Samples {
-		samples[i] = leak.Sample{At: time.Duration(s.AtS * float64(time.Second)), Bytes: s.Bytes, GCCycles: s.GCCycles, Requests: s.Requests}
-	}
-	rep, err := leak.Analyze(samples, src, leak.Budget{
-		Warmup: l.Warmup, Window: l.Window, MaxGrowthRate: l.MaxGrowthRate, MaxGrowth: float64(l.MaxGrowth),
-	})
+	samples := leakSamples(run.Memory)
+	rep, err := LeakFit(l, run)
 	if err != nil {
 		v.Outcome = Invalid
 		v.Detail = "the memory samples cannot be judged: " + err.Error()
@@ -84,6 +76,33 @@ func LeakVerdict(l *lang.Leak, run *result.Run) result.Verdict {
 		v.Detail += "; extend the run"
 	}
 	return v
+}
+
+// LeakFit is the leak hunter's analysis of the run's memory samples under
+// the plan's leak budget: what LeakVerdict judges, and what report.html
+// draws (the envelope, the fitted trend, the budget). The run must hold
+// samples.
+func LeakFit(l *lang.Leak, run *result.Run) (leak.Report, error) {
+	if run.Memory == nil || len(run.Memory.Samples) == 0 {
+		return leak.Report{}, fmt.Errorf("no memory samples")
+	}
+	src, err := leak.ParseSource(run.Memory.Kind)
+	if err != nil {
+		// A reading of unknown kind is judged as resident memory: the
+		// minimum envelope is right for anything with a GC sawtooth.
+		src = leak.Resident
+	}
+	return leak.Analyze(leakSamples(run.Memory), src, leak.Budget{
+		Warmup: l.Warmup, Window: l.Window, MaxGrowthRate: l.MaxGrowthRate, MaxGrowth: float64(l.MaxGrowth),
+	})
+}
+
+func leakSamples(m *result.MemorySeries) []leak.Sample {
+	samples := make([]leak.Sample, len(m.Samples))
+	for i, s := range m.Samples {
+		samples[i] = leak.Sample{At: time.Duration(s.AtS * float64(time.Second)), Bytes: s.Bytes, GCCycles: s.GCCycles, Requests: s.Requests}
+	}
+	return samples
 }
 
 // failedReadings says how many memory readings failed and why the last did.

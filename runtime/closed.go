@@ -54,6 +54,10 @@ type closedRun struct {
 	wg       sync.WaitGroup // workers
 }
 
+// TargetUsers is the number of users a closed shape wants at t (since the
+// run's start), for a master's progress.
+func TargetUsers(shape *lang.Shape, t time.Duration) int { return closedTarget(shape, t) }
+
 // closedTarget is the number of users the shape wants at t: each stage moves
 // from where the previous one left off toward its target at its spawn rate.
 // It is rounded toward where the ramp came from, so a ramp is never ahead.

@@ -30,8 +30,11 @@ type Tick struct {
 	Stage    int           // 1-based
 	Stages   int
 	Model    lang.Model
-	Users    int     // closed model: users running now
-	Rate     float64 // open model: target arrivals per second now
+	Users    int           // closed model: users running now
+	Target   int           // closed model: users the shape wants now
+	Workers  int           // live workers (1 in one process)
+	Rate     float64       // open model: target arrivals per second now
+	LagP99   time.Duration // open model: the generator's lag p99 so far (0 from a master)
 	InFlight int
 	Second   tally.SecondStats // the second that just ended
 	Requests int64             // so far
@@ -450,10 +453,17 @@ func (e *Engine) tick(elapsed time.Duration, ss tally.SecondStats) Tick {
 	t := Tick{
 		Elapsed: elapsed, Total: e.shape.Duration(), Stage: i + 1, Stages: len(e.shape.Stages),
 		Model: e.shape.Model, Users: int(e.users.Load()), InFlight: int(e.inFlight.Load()),
-		Second: ss, Requests: count, Failures: fails,
+		Second: ss, Requests: count, Failures: fails, Workers: 1,
 	}
 	if e.shape.Model == lang.Open {
 		t.Rate = rateAt(e.shape, elapsed)
+		// Once a second: the percentile walk stops at p99, a few hundred
+		// buckets for lags under a millisecond.
+		e.gen.mu.Lock()
+		t.LagP99 = time.Duration(e.gen.lag.ValueAtPercentile(99)) * time.Microsecond
+		e.gen.mu.Unlock()
+	} else {
+		t.Target = closedTarget(e.shape, elapsed)
 	}
 	return t
 }

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -232,4 +233,20 @@ func validate(samples []Sample, src Source, b Budget) error {
 		}
 	}
 	return nil
+}
+
+// TrendAt is the fitted trend line's value at t (since the run's start):
+// the report's slope through the median intercept of its block envelope
+// (the Theil–Sen line). It is false when the fit has no slope (too few
+// samples).
+func (r Report) TrendAt(t time.Duration) (float64, bool) {
+	if len(r.Blocks) == 0 || math.IsNaN(r.Slope) {
+		return 0, false
+	}
+	icepts := make([]float64, len(r.Blocks))
+	for i, b := range r.Blocks {
+		icepts[i] = b.Bytes - r.Slope*b.At.Seconds()
+	}
+	slices.Sort(icepts)
+	return median(icepts) + r.Slope*t.Seconds(), true
 }

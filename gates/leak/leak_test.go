@@ -539,3 +539,25 @@ func BenchmarkAnalyzeDay(b *testing.B) {
 		}
 	}
 }
+
+// The trend line runs through the samples of a steady leak: evaluated at
+// a sample's time it is within 2% of it.
+func TestTrendAt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	tr := trace{seconds: 180, rate: 100, ramp: 10, reqKnown: true, src: HeapLive, gcKnown: true, gcEvery: 1,
+		base: 100 * mb, noise: 0.5 * mb, leakPerReq: 10e3}
+	samples := tr.samples(rng)
+	r, err := Analyze(samples, tr.src, Budget{Window: 120 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []Sample{samples[90], samples[len(samples)-1]} {
+		got, ok := r.TrendAt(s.At)
+		if !ok || math.Abs(got-s.Bytes) > 0.02*s.Bytes {
+			t.Errorf("trend at %v: %.0f (%v), sample %.0f", s.At, got, ok, s.Bytes)
+		}
+	}
+	if _, ok := (Report{Slope: math.NaN()}).TrendAt(time.Minute); ok {
+		t.Error("a trend without a fit")
+	}
+}

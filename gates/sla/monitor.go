@@ -32,6 +32,17 @@ type Monitor struct {
 // request names), start the run's start. It returns nil when no budget has
 // an abort rule.
 func NewMonitor(slas []*lang.SLA, names []string, start time.Time) *Monitor {
+	return newMonitor(slas, names, start, false)
+}
+
+// NewWatcher is NewMonitor for every windowed budget, with an abort rule
+// or not, so that States tells each one's live state (only those with an
+// abort rule stop the run). It returns nil when no budget is windowed.
+func NewWatcher(slas []*lang.SLA, names []string, start time.Time) *Monitor {
+	return newMonitor(slas, names, start, true)
+}
+
+func newMonitor(slas []*lang.SLA, names []string, start time.Time, all bool) *Monitor {
 	index := map[string]int{}
 	for i, n := range names {
 		index[n] = i
@@ -39,7 +50,7 @@ func NewMonitor(slas []*lang.SLA, names []string, start time.Time) *Monitor {
 	m := &Monitor{names: names, step: int64(lang.StatsWindow / time.Second), hists: make([]hist.Hist, len(names)),
 		span: runSpan{Start: float64(start.UnixNano()) / 1e9, End: math.Inf(1)}}
 	for _, s := range slas {
-		if s.AbortAfter <= 0 || s.Window <= 0 {
+		if s.Window <= 0 || (s.AbortAfter <= 0 && !all) {
 			continue
 		}
 		for _, subj := range Subjects(s, names) {
@@ -91,7 +102,7 @@ func (m *Monitor) Window(t int64, wins []*result.Window) (string, error) {
 		}
 		rs := m.results[ti]
 		n := tr.sla.AbortAfter
-		if len(rs) < n {
+		if n <= 0 || len(rs) < n {
 			continue
 		}
 		if from, to, at, ok := streak(rs[len(rs)-n:], n); ok {
@@ -100,4 +111,39 @@ func (m *Monitor) Window(t int64, wins []*result.Window) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// State is one windowed budget's live state: a limit of a subject, as the
+// last judged window left it.
+type State struct {
+	Subject string // "all", "POST /checkout"
+	Budget  string // the limit as the plan names it: "p95", "error_rate"
+	Judged  bool   // a window was judged; OK means nothing before
+	OK      bool   // the limit held on the last judged window
+}
+
+// States is every watched limit's live state, in the order of the plan's
+// sla blocks and their limits.
+func (m *Monitor) States() []State {
+	if m == nil {
+		return nil
+	}
+	var out []State
+	for ti, tr := range m.trackers {
+		var last *WindowResult
+		for i := len(m.results[ti]) - 1; i >= 0; i-- {
+			if m.results[ti][i].Judged {
+				last = &m.results[ti][i]
+				break
+			}
+		}
+		for j, l := range tr.limits {
+			st := State{Subject: tr.subject.Name, Budget: l.Name}
+			if last != nil && j < len(last.Measures) {
+				st.Judged, st.OK = true, !last.Measures[j].Breached
+			}
+			out = append(out, st)
+		}
+	}
+	return out
 }

@@ -350,3 +350,32 @@ func TestSignificantBreachToleratesChance(t *testing.T) {
 		t.Errorf("p99 of %d requests just over budget: %+v", small.Requests[0].Count, vs[0])
 	}
 }
+
+// A watcher follows a windowed budget without an abort rule: its state is
+// the last judged window's, and it never stops the run.
+func TestWatcherStates(t *testing.T) {
+	run := windowedRun(map[int]bool{5: true})
+	s := &lang.SLA{Label: "all", All: true, Aggregate: true, Matches: []string{"GET /", "GET /products/:id", "POST /checkout"},
+		ErrorRate: ratio(0.01), Window: 10 * time.Second}
+	names := []string{"GET /", "GET /products/:id", "POST /checkout"}
+	if NewMonitor([]*lang.SLA{s}, names, run.Start) != nil {
+		t.Fatal("a monitor for a budget without an abort rule")
+	}
+	m := NewWatcher([]*lang.SLA{s}, names, run.Start)
+	if st := m.States(); len(st) != 1 || st[0].Judged {
+		t.Fatalf("before any window: %+v", st)
+	}
+	for k := range 7 {
+		wins := make([]*result.Window, 3)
+		for i, q := range run.Requests {
+			wins[i] = &q.Windows[k]
+		}
+		if r, err := m.Window(wins[0].T, wins); r != "" || err != nil {
+			t.Fatalf("window %d: %q, %v", k, r, err)
+		}
+		st := m.States()
+		if want := k != 5; len(st) != 1 || !st[0].Judged || st[0].OK != want || st[0].Subject != "all" || st[0].Budget != "error_rate" {
+			t.Errorf("after window %d: %+v, want OK %v", k, st, want)
+		}
+	}
+}

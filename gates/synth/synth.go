@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"lab/runtime/result"
 )
@@ -197,4 +200,63 @@ func MemorySeries(m Memory) *result.MemorySeries {
 		s.Samples = append(s.Samples, result.MemorySample{AtS: t, Bytes: max(v, 0), GCCycles: cycles, Requests: int64(m.Rate * t)})
 	}
 	return s
+}
+
+// FillSeconds gives run the run-wide per-second series its windows imply:
+// each window's requests and failures spread evenly over its seconds (the
+// rest in the first), percentiles from the window's histograms merged,
+// users (closed model) or the target rate (open) steady. Seconds outside
+// [Start, End) are left out. For reports and live views that chart seconds.
+func FillSeconds(run *result.Run, users int) error {
+	w := int64(run.WindowS)
+	if w <= 0 {
+		w = window
+	}
+	type acc struct {
+		count, fails int64
+		hist         *hdrhistogram.Histogram
+	}
+	byWindow := map[int64]*acc{}
+	var order []int64
+	for _, q := range run.Requests {
+		for _, win := range q.Windows {
+			a := byWindow[win.T]
+			if a == nil {
+				a = &acc{hist: result.NewHist()}
+				byWindow[win.T] = a
+				order = append(order, win.T)
+			}
+			a.count += win.Count
+			a.fails += win.Failures
+			h, err := result.Decode(win.Hist)
+			if err != nil {
+				return err
+			}
+			if err := result.Merge(a.hist, h); err != nil {
+				return err
+			}
+		}
+	}
+	slices.Sort(order)
+	run.Seconds = run.Seconds[:0]
+	rate := 0.0
+	if d := run.End.Sub(run.Start).Seconds(); d > 0 && run.Model == "open" {
+		rate = float64(run.Generator.Scheduled) / d
+	}
+	for _, t := range order {
+		a := byWindow[t]
+		p50, p95, p99, mx := a.hist.ValueAtPercentile(50), a.hist.ValueAtPercentile(95), a.hist.ValueAtPercentile(99), a.hist.Max()
+		for i := int64(0); i < w; i++ {
+			s := result.Second{T: t + i, Users: users, P50: p50, P95: p95, P99: p99, Max: mx, Rate: rate}
+			s.Requests, s.Failures = a.count/w, a.fails/w
+			if i == 0 {
+				s.Requests += a.count % w
+				s.Failures += a.fails % w
+			}
+			if s.T >= run.Start.Unix() && s.T < run.End.Unix() {
+				run.Seconds = append(run.Seconds, s)
+			}
+		}
+	}
+	return nil
 }

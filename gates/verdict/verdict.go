@@ -247,3 +247,25 @@ func md(s string) string {
 	r := strings.NewReplacer("|", `\|`, "\n", " ", "*", `\*`, "_", `\_`, "<", "&lt;", "`", "\\`")
 	return r.Replace(s)
 }
+
+// Group is one gate's verdicts, as the tables show them.
+type Group struct {
+	Title    string
+	Verdicts []result.Verdict
+}
+
+// Groups splits verdicts into one group per gate, in the tables' order, so
+// that other renderings (report.html) show the same tables.
+func Groups(vs []result.Verdict) []Group {
+	var out []Group
+	for _, g := range groups(vs) {
+		out = append(out, Group{Title: title(g[0].Gate), Verdicts: g})
+	}
+	return out
+}
+
+// Mark is an outcome as the terminal table shows it ("✓ pass", "✗ FAIL").
+func Mark(outcome string) string { return mark(outcome) }
+
+// OK tells whether an outcome lets its gate pass (pass or advisory).
+func OK(outcome string) bool { return ok(outcome) }

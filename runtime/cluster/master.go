@@ -607,8 +607,12 @@ func (m *Master) tick(ss tally.SecondStats, acc *secAcc) runtime.Tick {
 	}
 	t := runtime.Tick{Elapsed: elapsed, Total: shape.Duration(), Stage: stage, Stages: len(shape.Stages), Model: shape.Model,
 		Second: ss, Requests: m.doneReq, Failures: m.doneFail, Rate: acc.sec.Rate}
+	if shape.Model == lang.Closed {
+		t.Target = runtime.TargetUsers(shape, elapsed)
+	}
 	for _, mb := range m.members {
 		if mb.active() {
+			t.Workers++
 			t.Users += mb.users
 			t.InFlight += mb.inFlight
 		}

@@ -1,17 +1,16 @@
 // Package progress shows a run's progress in the terminal: a bar redrawn
-// every second on a terminal, or a plain line every 10 seconds when the
-// output is a file or CI, where a redrawn line would only make noise.
+// every second on a terminal, fitted to the terminal's width, or a plain
+// line every 10 seconds when the output is a file or CI, where a redrawn
+// line would only make noise.
 package progress
 
 import (
+	"bytes"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
-	"lab/lang"
-	"lab/lang/units"
 	"lab/runtime"
 )
 
@@ -20,17 +19,24 @@ type Printer struct {
 	w        io.Writer
 	live     bool // redraw one line (a terminal)
 	color    bool
+	width    func() int
 	every    time.Duration
 	mu       sync.Mutex
 	last     time.Duration
 	drawn    bool
 	lastTick runtime.Tick
+	pending  []byte // a message's unfinished line (Log)
 }
 
-// New returns a printer to w; live redraws a bar every second, otherwise a
-// line is printed every 10 s. color adds colour to a live bar.
-func New(w io.Writer, live, color bool) *Printer {
-	p := &Printer{w: w, live: live, color: color && live, every: 10 * time.Second}
+// New returns a printer to w; live redraws a bar every second, fitted to
+// the columns width returns (asked at every tick, so a resized terminal is
+// followed; nil means 80), otherwise a full line is printed every 10 s.
+// color adds colour to a live bar.
+func New(w io.Writer, live, color bool, width func() int) *Printer {
+	if width == nil {
+		width = func() int { return defaultWidth }
+	}
+	p := &Printer{w: w, live: live, color: color && live, width: width, every: 10 * time.Second}
 	if live {
 		p.every = time.Second
 	}
@@ -46,16 +52,52 @@ func (p *Printer) Tick(t runtime.Tick) {
 		return
 	}
 	p.last = t.Elapsed
-	line := Line(t, p.color)
 	if p.live {
-		fmt.Fprintf(p.w, "\r\x1b[K%s", line)
-		p.drawn = true
+		p.draw()
 		return
 	}
-	fmt.Fprintln(p.w, line)
+	fmt.Fprintln(p.w, Line(t, false))
 }
 
-// Done ends a live bar's line.
+// draw redraws the live line from the last tick.
+func (p *Printer) draw() {
+	// The last column stays empty: some terminals wrap as soon as it is
+	// written, and a wrapped line can no longer be redrawn with \r.
+	fmt.Fprintf(p.w, "\r\x1b[K%s", Fit(p.lastTick, p.color, p.width()-1))
+	p.drawn = true
+}
+
+// Log returns a writer for messages printed during the run (a worker
+// joined or lost): on a live printer each whole line replaces the progress
+// line, which is drawn again below it, so a message never runs into it.
+func (p *Printer) Log() io.Writer { return (*logWriter)(p) }
+
+type logWriter Printer
+
+func (l *logWriter) Write(b []byte) (int, error) {
+	p := (*Printer)(l)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.live {
+		return p.w.Write(b)
+	}
+	p.pending = append(p.pending, b...)
+	end := bytes.LastIndexByte(p.pending, '\n') + 1
+	if end == 0 {
+		return len(b), nil
+	}
+	if p.drawn {
+		io.WriteString(p.w, "\r\x1b[K")
+	}
+	_, err := p.w.Write(p.pending[:end])
+	p.pending = append(p.pending[:0], p.pending[end:]...)
+	if p.drawn {
+		p.draw()
+	}
+	return len(b), err
+}
+
+// Done ends a live bar's line, and prints what is left of a message.
 func (p *Printer) Done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -63,39 +105,8 @@ func (p *Printer) Done() {
 		fmt.Fprintln(p.w)
 		p.drawn = false
 	}
-}
-
-// Line renders one tick: elapsed/total, stage, users or rate, throughput,
-// p50/p95 of the last second and failures per second.
-func Line(t runtime.Tick, color bool) string {
-	const width = 20
-	frac := 0.0
-	if t.Total > 0 {
-		frac = min(1, float64(t.Elapsed)/float64(t.Total))
+	if len(p.pending) > 0 {
+		fmt.Fprintf(p.w, "%s\n", p.pending)
+		p.pending = nil
 	}
-	filled := int(frac * width)
-	bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
-	load := fmt.Sprintf("%d users", t.Users)
-	if t.Model == lang.Open {
-		load = fmt.Sprintf("%s/s target, %d in flight", trim(t.Rate), t.InFlight)
-	}
-	fails := fmt.Sprintf("%d fail/s", t.Second.Failures)
-	if color && t.Second.Failures > 0 {
-		fails = "\x1b[31m" + fails + "\x1b[0m"
-	}
-	return fmt.Sprintf("%s %s/%s stage %d/%d · %s · %d req/s · p50 %s p95 %s · %s · %d requests, %d failed",
-		bar, units.FormatDuration(t.Elapsed.Round(time.Second)), units.FormatDuration(t.Total),
-		t.Stage, t.Stages, load, t.Second.Requests, latency(t.Second.P50), latency(t.Second.P95), fails, t.Requests, t.Failures)
-}
-
-func latency(us int64) string {
-	if us == 0 {
-		return "-"
-	}
-	return (time.Duration(us) * time.Microsecond).Round(10 * time.Microsecond).String()
-}
-
-func trim(f float64) string {
-	s := fmt.Sprintf("%.1f", f)
-	return strings.TrimSuffix(s, ".0")
 }

@@ -38,7 +38,7 @@ func TestLineSaysWhereTheRunIs(t *testing.T) {
 
 func TestPlainOutputEveryTenSeconds(t *testing.T) {
 	var b bytes.Buffer
-	p := New(&b, false, true)
+	p := New(&b, false, true, nil)
 	for s := 1; s <= 25; s++ {
 		p.Tick(tick(time.Duration(s) * time.Second))
 	}
@@ -48,7 +48,7 @@ func TestPlainOutputEveryTenSeconds(t *testing.T) {
 		t.Errorf("plain output, 25 ticks: %q", b.String())
 	}
 	b.Reset()
-	live := New(&b, true, false)
+	live := New(&b, true, false, nil)
 	for s := 1; s <= 3; s++ {
 		live.Tick(tick(time.Duration(s) * time.Second))
 	}

@@ -1,0 +1,41 @@
+package gates
+
+import (
+	"fmt"
+
+	"lab/gates/report"
+	"lab/lang"
+	"lab/lang/units"
+	"lab/runtime/result"
+)
+
+// Report renders report.html for a judged run: the plan gives the latency
+// budgets drawn on the charts and the leak budget whose fit is drawn (a
+// nil plan draws neither); baseline, when not nil, is compared with.
+func Report(plan *lang.Plan, run, baseline *result.Run) ([]byte, error) {
+	in := report.Input{Run: run, Baseline: baseline, Exit: ExitCode(run.Verdicts)}
+	if plan != nil {
+		in.Budgets = latencyBudgets(plan.SLAs)
+		if l := plan.Leak; l != nil && run.Memory != nil && len(run.Memory.Samples) > 0 {
+			if rep, err := LeakFit(l, run); err == nil {
+				in.Leak, in.LeakBudget = &rep, leakBudget(l)
+			}
+		}
+	}
+	return report.Render(in)
+}
+
+// latencyBudgets are the SLA blocks' percentile and max budgets, as
+// threshold lines: "GET /products p95 ≤ 300ms".
+func latencyBudgets(slas []*lang.SLA) []report.Budget {
+	var out []report.Budget
+	for _, s := range slas {
+		for _, p := range s.Percentiles {
+			out = append(out, report.Budget{Label: fmt.Sprintf("%s %s ≤ %s", s.Label, p.Name, units.FormatDuration(p.Max)), US: p.Max.Microseconds()})
+		}
+		if s.Max > 0 {
+			out = append(out, report.Budget{Label: fmt.Sprintf("%s max ≤ %s", s.Label, units.FormatDuration(s.Max)), US: s.Max.Microseconds()})
+		}
+	}
+	return out
+}

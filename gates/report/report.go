@@ -1,0 +1,179 @@
+// Package report renders a Run as report.html: one self-contained file
+// (inline CSS, inline SVG charts, no script, nothing loaded from anywhere)
+// with the run's header, charts over the whole run, the per-request table,
+// the verdict tables, the leak hunter's fit and the comparison with a
+// baseline. It reads Runs and verdicts only, like gates/verdict.
+package report
+
+import (
+	"bytes"
+	"cmp"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"math"
+	"slices"
+	"time"
+
+	"lab/gates/leak"
+	"lab/gates/verdict"
+	"lab/runtime/result"
+)
+
+// Input is everything the report shows.
+type Input struct {
+	Run      *result.Run
+	Baseline *result.Run // nil: no comparison
+	// Budgets are the SLA budgets on latency, drawn as threshold lines on
+	// the latency chart.
+	Budgets []Budget
+	// Leak is the leak hunter's analysis of Run.Memory (nil without a leak
+	// block or samples); LeakBudget says the budget in words.
+	Leak       *leak.Report
+	LeakBudget string
+	Exit       int // the exit code the verdicts give
+}
+
+// Budget is one latency budget: "GET /products p95 ≤ 300ms" at 300 ms.
+type Budget struct {
+	Label string
+	US    int64
+}
+
+//go:embed report.html.tmpl
+var pageText string
+
+var page = template.Must(template.New("report").Funcs(template.FuncMap{
+	"ms":    fmtMS,
+	"count": func(n int64) string { return fmt.Sprintf("%d", n) },
+	"utc":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"mark":  verdict.Mark,
+	"ok":    verdict.OK,
+	"pct":   func(f float64) string { return fmt.Sprintf("%+.1f%%", 100*f) },
+	"rate":  func(f float64) string { return fmt.Sprintf("%.1f/s", f) },
+}).Parse(pageText))
+
+// Render writes report.html for the input. The output depends on the
+// input alone (no clock, no map order), so a report rebuilt from
+// result.json is the same file.
+func Render(in Input) ([]byte, error) {
+	if in.Run == nil {
+		return nil, fmt.Errorf("no run to report")
+	}
+	var b bytes.Buffer
+	if err := page.Execute(&b, newView(in)); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// view is what the template reads.
+type view struct {
+	Run      *result.Run
+	Duration string
+	Title    string
+	Exit     int
+	Summary  string
+	Charts   []*chart
+	Requests []requestRow
+	Total    requestRow
+	Groups   []verdict.Group
+	Notes    []result.Verdict
+	Leak     *leakView
+	Compare  []compareRow
+	Baseline *result.Run
+	Failures []result.Failure // most frequent first
+}
+
+func newView(in Input) view {
+	run := in.Run
+	v := view{
+		Run: run, Exit: in.Exit, Baseline: in.Baseline,
+		Duration: run.End.Sub(run.Start).Round(time.Second).String(),
+		Title:    fmt.Sprintf("%s · %s", run.Plan.Name, run.Plan.Shape),
+		Summary:  verdict.Summary(run.Verdicts, in.Exit),
+		Groups:   verdict.Groups(run.Verdicts),
+	}
+	for _, vd := range run.Verdicts {
+		if vd.Detail != "" && vd.Outcome != "pass" {
+			v.Notes = append(v.Notes, vd)
+		}
+	}
+	v.Charts = runCharts(run, in.Budgets)
+	v.Failures = slices.Clone(run.Failures)
+	slices.SortStableFunc(v.Failures, func(a, b result.Failure) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Reason, b.Reason))
+	})
+	v.Requests, v.Total = requestRows(run)
+	if in.Leak != nil && run.Memory != nil {
+		v.Leak = newLeakView(run, in.Leak, in.LeakBudget)
+		v.Charts = append(v.Charts, v.Leak.Chart)
+	}
+	if in.Baseline != nil {
+		v.Compare = compareRows(in.Baseline, run)
+	}
+	return v
+}
+
+// runCharts are the charts over the run's seconds: throughput with the
+// load overlaid, p50 and p95 with the latency budgets, failures.
+func runCharts(run *result.Run, budgets []Budget) []*chart {
+	n := len(run.Seconds)
+	x := make([]float64, n)
+	rps, users, rate, p50, p95, fails := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	t0 := run.Start.Unix()
+	for i, s := range run.Seconds {
+		x[i] = float64(s.T - t0)
+		rps[i], users[i], rate[i] = float64(s.Requests), float64(s.Users), s.Rate
+		p50[i], p95[i], fails[i] = float64(s.P50)/1000, float64(s.P95)/1000, float64(s.Failures)
+	}
+	xmax := math.Max(run.End.Sub(run.Start).Seconds(), lastX(x))
+	load := series{Name: "users", Class: "s3", X: x, Y: users, Right: true, Dashed: true}
+	loadUnit := "users"
+	if run.Model == "open" {
+		load = series{Name: "target arrivals/s", Class: "s3", X: x, Y: rate, Right: true, Dashed: true}
+		loadUnit = "arrivals/s"
+	}
+	var lines []hline
+	for _, b := range budgets {
+		lines = append(lines, hline{Label: b.Label, Y: float64(b.US) / 1000})
+	}
+	num := func(v float64) string { return trim(v) }
+	return []*chart{
+		{ID: "chart-throughput", Title: "Throughput", Left: "requests/s", Right: loadUnit, XMax: xmax, LeftFmt: num, RightFmt: num, Zero: true,
+			Series: []series{{Name: "requests/s", Class: "s1", X: x, Y: rps}, load}},
+		{ID: "chart-latency", Title: "Response time", Left: "ms", XMax: xmax, LeftFmt: num, Lines: lines, Zero: true,
+			Series: []series{{Name: "p50", Class: "s2", X: x, Y: p50}, {Name: "p95", Class: "s1", X: x, Y: p95}}},
+		{ID: "chart-failures", Title: "Failures", Left: "failures/s", XMax: xmax, LeftFmt: num, Zero: true,
+			Series: []series{{Name: "failures/s", Class: "s4", X: x, Y: fails}}},
+	}
+}
+
+func lastX(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	return x[len(x)-1]
+}
+
+// trim prints a tick value without needless decimals.
+func trim(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 1e6:
+		return fmt.Sprintf("%.4gM", v/1e6)
+	case a >= 1e4:
+		return fmt.Sprintf("%.4gk", v/1e3)
+	}
+	return fmt.Sprintf("%.4g", v)
+}
+
+// fmtMS prints microseconds as milliseconds.
+func fmtMS(us int64) string {
+	switch {
+	case us >= 10_000_000:
+		return fmt.Sprintf("%.1f s", float64(us)/1e6)
+	case us >= 100_000:
+		return fmt.Sprintf("%.0f ms", float64(us)/1e3)
+	}
+	return fmt.Sprintf("%.1f ms", float64(us)/1e3)
+}
