@@ -34,8 +34,11 @@ const (
 	DatasourceType = "prometheus"
 	// PrometheusURL is Prometheus as Grafana reaches it in the stack.
 	PrometheusURL = "http://prometheus:9090"
-	// MasterTarget is where Prometheus scrapes the master's /metrics.
-	MasterTarget = "master:9646"
+	// MetricsPort is where the master serves /metrics in the stack
+	// (lab apply --metrics 0.0.0.0:9646), and MasterTarget where
+	// Prometheus scrapes it.
+	MetricsPort  = "9646"
+	MasterTarget = "master:" + MetricsPort
 	// TokenFile holds the token Prometheus sends the master (the
 	// monitoring compose file writes LAB_TOKEN there before Prometheus
 	// starts).

@@ -237,7 +237,10 @@ func master(plan *lang.Plan) types.ServiceConfig {
 func masterCommand(plan *lang.Plan) types.ShellCommand {
 	cmd := types.ShellCommand{"apply", PlansDir + "/" + filepath.Base(plan.File),
 		"--remote-workers", "--listen", "0.0.0.0:" + strconv.Itoa(MasterPort),
-		"--no-sut", "--results", ResultsDir}
+		"--no-sut", "--results", ResultsDir,
+		// Prometheus (the monitoring file) scrapes it across the stack's
+		// network, with LAB_TOKEN.
+		"--metrics", "0.0.0.0:" + grafana.MetricsPort}
 	if plan.SUT != nil {
 		// Swarm ignores depends_on: the shop may start after the master.
 		cmd = append(cmd, "--wait-target", "60s")

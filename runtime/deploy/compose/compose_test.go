@@ -110,7 +110,7 @@ func TestStackWiring(t *testing.T) {
 	if v := shop.Environment["LAB_SUT_WRONG_RATE"]; v == nil || *v != "0.01" {
 		t.Errorf("shop knob wrong_rate not passed: %v", v)
 	}
-	wantMaster := "apply /plans/smoke.hcl --remote-workers --listen 0.0.0.0:5557 --no-sut --results /results --wait-target 60s -var host=http://shop:8080 -var workers=5"
+	wantMaster := "apply /plans/smoke.hcl --remote-workers --listen 0.0.0.0:5557 --no-sut --results /results --metrics 0.0.0.0:9646 --wait-target 60s -var host=http://shop:8080 -var workers=5"
 	if got := strings.Join(master.Command, " "); got != wantMaster {
 		t.Errorf("master command\n got %q\nwant %q", got, wantMaster)
 	}
@@ -187,7 +187,7 @@ func TestOwnServiceHasNoShop(t *testing.T) {
 	if got := p.Services["worker"].Deploy.Placement.Constraints; !slices.Equal(got, want0) {
 		t.Errorf("worker placement %q, want the plan's %q", got, want0)
 	}
-	want := "apply /plans/own.hcl --remote-workers --listen 0.0.0.0:5557 --no-sut --results /results --workers 2"
+	want := "apply /plans/own.hcl --remote-workers --listen 0.0.0.0:5557 --no-sut --results /results --metrics 0.0.0.0:9646 --workers 2"
 	if got := strings.Join(p.Services["master"].Command, " "); got != want {
 		t.Errorf("master command\n got %q\nwant %q", got, want)
 	}
@@ -279,6 +279,11 @@ func TestMonitoringWiring(t *testing.T) {
 	}
 	if v := prom.Environment["LAB_TOKEN"]; v == nil || *v != "s3cret" {
 		t.Errorf("prometheus is not given LAB_TOKEN: %v", v)
+	}
+	// The master serves /metrics where prometheus.yml scrapes it.
+	if cmd := strings.Join(p.Services["master"].Command, " "); !strings.Contains(cmd, "--metrics 0.0.0.0:"+grafana.MetricsPort) ||
+		grafana.MasterTarget != MasterService+":"+grafana.MetricsPort {
+		t.Errorf("master command %q does not serve metrics where Prometheus scrapes (%s)", cmd, grafana.MasterTarget)
 	}
 	if g.Image != GrafanaImage || p.Services["prometheus"].Image != PrometheusImage {
 		t.Errorf("images %s, %s: want the official ones", g.Image, p.Services["prometheus"].Image)
