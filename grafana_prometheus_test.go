@@ -38,6 +38,8 @@ func TestPanelQueriesOnPrometheus(t *testing.T) {
 		t.Skip("four runs side by side, the longest 100 s")
 	}
 	prom := needs.Tool(t, "prometheus", "Debian package prometheus")
+	// Light runs that mostly wait: beside the other end-to-end tests.
+	t.Parallel()
 	bin := labBinary(t)
 	runs := []struct {
 		plan string
