@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -19,17 +18,6 @@ import (
 	"lab/runtime/result"
 	"lab/sut"
 )
-
-// freeAddr is a loopback address nothing listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // scrape reads /metrics with the Prometheus text parser; nil when it
 // cannot be read (the server is not up, or has stopped).
@@ -78,7 +66,7 @@ func TestMetricsDuringARun(t *testing.T) {
 	}
 	t.Parallel()
 	plan, results := metricsPlan(t)
-	addr := freeAddr(t)
+	addr := freePort(t)
 	last := scrapeWhile(t, addr, nil, func() (int, string) {
 		code, stdout, stderr := lab(t, nil, "apply", plan, "--results", results, "--quiet", "--metrics", addr, "--metrics-linger", "2m")
 		return code, stdout + stderr
@@ -100,7 +88,7 @@ func TestMetricsFromTheMaster(t *testing.T) {
 	t.Parallel()
 	bin := labBinary(t)
 	plan, results := metricsPlan(t)
-	addr := freeAddr(t)
+	addr := freePort(t)
 	var workers float64
 	last := scrapeWhile(t, addr, nil, func() (int, string) {
 		out, err := exec.Command(bin, "apply", plan, "--workers", "2", "--results", results, "--quiet",
@@ -132,7 +120,7 @@ func TestMetricsOpenModel(t *testing.T) {
 	dir := t.TempDir()
 	plan := writePlan(t, dir, "open.hcl", twoRoutes, host, openShape("12s", "60/s"))
 	results := filepath.Join(dir, "results")
-	addr := freeAddr(t)
+	addr := freePort(t)
 	var rate float64
 	// A busy machine may make the generator late, and the run invalid.
 	late := func(code int, out string) bool {
@@ -315,7 +303,7 @@ leak {
 }
 `, host))
 	results := filepath.Join(dir, "results")
-	addr := freeAddr(t)
+	addr := freePort(t)
 	var memory float64
 	// Six seconds cannot be judged for a leak: exit 1, inconclusive.
 	inconclusive := func(code int, _ string) bool { return code == 1 }
