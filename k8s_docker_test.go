@@ -34,11 +34,8 @@ import (
 // Service a network alias. It shows that the plan loads from the mounted
 // files, the shop takes its LAB_SUT_* knobs, the workload reaches the
 // shop by its Service's name, the leak-test plan's memory is read from
-// the shop's /metrics through that name, and the master writes its run
-// under the pod's restrictions.
-//
-// Until lab apply has the master's flags (--remote-workers), the master
-// runs the load itself: those flags are dropped and no worker starts.
+// the shop's /metrics through that name, the master writes its run
+// under the pod's restrictions, and the two workers' pods join it.
 func TestK8sPodsRunInDocker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an image and runs containers")
@@ -71,7 +68,7 @@ func TestK8sPodsRunInDocker(t *testing.T) {
 }
 
 // runPlan plans file with vars as lab plan would, runs its shop, master
-// and (once they exist) workers, and returns the Run the master wrote. The
+// and two workers, and returns the Run the master wrote. The
 // master must exit with one of codes (space-separated).
 func (d *dockerPods) runPlan(t *testing.T, file, codes string, vars ...string) *result.Run {
 	t.Helper()
@@ -79,8 +76,6 @@ func (d *dockerPods) runPlan(t *testing.T, file, codes string, vars ...string) *
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	// Two workers once they can run (lang refuses more than one until the
-	// master is built; without it the master runs the load itself).
 	plan.Topology.Workers = 2
 	pods := k8sPods(t, plan)
 	shop := d.run(t, pods.shop.Name, pods.shop.Spec.Template.Spec, nil, "--detach", "--publish", "127.0.0.1::8080")
@@ -89,20 +84,12 @@ func (d *dockerPods) runPlan(t *testing.T, file, codes string, vars ...string) *
 	results := t.TempDir()
 	os.Chmod(results, 0o777) // an emptyDir is writable by any user
 	spec := pods.master.Spec.Template.Spec
-	c := &spec.Containers[0]
-	distributed := d.hasMasterFlags()
-	if !distributed {
-		t.Log("lab apply has no --remote-workers yet: the master runs the load itself")
-		c.Args = withoutFlags(c.Args, map[string]bool{"--remote-workers": false, "--listen": true, "--workers": true})
-	}
 	mounts := map[string]string{kube.PlansDir: d.configMapDir(t, pods.plans, spec), kube.ResultsDir: results}
 	master := d.run(t, pods.master.Name, spec, mounts, "--detach")
-	if distributed {
-		w := pods.workers
-		for i := range *w.Spec.Completions {
-			d.run(t, fmt.Sprintf("%s-%d", w.Name, i), w.Spec.Template.Spec, nil, "--detach",
-				"--env", fmt.Sprintf("LAB_WORKER_INDEX=%d", i)) // the downward API's completion index
-		}
+	w := pods.workers
+	for i := range *w.Spec.Completions {
+		d.run(t, fmt.Sprintf("%s-%d", w.Name, i), w.Spec.Template.Spec, nil, "--detach",
+			"--env", fmt.Sprintf("LAB_WORKER_INDEX=%d", i)) // the downward API's completion index
 	}
 	if got := d.wait(t, master); !slices.Contains(strings.Fields(codes), got) {
 		t.Fatalf("the master exited %s, want %s:\n%s", got, codes, d.logs(master))
@@ -110,6 +97,9 @@ func (d *dockerPods) runPlan(t *testing.T, file, codes string, vars ...string) *
 	run, err := result.Load(filepath.Join(results, plan.Name, "latest"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, d.logs(master))
+	}
+	if run.Workers != 2 {
+		t.Fatalf("the run had %d workers, want the 2 worker pods\n%s", run.Workers, d.logs(master))
 	}
 	return run
 }
@@ -336,27 +326,6 @@ func (d *dockerPods) wait(t *testing.T, name string) string {
 func (d *dockerPods) logs(name string) string {
 	out, _ := exec.Command("docker", "logs", name).CombinedOutput()
 	return string(out)
-}
-
-// hasMasterFlags tells whether the image's lab apply can be the master.
-func (d *dockerPods) hasMasterFlags() bool {
-	out, _ := exec.Command("docker", "run", "--rm", d.image, "apply", "-h").CombinedOutput()
-	return bytes.Contains(out, []byte("--remote-workers"))
-}
-
-// withoutFlags drops flags from args, and the value after those that take one.
-func withoutFlags(args []string, flags map[string]bool) []string {
-	var out []string
-	for i := 0; i < len(args); i++ {
-		if takesValue, ok := flags[args[i]]; ok {
-			if takesValue {
-				i++
-			}
-			continue
-		}
-		out = append(out, args[i])
-	}
-	return out
 }
 
 func dockerRun(t *testing.T, args ...string) string {

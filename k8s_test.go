@@ -107,12 +107,8 @@ func TestPlanNotesAnUndeployablePlan(t *testing.T) {
 
 // TestK8sCommandLinesParse: lab takes the command lines k8s.yaml gives
 // the shop, the master and the workers: each, with -h after it, is parsed
-// in full (an unknown flag is exit 2) and prints its help. It runs once
-// lab worker exists (issue 10, part 1).
+// in full (an unknown flag is exit 2) and prints its help.
 func TestK8sCommandLinesParse(t *testing.T) {
-	if code, _, _ := lab(t, nil, "worker", "-h"); code != exitcode.OK {
-		t.Skip("lab worker is not built yet (issue 10, part 1)")
-	}
 	plan, diags := lang.Load("plans/smoke.hcl", lang.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)

@@ -182,16 +182,6 @@ func (s *stack) left(label string) string {
 	return strings.Join(left, "; ")
 }
 
-// needsWorkers stops the stack tests where lab has no worker command yet
-// (the master/worker role is built beside this): they skip on a laptop and
-// fail in CI.
-func needsWorkers(t *testing.T) {
-	t.Helper()
-	if code, _, _ := lab(t, nil, "worker", "-h"); code != exitcode.OK {
-		needs.Missing(t, "lab has no worker command yet: the stack's workers cannot join")
-	}
-}
-
 // TestMakeUp is issue 10's acceptance for Compose: make up runs the smoke
 // plan with 4 worker containers and exits 0 with the Run on the host; a
 // budget the shop cannot meet exits 1; make down leaves no container,
@@ -206,7 +196,6 @@ func TestMakeUp(t *testing.T) {
 			needs.Missing(t, "neither docker compose nor docker-compose is installed (Debian package docker-compose)")
 		}
 	}
-	needsWorkers(t)
 	buildImage(t)
 	s := newStack(t, "smoke")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -248,7 +237,6 @@ func TestMakeUpWorkerKilled(t *testing.T) {
 		t.Skip("runs the plan as a Compose stack (-short)")
 	}
 	docker(t)
-	needsWorkers(t)
 	buildImage(t)
 	s := newStack(t, "spike")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -296,7 +284,6 @@ func TestMakeUpSwarm(t *testing.T) {
 		t.Skip("runs the plan as a Swarm stack (-short)")
 	}
 	docker(t)
-	needsWorkers(t)
 	buildImage(t)
 	swarmState := func() string {
 		out, _ := exec.Command("docker", "info", "--format", "{{.Swarm.LocalNodeState}}").Output()

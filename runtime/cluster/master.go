@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -530,7 +531,6 @@ func (m *Master) absorb(mb *member, s *Sync) {
 	if s.Error != "" && mb.fail == "" {
 		mb.fail = s.Error
 		m.logf("worker %d could not run: %s", mb.id, s.Error)
-		mb.fail = s.Error
 		m.lose(mb, "could not run: "+s.Error)
 	}
 }
@@ -555,7 +555,7 @@ func (m *Master) advance() func() {
 	}
 	var ticks []runtime.Tick
 	var wins []tally.WindowStats
-	for _, t := range slices.Sorted(mapKeys(m.pending)) {
+	for _, t := range slices.Sorted(maps.Keys(m.pending)) {
 		if t >= secMark {
 			continue
 		}
@@ -570,7 +570,7 @@ func (m *Master) advance() func() {
 	if secMark > m.secDone && secMark < 1<<62 {
 		m.secDone = secMark
 	}
-	for _, t := range slices.Sorted(mapKeys(m.wins)) {
+	for _, t := range slices.Sorted(maps.Keys(m.wins)) {
 		if t >= winMark {
 			continue
 		}

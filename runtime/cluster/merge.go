@@ -16,8 +16,6 @@ import (
 	"lab/runtime/tally"
 )
 
-func mapKeys[K cmp.Ordered, V any](m map[K]V) func(func(K) bool) { return maps.Keys(m) }
-
 func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
 
 // secAcc merges one second across workers: counts add up, histograms merge
@@ -190,7 +188,7 @@ func (m *Master) assemble() (*result.Run, error) {
 // seconds is the merged per-second series.
 func (m *Master) seconds() []result.Second {
 	out := []result.Second{}
-	for _, t := range slices.Sorted(mapKeys(m.secs)) {
+	for _, t := range slices.Sorted(maps.Keys(m.secs)) {
 		acc := m.secs[t]
 		acc.finish(t)
 		if acc.sec.Requests == 0 && acc.sec.Arrivals == 0 && acc.sec.Users == 0 && acc.sec.Failures == 0 {
@@ -210,7 +208,7 @@ func (m *Master) perSec(run *result.Run) {
 			continue
 		}
 		q.PerSec = nil
-		for _, t := range slices.Sorted(mapKeys(m.secs)) {
+		for _, t := range slices.Sorted(maps.Keys(m.secs)) {
 			if c := m.secs[t].counts[i]; c[0] != 0 || c[1] != 0 {
 				q.PerSec = append(q.PerSec, [3]int{int(t - startSec), int(c[0]), int(c[1])})
 			}
@@ -249,14 +247,13 @@ func (m *Master) partial(mb *member) *result.Run {
 	byName := map[string]*result.Request{}
 	resp := map[string]*hdrhistogram.Histogram{}
 	svc := map[string]*hdrhistogram.Histogram{}
-	for i, name := range m.names {
+	for _, name := range m.names {
 		q := &result.Request{Name: name, Windows: []result.Window{}}
 		if open {
 			q.Offered = new(int64)
 		}
 		byName[name] = q
 		run.Requests = append(run.Requests, q)
-		_ = i
 	}
 	fails := map[[2]string]int64{}
 	for _, w := range mb.windows {

@@ -12,6 +12,7 @@ import (
 
 	"lab/lang"
 	"lab/runtime/memory"
+	"lab/runtime/needs"
 )
 
 // fakeEngine serves a Docker engine on a unix socket that knows no
@@ -21,7 +22,7 @@ func fakeEngine(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "docker.sock")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
-		t.Skipf("no unix sockets here: %v", err)
+		needs.Missing(t, "no unix sockets here: %v", err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/containers/"), "/stats")
