@@ -119,7 +119,8 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 			total += u.Weight
 		}
 	}
-	if total == 0 && len(w.Users) == len(users) {
+	// No users at all was reported above (or the workload file did not load).
+	if total == 0 && len(users) > 0 && len(w.Users) == len(users) {
 		d.errorf(users[0].DefRange, "Zero total weight", "Every user class has weight 0, so no user would ever start; give at least one a positive weight.")
 	}
 	names := map[string]bool{}
