@@ -4,7 +4,7 @@ BIN     ?= bin/lab
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 60s
 
-.PHONY: build test unit race fuzz fuzz-check check-generated generate fmt-check bench image up down up-swarm down-swarm
+.PHONY: build test unit race fuzz fuzz-check check-generated generate fmt-check bench image up down up-swarm down-swarm screenshots
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
@@ -21,6 +21,11 @@ test: build
 	$(MAKE) race
 	$(MAKE) fuzz
 	$(MAKE) check-generated
+
+# The screenshots in docs/screenshots, taken by the browser tests (Debian's
+# chromium): the live page during a spike run, report.html of a leaking run.
+screenshots:
+	$(GO) test -count=1 -run 'TestLivePageInBrowser|TestLeakEndToEnd' -docs .
 
 unit:
 	$(GO) test -count=1 -short ./...

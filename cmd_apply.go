@@ -39,7 +39,11 @@ With no FILE, applies what 'lab plan' last planned (with the same -var,
 run 'lab plan' again.
 
 While it runs, its figures are served to Prometheus on --metrics
-(127.0.0.1:9646/metrics by default; the names are in docs/METRICS.md).
+(127.0.0.1:9646/metrics by default; the names are in docs/METRICS.md), and
+with --ui on a live page in the browser (http://127.0.0.1:8089/): the charts,
+the requests, every budget's verdict so far, the stage and time left, the
+workers, and a button that stops the run (it is then written, judged and
+marked aborted, as an abort rule would).
 
 SIGINT or SIGTERM stops sending, lets requests in flight finish for the
 grace period, writes the Run marked interrupted, judges what it measured, and
@@ -67,6 +71,8 @@ type applyOpts struct {
 	waitTarget time.Duration
 	metrics    metricsOpts
 	live       *liveMetrics // the metrics being served, nil when off
+	ui         uiOpts
+	page       *liveUI // the live page being served, nil when off
 }
 
 func runApply(env *cmdEnv, args []string) int {
@@ -92,9 +98,10 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	o.cluster.register(fs)
 	o.metrics.register(fs)
+	o.ui.register(fs)
 	fs.DurationVar(&o.waitTarget, "wait-target", 0, "wait up to this long for the plan's host to take connections before the run (0: it must already)")
 	fs.StringVar(&o.sutContainer, "sut-container", "", "the shop runs in Docker container NAME (implies --no-sut): a leak block's memory = sut.NAME is read through the Docker engine")
-	if stop, code := parseFlags(env, fs, args, "lab apply [FILE] [flags]", applyAbout); stop {
+	if stop, code := parseFlags(env, fs, uiArgs(args), "lab apply [FILE] [flags]", applyAbout); stop {
 		return nil, true, code
 	}
 	if fs.NArg() > 1 {
@@ -131,6 +138,10 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 		return nil, true, exitcode.BadInput
 	}
+	if err := o.ui.settle(o.cluster.token); err != nil {
+		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
+		return nil, true, exitcode.BadInput
+	}
 	o.noSUT = o.noSUT || o.sutContainer != ""
 	return o, false, exitcode.OK
 }
@@ -154,7 +165,11 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 		return code
 	}
 	defer o.live.close(ctx) // once the run is written
-	sampler = o.live.sampler(sampler)
+	if o.page, code = startUI(ctx, env, o); code != exitcode.OK {
+		return code
+	}
+	defer o.page.close(ctx)
+	sampler, _ = tapMemory(sampler, o)
 	// The load: in this process, or on workers this process coordinates
 	// as their master (the target's memory is recorded here either way).
 	var run *result.Run
@@ -249,6 +264,7 @@ func runLocally(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.S
 	if mon != nil {
 		mon.SetStart(start)
 	}
+	o.page.started(start, eng.Stop)
 	var rec *memory.Recording
 	if sampler != nil {
 		rec = memory.Record(ctx, sampler, start, memory.DefaultInterval, eng.Completed)
@@ -283,11 +299,12 @@ func newEngine(env *cmdEnv, o *applyOpts) (*runtime.Engine, *progress.Printer, *
 	logs := runLog(env, o, prog)
 	var eng *runtime.Engine
 	mon := o.live.monitor(o.plan)
-	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: o.live.tick(prog.Tick)}
-	if mon != nil || o.live != nil {
+	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: o.page.tick(o.live.tick(prog.Tick))}
+	if mon != nil || o.live != nil || o.page != nil {
 		opts.OnWindow = func(ws tally.WindowStats) {
-			judgeLive(logs, mon, ws, func(r string) { eng.Stop(r) })
+			judgeLive(logs, mon, ws, func(r string) { o.page.stopping(r); eng.Stop(r) })
 			o.live.window(ws, mon)
+			o.page.window(ws)
 		}
 	}
 	eng, err := runtime.New(opts)
@@ -345,6 +362,7 @@ func judgeAndStore(env *cmdEnv, o *applyOpts, run *result.Run) int {
 		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 	}
 	fmt.Fprintf(env.stderr, "run written to %s\n", dir)
+	o.page.finish(run, exit, dir)
 	return exit
 }
 

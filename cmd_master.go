@@ -81,12 +81,13 @@ func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memo
 	cfg := cluster.MasterConfig{
 		Listen: o.cluster.listen, Token: o.cluster.token, Version: version, Workers: o.cluster.workers,
 		JoinTimeout: o.cluster.joinTimeout, OnLoss: o.cluster.onLoss, Plan: plan, Order: order(env, o), Log: logs,
-		OnTick: o.live.tick(prog.Tick),
+		OnTick: o.page.tick(o.live.tick(prog.Tick)),
 	}
-	if mon != nil || o.live != nil {
+	if mon != nil || o.live != nil || o.page != nil {
 		cfg.OnWindow = func(ws tally.WindowStats) {
-			judgeLive(logs, mon, ws, func(r string) { m.Stop(r) })
+			judgeLive(logs, mon, ws, func(r string) { o.page.stopping(r); m.Stop(r) })
 			o.live.window(ws, mon)
+			o.page.window(ws)
 		}
 	}
 	m, err := cluster.NewMaster(cfg)
@@ -106,10 +107,14 @@ func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memo
 		defer stop()
 	}
 	var rec *memory.Recording
-	if sampler != nil {
-		// Called from m.Run, before it returns.
-		m.OnStart(func(t time.Time) { rec = memory.Record(ctx, sampler, t, memory.DefaultInterval, m.Completed) })
-	}
+	o.page.workers(m.Workers)
+	// Called from m.Run, before it returns.
+	m.OnStart(func(t time.Time) {
+		o.page.started(t, m.Stop)
+		if sampler != nil {
+			rec = memory.Record(ctx, sampler, t, memory.DefaultInterval, m.Completed)
+		}
+	})
 	run, err := m.Run(ctx)
 	prog.Done()
 	if rec != nil {

@@ -131,13 +131,11 @@ func (lm *liveMetrics) window(ws tally.WindowStats, mon *sla.Monitor) {
 	}
 }
 
-// sampler taps the memory sampler, for lab_sut_memory_bytes and the trend.
-func (lm *liveMetrics) sampler(s memory.Sampler) memory.Sampler {
-	if lm == nil || s == nil {
-		return s
+// memory takes the memory tap, for lab_sut_memory_bytes and the trend.
+func (lm *liveMetrics) memory(tap *memoryTap) {
+	if lm != nil {
+		lm.mem = tap
 	}
-	lm.mem = &memoryTap{Sampler: s}
-	return lm.mem
 }
 
 // finish brings the metrics to the Run's totals.
@@ -159,7 +157,8 @@ func (lm *liveMetrics) close(ctx context.Context) {
 }
 
 // memoryTap passes readings through and keeps them, timed from the first
-// (taken as the recording starts, with the run).
+// (taken as the recording starts, with the run): the live metrics and the
+// live page show them as they come.
 type memoryTap struct {
 	memory.Sampler
 	mu      sync.Mutex
@@ -182,6 +181,28 @@ func (m *memoryTap) Sample(ctx context.Context) (memory.Reading, error) {
 	m.samples = append(m.samples, leak.Sample{At: now.Sub(m.first), Bytes: r.Bytes, GCCycles: r.GCCycles, Requests: -1})
 	m.kind = m.Kind()
 	return r, nil
+}
+
+// tapMemory taps the sampler when the metrics or the live page show memory.
+func tapMemory(s memory.Sampler, o *applyOpts) (memory.Sampler, *memoryTap) {
+	if s == nil || o.live == nil && o.page == nil {
+		return s, nil
+	}
+	tap := &memoryTap{Sampler: s}
+	o.live.memory(tap)
+	o.page.memory(tap)
+	return tap, tap
+}
+
+// series is the samples so far, as the Run will hold them.
+func (m *memoryTap) series() *result.MemorySeries {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := &result.MemorySeries{Source: m.Source(), Kind: m.kind, Samples: make([]result.MemorySample, len(m.samples))}
+	for i, s := range m.samples {
+		out.Samples[i] = result.MemorySample{AtS: s.At.Seconds(), Bytes: s.Bytes, GCCycles: s.GCCycles, Requests: -1}
+	}
+	return out
 }
 
 func (m *memoryTap) last() (float64, bool) {

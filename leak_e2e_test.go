@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"lab/gates/exitcode"
 	"lab/runtime/result"
@@ -31,6 +34,7 @@ func TestLeakEndToEnd(t *testing.T) {
 		code int
 		out  string
 		run  *result.Run
+		dir  string // the run's folder
 	}
 	results := map[string]*outcome{}
 	var wg sync.WaitGroup
@@ -43,7 +47,7 @@ func TestLeakEndToEnd(t *testing.T) {
 			cmd := exec.Command(bin, "apply", "plans/leak-test.hcl", "-var", "leak="+leak,
 				"-var", "duration=155s", "-var", "host=http://"+freePort(t), "--results", dir, "--quiet")
 			out, err := cmd.CombinedOutput()
-			o := &outcome{code: exitCode(err), out: string(out)}
+			o := &outcome{code: exitCode(err), out: string(out), dir: filepath.Join(dir, "leak-test", "latest")}
 			if r, lerr := result.Load(filepath.Join(dir, "leak-test", "latest")); lerr == nil {
 				o.run = r
 			}
@@ -91,5 +95,41 @@ func TestLeakEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(leaky.out, "leak") {
 		t.Errorf("the verdict table does not show the leak gate:\n%s", leaky.out)
+	}
+	checkLeakReport(t, leaky.dir)
+}
+
+// checkLeakReport opens the leaking run's report.html in a real browser:
+// no console error, the leak verdict failing, the memory chart with its
+// samples, fitted trend and budget, the load charts drawn; a screenshot
+// (docs/screenshots/report-leak.png under -docs).
+func checkLeakReport(t *testing.T, dir string) {
+	b := newBrowser(t)
+	page, err := filepath.Abs(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.do(t, 30*time.Second, chromedp.Navigate("file://"+page))
+	bad := eval[[]string](t, b, `[...document.querySelectorAll('#verdicts tr.bad')].map(r => r.textContent)`)
+	if !strings.Contains(strings.Join(bad, "|"), "memory") {
+		t.Errorf("report.html does not show the leak verdict failing: failing rows %q", bad)
+	}
+	series := eval[map[string]int](t, b, `Object.fromEntries([...document.querySelectorAll('svg.chart g.series')].map(g => [g.closest('svg').id + ' ' + g.dataset.name, +g.dataset.points]))`)
+	if series["chart-leak samples"] < 150 || series["chart-leak fitted trend"] != 2 || series["chart-throughput requests/s"] < 150 {
+		t.Errorf("report.html charts: %v", series)
+	}
+	found := false
+	for name := range series {
+		found = found || strings.HasPrefix(name, "chart-leak budget")
+	}
+	if !found {
+		t.Errorf("the memory chart does not draw the budget: %v", series)
+	}
+	if h := eval[string](t, b, `document.querySelector("#leak h2").textContent`); !strings.Contains(strings.ToLower(h), "fail") {
+		t.Errorf("leak section heading %q", h)
+	}
+	b.screenshot(t, "report-leak.png")
+	if errs := b.consoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors on report.html: %q", errs)
 	}
 }

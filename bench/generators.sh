@@ -10,6 +10,7 @@
 #
 #   bench/generators.sh            # DUR=10 REPS=3 CONNS=64
 #   TOOLS="lab lab-metrics" REPS=5 bench/generators.sh   # what serving metrics costs
+#   TOOLS="lab lab-ui" REPS=7 bench/generators.sh        # metrics and the live page, both watched
 #
 # Repetitions go round the tools (one run of each, then the next round), so
 # a machine that slows down slows every tool alike.
@@ -48,6 +49,19 @@ run() {
 			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" --metrics 127.0.0.1:9097 >"$out" 2>&1
 		kill $scraper
 		wait $scraper 2>/dev/null || true
+		n=$(awk '$1 == "total" {print $2}' "$out") ;;
+	lab-ui)
+		# The same with the metrics scraped and the live page open: one
+		# curl process asks /api/state once a second, as the page's script
+		# does, and lab draws the charts and judges the budgets for it.
+		curl -s --rate 1/s "http://127.0.0.1:9097/metrics?n=[1-100000]" >/dev/null 2>&1 &
+		local scraper=$!
+		curl -s --rate 1/s "http://127.0.0.1:9096/api/state?n=[1-100000]" >/dev/null 2>&1 &
+		local viewer=$!
+		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$tmp/lab" apply bench/plans/closed.hcl \
+			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" --metrics 127.0.0.1:9097 --ui 127.0.0.1:9096 >"$out" 2>&1
+		kill $scraper $viewer
+		wait $scraper $viewer 2>/dev/null || true
 		n=$(awk '$1 == "total" {print $2}' "$out") ;;
 	lab-worker)
 		# The same load from one worker process, its master beside the
@@ -104,4 +118,7 @@ if [ -n "${cpu[wrk]:-}" ] && [ -n "${cpu[lab]:-}" ]; then
 fi
 if [ -n "${cpu[lab-metrics]:-}" ] && [ -n "${cpu[lab]:-}" ]; then
 	python3 -c "print('lab-metrics: %+.1f%% CPU per request against lab without metrics' % ((${cpu[lab-metrics]} / ${cpu[lab]} - 1) * 100))"
+fi
+if [ -n "${cpu[lab-ui]:-}" ] && [ -n "${cpu[lab]:-}" ]; then
+	python3 -c "print('lab-ui: %+.1f%% CPU per request against lab without metrics or live page' % ((${cpu[lab-ui]} / ${cpu[lab]} - 1) * 100))"
 fi

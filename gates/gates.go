@@ -10,6 +10,7 @@ package gates
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"lab/gates/exitcode"
@@ -176,6 +177,9 @@ func RunVerdict(run *result.Run) (result.Verdict, bool) {
 	case result.Aborted:
 		v.Outcome = Fail
 		v.Detail = "stopped early by an abort rule: " + run.Reason
+		if strings.HasPrefix(run.Reason, "stopped from") { // the live page's stop button
+			v.Detail = "stopped early, " + run.Reason + ": the shape did not run to its end"
+		}
 	case result.Invalid:
 		v.Outcome = Invalid
 		v.Detail = "the generator could not keep up, so the figures cannot be trusted: " + run.Reason

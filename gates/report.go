@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"lab/gates/report"
+	"lab/gates/sla"
 	"lab/lang"
 	"lab/lang/units"
 	"lab/runtime/result"
@@ -13,6 +14,11 @@ import (
 // budgets drawn on the charts and the leak budget whose fit is drawn (a
 // nil plan draws neither); baseline, when not nil, is compared with.
 func Report(plan *lang.Plan, run, baseline *result.Run) ([]byte, error) {
+	return report.Render(ReportInput(plan, run, baseline))
+}
+
+// ReportInput is what report.html (or the live page) shows of the run.
+func ReportInput(plan *lang.Plan, run, baseline *result.Run) report.Input {
 	in := report.Input{Run: run, Baseline: baseline, Exit: ExitCode(run.Verdicts)}
 	if plan != nil {
 		in.Budgets = latencyBudgets(plan.SLAs)
@@ -22,7 +28,22 @@ func Report(plan *lang.Plan, run, baseline *result.Run) ([]byte, error) {
 			}
 		}
 	}
-	return report.Render(in)
+	return in
+}
+
+// SoFar judges a run still going on what it measured so far: its sla
+// blocks (windowed ones on the windows closed so far) and its leak block,
+// in the words of the final verdicts. The run's own verdict and the
+// regression compare wait for its end.
+func SoFar(plan *lang.Plan, run *result.Run) ([]result.Verdict, error) {
+	vs, err := sla.Judge(plan.SLAs, run, sla.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("sla gate: %w", err)
+	}
+	if plan.Leak != nil {
+		vs = append(vs, LeakVerdict(plan.Leak, run))
+	}
+	return vs, nil
 }
 
 // latencyBudgets are the SLA blocks' percentile and max budgets, as

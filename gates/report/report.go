@@ -32,6 +32,9 @@ type Input struct {
 	Leak       *leak.Report
 	LeakBudget string
 	Exit       int // the exit code the verdicts give
+	// Live says the run is still going (the live page, gates/live): the
+	// verdicts are on what it measured so far.
+	Live bool
 }
 
 // Budget is one latency budget: "GET /products p95 ≤ 300ms" at 300 ms.
@@ -67,6 +70,40 @@ func Render(in Input) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// Parts are the report's sections as HTML, drawn by the same code and
+// templates as report.html: what the live page (gates/live) shows of a run
+// still going.
+type Parts struct {
+	Verdicts, Charts, Requests, Failures template.HTML
+}
+
+// RenderParts renders the sections of the report that change as a run goes.
+func RenderParts(in Input) (Parts, error) {
+	if in.Run == nil {
+		return Parts{}, fmt.Errorf("no run to report")
+	}
+	v := newView(in)
+	var p Parts
+	for _, part := range []struct {
+		name string
+		to   *template.HTML
+	}{{"verdicts", &p.Verdicts}, {"charts", &p.Charts}, {"requests", &p.Requests}, {"failures", &p.Failures}} {
+		var b bytes.Buffer
+		if err := page.ExecuteTemplate(&b, part.name, v); err != nil {
+			return Parts{}, err
+		}
+		*part.to = template.HTML(b.String()) // html/template escaped it
+	}
+	return p, nil
+}
+
+// Style is the report's style sheet, for a page that shows its parts.
+func Style() template.CSS {
+	var b bytes.Buffer
+	_ = page.ExecuteTemplate(&b, "style", nil) // static text: it cannot fail
+	return template.CSS(b.String())
+}
+
 // view is what the template reads.
 type view struct {
 	Run      *result.Run
@@ -83,6 +120,7 @@ type view struct {
 	Compare  []compareRow
 	Baseline *result.Run
 	Failures []result.Failure // most frequent first
+	Live     bool
 }
 
 func newView(in Input) view {
@@ -93,6 +131,7 @@ func newView(in Input) view {
 		Title:    fmt.Sprintf("%s · %s", run.Plan.Name, run.Plan.Shape),
 		Summary:  verdict.Summary(run.Verdicts, in.Exit),
 		Groups:   verdict.Groups(run.Verdicts),
+		Live:     in.Live,
 	}
 	for _, vd := range run.Verdicts {
 		if vd.Detail != "" && vd.Outcome != "pass" {
@@ -118,14 +157,15 @@ func newView(in Input) view {
 // runCharts are the charts over the run's seconds: throughput with the
 // load overlaid, p50 and p95 with the latency budgets, failures.
 func runCharts(run *result.Run, budgets []Budget) []*chart {
-	n := len(run.Seconds)
+	secs, per := thin(run.Seconds, maxPoints)
+	n := len(secs)
 	x := make([]float64, n)
 	rps, users, rate, p50, p95, fails := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	t0 := run.Start.Unix()
-	for i, s := range run.Seconds {
-		x[i] = float64(s.T - t0)
-		rps[i], users[i], rate[i] = float64(s.Requests), float64(s.Users), s.Rate
-		p50[i], p95[i], fails[i] = float64(s.P50)/1000, float64(s.P95)/1000, float64(s.Failures)
+	for i, s := range secs {
+		x[i] = s.t - float64(t0)
+		rps[i], users[i], rate[i] = s.requests, s.users, s.rate
+		p50[i], p95[i], fails[i] = s.p50/1000, s.p95/1000, s.failures
 	}
 	xmax := math.Max(run.End.Sub(run.Start).Seconds(), lastX(x))
 	load := series{Name: "users", Class: "s3", X: x, Y: users, Right: true, Dashed: true}
@@ -140,11 +180,11 @@ func runCharts(run *result.Run, budgets []Budget) []*chart {
 	}
 	num := func(v float64) string { return trim(v) }
 	return []*chart{
-		{ID: "chart-throughput", Title: "Throughput", Left: "requests/s", Right: loadUnit, XMax: xmax, LeftFmt: num, RightFmt: num, Zero: true,
+		{ID: "chart-throughput", Title: "Throughput" + per.mean, Left: "requests/s", Right: loadUnit, XMax: xmax, LeftFmt: num, RightFmt: num, Zero: true,
 			Series: []series{{Name: "requests/s", Class: "s1", X: x, Y: rps}, load}},
 		{ID: "chart-latency", Title: "Response time", Left: "ms", XMax: xmax, LeftFmt: num, Lines: lines, Zero: true,
-			Series: []series{{Name: "p50", Class: "s2", X: x, Y: p50}, {Name: "p95", Class: "s1", X: x, Y: p95}}},
-		{ID: "chart-failures", Title: "Failures", Left: "failures/s", XMax: xmax, LeftFmt: num, Zero: true,
+			Series: []series{{Name: "p50" + per.median, Class: "s2", X: x, Y: p50}, {Name: "p95" + per.highest, Class: "s1", X: x, Y: p95}}},
+		{ID: "chart-failures", Title: "Failures" + per.mean, Left: "failures/s", XMax: xmax, LeftFmt: num, Zero: true,
 			Series: []series{{Name: "failures/s", Class: "s4", X: x, Y: fails}}},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -119,7 +120,13 @@ func (c *chart) Legend() []legendItem {
 type legendItem struct{ Name, Class, Kind string }
 
 func (c *chart) draw(b *strings.Builder, s series) {
-	fmt.Fprintf(b, `<g class="series %s" data-name="%s" data-points="%d"><title>%s</title>`, s.Class, esc(s.Name), len(s.X), esc(s.Name))
+	// data-max holds the series' highest value, for a reader (or a test)
+	// that checks what is drawn without inverting the scale.
+	top := math.Inf(-1)
+	for _, v := range s.Y {
+		top = math.Max(top, v)
+	}
+	fmt.Fprintf(b, `<g class="series %s" data-name="%s" data-points="%d" data-max="%s"><title>%s</title>`, s.Class, esc(s.Name), len(s.X), strconv.FormatFloat(top, 'g', 6, 64), esc(s.Name))
 	if s.Dots {
 		for i := range s.X {
 			fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="1.8"/>`, c.x(s.X[i]), c.y(s.Y[i], s.Right))

@@ -9,13 +9,13 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"lab/lang"
 	"lab/runtime"
+	"lab/runtime/guard"
 	"lab/runtime/result"
 	"lab/runtime/tally"
 )
@@ -129,22 +129,7 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 // CheckListen refuses a master address that is not loopback when there is
 // no token: anyone who can reach it could otherwise join and be sent the
 // plan.
-func CheckListen(addr, token string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("master address %q: %v", addr, err)
-	}
-	if token != "" {
-		return nil
-	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("the master would listen on %s, beyond this machine, without a token: set LAB_TOKEN (or --token-file), or listen on 127.0.0.1", addr)
-}
+func CheckListen(addr, token string) error { return guard.Check("the master address", addr, token) }
 
 // OnStart sets what to call with the run's start once it is set.
 func (m *Master) OnStart(f func(time.Time)) {
@@ -197,8 +182,7 @@ func (m *Master) logf(format string, args ...any) {
 
 // authorized checks the bearer token, in constant time.
 func (m *Master) authorized(r *http.Request) bool {
-	got := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer"))
-	return tokenOK(m.cfg.Token, got)
+	return guard.TokenOK(m.cfg.Token, guard.BearerOf(r))
 }
 
 func (m *Master) handleJoin(w http.ResponseWriter, r *http.Request) {
@@ -620,7 +604,14 @@ func (m *Master) tick(ss tally.SecondStats, acc *secAcc) runtime.Tick {
 	return t
 }
 
-// Workers is the record of every worker that took part.
+// Workers is every worker that joined so far, as the Run will record it.
+func (m *Master) Workers() []result.Worker {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.workerLog()
+}
+
+// workerLog is the record of every worker that took part.
 func (m *Master) workerLog() []result.Worker {
 	var out []result.Worker
 	for _, mb := range m.members {

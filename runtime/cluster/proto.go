@@ -9,7 +9,6 @@ package cluster
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,11 +143,6 @@ type ShareOrder struct {
 	Me      int       `json:"me"`
 	Owners  []int     `json:"owners"`
 	From    time.Time `json:"from"`
-}
-
-// tokenOK compares a presented token with the expected one in constant time.
-func tokenOK(want, got string) bool {
-	return subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
 }
 
 // decode reads one JSON message of at most maxBody bytes into v, refusing

@@ -2,15 +2,15 @@ package metrics
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"lab/runtime/guard"
 )
 
 // DefaultAddr is where lab apply serves /metrics unless told otherwise.
@@ -26,20 +26,9 @@ type Server struct {
 }
 
 // CheckAddr refuses an address beyond this machine without a token: the
-// metrics name the plan's requests and budgets.
-func CheckAddr(addr, token string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("--metrics %q: %v", addr, err)
-	}
-	if token != "" || host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("--metrics %s is beyond this machine without a token: set LAB_TOKEN (scrapers then send Authorization: Bearer <token>), or serve on 127.0.0.1", addr)
-}
+// metrics name the plan's requests and budgets. Scrapers then send
+// Authorization: Bearer <token>.
+func CheckAddr(addr, token string) error { return guard.Check("--metrics", addr, token) }
 
 // Serve starts serving x on addr (after CheckAddr): /metrics, and with a
 // token only to requests that carry it as a bearer token.
@@ -56,22 +45,11 @@ func Serve(addr, token string, x *Exporter) (*Server, error) {
 	mux.Handle("/metrics", s.noticed(promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{})))
 	var h http.Handler = mux
 	if token != "" {
-		h = bearer(token, mux)
+		h = guard.Bearer(token, mux)
 	}
 	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
-}
-
-func bearer(token string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
-			http.Error(w, "a bearer token is required", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // noticed tells Linger of every scrape served.
