@@ -66,6 +66,11 @@ func (p *Page) View() View {
 		run = p.copyRun()
 	}
 	memory, workers, done := p.memory, p.workers, p.state == Done
+	judged := p.judged
+	if judged != nil && judged.windows != p.windows {
+		judged = nil
+	}
+	windows := p.windows
 	p.mu.Unlock()
 	if workers != nil && !done {
 		v.WorkerList = workers()
@@ -74,10 +79,16 @@ func (p *Page) View() View {
 		if memory != nil && !done {
 			run.Memory = memory()
 		}
-		snap = p.draw(run, done)
+		if judged == nil && !done {
+			judged = p.judge(run, windows)
+		}
+		snap = p.draw(run, judged, done)
 		p.mu.Lock()
 		if p.state == Done == done { // not finished meanwhile: the drawing holds
 			p.drawn, p.drawnFor = snap, len(run.Seconds)
+			if judged != nil && judged.windows == p.windows {
+				p.judged = judged
+			}
 		}
 		p.mu.Unlock()
 	}
@@ -134,18 +145,33 @@ func (p *Page) copyRun() *result.Run {
 	return &run
 }
 
-// draw judges the run so far (or takes the final verdicts) and renders
-// the report's parts.
-func (p *Page) draw(run *result.Run, done bool) *snapshot {
+// judgement is the verdicts on the run so far, judged when the page was
+// drawn after a window: judging reads every window so far, drawing only
+// the seconds, so a long run is judged once per window, not per second.
+type judgement struct {
+	verdicts []result.Verdict
+	err      string
+	windows  int
+}
+
+func (p *Page) judge(run *result.Run, windows int) *judgement {
+	j := &judgement{windows: windows}
+	vs, err := gates.SoFar(p.plan, run)
+	if err != nil {
+		j.err = err.Error()
+	}
+	j.verdicts = vs
+	return j
+}
+
+// draw renders the report's parts with the verdicts so far (or, once
+// done, the final ones).
+func (p *Page) draw(run *result.Run, j *judgement, done bool) *snapshot {
 	s := &snapshot{}
 	if done {
 		s.verdicts = run.Verdicts
 	} else {
-		vs, err := gates.SoFar(p.plan, run)
-		if err != nil {
-			s.err = err.Error()
-		}
-		s.verdicts, run.Verdicts = vs, vs
+		s.verdicts, s.err, run.Verdicts = j.verdicts, j.err, j.verdicts
 	}
 	s.exit = gates.ExitCode(s.verdicts)
 	in := gates.ReportInput(p.plan, run, nil)

@@ -61,6 +61,8 @@ type Page struct {
 	final    *final
 	drawn    *snapshot // the last drawing, reused until a new second arrives
 	drawnFor int
+	windows  int        // windows fed so far
+	judged   *judgement // the verdicts so far, judged again once a window arrives
 }
 
 type final struct {
@@ -172,6 +174,7 @@ func (p *Page) Window(wins []*result.Window, failures []result.Failure) error {
 			p.run.Failures[k].Count += f.Count
 		}
 	}
+	p.windows++
 	p.drawn = nil // the verdicts change with a window
 	return nil
 }

@@ -14,7 +14,7 @@ import (
 	"lab/runtime/result"
 )
 
-func testPlan(t *testing.T) *lang.Plan {
+func testPlan(t testing.TB) *lang.Plan {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
@@ -50,7 +50,7 @@ sla "all" {
 	return plan
 }
 
-func window(t *testing.T, at int64, n int, us int64) *result.Window {
+func window(t testing.TB, at int64, n int, us int64) *result.Window {
 	t.Helper()
 	h := result.NewHist()
 	for range n {

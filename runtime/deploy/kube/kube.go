@@ -33,6 +33,9 @@ const (
 	Image      = "lab:latest"
 	MasterPort = 5557
 	ShopPort   = 8080
+	// MetricsPort is where the master serves /metrics (lab apply
+	// --metrics), on its Service too.
+	MetricsPort = 9646
 	PlansDir   = "/plans"   // the ConfigMap's mount in the master
 	ResultsDir = "/results" // the master's runs (an emptyDir: see README.md)
 	TokenKey   = "token"    // the Secret's key that LAB_TOKEN is read from
@@ -139,13 +142,13 @@ func Objects(plan *lang.Plan) ([]runtime.Object, error) {
 	}
 	objs := []runtime.Object{tokenSecret(n), plans.cm}
 	if plan.SUT != nil {
-		objs = append(objs, shopDeployment(plan.SUT, n), service(n, n.Shop, ComponentShop, "http", ShopPort))
+		objs = append(objs, shopDeployment(plan.SUT, n), service(n, n.Shop, ComponentShop, shopPort))
 	}
 	master, err := masterJob(plan, n, plans)
 	if err != nil {
 		return nil, err
 	}
-	objs = append(objs, service(n, n.Master, ComponentMaster, "master", MasterPort), master, workersJob(plan, n))
+	objs = append(objs, service(n, n.Master, ComponentMaster, masterPort, metricsPort), master, workersJob(plan, n))
 	return objs, nil
 }
 

@@ -172,23 +172,36 @@ func selects(sel map[string]string, pod *corev1.PodTemplateSpec) bool {
 	return len(sel) > 0 && labels.SelectorFromSet(sel).Matches(labels.Set(pod.Labels))
 }
 
-// checkTargetPort: the Service's one port leads to a named port of the pod
-// it selects, the same number on both sides.
+// checkTargetPort: each of the Service's ports leads to a named port of
+// the pod it selects, the same number on both sides; the master's Service
+// has its metrics port too, where the master serves /metrics and the pod's
+// prometheus.io annotations point.
 func checkTargetPort(t *testing.T, svc *corev1.Service, pod *corev1.PodTemplateSpec) {
 	t.Helper()
-	if len(svc.Spec.Ports) != 1 {
-		t.Fatalf("Service %s has %d ports, want 1", svc.Name, len(svc.Spec.Ports))
+	if len(svc.Spec.Ports) == 0 {
+		t.Fatalf("Service %s has no port", svc.Name)
 	}
-	sp := svc.Spec.Ports[0]
-	for _, cp := range pod.Spec.Containers[0].Ports {
-		if cp.Name == sp.TargetPort.StrVal {
-			if cp.ContainerPort != sp.Port {
-				t.Errorf("Service %s port %d leads to container port %d", svc.Name, sp.Port, cp.ContainerPort)
-			}
-			return
+	for _, sp := range svc.Spec.Ports {
+		i := slices.IndexFunc(pod.Spec.Containers[0].Ports, func(cp corev1.ContainerPort) bool { return cp.Name == sp.TargetPort.StrVal })
+		switch {
+		case i < 0:
+			t.Errorf("Service %s targets port %q, which its pods do not name", svc.Name, sp.TargetPort.String())
+		case pod.Spec.Containers[0].Ports[i].ContainerPort != sp.Port:
+			t.Errorf("Service %s port %d leads to container port %d", svc.Name, sp.Port, pod.Spec.Containers[0].Ports[i].ContainerPort)
 		}
 	}
-	t.Errorf("Service %s targets port %q, which its pods do not name", svc.Name, sp.TargetPort.String())
+	if pod.Labels[kube.LabelComponent] != kube.ComponentMaster {
+		return
+	}
+	metrics := slices.IndexFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Name == "metrics" })
+	args := strings.Join(pod.Spec.Containers[0].Args, " ")
+	if metrics < 0 || !strings.Contains(args, fmt.Sprintf("--metrics 0.0.0.0:%d", svc.Spec.Ports[metrics].Port)) {
+		t.Errorf("the master's Service has no metrics port where it serves them (%q)", args)
+	}
+	a := pod.Annotations
+	if a["prometheus.io/scrape"] != "true" || a["prometheus.io/port"] != fmt.Sprint(kube.MetricsPort) || a["prometheus.io/path"] != "/metrics" {
+		t.Errorf("the master's pods tell no Prometheus where to scrape: %v", a)
+	}
 }
 
 // argAfter returns the value after flag in args whose text starts with

@@ -89,7 +89,7 @@ func shopDeployment(s *lang.SUT, n Names) *appsv1.Deployment {
 		Name:      ComponentShop,
 		Args:      []string{"sut", "--listen", fmt.Sprintf("0.0.0.0:%d", ShopPort)},
 		Env:       env,
-		Ports:     []corev1.ContainerPort{{Name: "http", ContainerPort: ShopPort, Protocol: corev1.ProtocolTCP}},
+		Ports:     []corev1.ContainerPort{shopPort},
 		Resources: shopResources,
 		// Ready once it answers: the Service sends nothing before, so a
 		// run that starts as the shop starts finds it listening.
@@ -112,14 +112,34 @@ func shopDeployment(s *lang.SUT, n Names) *appsv1.Deployment {
 }
 
 // service selects component's pods and serves port under its name.
-func service(n Names, name, component, portName string, port int32) *corev1.Service {
-	return &corev1.Service{
+func service(n Names, name, component string, ports ...corev1.ContainerPort) *corev1.Service {
+	svc := &corev1.Service{
 		ObjectMeta: meta(name, n, component),
-		Spec: corev1.ServiceSpec{
-			Selector: n.Selector(component),
-			Ports: []corev1.ServicePort{{Name: portName, Port: port, Protocol: corev1.ProtocolTCP,
-				TargetPort: intstr.FromString(portName)}},
-		},
+		Spec:       corev1.ServiceSpec{Selector: n.Selector(component)},
+	}
+	for _, p := range ports {
+		svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{Name: p.Name, Port: p.ContainerPort, Protocol: corev1.ProtocolTCP,
+			TargetPort: intstr.FromString(p.Name)})
+	}
+	return svc
+}
+
+// The ports of the shop and the master, as their containers name them and
+// their Services lead to them.
+var (
+	shopPort    = corev1.ContainerPort{Name: "http", ContainerPort: ShopPort, Protocol: corev1.ProtocolTCP}
+	masterPort  = corev1.ContainerPort{Name: "master", ContainerPort: MasterPort, Protocol: corev1.ProtocolTCP}
+	metricsPort = corev1.ContainerPort{Name: "metrics", ContainerPort: MetricsPort, Protocol: corev1.ProtocolTCP}
+)
+
+// scrapeAnnotations tell a Prometheus that discovers pods by the common
+// prometheus.io annotations where the master serves /metrics (the scrape
+// sends LAB_TOKEN as a bearer token: README, "Kubernetes").
+func scrapeAnnotations() map[string]string {
+	return map[string]string{
+		"prometheus.io/scrape": "true",
+		"prometheus.io/port":   strconv.Itoa(MetricsPort),
+		"prometheus.io/path":   "/metrics",
 	}
 }
 
@@ -153,7 +173,7 @@ func masterJob(plan *lang.Plan, n Names, plans plansVolume) (*batchv1.Job, error
 		// is read from here: in the results volume, beside the runs.
 		WorkingDir: "/",
 		Env:        []corev1.EnvVar{tokenEnv(n)},
-		Ports:      []corev1.ContainerPort{{Name: "master", ContainerPort: MasterPort, Protocol: corev1.ProtocolTCP}},
+		Ports:      []corev1.ContainerPort{masterPort, metricsPort},
 		Resources:  masterResources,
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: "plans", MountPath: PlansDir, ReadOnly: true},
@@ -172,7 +192,10 @@ func masterJob(plan *lang.Plan, n Names, plans plansVolume) (*batchv1.Job, error
 			Completions:  ptr[int32](1),
 			Parallelism:  ptr[int32](1),
 			BackoffLimit: ptr[int32](0),
-			Template:     corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: n.Labels(ComponentMaster)}, Spec: spec},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: n.Labels(ComponentMaster), Annotations: scrapeAnnotations()},
+				Spec:       spec,
+			},
 		},
 	}, nil
 }
@@ -221,7 +244,8 @@ func workersJob(plan *lang.Plan, n Names) *batchv1.Job {
 // the shop's Service, and --workers sizes the run as the workers' Job.
 func masterArgs(plan *lang.Plan, n Names, planPath string) ([]string, error) {
 	args := []string{"apply", planPath, "--remote-workers", "--listen", fmt.Sprintf("0.0.0.0:%d", MasterPort),
-		"--no-sut", "--workers", strconv.Itoa(max(plan.Topology.Workers, 1)), "--results", ResultsDir}
+		"--no-sut", "--workers", strconv.Itoa(max(plan.Topology.Workers, 1)), "--results", ResultsDir,
+		"--metrics", fmt.Sprintf("0.0.0.0:%d", MetricsPort)}
 	if plan.ShapeFrom == "--shape" || plan.ShapeFrom == "LAB_SHAPE" {
 		args = append(args, "--shape", plan.Shape.Name)
 	}
