@@ -36,10 +36,10 @@ const (
 	// MetricsPort is where the master serves /metrics (lab apply
 	// --metrics), on its Service too.
 	MetricsPort = 9646
-	PlansDir   = "/plans"   // the ConfigMap's mount in the master
-	ResultsDir = "/results" // the master's runs (an emptyDir: see README.md)
-	TokenKey   = "token"    // the Secret's key that LAB_TOKEN is read from
-	TokenEnv   = "LAB_TOKEN"
+	PlansDir    = "/plans"   // the ConfigMap's mount in the master
+	ResultsDir  = "/results" // the master's runs (an emptyDir: see README.md)
+	TokenKey    = "token"    // the Secret's key that LAB_TOKEN is read from
+	TokenEnv    = "LAB_TOKEN"
 	// TokenPlaceholder stands in the Secret so that no real token is ever
 	// committed; README.md says how to create the real one. It is empty on
 	// purpose: a master listening beyond loopback refuses to start without
