@@ -4,16 +4,74 @@ BIN     ?= bin/lab
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 60s
 
-.PHONY: build test unit race fuzz fuzz-check check-generated generate fmt-check bench image up down up-swarm down-swarm screenshots
+.PHONY: help build test unit race fuzz fuzz-check check-generated generate plan fmt fmt-check bench image up down up-swarm down-swarm screenshots \
+	smoke baseline stress spike soak leak-test compare
 
-build:
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@echo "make TARGET [DURATION=… USERS=… RATE=… WORKERS=… HOST=… SHAPE=… LEAK=…]"
+	@echo
+	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/lab (static, no cgo)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
+
+# The scenarios: each applies one shipped plan against the bundled shop.
+# lab's exit code (0 every budget met, 1 breached or inconclusive, 2 bad
+# plan or input, 3 the run could not be carried out) is the "Error N" make
+# prints; make itself exits 2 for any failing recipe (GNU make's rule), so
+# a step that needs the code itself runs bin/lab apply plans/<name>.hcl.
+# The overrides are the plans' variables: DURATION (the stages keep their
+# proportions), USERS, RATE, WORKERS, LEAK (the leak-test shop's leak per
+# checkout); SHAPE picks a shape (--shape); HOST points the plan at your
+# own service and leaves the bundled shop off. LAB_FLAGS adds any other
+# lab apply flag (--ui, --metrics off, --results DIR…).
+LAB_FLAGS ?=
+SCENARIO_ARGS = $(if $(DURATION),-var duration=$(DURATION)) $(if $(USERS),-var users=$(USERS)) \
+	$(if $(RATE),-var rate=$(RATE)) $(if $(WORKERS),-var workers=$(WORKERS)) $(if $(LEAK),-var leak=$(LEAK)) \
+	$(if $(HOST),-var host=$(HOST) --no-sut) $(if $(SHAPE),--shape $(SHAPE)) $(LAB_FLAGS)
+
+smoke: build ## 30 s, 10 users, the whole funnel: every change should pass it
+	$(BIN) apply plans/smoke.hcl $(SCENARIO_ARGS)
+
+stress: build ## 6 min of users in steps (SHAPE=arrivals: a ramp of arrivals) up to the shop's knee
+	$(BIN) apply plans/stress.hcl $(SCENARIO_ARGS)
+
+spike: build ## 6 min: 20 users, 200 for a minute at 2 min, back to 20
+	$(BIN) apply plans/spike.hcl $(SCENARIO_ARGS)
+
+soak: build ## 1 h of steady users: slow leaks, drifting tails
+	$(BIN) apply plans/soak.hcl $(SCENARIO_ARGS)
+
+leak-test: build ## 10 min against a shop leaking 50KB per checkout (LEAK=0: none): the leak gate fails
+	$(BIN) apply plans/leak-test.hcl $(SCENARIO_ARGS)
+
+# baseline runs plans/$(PLAN).hcl (plans/baseline.hcl unless PLAN is set)
+# and, when every budget is met, keeps the run as results/<plan>/baseline:
+# what compare and the plan's regression block compare with. A run that
+# breached its budgets is no baseline, and the one kept before stays.
+baseline: build ## run a plan (PLAN=baseline) and keep it as the baseline compare and regression blocks use
+	@plan=$(or $(PLAN),baseline); set -e; $(BIN) apply plans/$$plan.hcl $(SCENARIO_ARGS); \
+	ln -sfn "$$(readlink results/$$plan/latest)" results/$$plan/baseline.tmp && mv -T results/$$plan/baseline.tmp results/$$plan/baseline; \
+	echo "results/$$plan/baseline -> $$(readlink results/$$plan/baseline)"
+
+compare: build ## compare the plan's latest run (PLAN=baseline) with its kept baseline: exit 1 names what got worse
+	@plan=$(or $(PLAN),baseline); \
+	if [ ! -e results/$$plan/baseline ]; then echo "no baseline kept for $$plan: make baseline PLAN=$$plan first" >&2; exit 2; fi; \
+	$(BIN) compare results/$$plan/baseline results/$$plan/latest
+
+plan: generate ## rewrite generated/ (plan.txt, compose, Kubernetes, Grafana) for every plan
+
+fmt: build ## format the Go code and the plans
+	gofmt -w $$(git ls-files '*.go')
+	$(BIN) fmt plans
 
 # Everything CI checks: vet, unit and integration tests, the packages with
 # concurrency again under the race detector, every fuzz target for a bounded
 # time, and that generated/ matches plans/. The root package's end-to-end
 # tests mostly wait on light runs: three of them go at once.
-test: build
+test: build ## what CI runs: vet, gofmt, every test, -race, fuzzing, generated/ up to date (about 17 min)
 	$(GO) vet ./...
 	$(MAKE) fmt-check
 	$(GO) test -p 1 -count=1 -timeout 12m $$($(GO) list ./... | grep -vx lab)
@@ -24,7 +82,7 @@ test: build
 
 # The screenshots in docs/screenshots, taken by the browser tests (Debian's
 # chromium): the live page during a spike run, report.html of a leaking run.
-screenshots:
+screenshots: ## the browser tests' screenshots into docs/screenshots
 	$(GO) test -count=1 -run 'TestLivePageInBrowser|TestLeakEndToEnd' -docs .
 
 unit:
@@ -76,20 +134,20 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # Rewrites generated/ from plans/ (commit the result so a PR shows its diff).
-generate: build
+generate: build ## the same as make plan
 	$(BIN) plan
 
 check-generated: build
 	$(BIN) plan --check
 
-bench:
+bench: ## the Go benchmarks (bench/generators.sh runs lab beside wrk, hey, vegeta and Locust)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # The image lab:latest (Dockerfile): FROM scratch around the static binary
 # and plans/, so it builds with no registry. The context is laid out in
 # build/image/ so that nothing else of the tree is sent to the engine.
 IMAGE ?= lab:latest
-image: build
+image: build ## the image lab:latest, FROM scratch
 	rm -rf build/image && mkdir -p build/image
 	cp $(BIN) build/image/lab
 	cp -r plans build/image/plans
@@ -104,14 +162,14 @@ image: build
 # down removes every container and network up made; up-swarm and
 # down-swarm do the same with docker stack deploy, on a single-node swarm
 # made (and later left) only when this node is in none.
-up: image
+up: image ## a plan as containers: make up PLAN=smoke WORKERS=4 (deploy/stack.sh)
 	deploy/stack.sh up
 
-down:
+down: ## remove what make up made
 	deploy/stack.sh down
 
-up-swarm: image
+up-swarm: image ## the same as a Swarm stack
 	deploy/stack.sh up-swarm
 
-down-swarm:
+down-swarm: ## remove the stack (and the swarm, if up-swarm made it)
 	deploy/stack.sh down-swarm

@@ -387,11 +387,21 @@ func probeMemory(ctx context.Context, env *cmdEnv, l *lang.Leak, s memory.Sample
 	return exitcode.CouldNotRun
 }
 
-// startShop runs the bundled shop as a child process with the plan's knobs.
+// startShop runs the bundled shop as a child process with the plan's
+// knobs, each LAB_SUT_<KNOB> variable set winning over the plan's value (as
+// in the generated Compose file): make compare's "the same plan with the
+// shop 50% slower" needs no edited plan.
 func startShop(ctx context.Context, env *cmdEnv, plan *lang.Plan) (*sut.Process, error) {
 	knobs, err := planKnobs(plan.SUT)
 	if err != nil {
 		return nil, err
+	}
+	knobs, overrides, err := envKnobs(knobs, env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range overrides {
+		fmt.Fprintf(env.stderr, "shop knob %s (the plan's value is the default)\n", o)
 	}
 	bin, err := os.Executable()
 	if err != nil {
@@ -413,6 +423,28 @@ func planKnobs(s *lang.SUT) (sut.Knobs, error) {
 		return knobs, fmt.Errorf("the plan's knobs were refused: %s", strings.Join(problems, "; "))
 	}
 	return knobs, nil
+}
+
+// envKnobs sets the knobs LAB_SUT_<KNOB> variables give (not listen, which
+// the plan's host decides), and says which ("LAB_SUT_LATENCY=3ms").
+func envKnobs(k sut.Knobs, getenv func(string) string) (sut.Knobs, []string, error) {
+	var settings []knobSetting
+	var said []string
+	for _, s := range sut.KnobSpecs() {
+		v := getenv(s.Env)
+		if v == "" || s.Name == "listen" {
+			continue
+		}
+		settings = append(settings, knobSetting{s.Name, v, s.Env})
+		if s.Name != "admin_token" {
+			said = append(said, s.Env+"="+v)
+		}
+	}
+	k, problems := setKnobs(k, settings)
+	if len(problems) > 0 {
+		return k, nil, fmt.Errorf("the shop's knobs were refused: %s", strings.Join(problems, "; "))
+	}
+	return k, said, nil
 }
 
 // lastPlanned reads what `lab plan` last planned and checks it is current.

@@ -92,3 +92,32 @@ func TestApplyNamesThePlansLineOfARefusedKnob(t *testing.T) {
 		t.Errorf("error %v, want one saying %q", err, want)
 	}
 }
+
+// A LAB_SUT_<KNOB> variable wins over the plan's value for one run (not
+// listen: the plan's host decides where the shop is), and a bad one is
+// refused naming the variable.
+func TestShopKnobsFromTheEnvironment(t *testing.T) {
+	p, diags := lang.Load("plans/smoke.hcl", lang.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	k, err := planKnobs(p.SUT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"LAB_SUT_LATENCY": "3ms", "LAB_SUT_LISTEN": "0.0.0.0:1", "LAB_SUT_ADMIN_TOKEN": "a-token-long-enough-for-the-shop"}
+	got, said, err := envKnobs(k, func(n string) string { return vars[n] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Latency != 3*time.Millisecond || got.Listen != k.Listen || got.WrongRate != k.WrongRate {
+		t.Errorf("knobs %+v: want latency 3ms, the plan's listen and wrong_rate", got)
+	}
+	if fmt.Sprint(said) != "[LAB_SUT_LATENCY=3ms]" {
+		t.Errorf("said %q: the token must not be printed, listen not taken", said)
+	}
+	vars = map[string]string{"LAB_SUT_LATENCY": "fast"}
+	if _, _, err := envKnobs(k, func(n string) string { return vars[n] }); err == nil || !strings.Contains(err.Error(), "LAB_SUT_LATENCY") {
+		t.Errorf("a bad knob variable: %v", err)
+	}
+}

@@ -4,7 +4,7 @@
 #   lab apply plans/stress.hcl -var shape=arrivals
 
 variable "duration" {
-  default = "10m"
+  default = "6m"
 }
 
 variable "users" {
@@ -48,22 +48,22 @@ shape "steps" {
   duration = var.duration
 
   stage {
-    until      = "2m"
+    until      = "1m30s"
     users      = ceil(var.users / 8)
     spawn_rate = 10
   }
   stage {
-    until      = "4m"
+    until      = "3m"
     users      = ceil(var.users / 4)
     spawn_rate = 10
   }
   stage {
-    until      = "6m"
+    until      = "4m30s"
     users      = ceil(var.users / 2)
     spawn_rate = 10
   }
   stage {
-    until      = "10m"
+    until      = "6m"
     users      = var.users
     spawn_rate = 10
   }
@@ -74,7 +74,7 @@ shape "arrivals" {
   max_in_flight = 2000
 
   stage {
-    until = "10m"
+    until = "6m"
     rate  = var.rate
     ramp  = true
   }

@@ -105,6 +105,9 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q; write one like \"50KB\", \"5MiB\" or \"512B\"", in)
 	}
 	if unit == "" {
+		if v, err := strconv.ParseFloat(num, 64); err == nil && v == 0 {
+			return 0, nil // nothing needs no unit, as a duration of 0 does not
+		}
 		return 0, fmt.Errorf("size %q has no unit; write %q (bytes) or %q", in, num+"B", num+"KB")
 	}
 	n, err := strconv.ParseFloat(num, 64)
