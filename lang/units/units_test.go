@@ -70,7 +70,7 @@ func TestParseSize(t *testing.T) {
 		{in: "512B", want: 512},
 		{in: "10kib", want: 10 << 10}, // case does not matter
 		{in: "0B", want: 0},
-		{in: "0", want: 0},      // nothing needs no unit (make leak-test LEAK=0)
+		{in: "0", want: 0}, // nothing needs no unit (make leak-test LEAK=0)
 		{in: "0.0", want: 0},
 		{in: "50", bad: true},   // no unit
 		{in: "50XB", bad: true}, // unknown unit
