@@ -253,24 +253,17 @@ func TestRefusedWorkersAreToldWhy(t *testing.T) {
 	}
 }
 
-// A master beyond loopback without a token is refused at the start.
+// A master beyond loopback without a token is refused at the start, by
+// the rule runtime/guard holds for every endpoint (tested there).
 func TestMasterBeyondLoopbackNeedsAToken(t *testing.T) {
-	for _, c := range []struct {
-		addr, token string
-		ok          bool
-	}{
-		{"127.0.0.1:5557", "", true},
-		{"[::1]:5557", "", true},
-		{"localhost:5557", "", true},
-		{"0.0.0.0:5557", "", false},
-		{"10.1.2.3:5557", "", false},
-		{":5557", "", false},
-		{"0.0.0.0:5557", "t", true},
-	} {
-		err := CheckListen(c.addr, c.token)
-		if (err == nil) != c.ok {
-			t.Errorf("%s with token %q: %v", c.addr, c.token, err)
-		}
+	if err := CheckListen("0.0.0.0:5557", ""); err == nil || !strings.Contains(err.Error(), "master") {
+		t.Errorf("0.0.0.0 without a token: %v", err)
+	}
+	if err := CheckListen("0.0.0.0:5557", "t"); err != nil {
+		t.Errorf("0.0.0.0 with a token: %v", err)
+	}
+	if err := CheckListen("127.0.0.1:5557", ""); err != nil {
+		t.Errorf("loopback: %v", err)
 	}
 }
 
