@@ -231,6 +231,6 @@ func noBaseline(r *lang.Regression, why string) result.Verdict {
 		why = fmt.Sprintf("no baseline run at %s", r.Baseline)
 	}
 	return result.Verdict{Gate: "regression", Subject: "baseline", Budget: "compare with " + r.Baseline, Measured: "no baseline yet",
-		Outcome: Advisory, Detail: why + ": nothing to compare with; store a run there to start comparing (" +
+		Outcome: Advisory, Detail: why + ": nothing to compare with; store a run there to start comparing (make baseline PLAN=<plan> keeps results/<plan>/baseline, or " +
 			strings.TrimSpace("cp -r results/<plan>/latest/. "+r.Baseline) + ")"}
 }
