@@ -3,7 +3,7 @@
 # 200 that has no order id, so the failure path is exercised too.
 
 variable "duration" {
-  default = "55s"
+  default = "30s"
 }
 
 variable "users" {
@@ -33,7 +33,7 @@ shape "smoke" {
   duration = var.duration
 
   stage {
-    until      = "55s"
+    until      = "30s"
     users      = var.users
     spawn_rate = 10
   }
