@@ -19,7 +19,8 @@ func makeTarget(t *testing.T, results string, env []string, target string, vars 
 	needs.Tool(t, "make", "apt-get install make")
 	cmd := exec.Command("make", append([]string{"--no-print-directory", target}, vars...)...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Env = append(cmd.Env, "LAB_FLAGS=--results "+results+" --metrics off --quiet")
+	// Its own binary: other tests build bin/lab while this one runs it.
+	cmd.Env = append(cmd.Env, "LAB_FLAGS=--results "+results+" --metrics off --quiet", "BIN="+filepath.Join(results, "lab"))
 	out, err := cmd.CombinedOutput()
 	return exitCode(err), string(out)
 }

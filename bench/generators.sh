@@ -11,6 +11,7 @@
 #   bench/generators.sh            # DUR=10 REPS=3 CONNS=64
 #   TOOLS="lab lab-metrics" REPS=5 bench/generators.sh   # what serving metrics costs
 #   TOOLS="lab lab-ui" REPS=7 bench/generators.sh        # metrics and the live page, both watched
+#   LAB_REF=/tmp/lab-old TOOLS="lab lab-ref wrk" bench/generators.sh   # this tree against another build
 #
 # Repetitions go round the tools (one run of each, then the next round), so
 # a machine that slows down slows every tool alike.
@@ -49,6 +50,12 @@ run() {
 			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" --metrics 127.0.0.1:9097 >"$out" 2>&1
 		kill $scraper
 		wait $scraper 2>/dev/null || true
+		n=$(awk '$1 == "total" {print $2}' "$out") ;;
+	lab-ref)
+		# Another build of lab (LAB_REF=path/to/binary, built from an earlier
+		# commit, say), the same plan: did a change cost the engine anything?
+		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$LAB_REF" apply bench/plans/closed.hcl \
+			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" --metrics off >"$out" 2>&1
 		n=$(awk '$1 == "total" {print $2}' "$out") ;;
 	lab-ui)
 		# The same with the metrics scraped and the live page open: one
