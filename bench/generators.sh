@@ -33,30 +33,34 @@ trap 'kill $target 2>/dev/null; rm -rf "$tmp"' EXIT
 sleep 0.5
 
 # run TOOL: prints "requests cpu_seconds maxrss_kb"
+# lab_apply BINARY FLAG…: lab's run of the plan, pinned to core 1 and
+# timed (sets n, in run's scope).
+lab_apply() {
+	local bin=$1
+	shift
+	taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$bin" apply bench/plans/closed.hcl \
+		-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" "$@" >"$out" 2>&1
+	n=$(awk '$1 == "total" {print $2}' "$out")
+}
+
 run() {
 	local tool=$1 out="$tmp/out" t="$tmp/time"
 	case $tool in
 	lab)
-		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$tmp/lab" apply bench/plans/closed.hcl \
-			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" --metrics off >"$out" 2>&1
-		n=$(awk '$1 == "total" {print $2}' "$out") ;;
+		lab_apply "$tmp/lab" --metrics off ;;
 	lab-metrics)
 		# The same with metrics served and scraped every second (Prometheus
 		# scrapes every 15 s by default) by one curl process, as a scraper
 		# elsewhere would: the scrapes' cost is lab's.
 		curl -s --rate 1/s "http://127.0.0.1:9097/metrics?n=[1-100000]" >/dev/null 2>&1 &
 		local scraper=$!
-		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$tmp/lab" apply bench/plans/closed.hcl \
-			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" --metrics 127.0.0.1:9097 >"$out" 2>&1
+		lab_apply "$tmp/lab" --metrics 127.0.0.1:9097
 		kill $scraper
-		wait $scraper 2>/dev/null || true
-		n=$(awk '$1 == "total" {print $2}' "$out") ;;
+		wait $scraper 2>/dev/null || true ;;
 	lab-ref)
 		# Another build of lab (LAB_REF=path/to/binary, built from an earlier
 		# commit, say), the same plan: did a change cost the engine anything?
-		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$LAB_REF" apply bench/plans/closed.hcl \
-			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" --metrics off >"$out" 2>&1
-		n=$(awk '$1 == "total" {print $2}' "$out") ;;
+		lab_apply "$LAB_REF" --metrics off ;;
 	lab-ui)
 		# The same with the metrics scraped and the live page open: one
 		# curl process asks /api/state once a second, as the page's script
@@ -65,11 +69,9 @@ run() {
 		local scraper=$!
 		curl -s --rate 1/s "http://127.0.0.1:9096/api/state?n=[1-100000]" >/dev/null 2>&1 &
 		local viewer=$!
-		taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$tmp/lab" apply bench/plans/closed.hcl \
-			-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" --metrics 127.0.0.1:9097 --ui 127.0.0.1:9096 >"$out" 2>&1
+		lab_apply "$tmp/lab" --metrics 127.0.0.1:9097 --ui 127.0.0.1:9096
 		kill $scraper $viewer
-		wait $scraper $viewer 2>/dev/null || true
-		n=$(awk '$1 == "total" {print $2}' "$out") ;;
+		wait $scraper $viewer 2>/dev/null || true ;;
 	lab-worker)
 		# The same load from one worker process, its master beside the
 		# target: what a worker of a distributed run costs per request.

@@ -47,6 +47,7 @@ type View struct {
 // snapshot is one drawing of the run: its verdicts and report parts.
 type snapshot struct {
 	verdicts []result.Verdict
+	failing  int // verdicts that fail their gate
 	exit     int
 	summary  string
 	parts    report.Parts
@@ -61,16 +62,17 @@ func (p *Page) View() View {
 	p.mu.Lock()
 	v := p.header()
 	snap, fresh := p.drawn, p.drawn != nil && p.drawnFor == len(p.run.Seconds)
-	var run *result.Run
-	if !fresh {
-		run = p.copyRun()
-	}
 	memory, workers, done := p.memory, p.workers, p.state == Done
 	judged := p.judged
 	if judged != nil && judged.windows != p.windows {
 		judged = nil
 	}
 	windows := p.windows
+	var run *result.Run
+	if !fresh {
+		// The whole-run histograms are encoded only for judging: once a window.
+		run = p.copyRun(judged == nil && !done)
+	}
 	p.mu.Unlock()
 	if workers != nil && !done {
 		v.WorkerList = workers()
@@ -84,7 +86,7 @@ func (p *Page) View() View {
 		}
 		snap = p.draw(run, judged, done)
 		p.mu.Lock()
-		if p.state == Done == done { // not finished meanwhile: the drawing holds
+		if (p.state == Done) == done { // not finished meanwhile: the drawing holds
 			p.drawn, p.drawnFor = snap, len(run.Seconds)
 			if judged != nil && judged.windows == p.windows {
 				p.judged = judged
@@ -92,14 +94,9 @@ func (p *Page) View() View {
 		}
 		p.mu.Unlock()
 	}
-	v.Verdicts, v.Summary, v.Parts, v.Error = snap.verdicts, snap.summary, snap.parts, snap.err
+	v.Verdicts, v.Summary, v.Parts, v.Error, v.Failing = snap.verdicts, snap.summary, snap.parts, snap.err, snap.failing
 	if !done {
 		v.Exit = snap.exit
-	}
-	for _, vd := range snap.verdicts {
-		if !verdict.OK(vd.Outcome) {
-			v.Failing++
-		}
 	}
 	return v
 }
@@ -126,9 +123,10 @@ func (p *Page) header() View {
 }
 
 // copyRun is the run so far, safe to read once the lock is let go: the
-// slices the collector appends to are cut at their length, and each
-// request's whole-run histogram is encoded from the windows merged so far.
-func (p *Page) copyRun() *result.Run {
+// slices the collector appends to are cut at their length, each request's
+// percentiles are taken from the windows merged so far, and with encode
+// its whole-run histogram is encoded for the gates.
+func (p *Page) copyRun(encode bool) *result.Run {
 	run := p.run
 	run.Seconds = run.Seconds[:len(run.Seconds):len(run.Seconds)]
 	run.Failures = slices.Clone(run.Failures)
@@ -137,8 +135,10 @@ func (p *Page) copyRun() *result.Run {
 		c := *q
 		c.Windows = c.Windows[:len(c.Windows):len(c.Windows)]
 		if i < len(p.hists) {
-			c.Hist, _ = result.Encode(p.hists[i])
 			c.Response = result.Summarize(p.hists[i])
+			if encode {
+				c.Hist, _ = result.Encode(p.hists[i])
+			}
 		}
 		run.Requests[i] = &c
 	}
@@ -181,21 +181,20 @@ func (p *Page) draw(run *result.Run, j *judgement, done bool) *snapshot {
 		s.err = err.Error()
 	}
 	s.parts = parts
-	s.summary = summary(s.verdicts, s.exit, done)
+	for _, v := range s.verdicts {
+		if !verdict.OK(v.Outcome) {
+			s.failing++
+		}
+	}
+	s.summary = summary(s.verdicts, s.failing, s.exit, done)
 	return s
 }
 
 // summary is the badge's text: the final one, or the verdicts so far
 // (which need not be the end's: a budget failing now may hold by then).
-func summary(vs []result.Verdict, exit int, done bool) string {
+func summary(vs []result.Verdict, bad, exit int, done bool) string {
 	if done {
 		return verdict.Summary(vs, exit)
-	}
-	bad := 0
-	for _, v := range vs {
-		if !verdict.OK(v.Outcome) {
-			bad++
-		}
 	}
 	switch {
 	case len(vs) == 0:

@@ -51,7 +51,6 @@ type Page struct {
 	mu       sync.Mutex
 	run      result.Run // seconds, requests (counts, windows) and failures so far
 	hists    []*hdrhistogram.Histogram
-	index    map[string]int
 	status   Status
 	state    State
 	stopped  string // who stopped the run, when someone did
@@ -73,15 +72,14 @@ type final struct {
 // New is the page of a plan's run, waiting to start; window is the length
 // of the run's histogram windows.
 func New(plan *lang.Plan, window time.Duration) *Page {
-	p := &Page{plan: plan, state: Waiting, index: map[string]int{}}
+	p := &Page{plan: plan, state: Waiting}
 	p.run = result.Run{
 		Plan:    result.PlanInfo{Name: plan.Name, File: plan.File, Shape: plan.Shape.Name},
 		Model:   plan.Shape.Model.String(),
 		WindowS: int(window / time.Second),
 		Workers: 1,
 	}
-	for i, n := range plan.Workload.Requests {
-		p.index[n] = i
+	for _, n := range plan.Workload.Requests {
 		p.run.Requests = append(p.run.Requests, &result.Request{Name: n})
 		p.hists = append(p.hists, result.NewHist())
 	}
