@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,15 +47,38 @@ func labBinary(t *testing.T) string {
 	return labBin
 }
 
+// freePort hands out a loopback address for a server the test starts
+// later. Not from the kernel's ephemeral range: there, the client
+// connections of the load tests running alongside can take the port
+// between this check and the server's bind (a shop that then fails to
+// start, exit 3). Below that range only listeners bind, and no address is
+// handed out twice in one test binary.
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 1000 {
+		p := 20000 + rand.IntN(12000) // under 32768, the usual ip_local_port_range floor
+		if portsGiven[p] {
+			continue
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		portsGiven[p] = true
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free loopback port in 20000-31999")
+	return ""
 }
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
 
 func exitCode(err error) int {
 	if err == nil {
