@@ -25,7 +25,7 @@ const planAbout = `Check a plan and show what it will do, without sending a requ
 Prints the resolved variables, the user mix, each task's share of requests,
 the stages, every budget and the topology, and writes the same text (with the
 deployment files) to generated/<plan>/. With no FILE, plans every scenario in
-plans/ (skipping *.workload.hcl files).
+plans/ (skipping the *.workload.hcl and *.shapes.hcl files plans read).
 
 --against OLD compares with another version of the plan (a file, or git:REV
 for the same path at a git revision) and marks every loosened budget.`
@@ -170,7 +170,8 @@ func (o *planOpts) plan(env *cmdEnv, i int, file string) (code int, stale []stri
 	return code, stale
 }
 
-// scenarioFiles lists the scenarios in dir: *.hcl but the workload files.
+// scenarioFiles lists the scenarios in dir: *.hcl but the workload and
+// shapes files.
 func scenarioFiles(dir string) ([]string, error) {
 	matches, err := filepath.Glob(filepath.Join(dir, "*.hcl"))
 	if err != nil {
@@ -178,7 +179,7 @@ func scenarioFiles(dir string) ([]string, error) {
 	}
 	var out []string
 	for _, m := range matches {
-		if !strings.HasSuffix(m, ".workload.hcl") {
+		if lang.IsPlanFile(m) {
 			out = append(out, m)
 		}
 	}

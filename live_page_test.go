@@ -31,7 +31,7 @@ func TestLivePageInBrowser(t *testing.T) {
 	t.Parallel()
 	b := newBrowser(t)
 	dir := t.TempDir()
-	for _, f := range []string{"spike.hcl", "shop.workload.hcl"} {
+	for _, f := range []string{"spike.hcl", "shop.workload.hcl", "shop.shapes.hcl"} {
 		src, err := os.ReadFile(filepath.Join("plans", f))
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"lab/gates/exitcode"
+	"lab/lang"
 	"lab/runtime/needs"
 )
 
@@ -82,8 +83,10 @@ func TestPlanIsDeterministicAndWritesGenerated(t *testing.T) {
 func TestPlanAgainstMarksLoosenedBudgets(t *testing.T) {
 	dir := t.TempDir()
 	src, _ := os.ReadFile("plans/spike.hcl")
-	wl, _ := os.ReadFile("plans/shop.workload.hcl")
-	os.WriteFile(filepath.Join(dir, "shop.workload.hcl"), wl, 0o644)
+	for _, f := range []string{"shop.workload.hcl", "shop.shapes.hcl"} {
+		b, _ := os.ReadFile("plans/" + f)
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	}
 	raised := filepath.Join(dir, "raised.hcl")
 	os.WriteFile(raised, bytes.Replace(src, []byte(`p95 = "200ms"`), []byte(`p95 = "300ms"`), 1), 0o644)
 	out := t.TempDir()
@@ -104,10 +107,12 @@ func TestPlanAgainstGitRevision(t *testing.T) {
 	needs.Tool(t, "git", "Debian package git")
 	dir := t.TempDir()
 	src, _ := os.ReadFile("plans/spike.hcl")
-	wl, _ := os.ReadFile("plans/shop.workload.hcl")
 	os.MkdirAll(filepath.Join(dir, "plans"), 0o755)
 	os.WriteFile(filepath.Join(dir, "plans", "spike.hcl"), src, 0o644)
-	os.WriteFile(filepath.Join(dir, "plans", "shop.workload.hcl"), wl, 0o644)
+	for _, f := range []string{"shop.workload.hcl", "shop.shapes.hcl"} {
+		b, _ := os.ReadFile("plans/" + f)
+		os.WriteFile(filepath.Join(dir, "plans", f), b, 0o644)
+	}
 	gitRun := func(args ...string) {
 		cmd := exec.Command("git", append([]string{"-c", "user.email=t@t", "-c", "user.name=t"}, args...)...)
 		cmd.Dir = dir
@@ -134,18 +139,23 @@ func TestPlanAgainstGitRevision(t *testing.T) {
 }
 
 // Every broken plan in lang/testdata exits 2 through the command, with a
-// file:line:column on its first line.
+// file:line:column on its first line: the plan's own, or that of the file
+// it reads where the mistake is (its name starts with the plan's).
 func TestBrokenPlansExitInvalid(t *testing.T) {
 	files, _ := filepath.Glob("lang/testdata/broken/*.hcl")
 	if len(files) < 30 {
 		t.Fatalf("%d broken plans", len(files))
 	}
 	for _, f := range files {
+		if !lang.IsPlanFile(f) {
+			continue
+		}
 		code, _, stderr := lab(t, nil, "plan", f, "--out", t.TempDir())
 		if code != exitcode.BadInput {
 			t.Errorf("%s: exit %d, want 2", f, code)
 		}
-		if !strings.HasPrefix(stderr, f+":") || strings.Contains(stderr, "panic") {
+		at := regexp.MustCompile(`^` + regexp.QuoteMeta(strings.TrimSuffix(f, ".hcl")) + `(\.[a-z]+)?\.hcl:\d+:\d+: error: `)
+		if !at.MatchString(stderr) || strings.Contains(stderr, "panic") {
 			t.Errorf("%s: diagnostics do not start with file:line:column:\n%s", f, stderr)
 		}
 	}
@@ -186,7 +196,7 @@ func TestShippedPlanSummariesPrintUnitsAsWritten(t *testing.T) {
 	noise := regexp.MustCompile(`\d\.\d{5,}`)
 	files, _ := filepath.Glob("plans/*.hcl")
 	for _, f := range files {
-		if strings.HasSuffix(f, ".workload.hcl") {
+		if !lang.IsPlanFile(f) {
 			continue
 		}
 		code, out, stderr := lab(t, nil, "plan", f, "--out", t.TempDir())

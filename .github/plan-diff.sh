@@ -16,7 +16,7 @@ loosened=0
 	echo
 } >>"$out"
 for plan in plans/*.hcl; do
-	case $plan in *.workload.hcl) continue ;; esac
+	case $plan in *.workload.hcl | *.shapes.hcl) continue ;; esac
 	if ! git cat-file -e "$BASE:$plan" 2>/dev/null; then
 		echo "- \`$plan\`: new in this change" >>"$out"
 		continue

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"time"
@@ -93,8 +94,9 @@ func (d *decoder) decodePlan(f *hcl.File) *Plan {
 	}
 	plan.SUT = d.decodeSUT(raw.SUTs)
 	plan.Workload = d.decodeWorkload(raw.Workloads, f.Body)
-	plan.Shapes = d.decodeShapes(raw.Shapes, f.Body)
-	plan.Shape, plan.ShapeFrom = d.pickShape(plan.Shapes, raw, shapeName, shapeFrom)
+	shapeBlocks := append(d.shapeFiles(raw.ShapeFiles), raw.Shapes...)
+	plan.Shapes = d.decodeShapes(shapeBlocks, f.Body)
+	plan.Shape, plan.ShapeFrom = d.pickShape(plan.Shapes, len(shapeBlocks), raw.Run, shapeName, shapeFrom)
 	workloadOK := plan.Workload != nil && !d.diags.HasErrors()
 	w := plan.Workload
 	if !workloadOK {
@@ -113,14 +115,14 @@ func (d *decoder) decodePlan(f *hcl.File) *Plan {
 
 // pickShape chooses the shape to run: --shape, then LAB_SHAPE, then the
 // run block's shape, then the only shape there is.
-func (d *decoder) pickShape(shapes []*Shape, raw rawPlan, name, from string) (*Shape, string) {
+func (d *decoder) pickShape(shapes []*Shape, blocks int, run *rawRun, name, from string) (*Shape, string) {
 	if s := d.loader.opts.Env("LAB_SHAPE"); s != "" {
 		name, from = s, "LAB_SHAPE"
 	}
 	if d.loader.opts.Shape != "" {
 		name, from = d.loader.opts.Shape, "--shape"
 	}
-	if len(shapes) == 0 || len(shapes) != len(raw.Shapes) {
+	if len(shapes) == 0 || len(shapes) != blocks {
 		return nil, ""
 	}
 	var names []string
@@ -135,20 +137,19 @@ func (d *decoder) pickShape(shapes []*Shape, raw rawPlan, name, from string) (*S
 			return shapes[0], "only shape"
 		}
 		rng := shapes[1].Range
-		if raw.Run != nil {
-			rng = raw.Run.DefRange
+		if run != nil {
+			rng = run.DefRange
 		}
 		d.errorf(rng, "Which shape?", "The plan has %d shapes (%s); pick one with run { shape = \"…\" }, LAB_SHAPE or --shape.", len(shapes), quoteList(names))
 		return nil, ""
 	}
-	var rng hcl.Range
-	switch {
-	case from == "run.shape":
-		rng = raw.Run.Shape.Range()
-	default:
-		rng = shapes[0].Range
+	detail := fmt.Sprintf("%s names shape %q, but the plan has %s.%s", from, name, quoteList(names), didYouMean(name, names))
+	if from == "run.shape" {
+		d.errorf(run.Shape.Range(), "Unknown shape", "%s", detail)
+	} else {
+		// LAB_SHAPE and --shape have no place in a file to point at.
+		d.diags = append(d.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown shape", Detail: detail})
 	}
-	d.errorf(rng, "Unknown shape", "%s names shape %q, but the plan has %s.%s", from, name, quoteList(names), didYouMean(name, names))
 	return nil, ""
 }
 

@@ -109,7 +109,12 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 		switch {
 		case root == "var":
 			if attr != "" && !d.hasVar(attr) {
-				d.errorf(rng, "Undeclared variable", "The plan declares no variable %q.%s", attr, didYouMean(attr, d.varNames))
+				plan := "The plan"
+				if rng.Filename != d.path {
+					// A workload or shapes file uses the variables of the plan that reads it.
+					plan = fmt.Sprintf("%s, which reads this file,", d.path)
+				}
+				d.errorf(rng, "Undeclared variable", "%s declares no variable %q.%s", plan, attr, didYouMean(attr, d.varNames))
 				ok = false
 			}
 		case root == "sut":
@@ -194,6 +199,16 @@ func (d *decoder) evalStatic(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
 		return cty.DynamicVal, refDiags
 	}
 	return expr.Value(d.static)
+}
+
+// isNull tells an attribute written as null (often a variable left unset)
+// from one with a value; a mistake in it is left for the reader to report.
+func (d *decoder) isNull(expr hcl.Expression) bool {
+	if isDynamic(expr) {
+		return false
+	}
+	v, diags := d.evalStatic(expr)
+	return !diags.HasErrors() && v.IsKnown() && v.IsNull()
 }
 
 // value evaluates a load-time attribute, recording any diagnostic.

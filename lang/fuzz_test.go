@@ -7,11 +7,15 @@ import (
 	"testing"
 )
 
-// FuzzLoad feeds arbitrary plan and workload sources to the loader: no
+// FuzzLoad feeds arbitrary plan, workload and shapes sources to the loader: no
 // input may panic it, and whatever loads must also summarise, flatten into
 // facts and evaluate its requests without panicking.
 func FuzzLoad(f *testing.F) {
 	workload, err := os.ReadFile("../plans/shop.workload.hcl")
+	if err != nil {
+		f.Fatal(err)
+	}
+	shapes, err := os.ReadFile("../plans/shop.shapes.hcl")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -22,10 +26,10 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(src, workload)
+		f.Add(src, workload, shapes)
 	}
-	f.Fuzz(func(t *testing.T, plan, workload []byte) {
-		files := map[string][]byte{"plan.hcl": plan, "shop.workload.hcl": workload}
+	f.Fuzz(func(t *testing.T, plan, workload, shapes []byte) {
+		files := map[string][]byte{"plan.hcl": plan, "shop.workload.hcl": workload, "shop.shapes.hcl": shapes}
 		read := func(path string) ([]byte, error) {
 			if b, ok := files[filepath.Base(path)]; ok {
 				return b, nil

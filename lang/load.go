@@ -106,6 +106,12 @@ func (l *Loader) Load(path string) (*Plan, hcl.Diagnostics) {
 	return plan, sortDiags(diags)
 }
 
+// IsPlanFile tells a plan from the parts plans read: workload files
+// (NAME.workload.hcl) and shapes files (NAME.shapes.hcl).
+func IsPlanFile(path string) bool {
+	return strings.HasSuffix(path, ".hcl") && !strings.HasSuffix(path, ".workload.hcl") && !strings.HasSuffix(path, ".shapes.hcl")
+}
+
 // PlanName is the name a plan file gives its plan: its base name without
 // the .hcl extension.
 func PlanName(path string) string {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,12 +20,12 @@ func shippedPlans(t testing.TB) []string {
 	files, _ := filepath.Glob("../plans/*.hcl")
 	var out []string
 	for _, f := range files {
-		if !strings.HasSuffix(f, ".workload.hcl") {
+		if IsPlanFile(f) {
 			out = append(out, f)
 		}
 	}
-	if len(out) < 6 {
-		t.Fatalf("found %d scenarios in plans/; want smoke, baseline, stress, spike, soak, leak-test", len(out))
+	if len(out) < 7 {
+		t.Fatalf("found %d scenarios in plans/; want smoke, baseline, stress, spike, soak, leak-test, shop", len(out))
 	}
 	return out
 }
@@ -133,6 +134,87 @@ func TestSharedWorkload(t *testing.T) {
 	}
 	if len(seq.Steps[1].Captures) != 1 || seq.Steps[1].Captures[0].Name != "cart_id" {
 		t.Errorf("add_to_cart captures %+v", seq.Steps[1].Captures)
+	}
+}
+
+// plans/shop.hcl holds the shared shapes: LAB_SHAPE picks each, with its
+// own length and load while duration and users are unset, and the scenario
+// files reading the same shapes file run the very same shape.
+func TestLabShapePicksASharedShape(t *testing.T) {
+	want := []struct {
+		name  string
+		model Model
+		dur   time.Duration
+		peak  string
+	}{
+		{"stress", Closed, 6 * time.Minute, "up to 400 users"},
+		{"arrivals", Open, 6 * time.Minute, "up to 800/s"},
+		{"spike", Closed, 6 * time.Minute, "up to 200 users"},
+		{"soak", Closed, time.Hour, "up to 50 users"},
+	}
+	for _, w := range want {
+		env := func(k string) string {
+			if k == "LAB_SHAPE" {
+				return w.name
+			}
+			return ""
+		}
+		p := mustLoad(t, "../plans/shop.hcl", Options{Env: env})
+		if p.Shape == nil || p.Shape.Name != w.name || p.ShapeFrom != "LAB_SHAPE" || p.Shape.Model != w.model ||
+			p.Shape.Duration() != w.dur || p.Shape.Scale != 1 || peakText(p.Shape) != w.peak {
+			t.Errorf("LAB_SHAPE=%s: got %+v from %s (%s)", w.name, p.Shape, p.ShapeFrom, peakText(p.Shape))
+		}
+		if _, ok := p.Sources["../plans/shop.shapes.hcl"]; !ok {
+			t.Errorf("LAB_SHAPE=%s: the shapes file is not among the sources a master ships: %v", w.name, p.Sources)
+		}
+		short := mustLoad(t, "../plans/shop.hcl", Options{Env: env, Vars: []string{"duration=60s", "users=8", "rate=16/s"}})
+		if short.Shape.Duration() != time.Minute {
+			t.Errorf("LAB_SHAPE=%s -var duration=60s: lasts %v", w.name, short.Shape.Duration())
+		}
+		if got := peakText(short.Shape); got != "up to 8 users" && got != "up to 16/s" && !(w.name == "spike" && got == "up to 80 users") {
+			t.Errorf("LAB_SHAPE=%s -var users=8 -var rate=16/s: %s", w.name, got)
+		}
+	}
+	for plan, shape := range map[string]string{"spike": "spike", "stress": "stress", "soak": "soak"} {
+		own := mustLoad(t, "../plans/"+plan+".hcl", Options{})
+		if own.Shape.Name != shape || own.ShapeFrom != "run.shape" {
+			t.Errorf("%s.hcl runs %q (%s)", plan, own.Shape.Name, own.ShapeFrom)
+		}
+		shared := mustLoad(t, "../plans/shop.hcl", Options{Shape: shape}).Shape
+		if own.Shape.Range != shared.Range || !reflect.DeepEqual(own.Shape.Stages, shared.Stages) {
+			t.Errorf("%s.hcl's shape is not shop.shapes.hcl's %q: %+v vs %+v", plan, shape, own.Shape, shared)
+		}
+	}
+}
+
+// A null duration, a variable left unset, keeps the stages as written.
+func TestNullDurationKeepsTheWrittenStages(t *testing.T) {
+	path := writePlan(t, map[string]string{"plan.hcl": `
+variable "duration" {
+  type    = string
+  default = null
+}
+workload "w" {
+  host = "http://127.0.0.1:1"
+  user "u" {
+    task "t" {
+      get = "/"
+    }
+  }
+}
+shape "s" {
+  duration = var.duration
+  stage {
+    until = "90s"
+    users = 3
+  }
+}
+`})
+	if p := mustLoad(t, path, Options{}); p.Shape.Duration() != 90*time.Second || p.Shape.Scale != 1 {
+		t.Errorf("unset: %v ×%v", p.Shape.Duration(), p.Shape.Scale)
+	}
+	if p := mustLoad(t, path, Options{Vars: []string{"duration=30s"}}); p.Shape.Duration() != 30*time.Second {
+		t.Errorf("-var duration=30s: %v", p.Shape.Duration())
 	}
 }
 
@@ -285,8 +367,8 @@ func TestShapeSelection(t *testing.T) {
 	}
 }
 
-func TestStressShapePickedByVariable(t *testing.T) {
-	p := mustLoad(t, "../plans/stress.hcl", Options{Vars: []string{"shape=arrivals"}})
+func TestStressOpenShapePickedByFlag(t *testing.T) {
+	p := mustLoad(t, "../plans/stress.hcl", Options{Shape: "arrivals"})
 	if p.Shape.Name != "arrivals" || p.Shape.Model != Open || !p.Shape.Stages[0].Ramp || p.Shape.Stages[0].Rate != 800 {
 		t.Errorf("shape %+v", p.Shape)
 	}
@@ -572,8 +654,9 @@ func TestRequestSharesOfSharedWorkload(t *testing.T) {
 func TestDiffMarksLoosenedBudgets(t *testing.T) {
 	src, _ := os.ReadFile("../plans/spike.hcl")
 	wl, _ := os.ReadFile("../plans/shop.workload.hcl")
+	shapes, _ := os.ReadFile("../plans/shop.shapes.hcl")
 	load := func(edit func(string) string) *Plan {
-		path := writePlan(t, map[string]string{"plan.hcl": edit(string(src)), "shop.workload.hcl": string(wl)})
+		path := writePlan(t, map[string]string{"plan.hcl": edit(string(src)), "shop.workload.hcl": string(wl), "shop.shapes.hcl": string(shapes)})
 		return mustLoad(t, path, Options{})
 	}
 	base := load(func(s string) string { return s })

@@ -30,6 +30,7 @@ func schemaAttrs() map[string][]string {
 		"sut":        knobs,
 		"workload":   attrs(&rawWorkload{}),
 		"shape":      attrs(&rawShape{}),
+		"shapes":     attrs(&rawShapes{}),
 		"stage":      attrs(&rawStage{}),
 		"sla":        SLAAttributeNames(),
 		"leak":       attrs(&rawLeak{}),

@@ -15,6 +15,7 @@ type rawPlan struct {
 	SUTs       []*rawSUT      `hcl:"sut,block"`
 	Workloads  []*rawWorkload `hcl:"workload,block"`
 	Shapes     []*rawShape    `hcl:"shape,block"`
+	ShapeFiles []*rawShapes   `hcl:"shapes,block"`
 	SLAs       []*rawSLA      `hcl:"sla,block"`
 	Leak       *rawLeak       `hcl:"leak,block"`
 	Regression *rawRegression `hcl:"regression,block"`
@@ -125,6 +126,18 @@ type rawShape struct {
 	MaxInFlight hcl.Expression `hcl:"max_in_flight,optional"`
 	Stages      []*rawStage    `hcl:"stage,block"`
 	DefRange    hcl.Range      `hcl:",def_range"`
+}
+
+// rawShapes is a shapes block: the plan's shapes read from a shapes file,
+// so that scenarios share one reviewed set of load shapes.
+type rawShapes struct {
+	Source   hcl.Expression `hcl:"source"`
+	DefRange hcl.Range      `hcl:",def_range"`
+}
+
+// rawShapesFile is a shapes file: shape blocks only.
+type rawShapesFile struct {
+	Shapes []*rawShape `hcl:"shape,block"`
 }
 
 type rawStage struct {

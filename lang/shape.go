@@ -1,10 +1,13 @@
 package lang
 
 import (
+	"fmt"
 	"math"
+	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"lab/lang/units"
 )
@@ -12,10 +15,52 @@ import (
 // DefaultMaxInFlight bounds the arrivals in flight of an open shape.
 const DefaultMaxInFlight = 10_000
 
+// shapeFiles reads the shape blocks of every shapes file the plan names,
+// in the order of its shapes blocks.
+func (d *decoder) shapeFiles(refs []*rawShapes) []*rawShape {
+	var out []*rawShape
+	seen := map[string]hcl.Range{}
+	for _, ref := range refs {
+		src, ok := d.str(ref.Source, "source")
+		if !ok {
+			continue
+		}
+		path := src
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(d.dir, src)
+		}
+		if prev, dup := seen[path]; dup {
+			d.errorf(ref.Source.Range(), "Shapes read twice", "%s is already read by the shapes block at %s.", src, prev)
+			continue
+		}
+		seen[path] = ref.Source.Range()
+		f, diags := d.loader.parse(path, ref.Source.Range().Ptr())
+		d.diags = append(d.diags, diags...)
+		if f == nil || diags.HasErrors() {
+			continue
+		}
+		var sf rawShapesFile
+		sdiags := gohcl.DecodeBody(f.Body, nil, &sf)
+		for _, diag := range sdiags {
+			if diag.Summary == "Unsupported block type" || diag.Summary == "Unsupported argument" {
+				diag.Detail += fmt.Sprintf(" A shapes file holds shape blocks only; the rest belongs in %s, which reads it.", d.path)
+			}
+		}
+		d.diags = append(d.diags, sdiags...)
+		if len(sf.Shapes) == 0 && !sdiags.HasErrors() {
+			d.errorf(f.Body.MissingItemRange(), "Empty shapes file", "%s defines no shape block; the shapes block at %s reads it for its shapes.", path, ref.Source.Range())
+		}
+		out = append(out, sf.Shapes...)
+	}
+	return out
+}
+
 func (d *decoder) decodeShapes(raws []*rawShape, body hcl.Body) []*Shape {
 	if len(raws) == 0 {
-		d.errorf(body.MissingItemRange(), "Missing shape block",
-			`A plan needs a shape: shape "steady" { stage { until = "1m"  users = 10 } }.`)
+		if !d.diags.HasErrors() {
+			d.errorf(body.MissingItemRange(), "Missing shape block",
+				`A plan needs a shape: shape "steady" { stage { until = "1m"  users = 10 } }, or shapes { source = "shop.shapes.hcl" } to read them from a shapes file.`)
+		}
 		return nil
 	}
 	seen := map[string]hcl.Range{}
@@ -178,7 +223,10 @@ func (d *decoder) decodeShapeLimits(s *Shape, rs *rawShape) bool {
 		}
 		s.MaxInFlight = int(n)
 	}
-	if present(rs.Duration) {
+	// A null duration (a variable left unset) keeps the stages as written:
+	// a shared shape takes var.duration without forcing one length on
+	// every scenario.
+	if present(rs.Duration) && !d.isNull(rs.Duration) {
 		total, tok := d.duration(rs.Duration, "duration")
 		if !tok {
 			return false

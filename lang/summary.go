@@ -306,17 +306,19 @@ func roundTo(f float64, digits int) float64 {
 	return float64(int64(f*scale+0.5)) / scale
 }
 
+// writeShapes prints the shape that runs in full, and the others a line
+// each: a plan reading a shared shapes file holds several.
 func (p *Plan) writeShapes(b *strings.Builder) {
-	for _, s := range p.Shapes {
-		role := "not used in this run"
-		if s == p.Shape {
-			role = "used, picked by " + p.ShapeFrom
-		}
+	if s := p.Shape; s != nil {
 		scaled := ""
 		if s.Scale != 1 {
 			scaled = fmt.Sprintf(", stages scaled ×%s from the written times", trimFloat(roundTo(s.Scale, 4)))
 		}
-		fmt.Fprintf(b, "\nshape %q (%s model, %s%s; %s)\n", s.Name, s.Model, units.FormatDuration(s.Duration()), scaled, role)
+		picked := "picked by " + p.ShapeFrom
+		if p.ShapeFrom == "only shape" {
+			picked = "the plan's only shape"
+		}
+		fmt.Fprintf(b, "\nshape %q (%s model, %s%s; %s)\n", s.Name, s.Model, units.FormatDuration(s.Duration()), scaled, picked)
 		tw := table(b)
 		for i, st := range s.Stages {
 			fmt.Fprintf(tw, "  stage %d\t%s → %s\t%s\n", i+1, units.FormatDuration(st.Start), units.FormatDuration(st.End), StageText(st, s.Model))
@@ -326,6 +328,38 @@ func (p *Plan) writeShapes(b *strings.Builder) {
 		}
 		tw.Flush()
 	}
+	if len(p.Shapes) < 2 {
+		return
+	}
+	b.WriteString("\nother shapes (--shape NAME or LAB_SHAPE=NAME runs one instead)\n")
+	tw := table(b)
+	for _, s := range p.Shapes {
+		if s == p.Shape {
+			continue
+		}
+		stages := "1 stage"
+		if n := len(s.Stages); n != 1 {
+			stages = fmt.Sprintf("%d stages", n)
+		}
+		fmt.Fprintf(tw, "  %s\t%s model, %s, %s, %s\n", s.Name, s.Model, units.FormatDuration(s.Duration()), stages, peakText(s))
+	}
+	tw.Flush()
+}
+
+// peakText is a shape's highest load: "up to 400 users", "up to 800/s".
+func peakText(s *Shape) string {
+	if s.Model == Open {
+		peak := 0.0
+		for _, st := range s.Stages {
+			peak = max(peak, st.Rate)
+		}
+		return "up to " + units.FormatCountRate(peak)
+	}
+	peak := 0
+	for _, st := range s.Stages {
+		peak = max(peak, st.Users)
+	}
+	return fmt.Sprintf("up to %d users", peak)
 }
 
 // BudgetLines describes an SLA's limits, one per line: "p95 ≤ 200ms".

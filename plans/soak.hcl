@@ -3,11 +3,21 @@
 # none of it, so the leak hunter must pass this run.
 
 variable "duration" {
-  default = "1h"
+  description = "total length of the run, the stages keeping their proportions (unset: the shape's own)"
+  type        = string
+  default     = null
 }
 
 variable "users" {
-  default = 50
+  description = "steady users (unset: 50)"
+  type        = number
+  default     = null
+}
+
+variable "rate" {
+  description = "arrivals per second of the arrivals shape (--shape arrivals; unset: 800/s)"
+  type        = string
+  default     = null
 }
 
 variable "workers" {
@@ -29,14 +39,13 @@ workload "shop" {
   host   = var.host
 }
 
-shape "soak" {
-  duration = var.duration
+# The soak shape is shop.shapes.hcl's, shared with the other scenarios.
+shapes {
+  source = "shop.shapes.hcl"
+}
 
-  stage {
-    until      = "1h"
-    users      = var.users
-    spawn_rate = 5
-  }
+run {
+  shape = "soak"
 }
 
 sla "all" {

@@ -2,13 +2,21 @@
 # recovery until 6 minutes. -var duration=30s gives the same spike in 30 s.
 
 variable "duration" {
-  description = "total length of the run; the stages keep their proportions"
-  default     = "6m"
+  description = "total length of the run, the stages keeping their proportions (unset: the shape's own)"
+  type        = string
+  default     = null
 }
 
 variable "users" {
-  description = "baseline users; the spike is ten times as many"
-  default     = 20
+  description = "users before and after the spike, which has ten times as many (unset: 20)"
+  type        = number
+  default     = null
+}
+
+variable "rate" {
+  description = "arrivals per second of the arrivals shape (--shape arrivals; unset: 800/s)"
+  type        = string
+  default     = null
 }
 
 variable "workers" {
@@ -32,24 +40,15 @@ workload "shop" {
   host   = var.host
 }
 
-shape "spike" {
-  duration = var.duration
+# The spike shape, with stress, arrivals and soak, is in shop.shapes.hcl:
+# the scenarios share them. --shape or LAB_SHAPE runs another of them
+# against this plan's budgets.
+shapes {
+  source = "shop.shapes.hcl"
+}
 
-  stage {
-    until      = "2m"
-    users      = var.users
-    spawn_rate = 5
-  }
-  stage {
-    until      = "3m"
-    users      = var.users * 10
-    spawn_rate = 50 # the spike
-  }
-  stage {
-    until      = "6m"
-    users      = var.users
-    spawn_rate = 50 # recovery
-  }
+run {
+  shape = "spike"
 }
 
 sla "GET /" {

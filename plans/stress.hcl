@@ -1,24 +1,24 @@
 # Steps the load up until the shop breaks, to find its knee: checkout holds a
 # shared resource, so its latency grows with concurrency. Two shapes: users
-# in steps (closed model) or arrivals ramping up (open model).
-#   lab apply plans/stress.hcl -var shape=arrivals
+# in steps (closed model, the default) or arrivals ramping up (open model).
+#   lab apply plans/stress.hcl --shape arrivals
 
 variable "duration" {
-  default = "6m"
+  description = "total length of the run, the stages keeping their proportions (unset: the shape's own)"
+  type        = string
+  default     = null
 }
 
 variable "users" {
-  description = "users at the last step; the steps before are fractions of it"
-  default     = 400
+  description = "users at the last step; the steps before are fractions of it (unset: 400)"
+  type        = number
+  default     = null
 }
 
 variable "rate" {
-  description = "arrivals per second at the end of the open-model ramp"
-  default     = "800/s"
-}
-
-variable "shape" {
-  default = "steps"
+  description = "arrivals per second at the end of the open-model ramp (unset: 800/s)"
+  type        = string
+  default     = null
 }
 
 variable "workers" {
@@ -40,44 +40,14 @@ workload "shop" {
   host   = var.host
 }
 
+# The shapes are shop.shapes.hcl's: stress (users in steps) and arrivals
+# (the open-model ramp), shared with the other scenarios.
+shapes {
+  source = "shop.shapes.hcl"
+}
+
 run {
-  shape = var.shape
-}
-
-shape "steps" {
-  duration = var.duration
-
-  stage {
-    until      = "1m30s"
-    users      = ceil(var.users / 8)
-    spawn_rate = 10
-  }
-  stage {
-    until      = "3m"
-    users      = ceil(var.users / 4)
-    spawn_rate = 10
-  }
-  stage {
-    until      = "4m30s"
-    users      = ceil(var.users / 2)
-    spawn_rate = 10
-  }
-  stage {
-    until      = "6m"
-    users      = var.users
-    spawn_rate = 10
-  }
-}
-
-shape "arrivals" {
-  duration      = var.duration
-  max_in_flight = 2000
-
-  stage {
-    until = "6m"
-    rate  = var.rate
-    ramp  = true
-  }
+  shape = "stress"
 }
 
 # Past the knee the run has told what it can: stop after a minute of errors.

@@ -370,7 +370,8 @@ func TestClosedShapeFollowsStages(t *testing.T) {
 	}
 	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	spike, _ := os.ReadFile("../plans/spike.hcl")
-	path := writePlan(t, map[string]string{"plan.hcl": string(spike), "shop.workload.hcl": `
+	shapes, _ := os.ReadFile("../plans/shop.shapes.hcl")
+	path := writePlan(t, map[string]string{"plan.hcl": string(spike), "shop.shapes.hcl": string(shapes), "shop.workload.hcl": `
 user "u" {
   task "home" {
     get = "/"

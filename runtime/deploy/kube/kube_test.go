@@ -113,7 +113,7 @@ func TestWiring(t *testing.T) {
 		t.Fatalf("no shipped plans: %v", err)
 	}
 	for _, f := range shipped {
-		if !strings.HasSuffix(f, ".workload.hcl") {
+		if lang.IsPlanFile(f) {
 			files = append(files, f)
 		}
 	}

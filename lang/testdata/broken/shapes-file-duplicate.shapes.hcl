@@ -1,0 +1,6 @@
+shape "steady" {
+  stage {
+    until = "1m"
+    users = 10
+  }
+}

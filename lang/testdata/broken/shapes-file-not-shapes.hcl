@@ -1,0 +1,15 @@
+workload "w" {
+  host = "http://127.0.0.1:8080"
+
+  user "u" {
+    wait = constant("1s")
+
+    task "home" {
+      get = "/"
+    }
+  }
+}
+
+shapes {
+  source = "shapes-file-not-shapes.shapes.hcl"
+}
