@@ -14,19 +14,21 @@ import (
 
 // planFlags are the flags every command that loads a plan takes.
 type planFlags struct {
-	vars     []string
-	varFiles []string
-	shape    string
+	vars         []string
+	varFiles     []string
+	shape        string
+	allowOutside bool
 }
 
 func (pf *planFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&pf.vars, "var", nil, "set a variable: -var name=value (repeatable)")
 	fs.StringArrayVar(&pf.varFiles, "var-file", nil, "read variables from an HCL file of name = value lines (repeatable)")
 	fs.StringVar(&pf.shape, "shape", "", "run this shape (wins over LAB_SHAPE and run.shape)")
+	fs.BoolVar(&pf.allowOutside, "allow-outside-files", false, "let the plan read files (source, file()) outside its own folder")
 }
 
 func (pf *planFlags) options(env *cmdEnv) lang.Options {
-	return lang.Options{Vars: pf.vars, VarFiles: pf.varFiles, Env: env.getenv, Shape: pf.shape}
+	return lang.Options{Vars: pf.vars, VarFiles: pf.varFiles, Env: env.getenv, Shape: pf.shape, AllowOutside: pf.allowOutside}
 }
 
 // normalizeArgs lets single-dash long flags work as terraform users type

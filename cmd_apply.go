@@ -125,6 +125,7 @@ func parseApplyFlags(env *cmdEnv, args []string) (o *applyOpts, stop bool, code 
 		if !fs.Lookup("shape").Changed {
 			pf.shape = lp.Shape
 		}
+		pf.allowOutside = pf.allowOutside || lp.Outside
 	}
 	if o.plan, _ = loadPlan(env, file, pf.options(env)); o.plan == nil {
 		return nil, true, exitcode.BadInput
@@ -459,7 +460,7 @@ func lastPlanned(env *cmdEnv) (lastPlan, int) {
 		fmt.Fprintf(env.stderr, "lab apply: %s is unreadable; run 'lab plan FILE' again\n", lastPlanFile)
 		return lp, exitcode.BadInput
 	}
-	plan, _ := loadPlan(env, lp.File, lang.Options{Vars: lp.Vars, VarFiles: lp.VarFiles, Shape: lp.Shape, Env: env.getenv})
+	plan, _ := loadPlan(env, lp.File, lang.Options{Vars: lp.Vars, VarFiles: lp.VarFiles, Shape: lp.Shape, Env: env.getenv, AllowOutside: lp.Outside})
 	if plan == nil {
 		return lp, exitcode.BadInput
 	}

@@ -198,7 +198,9 @@ func storedPlan(env *cmdEnv, run *result.Run) (*lang.Plan, int) {
 		fmt.Fprintf(&vb, "%s = %s\n", name, val)
 	}
 	files[varFile] = vb.Bytes()
-	opts := lang.Options{VarFiles: []string{varFile}, Shape: run.Plan.Shape, ReadFile: func(p string) ([]byte, error) {
+	// Only the files stored with the run can be read: the folder rule was
+	// applied when it ran.
+	opts := lang.Options{VarFiles: []string{varFile}, Shape: run.Plan.Shape, AllowOutside: true, ReadFile: func(p string) ([]byte, error) {
 		if b, ok := files[p]; ok {
 			return b, nil
 		}

@@ -39,6 +39,7 @@ type lastPlan struct {
 	Vars     []string          `json:"vars,omitempty"`
 	VarFiles []string          `json:"var_files,omitempty"`
 	Shape    string            `json:"shape,omitempty"`
+	Outside  bool              `json:"allow_outside_files,omitempty"`
 	Sources  map[string]string `json:"sources"` // path → sha256, to tell a stale plan
 }
 
@@ -278,7 +279,7 @@ func gitReader(rev string) func(string) ([]byte, error) {
 }
 
 func rememberPlan(file string, pf planFlags, plan *lang.Plan) error {
-	lp := lastPlan{File: file, Vars: pf.vars, VarFiles: pf.varFiles, Shape: pf.shape, Sources: sourceHashes(plan)}
+	lp := lastPlan{File: file, Vars: pf.vars, VarFiles: pf.varFiles, Shape: pf.shape, Outside: pf.allowOutside, Sources: sourceHashes(plan)}
 	data, err := json.MarshalIndent(lp, "", "  ")
 	if err != nil {
 		return err

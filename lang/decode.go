@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -26,6 +27,10 @@ type decoder struct {
 	trial    *hcl.EvalContext
 	varNames []string
 	sutNames []string
+	// readsOutside: a file outside the plan's folder was read (allowed).
+	readsOutside bool
+	// sensitiveVars are the variables declared sensitive = true.
+	sensitiveVars map[string]bool
 }
 
 func (d *decoder) decodePlan(f *hcl.File) *Plan {
@@ -41,8 +46,9 @@ func (d *decoder) decodePlan(f *hcl.File) *Plan {
 		funcs[k] = fn
 	}
 	funcs["file"] = fileFunc(func(p string) ([]byte, error) {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(d.dir, p)
+		p, err := d.confine(p)
+		if err != nil {
+			return nil, err
 		}
 		b, err := d.loader.opts.ReadFile(p)
 		if err == nil {
@@ -61,6 +67,12 @@ func (d *decoder) decodePlan(f *hcl.File) *Plan {
 		d.env.suts = cty.ObjectVal(suts)
 	}
 	plan.Vars = d.decodeVariables(raw.Variables)
+	d.sensitiveVars = map[string]bool{}
+	for _, v := range plan.Vars {
+		if v.Sensitive {
+			d.sensitiveVars[v.Name] = true
+		}
+	}
 	d.env.vars = varObject(plan.Vars)
 	d.static = &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": d.env.vars, "sut": d.env.suts},
@@ -96,6 +108,7 @@ func (d *decoder) decodePlan(f *hcl.File) *Plan {
 	plan.Workload = d.decodeWorkload(raw.Workloads, f.Body)
 	shapeBlocks := append(d.shapeFiles(raw.ShapeFiles), raw.Shapes...)
 	plan.Shapes = d.decodeShapes(shapeBlocks, f.Body)
+	defer func() { plan.ReadsOutside = d.readsOutside }()
 	plan.Shape, plan.ShapeFrom = d.pickShape(plan.Shapes, len(shapeBlocks), raw.Run, shapeName, shapeFrom)
 	workloadOK := plan.Workload != nil && !d.diags.HasErrors()
 	w := plan.Workload
@@ -111,6 +124,38 @@ func (d *decoder) decodePlan(f *hcl.File) *Plan {
 	}
 	plan.Topology = d.decodeTopology(raw.Topology)
 	return plan
+}
+
+// confine resolves a path a plan names, relative to the plan's folder, and
+// refuses one outside that folder (lexically, and through symbolic links
+// when the plan is read from disk) unless Options.AllowOutside.
+func (d *decoder) confine(p string) (string, error) {
+	path := p
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(d.dir, p)
+	}
+	path = filepath.Clean(path)
+	inside := func(dir, path string) bool {
+		rel, err := filepath.Rel(dir, path)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+	}
+	dir, _ := filepath.Abs(d.dir)
+	abs, _ := filepath.Abs(path)
+	ok := inside(dir, abs)
+	if ok && d.loader.onDisk {
+		// A link inside the folder may point out of it.
+		rdir, derr := filepath.EvalSymlinks(dir)
+		rpath, perr := filepath.EvalSymlinks(abs)
+		ok = derr != nil || perr != nil || inside(rdir, rpath)
+	}
+	if !ok && d.loader.opts.AllowOutside {
+		d.readsOutside = true
+		return path, nil
+	}
+	if !ok {
+		return "", fmt.Errorf("%s is outside the plan's folder %s: a plan reads only files in its own folder or below it (--allow-outside-files lifts this)", p, d.dir)
+	}
+	return path, nil
 }
 
 // pickShape chooses the shape to run: --shape, then LAB_SHAPE, then the

@@ -34,7 +34,7 @@ func (p *Plan) Facts() []Fact {
 		fs = append(fs, Fact{Key: key, Text: text, Num: num, Looser: l})
 	}
 	for _, v := range p.Vars {
-		add("variable "+v.Name, ValueText(v.Value))
+		add("variable "+v.Name, v.Text())
 	}
 	if s := p.SUT; s != nil {
 		add(fmt.Sprintf("shop %q listen", s.Name), s.Listen)
@@ -49,7 +49,7 @@ func (p *Plan) Facts() []Fact {
 		add("workload timeout", units.FormatDuration(w.Timeout))
 		add("workload max_connections", fmt.Sprint(w.MaxConnections))
 		for _, h := range w.Headers {
-			add("workload header "+h.Key, h.Value.StaticText())
+			add("workload header "+h.Key, h.Text())
 		}
 		for _, u := range w.Users {
 			k := fmt.Sprintf("user %q", u.Name)

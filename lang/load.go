@@ -22,6 +22,10 @@ type Options struct {
 	Env func(string) string
 	// Shape picks a shape by name (--shape); it wins over LAB_SHAPE and run.shape.
 	Shape string
+	// AllowOutside lets a plan read files (a workload or shapes source,
+	// file()) outside its own folder; without it such a path is an error,
+	// so that a reviewed plan cannot pull in ../secrets or /etc files.
+	AllowOutside bool
 	// ReadFile reads the plan and the files it refers to; nil reads the disk.
 	// A different reader loads a plan from a git revision or from what a
 	// master shipped to a worker.
@@ -31,20 +35,22 @@ type Options struct {
 // Loader reads plans and remembers every file it parsed, so diagnostics can
 // show source lines.
 type Loader struct {
-	opts  Options
-	files map[string]*hcl.File
-	srcs  map[string][]byte
+	opts   Options
+	onDisk bool // ReadFile is the disk's, where links can lead elsewhere
+	files  map[string]*hcl.File
+	srcs   map[string][]byte
 }
 
 // NewLoader returns a loader with the given options.
 func NewLoader(opts Options) *Loader {
-	if opts.ReadFile == nil {
+	onDisk := opts.ReadFile == nil
+	if onDisk {
 		opts.ReadFile = os.ReadFile
 	}
 	if opts.Env == nil {
 		opts.Env = func(string) string { return "" }
 	}
-	return &Loader{opts: opts, files: map[string]*hcl.File{}, srcs: map[string][]byte{}}
+	return &Loader{opts: opts, onDisk: onDisk, files: map[string]*hcl.File{}, srcs: map[string][]byte{}}
 }
 
 // Load reads, decodes and validates the plan at path.

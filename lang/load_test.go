@@ -2,6 +2,7 @@ package lang
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -791,5 +792,48 @@ func TestGlobMatchPathological(t *testing.T) {
 	}
 	if !globMatch(pattern, strings.Repeat("a", 200)+"b") {
 		t.Error("did not match a name that ends in b")
+	}
+}
+
+// A plan reads files only in its own folder: not by ../, not by an
+// absolute path, not through a link that leads out; AllowOutside lifts it.
+func TestSourcesStayInThePlansFolder(t *testing.T) {
+	outside := t.TempDir()
+	wl, _ := os.ReadFile("../plans/shop.workload.hcl")
+	if err := os.WriteFile(filepath.Join(outside, "secret.workload.hcl"), wl, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shape := "shape \"s\" {\n  stage {\n    until = \"1m\"\n    users = 1\n  }\n}\n"
+	plan := func(source string) string {
+		return fmt.Sprintf("workload \"w\" {\n  host   = \"http://127.0.0.1:1\"\n  source = %q\n}\n%s", source, shape)
+	}
+	linked := writePlan(t, map[string]string{"plan.hcl": plan("link.workload.hcl")})
+	if err := os.Symlink(filepath.Join(outside, "secret.workload.hcl"), filepath.Join(filepath.Dir(linked), "link.workload.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	for name, path := range map[string]string{
+		"../":      writePlan(t, map[string]string{"plan.hcl": plan(filepath.Join("..", filepath.Base(outside), "secret.workload.hcl"))}),
+		"absolute": writePlan(t, map[string]string{"plan.hcl": plan(filepath.Join(outside, "secret.workload.hcl"))}),
+		"link":     linked,
+	} {
+		if strings.HasPrefix(name, "../") {
+			// writePlan made a folder of its own: reach the other one from it.
+			rel, _ := filepath.Rel(filepath.Dir(path), filepath.Join(outside, "secret.workload.hcl"))
+			os.WriteFile(path, []byte(plan(rel)), 0o644)
+		}
+		_, diags := Load(path, Options{})
+		if !diags.HasErrors() || !strings.Contains(diags.Error(), "outside the plan's folder") {
+			t.Errorf("%s: want the folder rule, got %v", name, diags)
+		}
+		if _, diags := Load(path, Options{AllowOutside: true}); diags.HasErrors() {
+			t.Errorf("%s with AllowOutside: %v", name, diags)
+		}
+	}
+	// Below the plan's folder is inside.
+	below := writePlan(t, map[string]string{"plan.hcl": plan("parts/shop.workload.hcl")})
+	os.MkdirAll(filepath.Join(filepath.Dir(below), "parts"), 0o755)
+	os.WriteFile(filepath.Join(filepath.Dir(below), "parts", "shop.workload.hcl"), wl, 0o644)
+	if _, diags := Load(below, Options{}); diags.HasErrors() {
+		t.Errorf("a subfolder: %v", diags)
 	}
 }

@@ -23,17 +23,20 @@ type Plan struct {
 	File    string            // the plan file's path as given
 	Sources map[string][]byte // every file the plan read, by path: what a worker needs to load the same plan
 
-	Vars       []*Variable // declared variables with their resolved values, by name
-	Seed       uint64      // the seed of every random choice the run makes
-	SUT        *SUT        // the bundled shop to start, or nil
-	Workload   *Workload
-	Shapes     []*Shape // every declared shape, in file order
-	Shape      *Shape   // the shape this run uses
-	ShapeFrom  string   // what picked Shape: "only shape", "run.shape", "LAB_SHAPE", "--shape"
-	SLAs       []*SLA
-	Leak       *Leak       // nil when the plan has no leak block
-	Regression *Regression // nil when the plan has no regression block
-	Topology   Topology
+	Vars      []*Variable // declared variables with their resolved values, by name
+	Seed      uint64      // the seed of every random choice the run makes
+	SUT       *SUT        // the bundled shop to start, or nil
+	Workload  *Workload
+	Shapes    []*Shape // every declared shape, in file order
+	Shape     *Shape   // the shape this run uses
+	ShapeFrom string   // what picked Shape: "only shape", "run.shape", "LAB_SHAPE", "--shape"
+	// ReadsOutside: the plan reads a file outside its folder, as
+	// Options.AllowOutside let it; whatever loads it again needs the same.
+	ReadsOutside bool
+	SLAs         []*SLA
+	Leak         *Leak       // nil when the plan has no leak block
+	Regression   *Regression // nil when the plan has no regression block
+	Topology     Topology
 
 	env *env // what per-request expressions read besides their user's scope
 }
@@ -45,7 +48,19 @@ type Variable struct {
 	Type        cty.Type
 	Value       cty.Value
 	Source      string // "default", "-var", "-var-file FILE", "env LAB_VAR_name"
+	Sensitive   bool   // a secret: never printed, never stored with the run
 	DefRange    hcl.Range
+}
+
+// Redacted stands for a sensitive variable's value and a secret header's.
+const Redacted = "(sensitive)"
+
+// Text is the variable's value as HCL would write it, or Redacted.
+func (v *Variable) Text() string {
+	if v.Sensitive {
+		return Redacted
+	}
+	return ValueText(v.Value)
 }
 
 // Workload is where the requests go and which users send them. Requests
@@ -141,7 +156,51 @@ type Request struct {
 type Pair struct {
 	Key   string
 	Value *Value
+	// Secret pairs are sent but never printed: headers that carry
+	// credentials by their name, and any value made from a sensitive
+	// variable.
+	Secret bool
+	Range  hcl.Range // the value's expression
 }
+
+// Text is the pair's value as the plan writes it, or Redacted.
+func (p Pair) Text() string {
+	if p.Secret {
+		return Redacted
+	}
+	return p.Value.StaticText()
+}
+
+// SecretRanges are where the plan's files write the values of secret
+// pairs, so that a stored copy of the sources can blank them.
+func (p *Plan) SecretRanges() []hcl.Range {
+	var out []hcl.Range
+	add := func(ps []Pair) {
+		for _, pr := range ps {
+			if pr.Secret {
+				out = append(out, pr.Range)
+			}
+		}
+	}
+	if w := p.Workload; w != nil {
+		add(w.Headers)
+		for _, u := range w.Users {
+			for _, t := range u.Tasks {
+				for _, r := range t.Steps {
+					add(r.Headers)
+					add(r.Query)
+					if r.Body != nil {
+						add(r.Body.Form)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// secretHeaders carry credentials whatever their value.
+var secretHeaders = map[string]bool{"authorization": true, "proxy-authorization": true, "cookie": true, "set-cookie": true}
 
 // BodyKind says how a request body is encoded.
 type BodyKind int

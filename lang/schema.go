@@ -27,6 +27,7 @@ type rawVariable struct {
 	Type        hcl.Expression `hcl:"type,optional"`
 	Default     hcl.Expression `hcl:"default,optional"`
 	Description hcl.Expression `hcl:"description,optional"`
+	Sensitive   hcl.Expression `hcl:"sensitive,optional"`
 	DefRange    hcl.Range      `hcl:",def_range"`
 }
 

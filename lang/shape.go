@@ -3,7 +3,6 @@ package lang
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -25,9 +24,10 @@ func (d *decoder) shapeFiles(refs []*rawShapes) []*rawShape {
 		if !ok {
 			continue
 		}
-		path := src
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(d.dir, src)
+		path, err := d.confine(src)
+		if err != nil {
+			d.errorf(ref.Source.Range(), "Source outside the plan's folder", "%s.", err)
+			continue
 		}
 		if prev, dup := seen[path]; dup {
 			d.errorf(ref.Source.Range(), "Shapes read twice", "%s is already read by the shapes block at %s.", src, prev)

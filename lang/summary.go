@@ -69,7 +69,7 @@ func (p *Plan) writeVariables(b *strings.Builder) {
 	b.WriteString("\nvariables\n")
 	tw := table(b)
 	for _, v := range p.Vars {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", v.Name, ValueText(v.Value), typeexpr.TypeString(v.Type), v.Source)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", v.Name, v.Text(), typeexpr.TypeString(v.Type), v.Source)
 	}
 	tw.Flush()
 }
@@ -129,7 +129,7 @@ func (p *Plan) writeWorkload(b *strings.Builder) {
 		fmt.Fprintf(tw, "  max_connections\tas many as the load needs\n")
 	}
 	for _, h := range w.Headers {
-		fmt.Fprintf(tw, "  header\t%s: %s\n", h.Key, h.Value.StaticText())
+		fmt.Fprintf(tw, "  header\t%s: %s\n", h.Key, h.Text())
 	}
 	tw.Flush()
 

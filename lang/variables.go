@@ -40,6 +40,15 @@ func (d *decoder) decodeVariables(raws []*rawVariable) []*Variable {
 				v.Description = s
 			}
 		}
+		if present(rv.Sensitive) {
+			if b, ok := d.boolean(rv.Sensitive, "sensitive"); ok && b {
+				if v.Type != cty.String && v.Type != cty.DynamicPseudoType {
+					d.errorf(rv.Sensitive.Range(), "Sensitive variable not a string", "sensitive is for secrets written as strings (tokens, passwords); %q is a %s.", rv.Name, typeexpr.TypeString(v.Type))
+				} else {
+					v.Sensitive = true
+				}
+			}
+		}
 		if present(rv.Default) {
 			// A default in error still counts as given, so the variable is
 			// not also reported as missing a value.

@@ -2,7 +2,6 @@ package lang
 
 import (
 	"net/url"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -79,9 +78,10 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 		if !ok {
 			return nil
 		}
-		path := src
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(d.dir, src)
+		path, err := d.confine(src)
+		if err != nil {
+			d.errorf(rw.Source.Range(), "Source outside the plan's folder", "%s.", err)
+			return nil
 		}
 		w.Source = path
 		f, diags := d.loader.parse(path, rw.Source.Range().Ptr())
@@ -511,6 +511,11 @@ func (d *decoder) templateName(expr hcl.Expression, v *Value) (string, bool) {
 }
 
 // pairs reads a map of names to values: headers, query or form parameters.
+// sensitive tells whether the variable name is declared sensitive.
+func (d *decoder) sensitive(name string) bool {
+	return d.sensitiveVars[name]
+}
+
 func (d *decoder) pairs(expr hcl.Expression, what string, rs refScope) []Pair {
 	items, diags := hcl.ExprMap(expr)
 	if diags.HasErrors() {
@@ -536,7 +541,16 @@ func (d *decoder) pairs(expr hcl.Expression, what string, rs refScope) []Pair {
 		if v == nil {
 			continue
 		}
-		out = append(out, Pair{Key: key, Value: v})
+		secret := what == "headers" && secretHeaders[strings.ToLower(key)]
+		for _, tr := range it.Value.Variables() {
+			if tr.RootName() != "var" || len(tr) < 2 {
+				continue
+			}
+			if a, ok := tr[1].(hcl.TraverseAttr); ok && d.sensitive(a.Name) {
+				secret = true
+			}
+		}
+		out = append(out, Pair{Key: key, Value: v, Secret: secret, Range: it.Value.Range()})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out

@@ -11,12 +11,16 @@ import (
 	"net"
 	goruntime "runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"lab/lang"
 	"lab/runtime/result"
@@ -491,7 +495,6 @@ func (e *Engine) assemble(seconds []result.Second, end time.Duration) *result.Ru
 		Schema: result.Schema,
 		Plan: result.PlanInfo{
 			Name: p.Name, File: p.File, Shape: p.Shape.Name, Seed: p.Seed,
-			Vars: map[string]string{}, Sources: map[string]string{},
 		},
 		Start:    e.start.UTC(),
 		End:      e.start.Add(end).UTC(),
@@ -502,12 +505,7 @@ func (e *Engine) assemble(seconds []result.Second, end time.Duration) *result.Ru
 		Seconds:  seconds,
 		Failures: fails,
 	}
-	for _, v := range p.Vars {
-		run.Plan.Vars[v.Name] = lang.ValueText(v.Value)
-	}
-	for path, src := range p.Sources {
-		run.Plan.Sources[path] = string(src)
-	}
+	run.Plan.Vars, run.Plan.Sources = StoredInputs(p)
 	sort.Slice(run.Seconds, func(i, j int) bool { return run.Seconds[i].T < run.Seconds[j].T })
 	if run.Seconds == nil {
 		run.Seconds = []result.Second{}
@@ -560,4 +558,46 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// StoredInputs are the variables and source files a Run keeps of its plan,
+// to be judged again later: a sensitive variable is kept as lang.Redacted
+// (a string, so the plan still loads), a variables file that set one is
+// not kept at all, and the value of every secret header (Authorization,
+// Cookie…, or one made from a sensitive variable) is blanked in the
+// sources.
+func StoredInputs(p *lang.Plan) (vars, sources map[string]string) {
+	vars, sources = map[string]string{}, map[string]string{}
+	secretFiles := map[string]bool{}
+	for _, v := range p.Vars {
+		if v.Sensitive {
+			vars[v.Name] = lang.ValueText(cty.StringVal(lang.Redacted))
+			if f, ok := strings.CutPrefix(v.Source, "-var-file "); ok {
+				secretFiles[f] = true
+			}
+			continue
+		}
+		vars[v.Name] = lang.ValueText(v.Value)
+	}
+	blank := map[string][]hcl.Range{}
+	for _, r := range p.SecretRanges() {
+		blank[r.Filename] = append(blank[r.Filename], r)
+	}
+	for path, src := range p.Sources {
+		if secretFiles[path] {
+			continue
+		}
+		rs := blank[path]
+		// From the end, so that earlier offsets stay put.
+		sort.Slice(rs, func(i, j int) bool { return rs[i].Start.Byte > rs[j].Start.Byte })
+		text := src
+		for _, r := range rs {
+			if r.Start.Byte < 0 || r.End.Byte > len(text) || r.Start.Byte >= r.End.Byte {
+				continue
+			}
+			text = append(append(append([]byte{}, text[:r.Start.Byte]...), strconv.Quote(lang.Redacted)...), text[r.End.Byte:]...)
+		}
+		sources[path] = string(text)
+	}
+	return vars, sources
 }

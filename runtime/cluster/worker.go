@@ -174,8 +174,10 @@ func (w *worker) awaitOrder(ctx context.Context) (*Order, error) {
 // compile loads the plan from the order's sources with the master's
 // inputs, and checks it is the plan the master compiled.
 func compile(o *Order) (*lang.Plan, error) {
+	// Only the sources the master sent can be read; it applied the
+	// plan-folder rule when it loaded them.
 	opts := lang.Options{
-		Vars: o.Vars, VarFiles: o.VarFile, Shape: o.Shape,
+		Vars: o.Vars, VarFiles: o.VarFile, Shape: o.Shape, AllowOutside: true,
 		Env: func(k string) string { return o.Env[k] },
 		ReadFile: func(path string) ([]byte, error) {
 			if src, ok := o.Sources[path]; ok {

@@ -140,7 +140,7 @@ func Objects(plan *lang.Plan) ([]runtime.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	objs := []runtime.Object{tokenSecret(n), plans.cm}
+	objs := []runtime.Object{tokenSecret(plan, n), plans.cm}
 	if plan.SUT != nil {
 		objs = append(objs, shopDeployment(plan.SUT, n), service(n, n.Shop, ComponentShop, shopPort))
 	}

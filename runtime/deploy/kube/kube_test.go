@@ -88,8 +88,12 @@ func decode(t *testing.T, plan *lang.Plan) manifests {
 	return m
 }
 
+// load reads a test plan. Those under testdata/plans/scenarios share a
+// workload from a sibling folder, as --allow-outside-files lets a plan do:
+// the ConfigMap must then lay out files from both folders.
 func load(t *testing.T, file string, opts lang.Options, workers int) *lang.Plan {
 	t.Helper()
+	opts.AllowOutside = true
 	plan, diags := lang.Load(file, opts)
 	if diags.HasErrors() {
 		t.Fatal(diags)

@@ -149,12 +149,35 @@ func tokenEnv(n Names) corev1.EnvVar {
 		LocalObjectReference: corev1.LocalObjectReference{Name: n.Token}, Key: TokenKey}}}
 }
 
-func tokenSecret(n Names) *corev1.Secret {
+// tokenSecret holds the join token and the plan's sensitive variables
+// (LAB_VAR_<name>), each a placeholder to be set before applying: their
+// values never go into the generated manifests.
+func tokenSecret(plan *lang.Plan, n Names) *corev1.Secret {
+	data := map[string]string{TokenKey: TokenPlaceholder}
+	for _, v := range plan.Vars {
+		if v.Sensitive {
+			data[sensitiveKey(v)] = fmt.Sprintf("set %s here (a sensitive variable of the plan)", v.Name)
+		}
+	}
 	return &corev1.Secret{
 		ObjectMeta: meta(n.Token, n, ComponentToken),
 		Type:       corev1.SecretTypeOpaque,
-		StringData: map[string]string{TokenKey: TokenPlaceholder},
+		StringData: data,
 	}
+}
+
+func sensitiveKey(v *lang.Variable) string { return "LAB_VAR_" + v.Name }
+
+// sensitiveEnv reads the plan's sensitive variables from the Secret.
+func sensitiveEnv(plan *lang.Plan, n Names) []corev1.EnvVar {
+	var env []corev1.EnvVar
+	for _, v := range plan.Vars {
+		if v.Sensitive {
+			env = append(env, corev1.EnvVar{Name: sensitiveKey(v), ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: n.Token}, Key: sensitiveKey(v)}}})
+		}
+	}
+	return env
 }
 
 // masterJob runs `lab apply` as the master: it loads the plan from the
@@ -172,7 +195,7 @@ func masterJob(plan *lang.Plan, n Names, plans plansVolume) (*batchv1.Job, error
 		// A regression block's relative baseline ("results/<plan>/baseline")
 		// is read from here: in the results volume, beside the runs.
 		WorkingDir: "/",
-		Env:        []corev1.EnvVar{tokenEnv(n)},
+		Env:        append([]corev1.EnvVar{tokenEnv(n)}, sensitiveEnv(plan, n)...),
 		Ports:      []corev1.ContainerPort{masterPort, metricsPort},
 		Resources:  masterResources,
 		VolumeMounts: []corev1.VolumeMount{
@@ -249,12 +272,15 @@ func masterArgs(plan *lang.Plan, n Names, planPath string) ([]string, error) {
 	if plan.ShapeFrom == "--shape" || plan.ShapeFrom == "LAB_SHAPE" {
 		args = append(args, "--shape", plan.Shape.Name)
 	}
+	if plan.ReadsOutside {
+		args = append(args, "--allow-outside-files")
+	}
 	hasHost := false
 	for _, v := range plan.Vars {
 		switch {
 		case v.Name == "host" && plan.SUT != nil:
 			hasHost = true
-		case v.Name == "workers" || v.Source == "default":
+		case v.Name == "workers" || v.Source == "default" || v.Sensitive: // sensitive: from the Secret (sensitiveEnv)
 		default:
 			args = append(args, "-var", v.Name+"="+varText(v))
 		}
