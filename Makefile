@@ -4,7 +4,7 @@ BIN     ?= bin/lab
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 60s
 
-.PHONY: help build test unit race fuzz fuzz-check check-generated generate plan fmt fmt-check bench image up down up-swarm down-swarm screenshots \
+.PHONY: help build test unit race fuzz fuzz-check check-generated generate plan fmt fmt-check bench image up down up-swarm down-swarm screenshots soak-self \
 	smoke baseline stress spike soak leak-test compare
 
 .DEFAULT_GOAL := help
@@ -109,6 +109,7 @@ FUZZ_TARGETS = \
 	./gates/regress:FuzzCompare:3s \
 	./gates/stats:FuzzHodgesLehmann:3s \
 	./gates/stats:FuzzTrend:3s \
+	./runtime/result:FuzzLoad:3s \
 	./runtime/memory:FuzzParseStatus:3s \
 	./runtime/memory:FuzzParseMemoryStat:3s \
 	./runtime/memory:FuzzParseDockerStats:3s \
@@ -139,6 +140,13 @@ generate: build ## the same as make plan
 
 check-generated: build
 	$(BIN) plan --check
+
+# Load on lab itself, too long for make test: SOAK_FULL (10m) at full speed
+# against nginx, then SOAK_STEADY (30m) at 2000/s; each checks that no
+# sample is lost (result.json, its windows and nginx's log agree) and that
+# lab's memory stays bounded. The figures go in BENCHMARKS.md.
+soak-self: ## load on lab itself: 10 min at full speed, 30 min steady; memory and lost samples (about 45 min)
+	$(GO) test -count=1 -timeout 120m -v -run 'TestSelfLoadFullSpeed|TestSelfSoakProjection' . -args -soak-self
 
 bench: ## the Go benchmarks (bench/generators.sh runs lab beside wrk, hey, vegeta and Locust)
 	$(GO) test -run '^$$' -bench . -benchmem ./...

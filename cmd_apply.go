@@ -47,7 +47,8 @@ marked aborted, as an abort rule would).
 
 SIGINT or SIGTERM stops sending, lets requests in flight finish for the
 grace period, writes the Run marked interrupted, judges what it measured, and
-exits 1 or 3 (never 0).
+exits 1 or 3 (never 0). A second signal exits at once with 3, leaving
+whatever was written whole and writing nothing more.
 
 Exit codes: 0 every budget met · 1 a budget breached, unmeasured or
 inconclusive · 2 invalid plan or command line · 3 the run could not be
@@ -80,9 +81,42 @@ func runApply(env *cmdEnv, args []string) int {
 	if stop {
 		return code
 	}
-	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stopSignals := stopOnSignals(env)
 	defer stopSignals()
 	return apply(ctx, env, o)
+}
+
+// stopOnSignals cancels the run's context at the first SIGINT or SIGTERM:
+// the run stops sending, lets requests in flight finish, is written marked
+// interrupted and judged. A second signal exits at once with 3: what was
+// written by then is whole (every file is written atomically), the rest is
+// not written, and the shop child goes with lab (its parent-death signal).
+func stopOnSignals(env *cmdEnv) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(env.stderr, "lab apply: stopping: requests in flight may finish, then the run is written (a second signal stops at once)")
+		cancel()
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(env.stderr, "lab apply: stopped at once by a second signal: the run is not written (exit 3)")
+		os.Exit(exitcode.CouldNotRun)
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }
 
 // parseApplyFlags reads the command line and loads the plan; stop says
@@ -343,27 +377,42 @@ func judgeAndStore(env *cmdEnv, o *applyOpts, run *result.Run) int {
 	}
 	run.Verdicts = vs
 	gates.RecordBaseline(run, opt)
+	// A run that cannot be written (a read-only or full disk) is still
+	// judged and its verdicts printed; its folder, without result.json, is
+	// removed, and the latest link and earlier runs stay as they were.
+	written := true
 	if err := result.Write(dir, run); err != nil {
-		fmt.Fprintf(env.stderr, "lab apply: writing the run: %v\n", err)
-		return exitcode.CouldNotRun
-	}
-	if err := writeReport(dir, o.plan, run, opt.Baseline); err != nil {
-		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
-	}
-	if err := result.Link(dir); err != nil {
-		fmt.Fprintf(env.stderr, "lab apply: linking %s/latest: %v\n", filepath.Dir(dir), err)
+		fmt.Fprintf(env.stderr, "lab apply: the run cannot be written to %s: %v\nIts totals and verdicts follow; earlier runs and %s/latest are untouched (exit 3).\n",
+			dir, err, filepath.Dir(dir))
+		_ = os.RemoveAll(dir)
+		written = false
+	} else {
+		if err := writeReport(dir, o.plan, run, opt.Baseline); err != nil {
+			fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
+		}
+		if err := result.Link(dir); err != nil {
+			fmt.Fprintf(env.stderr, "lab apply: linking %s/latest: %v\n", filepath.Dir(dir), err)
+		}
 	}
 	printTotals(env.stdout, run)
 	exit := gates.ExitCode(vs)
-	if judgeErr != nil {
+	if judgeErr != nil || !written {
 		exit = exitcode.CouldNotRun
 	}
 	heading := fmt.Sprintf("lab apply %s — run %s", o.plan.File, run.Status)
-	if err := report(env, heading, vs, exit, dir, "", ""); err != nil {
+	reportDir := dir
+	if !written {
+		reportDir = ""
+	}
+	if err := report(env, heading, vs, exit, reportDir, "", ""); err != nil {
 		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
 	}
-	fmt.Fprintf(env.stderr, "run written to %s\n", dir)
-	o.page.finish(run, exit, dir)
+	if written {
+		fmt.Fprintf(env.stderr, "run written to %s\n", dir)
+		o.page.finish(run, exit, dir)
+	} else {
+		o.page.finish(run, exit, "")
+	}
 	return exit
 }
 

@@ -48,18 +48,19 @@ func TestDistributedCountsWhatNginxLogged(t *testing.T) {
 	}
 }
 
-// A worker process killed with SIGKILL mid-run is reported lost within its
-// 3 s of silence. Under on_worker_loss = "fail" the run fails (exit 3,
+// A worker process killed with SIGKILL, or paused with SIGSTOP, mid-run is
+// reported lost within its 3 s of silence. Under on_worker_loss = "fail" the run fails (exit 3,
 // results written); under "continue" the others take its users at once and
 // the run ends normally, the loss recorded in the Run.
 func TestKilledWorker(t *testing.T) {
 	if testing.Short() {
-		t.Skip("two distributed runs of 16 s")
+		t.Skip("three distributed runs of 16 s")
 	}
 	host := startTestShop(t, func(k *sut.Knobs) { k.Latency = 2 * time.Millisecond })
 	bin := labBinary(t)
-	for _, policy := range []string{"fail", "continue"} {
-		t.Run(policy, func(t *testing.T) {
+	for _, c := range []struct{ policy, fault string }{{"fail", "kill"}, {"continue", "kill"}, {"continue", "pause"}} {
+		policy := c.policy
+		t.Run(policy+"-"+c.fault, func(t *testing.T) {
 			dir := t.TempDir()
 			body := closedShape("16s", 12) + fmt.Sprintf("topology {\n  workers = 4\n  on_worker_loss = %q\n}\n", policy)
 			plan := writePlan(t, dir, "p.hcl", funnelWorkload, host, body)
@@ -72,10 +73,18 @@ func TestKilledWorker(t *testing.T) {
 			var victim int
 			fmt.Sscan(m[2], &victim)
 			killed := time.Now()
-			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+			// A paused worker (SIGSTOP, what docker pause does to a
+			// container's processes) is as silent as a dead one; it is
+			// let go on once declared lost, and what it then sends must
+			// not count twice.
+			sig := map[string]syscall.Signal{"kill": syscall.SIGKILL, "pause": syscall.SIGSTOP}[c.fault]
+			if err := syscall.Kill(victim, sig); err != nil {
 				t.Fatal(err)
 			}
 			lines.await(t, regexp.MustCompile(`worker \d+ \(.*\) lost: no heartbeat`), 10*time.Second)
+			if c.fault == "pause" {
+				syscall.Kill(victim, syscall.SIGCONT)
+			}
 			// 3 s of silence from its last heartbeat, which came before
 			// the kill; the master looks five times a second.
 			if d := time.Since(killed); d > 4*time.Second {

@@ -192,7 +192,16 @@ func errorReason(err error, st *step) (reason string, timeout bool) {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return st.reasonTimeout, true
 	}
+	// fasthttp's parse errors quote what the target sent: named by kind
+	// instead, so that a target answering garbage cannot make a reason per
+	// request (failures.csv stays short) or put its bytes in the report.
 	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "error when reading response headers"):
+		return "malformed response: not HTTP/1.x headers", false
+	case strings.Contains(msg, "error when reading response body"):
+		return "malformed response: body", false
+	}
 	if len(msg) > 80 {
 		msg = msg[:80]
 	}

@@ -250,7 +250,12 @@ func (w *worker) run(ctx context.Context, o *Order) error {
 // heartbeat syncs once and acts on the answer: a new share, a stop. A
 // master not heard from for MasterSilence stops the run.
 func (w *worker) heartbeat(ctx context.Context, interrupt func()) {
-	reply, err := w.sync(ctx, nil, "")
+	// A master cut off by the network drops packets rather than refusing
+	// them: without its own deadline one heartbeat would wait out the HTTP
+	// client's 10 s, and the worker would go on sending that long.
+	hctx, cancel := context.WithTimeout(ctx, MasterSilence)
+	defer cancel()
+	reply, err := w.sync(hctx, nil, "")
 	switch {
 	case errors.Is(err, ErrRefused):
 		fmt.Fprintf(w.cfg.Log, "worker %d: %v; stopping\n", w.id, err)

@@ -22,6 +22,18 @@ import (
 // per request). Without nginx the test skips, or fails under CI.
 func Start(t *testing.T) (string, func() []byte) {
 	t.Helper()
+	return start(t, "")
+}
+
+// StartTerse is Start with a log of one dot per request: a run of millions
+// of requests logs megabytes, not gigabytes, and is still counted by line.
+func StartTerse(t *testing.T) (string, func() []byte) {
+	t.Helper()
+	return start(t, "log_format terse '.';")
+}
+
+func start(t *testing.T, logFormat string) (string, func() []byte) {
+	t.Helper()
 	bin := needs.Tool(t, "nginx", "Debian package nginx-light")
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "www"), 0o755)
@@ -45,7 +57,8 @@ pid %[1]s/nginx.pid;
 error_log %[1]s/error.log;
 events { worker_connections 4096; }
 http {
-  access_log %[1]s/access.log;
+  %[3]s
+  access_log %[1]s/access.log%[4]s;
   client_body_temp_path %[1]s/body;
   proxy_temp_path %[1]s/proxy;
   fastcgi_temp_path %[1]s/fastcgi;
@@ -57,7 +70,7 @@ http {
     root %[1]s/www;
   }
 }
-`, dir, addr)
+`, dir, addr, logFormat, map[bool]string{true: " terse", false: ""}[logFormat != ""])
 	os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644)
 	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"))
 	var out bytes.Buffer

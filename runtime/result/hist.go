@@ -1,7 +1,12 @@
 package result
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
+	"io"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -33,6 +38,9 @@ func Encode(h *hdrhistogram.Histogram) (string, error) {
 func Decode(s string) (*hdrhistogram.Histogram, error) {
 	if s == "" {
 		return NewHist(), nil
+	}
+	if err := checkGeometry(s); err != nil {
+		return nil, err
 	}
 	h, err := hdrhistogram.Decode([]byte(s))
 	if err != nil {
@@ -75,4 +83,36 @@ func Summarize(h *hdrhistogram.Histogram) Summary {
 		P50: h.ValueAtPercentile(50), P90: h.ValueAtPercentile(90), P95: h.ValueAtPercentile(95),
 		P99: h.ValueAtPercentile(99), P999: h.ValueAtPercentile(99.9), Max: h.Max(),
 	}
+}
+
+// checkGeometry reads an encoded histogram's header before
+// hdrhistogram.Decode does: Decode allocates the counts of whatever
+// geometry the header states (gigabytes for 1…2⁶²/5 digits), so a crafted
+// result.json could exhaust memory before the geometry is checked.
+func checkGeometry(s string) error {
+	// 8 bytes of cookie and length, then zlib; 60 base64 bytes hold more
+	// than the zlib header and the 40-byte histogram header need.
+	head := s
+	if len(head) > 4096 {
+		head = head[:4096]
+	}
+	raw, err := base64.StdEncoding.DecodeString(head[:len(head)/4*4])
+	if err != nil || len(raw) < 8 {
+		return fmt.Errorf("decoding histogram: not a compressed HdrHistogram")
+	}
+	z, err := zlib.NewReader(bytes.NewReader(raw[8:]))
+	if err != nil {
+		return fmt.Errorf("decoding histogram: %w", err)
+	}
+	var hdr [40]byte
+	if _, err := io.ReadFull(z, hdr[:]); err != nil {
+		return fmt.Errorf("decoding histogram: header cut short")
+	}
+	sig := int32(binary.BigEndian.Uint32(hdr[12:16]))
+	lo := int64(binary.BigEndian.Uint64(hdr[16:24]))
+	hi := int64(binary.BigEndian.Uint64(hdr[24:32]))
+	if lo != LowestUS || hi != HighestUS || sig != SigFigs {
+		return fmt.Errorf("histogram geometry %d…%d/%d, want %d…%d/%d", lo, hi, sig, LowestUS, HighestUS, SigFigs)
+	}
+	return nil
 }

@@ -1,9 +1,14 @@
 package result
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +16,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
-func sampleRun(t *testing.T) *Run {
+func sampleRun(t testing.TB) *Run {
 	t.Helper()
 	h := NewHist()
 	for v := int64(1000); v <= 100_000; v += 1000 { // 1 ms … 100 ms, 100 values
@@ -131,5 +136,35 @@ func TestDecodeRefusesOtherGeometry(t *testing.T) {
 	// A value beyond 60 s is kept at 60 s, not dropped.
 	if ClampUS(120_000_000) != HighestUS || ClampUS(0) != LowestUS {
 		t.Error("ClampUS")
+	}
+}
+
+// A histogram whose header states a huge geometry is refused before
+// anything the size of that geometry is allocated: a crafted result.json
+// must not exhaust memory (without the check, 1…2⁶²/5 digits took ~47 MB
+// per histogram, and a run holds thousands).
+func TestDecodeRefusesAHugeGeometryCheaply(t *testing.T) {
+	var hdr bytes.Buffer
+	binary.Write(&hdr, binary.BigEndian, []int32{0x1c849303, 0, 0, 5})
+	binary.Write(&hdr, binary.BigEndian, []int64{1, 1 << 62})
+	binary.Write(&hdr, binary.BigEndian, 1.0)
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(hdr.Bytes())
+	zw.Close()
+	var raw bytes.Buffer
+	binary.Write(&raw, binary.BigEndian, []int32{0x1c849304, int32(z.Len())})
+	raw.Write(z.Bytes())
+	enc := base64.StdEncoding.EncodeToString(raw.Bytes())
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := Decode(enc)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "geometry") {
+		t.Fatalf("Decode: %v", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Errorf("refusing the histogram allocated %d bytes", grew)
 	}
 }
