@@ -204,7 +204,7 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 		return code
 	}
 	defer o.page.close(ctx)
-	sampler, _ = tapMemory(sampler, o)
+	sampler = tapMemory(sampler, o)
 	// The load: in this process, or on workers this process coordinates
 	// as their master (the target's memory is recorded here either way).
 	var run *result.Run

@@ -184,14 +184,14 @@ func (m *memoryTap) Sample(ctx context.Context) (memory.Reading, error) {
 }
 
 // tapMemory taps the sampler when the metrics or the live page show memory.
-func tapMemory(s memory.Sampler, o *applyOpts) (memory.Sampler, *memoryTap) {
+func tapMemory(s memory.Sampler, o *applyOpts) memory.Sampler {
 	if s == nil || o.live == nil && o.page == nil {
-		return s, nil
+		return s
 	}
 	tap := &memoryTap{Sampler: s}
 	o.live.memory(tap)
 	o.page.memory(tap)
-	return tap, tap
+	return tap
 }
 
 // series is the samples so far, as the Run will hold them.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"lab/gates"
+	"lab/gates/exitcode"
 	"lab/runtime/result"
 )
 
@@ -171,8 +173,8 @@ func TestTargetNeverAnswers(t *testing.T) {
 
 // TestTargetStopsMidRun: the target goes away after a second and a half of
 // a three-second run. What it answered counts as answered, the rest fails
-// as refused or closed, every request sent is counted, and the run ends on
-// time.
+// as refused or closed, every request sent is counted, the run ends on
+// time, and its error_rate budget fails it.
 func TestTargetStopsMidRun(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -182,7 +184,7 @@ func TestTargetStopsMidRun(t *testing.T) {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })}
 	go srv.Serve(ln)
 	host := "http://" + ln.Addr().String()
-	path := writePlan(t, map[string]string{"plan.hcl": singleTask + faultShape})
+	path := writePlan(t, map[string]string{"plan.hcl": singleTask + faultShape + "\nsla \"all\" {\n  error_rate = \"1%\"\n}\n"})
 	stop := make(chan struct{})
 	go func() {
 		time.Sleep(1500 * time.Millisecond)
@@ -190,7 +192,8 @@ func TestTargetStopsMidRun(t *testing.T) {
 		close(stop)
 	}()
 	start := time.Now()
-	r := run(t, load(t, path, "host="+host))
+	plan := load(t, path, "host="+host)
+	r := run(t, plan)
 	<-stop
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("the run took %v", took)
@@ -203,5 +206,10 @@ func TestTargetStopsMidRun(t *testing.T) {
 		if g != "connection refused" && g != "connection closed by the server" && g != "connection reset" {
 			t.Errorf("reason %q", g)
 		}
+	}
+	// The gate fails the run for those failures.
+	vs, err := gates.Judge(plan, r, gates.Options{})
+	if err != nil || gates.ExitCode(vs) != exitcode.Breach {
+		t.Errorf("verdicts %+v (%v): want the error_rate budget to fail the run, exit 1", vs, err)
 	}
 }

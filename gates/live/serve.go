@@ -2,16 +2,15 @@ package live
 
 import (
 	"bytes"
-	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"html/template"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"lab/gates/report"
+	"lab/runtime/guard"
 )
 
 //go:embed page.html.tmpl
@@ -54,7 +53,7 @@ func (p *Page) Handler(a Access) http.Handler {
 
 func (a Access) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.Local && !loopbackHost(r.Host) {
+		if a.Local && !guard.LoopbackHost(r.Host) {
 			http.Error(w, "this page answers on a loopback address only", http.StatusForbidden)
 			return
 		}
@@ -75,23 +74,11 @@ func (a Access) guard(next http.Handler) http.Handler {
 // carries says the request holds the token: as a bearer token, or (not
 // for the stop button) in the address.
 func (a Access) carries(r *http.Request) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok && r.Method == http.MethodGet {
-		got, ok = r.URL.Query().Get("token"), true
+	got := guard.BearerOf(r)
+	if got == "" && r.Method == http.MethodGet {
+		got = strings.TrimSpace(r.URL.Query().Get("token"))
 	}
-	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.Token)) == 1
-}
-
-func loopbackHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
+	return got != "" && guard.TokenOK(a.Token, got)
 }
 
 // servePage renders the page with the run as it is now, so it shows the

@@ -25,6 +25,22 @@ func Local(addr string) (bool, error) {
 	return ip != nil && ip.IsLoopback(), nil
 }
 
+// LoopbackHost says whether a request's Host (with or without its port)
+// names this machine: "localhost" or a loopback IP. A page on loopback
+// answers only such requests, so that a DNS name rebound to 127.0.0.1 by a
+// web page elsewhere gets nothing.
+func LoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
 // Check refuses an address beyond this machine when there is no token;
 // what names the endpoint in the error ("--ui", "the master").
 func Check(what, addr, token string) error {

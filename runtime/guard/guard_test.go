@@ -51,3 +51,17 @@ func TestBearer(t *testing.T) {
 		}
 	}
 }
+
+// A loopback page answers only Host names of this machine: a rebound DNS
+// name (evil.example resolving to 127.0.0.1) is refused.
+func TestLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"127.0.0.1:8089": true, "127.0.0.1": true, "localhost:8089": true, "localhost": true,
+		"[::1]:8089": true, "[::1]": true, "evil.example:8089": false, "evil.example": false,
+		"10.0.0.1:8089": false, "": false,
+	} {
+		if got := LoopbackHost(host); got != want {
+			t.Errorf("LoopbackHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
