@@ -95,13 +95,7 @@ func TestKilledWorker(t *testing.T) {
 			if err != nil {
 				t.Fatalf("no run written (exit %d): %v\n%s", code, err, lines.text())
 			}
-			lost := 0
-			for _, w := range run.WorkerLog {
-				if w.Lost != "" {
-					lost++
-				}
-			}
-			if lost != 1 || len(run.WorkerLog) != 4 {
+			if lostWorkers(run) != 1 || len(run.WorkerLog) != 4 {
 				t.Errorf("worker log %+v, want 4 workers, one lost", run.WorkerLog)
 			}
 			if policy == "fail" {
@@ -130,6 +124,17 @@ func TestKilledWorker(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lostWorkers counts the workers the run's log says were lost.
+func lostWorkers(run *result.Run) int {
+	n := 0
+	for _, w := range run.WorkerLog {
+		if w.Lost != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // watched is a command's stderr, line by line, as it comes.

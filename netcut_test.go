@@ -140,13 +140,7 @@ func TestWorkerCutOffFromTheMaster(t *testing.T) {
 	if code != 0 || run.Status != result.Complete {
 		t.Errorf("exit %d, status %s; want 0 and complete\n%s", code, run.Status, lines.text())
 	}
-	lost := 0
-	for _, w := range run.WorkerLog {
-		if w.Lost != "" {
-			lost++
-		}
-	}
-	if lost != 1 || len(run.WorkerLog) != 2 {
+	if lostWorkers(run) != 1 || len(run.WorkerLog) != 2 {
 		t.Errorf("worker log %+v, want 2 workers, one lost", run.WorkerLog)
 	}
 	// In the first window, reported before the cut, both workers' users

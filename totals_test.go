@@ -42,3 +42,29 @@ func TestRunWhoseTotalsDoNotAddUpIsRefused(t *testing.T) {
 		t.Errorf("a run that adds up is refused: %s", stderr)
 	}
 }
+
+// A result.json cut short, or not JSON at all, given to lab gate, lab
+// compare or lab report is exit 2 with a message that says so, never a
+// pass.
+func TestMalformedResultIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	run := synth.Run(synth.Spec{Plan: "smoke", Duration: time.Minute, Seed: 2, Requests: []synth.Request{
+		{Name: "GET /", Rate: 20, MedianUS: 3000, Sigma: 0.3},
+	}})
+	if err := result.Write(good, run); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(good, "result.json"))
+	for name, text := range map[string][]byte{"cut": data[:len(data)*2/3], "garbage": []byte("<html>not a run</html>"), "empty": nil} {
+		bad := filepath.Join(dir, name)
+		os.MkdirAll(bad, 0o755)
+		os.WriteFile(filepath.Join(bad, "result.json"), text, 0o644)
+		for _, args := range [][]string{{"gate", bad, "--plan", "plans/smoke.hcl"}, {"compare", good, bad}, {"compare", bad, good}, {"report", bad}} {
+			code, stdout, stderr := lab(t, nil, args...)
+			if code != exitcode.BadInput || !strings.Contains(stderr, "not a whole lab run") || strings.Contains(stdout, "pass") {
+				t.Errorf("lab %s (%s): exit %d, stderr %q; want 2, saying it is not a whole run", strings.Join(args, " "), name, code, stderr)
+			}
+		}
+	}
+}

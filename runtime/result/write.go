@@ -83,7 +83,7 @@ func Load(dir string) (*Run, error) {
 	}
 	var run Run
 	if err := json.Unmarshal(data, &run); err != nil {
-		return nil, fmt.Errorf("%s/result.json: %w", dir, err)
+		return nil, fmt.Errorf("%s/result.json is not a whole lab run (cut short, or not JSON): %w", dir, err)
 	}
 	if run.Schema != Schema {
 		return nil, fmt.Errorf("%s/result.json has schema %q; this lab reads %q", dir, run.Schema, Schema)
