@@ -150,8 +150,9 @@ func TestTargetSendsMalformedHTTP(t *testing.T) {
 }
 
 // TestTargetNeverAnswers: a target that reads requests and never answers
-// fails each at its timeout, its latency recorded at the timeout value, and
-// the run ends on time: nothing waits past a request's deadline.
+// fails each at its timeout, its latency recorded at the timeout value; the
+// requests in flight stay bounded by rate × timeout, and the run ends on
+// time: nothing waits past a request's deadline.
 func TestTargetNeverAnswers(t *testing.T) {
 	t.Parallel()
 	host, _ := rawTarget(t, func(c *net.TCPConn, r *bufio.Reader) bool {
@@ -165,6 +166,15 @@ func TestTargetNeverAnswers(t *testing.T) {
 		t.Errorf("a 3 s run against a silent target took %v", took)
 	}
 	checkAllFailed(t, r, "timeout after 500ms")
+	// Each timed-out request lets go of what it held: in flight stays near
+	// rate × timeout (25), so the generator's memory is bounded.
+	most := int64(0)
+	for _, sec := range r.Seconds {
+		most = max(most, int64(sec.InFlight))
+	}
+	if most == 0 || most > 40 {
+		t.Errorf("at most %d requests in flight, want about 25 (50/s × 500 ms)", most)
+	}
 	h, _ := result.Decode(r.Requests[0].Hist)
 	if lo, hi := h.ValueAtPercentile(1), h.ValueAtPercentile(99); lo < 490_000 || hi > 700_000 {
 		t.Errorf("timed-out latencies %d…%d µs, want at the 500 ms timeout", lo, hi)
