@@ -90,8 +90,9 @@ func Summarize(h *hdrhistogram.Histogram) Summary {
 // geometry the header states (gigabytes for 1…2⁶²/5 digits), so a crafted
 // result.json could exhaust memory before the geometry is checked.
 func checkGeometry(s string) error {
-	// 8 bytes of cookie and length, then zlib; 60 base64 bytes hold more
-	// than the zlib header and the 40-byte histogram header need.
+	// 8 bytes of cookie and length, then zlib: the first 4096 base64
+	// characters hold far more than the zlib header and the 40-byte
+	// histogram header need, so only they are decoded here.
 	head := s
 	if len(head) > 4096 {
 		head = head[:4096]
