@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"lab/gates/exitcode"
-	"lab/runtime"
+	"lab/runtime/engine"
 )
 
 // waitForTarget waits up to --wait-target for the plan's host to take
@@ -19,7 +19,7 @@ func waitForTarget(ctx context.Context, env *cmdEnv, o *applyOpts) int {
 	}
 	deadline := time.Now().Add(o.waitTarget)
 	for {
-		err := runtime.Preflight(ctx, o.plan.Workload, time.Second)
+		err := engine.Preflight(ctx, o.plan.Workload, time.Second)
 		if err == nil {
 			return exitcode.OK
 		}

@@ -18,7 +18,7 @@ import (
 	"lab/gates/exitcode"
 	"lab/gates/sla"
 	"lab/lang"
-	"lab/runtime"
+	"lab/runtime/engine"
 	"lab/runtime/memory"
 	"lab/runtime/progress"
 	"lab/runtime/result"
@@ -316,7 +316,7 @@ func runLocally(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.S
 		}
 	}
 	if err != nil {
-		if errors.Is(err, runtime.ErrUnreachable) {
+		if errors.Is(err, engine.ErrUnreachable) {
 			fmt.Fprintf(env.stderr, "lab apply: %v\nIs the service running? Nothing was sent.\n", err)
 		} else {
 			fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
@@ -329,12 +329,12 @@ func runLocally(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.S
 // newEngine builds the engine with its progress output and, when a budget
 // has an abort rule, the monitor that judges windows live: the first rule
 // to fire stops the run, and the Run says why.
-func newEngine(env *cmdEnv, o *applyOpts) (*runtime.Engine, *progress.Printer, *sla.Monitor, error) {
+func newEngine(env *cmdEnv, o *applyOpts) (*engine.Engine, *progress.Printer, *sla.Monitor, error) {
 	prog := newProgress(env, o)
 	logs := runLog(env, o, prog)
-	var eng *runtime.Engine
+	var eng *engine.Engine
 	mon := o.live.monitor(o.plan)
-	opts := runtime.Options{Plan: o.plan, Grace: o.grace, OnTick: o.page.tick(o.live.tick(prog.Tick))}
+	opts := engine.Options{Plan: o.plan, Grace: o.grace, OnTick: o.page.tick(o.live.tick(prog.Tick))}
 	if mon != nil || o.live != nil || o.page != nil {
 		opts.OnWindow = func(ws tally.WindowStats) {
 			judgeLive(logs, mon, ws, func(r string) { o.page.stopping(r); eng.Stop(r) })
@@ -342,7 +342,7 @@ func newEngine(env *cmdEnv, o *applyOpts) (*runtime.Engine, *progress.Printer, *
 			o.page.window(ws)
 		}
 	}
-	eng, err := runtime.New(opts)
+	eng, err := engine.New(opts)
 	return eng, prog, mon, err
 }
 

@@ -14,7 +14,7 @@ import (
 	"lab/gates/leak"
 	"lab/gates/sla"
 	"lab/lang"
-	"lab/runtime"
+	"lab/runtime/engine"
 	"lab/runtime/memory"
 	"lab/runtime/metrics"
 	"lab/runtime/result"
@@ -100,11 +100,11 @@ func (lm *liveMetrics) monitor(p *lang.Plan) *sla.Monitor {
 }
 
 // tick wraps the progress printer's tick.
-func (lm *liveMetrics) tick(next func(runtime.Tick)) func(runtime.Tick) {
+func (lm *liveMetrics) tick(next func(engine.Tick)) func(engine.Tick) {
 	if lm == nil {
 		return next
 	}
-	return func(t runtime.Tick) {
+	return func(t engine.Tick) {
 		next(t)
 		lm.x.Tick(t)
 		if b, ok := lm.mem.last(); ok {

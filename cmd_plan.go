@@ -16,8 +16,8 @@ import (
 	"lab/grafana"
 	"lab/lang"
 	"lab/runtime/atomicfile"
-	"lab/runtime/deploy/compose"
-	"lab/runtime/deploy/kube"
+	"lab/deploy/compose"
+	"lab/deploy/kube"
 )
 
 const planAbout = `Check a plan and show what it will do, without sending a request.
@@ -195,8 +195,8 @@ type artifact struct {
 
 // artifacts are the files `lab plan` writes to generated/<plan>/: the
 // summary, the Compose files that run the plan as containers
-// (runtime/deploy/compose) and the Kubernetes manifests
-// (runtime/deploy/kube). A Compose file its own loader refuses is a bug of
+// (deploy/compose) and the Kubernetes manifests
+// (deploy/kube). A Compose file its own loader refuses is a bug of
 // lab, not of the plan: exit 3. A plan Kubernetes cannot deploy gets no
 // k8s.yaml, and a note says why: the plan itself may still be applied.
 func artifacts(plan *lang.Plan) (arts []artifact, notes []string, err error) {

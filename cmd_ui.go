@@ -14,7 +14,7 @@ import (
 
 	"lab/gates/exitcode"
 	"lab/gates/live"
-	"lab/runtime"
+	"lab/runtime/engine"
 	"lab/runtime/guard"
 	"lab/runtime/result"
 	"lab/runtime/tally"
@@ -103,11 +103,11 @@ func startUI(ctx context.Context, env *cmdEnv, o *applyOpts) (*liveUI, int) {
 }
 
 // tick wraps the next tick handler.
-func (u *liveUI) tick(next func(runtime.Tick)) func(runtime.Tick) {
+func (u *liveUI) tick(next func(engine.Tick)) func(engine.Tick) {
 	if u == nil {
 		return next
 	}
-	return func(t runtime.Tick) {
+	return func(t engine.Tick) {
 		next(t)
 		s := t.Second
 		u.page.Tick(live.Status{Elapsed: t.Elapsed, Total: t.Total, Stage: t.Stage, Stages: t.Stages, Users: t.Users,

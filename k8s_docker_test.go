@@ -21,7 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"lab/lang"
-	"lab/runtime/deploy/kube"
+	"lab/deploy/kube"
 	"lab/runtime/needs"
 	"lab/runtime/result"
 )

@@ -11,7 +11,7 @@ import (
 
 	"lab/gates/exitcode"
 	"lab/lang"
-	"lab/runtime/deploy/kube"
+	"lab/deploy/kube"
 )
 
 // TestK8sShopRunsThePlansKnobs: the shop Deployment's LAB_SUT_* variables,

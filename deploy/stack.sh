@@ -45,7 +45,7 @@ done
 project=${LAB_PROJECT:-lab-$PLAN}
 swarm_marker=.lab/swarm-made-by-up-swarm
 
-# The files' variables (runtime/deploy/compose says which they read).
+# The files' variables (deploy/compose says which they read).
 [ -n "${DURATION:-}" ] && export LAB_VAR_duration=$DURATION
 [ -n "${USERS:-}" ] && export LAB_VAR_users=$USERS
 [ -n "${RATE:-}" ] && export LAB_VAR_rate=$RATE

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"runtime/metrics"
 	"strings"
 	"sync"
@@ -212,7 +212,7 @@ shape "s" {
 	for _, q := range cur.Requests {
 		windows += len(q.Windows)
 	}
-	goruntime.GC()
+	runtime.GC()
 	stop := peakHeap()
 	cpu0 := cpuTime()
 	b.ReportAllocs()

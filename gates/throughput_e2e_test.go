@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"lab/gates/exitcode"
-	"lab/runtime"
+	"lab/runtime/engine"
 	"lab/runtime/result"
 	"lab/sut"
 	"lab/sut/shoptest"
@@ -39,7 +39,7 @@ shape "open" {
 }
 `, host, workload, dur.String(), rate)
 	p := writePlan(t, map[string]string{"p.hcl": src})
-	e, err := runtime.New(runtime.Options{Plan: p, Grace: 5 * time.Second})
+	e, err := engine.New(engine.Options{Plan: p, Grace: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ const (
 )
 
 // Where the monitoring stack's services find each other and their files
-// (runtime/deploy/compose mounts the files there).
+// (deploy/compose mounts the files there).
 const (
 	// DatasourceUID is the provisioned datasource's uid: every panel and
 	// query of the dashboard refers to it.

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"log"
 	"os"
-	goruntime "runtime"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
 	"lab/lang"
-	"lab/runtime"
+	"lab/runtime/engine"
 )
 
 func main() {
@@ -25,17 +25,17 @@ func main() {
 	if diags.HasErrors() {
 		log.Fatal(diags.Error())
 	}
-	e, err := runtime.New(runtime.Options{Plan: p})
+	e, err := engine.New(engine.Options{Plan: p})
 	if err != nil {
 		log.Fatal(err)
 	}
 	if *memAt > 0 {
 		go func() {
 			time.Sleep(*memAt)
-			var m goruntime.MemStats
-			goruntime.ReadMemStats(&m)
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
 			fmt.Printf("goroutines %d heap-inuse %d KiB stack-inuse %d KiB sys %d KiB heap-objects %d\n",
-				goruntime.NumGoroutine(), m.HeapInuse>>10, m.StackInuse>>10, m.Sys>>10, m.HeapObjects)
+				runtime.NumGoroutine(), m.HeapInuse>>10, m.StackInuse>>10, m.Sys>>10, m.HeapObjects)
 			if *heapOut != "" {
 				hf, _ := os.Create(*heapOut)
 				pprof.WriteHeapProfile(hf)
@@ -44,12 +44,12 @@ func main() {
 		}()
 	}
 	f, _ := os.Create(*out)
-	var m0, m1 goruntime.MemStats
-	goruntime.ReadMemStats(&m0)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	pprof.StartCPUProfile(f)
 	r, err := e.Run(context.Background())
 	pprof.StopCPUProfile()
-	goruntime.ReadMemStats(&m1)
+	runtime.ReadMemStats(&m1)
 	if err != nil {
 		log.Fatal(err)
 	}

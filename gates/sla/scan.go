@@ -2,7 +2,7 @@ package sla
 
 import (
 	"fmt"
-	goruntime "runtime"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -87,7 +87,7 @@ func scan(run *result.Run, specs []*tracker, hook Hook) ([][]WindowResult, error
 	}
 	a0 := floorTo(first, block)
 	blocks := (last-a0)/block + 1
-	workers := int64(min(goruntime.GOMAXPROCS(0), 8))
+	workers := int64(min(runtime.GOMAXPROCS(0), 8))
 	workers = max(1, min(workers, blocks))
 
 	parts := make([][][]WindowResult, workers)

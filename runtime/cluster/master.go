@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"lab/lang"
-	"lab/runtime"
+	"lab/runtime/engine"
 	"lab/runtime/guard"
 	"lab/runtime/result"
 	"lab/runtime/tally"
@@ -38,8 +38,8 @@ type MasterConfig struct {
 	StartDelay time.Duration
 	Log        io.Writer
 	// OnTick and OnWindow are called with every merged second and window,
-	// as runtime.Options' are (progress, live abort rules).
-	OnTick   func(runtime.Tick)
+	// as engine.Options' are (progress, live abort rules).
+	OnTick   func(engine.Tick)
 	OnWindow func(tally.WindowStats)
 }
 
@@ -288,7 +288,7 @@ func (m *Master) admit(mb *member) {
 		next = max(next, o.me+1)
 	}
 	mb.me = next
-	m.setShare(runtime.Rebalance(m.owners, m.liveMes(), mb.me), "worker %d joined late", mb.id)
+	m.setShare(engine.Rebalance(m.owners, m.liveMes(), mb.me), "worker %d joined late", mb.id)
 }
 
 // setShare puts a new share table in force from a moment every worker
@@ -392,7 +392,7 @@ func (m *Master) begin() time.Time {
 			n++
 		}
 	}
-	m.owners = runtime.Even(n)
+	m.owners = engine.Even(n)
 	m.shareVer = 1
 	m.from = m.start
 	m.state = Running
@@ -464,7 +464,7 @@ func (m *Master) lose(mb *member, why string) {
 		m.stopLocked(m.failed, false)
 		return
 	}
-	m.setShare(runtime.Resplit(m.owners, live), "worker %d lost", mb.id)
+	m.setShare(engine.Resplit(m.owners, live), "worker %d lost", mb.id)
 }
 
 func (m *Master) absorb(mb *member, s *Sync) {
@@ -537,7 +537,7 @@ func (m *Master) advance() func() {
 		// Everyone finished or was lost: nothing more will come.
 		secMark, winMark = int64(1<<62), int64(1<<62)
 	}
-	var ticks []runtime.Tick
+	var ticks []engine.Tick
 	var wins []tally.WindowStats
 	for _, t := range slices.Sorted(maps.Keys(m.pending)) {
 		if t >= secMark {
@@ -579,7 +579,7 @@ func (m *Master) advance() func() {
 }
 
 // tick is the progress of the run as of a merged second.
-func (m *Master) tick(ss tally.SecondStats, acc *secAcc) runtime.Tick {
+func (m *Master) tick(ss tally.SecondStats, acc *secAcc) engine.Tick {
 	shape := m.cfg.Plan.Shape
 	elapsed := time.Since(m.start)
 	stage := len(shape.Stages)
@@ -589,10 +589,10 @@ func (m *Master) tick(ss tally.SecondStats, acc *secAcc) runtime.Tick {
 			break
 		}
 	}
-	t := runtime.Tick{Elapsed: elapsed, Total: shape.Duration(), Stage: stage, Stages: len(shape.Stages), Model: shape.Model,
+	t := engine.Tick{Elapsed: elapsed, Total: shape.Duration(), Stage: stage, Stages: len(shape.Stages), Model: shape.Model,
 		Second: ss, Requests: m.doneReq, Failures: m.doneFail, Rate: acc.sec.Rate}
 	if shape.Model == lang.Closed {
-		t.Target = runtime.TargetUsers(shape, elapsed)
+		t.Target = engine.TargetUsers(shape, elapsed)
 	}
 	for _, mb := range m.members {
 		if mb.active() {
@@ -623,7 +623,7 @@ func (m *Master) workerLog() []result.Worker {
 			w.Left = mb.left.UTC()
 		}
 		if mb.lost == "" {
-			w.Share = runtime.Share{Me: mb.me, Owners: m.owners}.Fraction()
+			w.Share = engine.Share{Me: mb.me, Owners: m.owners}.Fraction()
 		}
 		if mb.final != nil {
 			for _, q := range mb.final.Requests {

@@ -136,7 +136,7 @@ type Order struct {
 	Share   ShareOrder    `json:"share"`
 }
 
-// ShareOrder is a worker's share of the load (runtime.Share), in force for
+// ShareOrder is a worker's share of the load (engine.Share), in force for
 // arrivals due from From on.
 type ShareOrder struct {
 	Version int64     `json:"version"`

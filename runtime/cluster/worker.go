@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"lab/lang"
-	"lab/runtime"
+	"lab/runtime/engine"
 	"lab/runtime/result"
 	"lab/runtime/tally"
 )
@@ -48,7 +48,7 @@ type worker struct {
 	secMark int64
 	winMark int64
 
-	eng      *runtime.Engine
+	eng      *engine.Engine
 	order    *Order
 	shareVer int64
 	heard    time.Time // the last answer from the master
@@ -201,21 +201,21 @@ func compile(o *Order) (*lang.Plan, error) {
 func (w *worker) run(ctx context.Context, o *Order) error {
 	w.order = o
 	plan, err := compile(o)
-	share := runtime.Share{Me: o.Share.Me, Owners: o.Share.Owners}
+	share := engine.Share{Me: o.Share.Me, Owners: o.Share.Owners}
 	late := o.Share.From.After(o.Start)
 	if late {
 		// A run under way: the share takes effect when the others give
 		// up their part of it, not before.
-		share = runtime.Nobody(o.Share.Me)
+		share = engine.Nobody(o.Share.Me)
 	}
 	if err == nil {
-		w.eng, err = runtime.New(runtime.Options{
+		w.eng, err = engine.New(engine.Options{
 			Plan: plan, Share: share, Start: o.Start, Grace: o.Grace,
 			SecondHists: true, OnSecond: w.onSecond, OnWindow: w.onWindow, OnCollect: w.onCollect,
 		})
 	}
 	if err == nil && late {
-		w.eng.Reshare(runtime.Share{Me: o.Share.Me, Owners: o.Share.Owners}, o.Share.From)
+		w.eng.Reshare(engine.Share{Me: o.Share.Me, Owners: o.Share.Owners}, o.Share.From)
 	}
 	if err != nil {
 		_, _ = w.sync(ctx, nil, err.Error())
@@ -270,7 +270,7 @@ func (w *worker) heartbeat(ctx context.Context, interrupt func()) {
 	}
 	if s := reply.Share; s != nil && s.Version != w.shareVer {
 		w.shareVer = s.Version
-		w.eng.Reshare(runtime.Share{Me: s.Me, Owners: s.Owners}, s.From)
+		w.eng.Reshare(engine.Share{Me: s.Me, Owners: s.Owners}, s.From)
 	}
 	if reply.State == Stopping {
 		if reply.Interrupt {

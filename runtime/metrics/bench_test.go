@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"lab/lang"
-	"lab/runtime"
+	"lab/runtime/engine"
 	"lab/runtime/result"
 	"lab/runtime/tally"
 )
@@ -39,7 +39,7 @@ func BenchmarkSecondOfARun(b *testing.B) {
 	ws := tally.WindowStats{Names: wins, Failures: []result.Failure{{Name: "GET /", Reason: "HTTP 500", Count: 3}}}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		x.Tick(runtime.Tick{Users: 64, Target: 64, Second: tally.SecondStats{Counts: counts}})
+		x.Tick(engine.Tick{Users: 64, Target: 64, Second: tally.SecondStats{Counts: counts}})
 		if i%10 == 0 {
 			x.Window(ws)
 		}

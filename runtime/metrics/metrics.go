@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"lab/lang"
-	"lab/runtime"
+	"lab/runtime/engine"
 	"lab/runtime/result"
 	"lab/runtime/tally"
 )
@@ -99,7 +99,7 @@ func New(info Info) *Exporter {
 func (x *Exporter) Registry() *prometheus.Registry { return x.reg }
 
 // Tick takes the figures of a second that just ended.
-func (x *Exporter) Tick(t runtime.Tick) {
+func (x *Exporter) Tick(t engine.Tick) {
 	for i, c := range t.Second.Counts {
 		if i >= len(x.names) || c[0] == 0 {
 			continue

@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"lab/lang"
-	"lab/runtime"
+	"lab/runtime/engine"
 	"lab/runtime/result"
 	"lab/runtime/tally"
 )
@@ -99,7 +99,7 @@ func TestResponseHistogram(t *testing.T) {
 // reach no tick) held, and failures by class from the Run.
 func TestFinishReachesTheRunsTotals(t *testing.T) {
 	x := New(Info{Plan: "p", Shape: "s", Model: lang.Closed, Requests: []string{"a", "b"}})
-	x.Tick(runtime.Tick{Users: 5, Target: 6, Second: tally.SecondStats{Counts: [][2]int64{{10, 1}, {4, 0}}}})
+	x.Tick(engine.Tick{Users: 5, Target: 6, Second: tally.SecondStats{Counts: [][2]int64{{10, 1}, {4, 0}}}})
 	x.Window(tally.WindowStats{Names: []*result.Window{nil, nil}, Failures: []result.Failure{{Name: "a", Reason: "HTTP 500", Count: 1}}})
 	run := &result.Run{Model: "closed",
 		Requests: []*result.Request{{Name: "a", Count: 12, Failures: 3, Hist: encoded(t, 1000, 1000)}, {Name: "b", Count: 4}},

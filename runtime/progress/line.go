@@ -8,7 +8,7 @@ import (
 
 	"lab/lang"
 	"lab/lang/units"
-	"lab/runtime"
+	"lab/runtime/engine"
 )
 
 // barCells is the bar's length when there is room for all of it.
@@ -35,7 +35,7 @@ type view struct {
 	fails, totals                         bool
 }
 
-func newFields(t runtime.Tick) fields {
+func newFields(t engine.Tick) fields {
 	f := fields{
 		elapsed: units.FormatDuration(t.Elapsed.Round(time.Second)) + "/" + units.FormatDuration(t.Total),
 		stage:   fmt.Sprintf("stage %d/%d", t.Stage, t.Stages),
@@ -135,13 +135,13 @@ var allViews = views()
 // Line renders one tick in full: bar, elapsed/total, stage, users or rate,
 // throughput, p50/p95 of the last second, failures per second and the
 // totals so far.
-func Line(t runtime.Tick, color bool) string {
+func Line(t engine.Tick, color bool) string {
 	return newFields(t).render(allViews[0], color)
 }
 
 // Fit renders one tick in at most width cells: the fullest view that fits;
 // when not even the tersest does, its first width cells, without colour.
-func Fit(t runtime.Tick, color bool, width int) string {
+func Fit(t engine.Tick, color bool, width int) string {
 	f := newFields(t)
 	for _, v := range allViews {
 		if s := f.render(v, color); Cells(s) <= width {

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"lab/runtime"
+	"lab/runtime/engine"
 )
 
 // Printer prints ticks.
@@ -24,7 +24,7 @@ type Printer struct {
 	mu       sync.Mutex
 	last     time.Duration
 	drawn    bool
-	lastTick runtime.Tick
+	lastTick engine.Tick
 	pending  []byte // a message's unfinished line (Log)
 }
 
@@ -44,7 +44,7 @@ func New(w io.Writer, live, color bool, width func() int) *Printer {
 }
 
 // Tick is the engine's OnTick.
-func (p *Printer) Tick(t runtime.Tick) {
+func (p *Printer) Tick(t engine.Tick) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.lastTick = t

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"lab/lang"
-	"lab/runtime"
+	"lab/runtime/engine"
 	"lab/runtime/tally"
 )
 
-func tick(elapsed time.Duration) runtime.Tick {
-	return runtime.Tick{Elapsed: elapsed, Total: time.Minute, Stage: 2, Stages: 3, Model: lang.Closed, Users: 200,
+func tick(elapsed time.Duration) engine.Tick {
+	return engine.Tick{Elapsed: elapsed, Total: time.Minute, Stage: 2, Stages: 3, Model: lang.Closed, Users: 200,
 		Second: tally.SecondStats{Requests: 450, Failures: 3, P50: 12_000, P95: 45_000}, Requests: 9000, Failures: 20}
 }
 

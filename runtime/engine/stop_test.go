@@ -1,4 +1,4 @@
-package runtime_test
+package engine_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"lab/runtime"
+	"lab/runtime/engine"
 )
 
 // TestSendsNothingAfterStop: a pass whose second step comes a second after
@@ -63,7 +63,7 @@ shape "s" {
 		arrived = nil
 		mu.Unlock()
 		plan := writePlan(t, map[string]string{"plan.hcl": planSrc + shapes[c.model]})
-		e, err := runtime.New(runtime.Options{Plan: load(t, plan, "host="+host), Grace: 3 * time.Second})
+		e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host), Grace: 3 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

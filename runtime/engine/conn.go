@@ -1,8 +1,8 @@
-package runtime
+package engine
 
 import (
 	"net"
-	goruntime "runtime"
+	"runtime"
 	"time"
 )
 
@@ -24,7 +24,7 @@ func (c *yieldConn) Write(b []byte) (int, error) {
 func (c *yieldConn) Read(b []byte) (int, error) {
 	if c.wrote {
 		c.wrote = false
-		goruntime.Gosched()
+		runtime.Gosched()
 	}
 	return c.Conn.Read(b)
 }

@@ -21,7 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"lab/lang"
-	"lab/runtime/deploy/kube"
+	"lab/deploy/kube"
 )
 
 // manifests are a k8s.yaml decoded, each object by its part.
@@ -112,7 +112,7 @@ const distPlan = "testdata/plans/scenarios/dist.hcl"
 // and every shipped plan, with one worker and with several.
 func TestWiring(t *testing.T) {
 	files := []string{distPlan, "testdata/plans/scenarios/external.hcl"}
-	shipped, err := filepath.Glob("../../../plans/*.hcl")
+	shipped, err := filepath.Glob("../../plans/*.hcl")
 	if err != nil || len(shipped) == 0 {
 		t.Fatalf("no shipped plans: %v", err)
 	}

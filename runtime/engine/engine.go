@@ -1,15 +1,15 @@
-// Package runtime is the load engine: it runs a plan's workload in its
+// Package engine is the load engine: it runs a plan's workload in its
 // shape against the target, measures every request, and returns the Run the
 // gates judge. One Engine is the unit one worker runs; a master runs one per
 // worker and merges their histograms.
-package runtime
+package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net"
-	goruntime "runtime"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,7 +163,7 @@ func New(opts Options) (*Engine, error) {
 		opts.Grace = 10 * time.Second
 	}
 	if opts.Shards == 0 {
-		opts.Shards = 4 * goruntime.GOMAXPROCS(0)
+		opts.Shards = 4 * runtime.GOMAXPROCS(0)
 	}
 	e := &Engine{plan: p, opts: opts, shape: p.Shape, steps: map[*lang.Request]*step{}, stopCh: make(chan struct{})}
 	e.share.p.Store(&shareState{cur: opts.Share})

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"lab/lang"
-	"lab/runtime/deploy/kube"
+	"lab/deploy/kube"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // TestGolden holds k8s.yaml byte for byte for a plan with a shop, knobs of
 // several kinds, variables and a shape given to `lab plan`, 3 workers and
 // a workload in another folder; and for a plan without a shop. After a
-// change on purpose, go test ./runtime/deploy/kube -update rewrites them.
+// change on purpose, go test ./deploy/kube -update rewrites them.
 func TestGolden(t *testing.T) {
 	cases := []struct {
 		name string
@@ -39,10 +39,10 @@ func TestGolden(t *testing.T) {
 		}
 		want, err := os.ReadFile(path)
 		if err != nil {
-			t.Fatalf("%v (run go test ./runtime/deploy/kube -update)", err)
+			t.Fatalf("%v (run go test ./deploy/kube -update)", err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs (if the change is meant, run go test ./runtime/deploy/kube -update):\n--- got\n%s--- want\n%s", path, got, want)
+			t.Errorf("%s differs (if the change is meant, run go test ./deploy/kube -update):\n--- got\n%s--- want\n%s", path, got, want)
 		}
 	}
 }

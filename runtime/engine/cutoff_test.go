@@ -1,4 +1,4 @@
-package runtime_test
+package engine_test
 
 import (
 	"net/http"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"lab/gates"
-	"lab/runtime"
+	"lab/runtime/engine"
 	"lab/runtime/result"
 )
 
@@ -47,7 +47,7 @@ shape "open" {
 	mu.Lock()
 	stallAt = time.Now().Add(2 * time.Second) // about when the run's third second begins
 	mu.Unlock()
-	r := run(t, load(t, path, "host="+host), func(o *runtime.Options) { o.Grace = 500 * time.Millisecond })
+	r := run(t, load(t, path, "host="+host), func(o *engine.Options) { o.Grace = 500 * time.Millisecond })
 	q := r.Requests[0]
 	if q.Sent == nil {
 		t.Fatalf("the Run does not say how many requests were sent (recorded %d, %d arrivals dispatched)", q.Count, r.Generator.Sent)

@@ -1,4 +1,4 @@
-package runtime_test
+package engine_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"lab/lang"
-	"lab/runtime"
+	"lab/runtime/engine"
 	"lab/runtime/needs"
 	"lab/runtime/result"
 	"lab/sut"
@@ -59,13 +59,13 @@ func writePlan(t *testing.T, files map[string]string) string {
 	return filepath.Join(dir, "plan.hcl")
 }
 
-func run(t *testing.T, p *lang.Plan, opts ...func(*runtime.Options)) *result.Run {
+func run(t *testing.T, p *lang.Plan, opts ...func(*engine.Options)) *result.Run {
 	t.Helper()
-	o := runtime.Options{Plan: p, Grace: 5 * time.Second}
+	o := engine.Options{Plan: p, Grace: 5 * time.Second}
 	for _, f := range opts {
 		f(&o)
 	}
-	e, err := runtime.New(o)
+	e, err := engine.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func smokeKnobs() sut.Knobs {
 // TestSmokeAgainstTheShop runs plans/smoke.hcl, shortened, against the shop.
 func TestSmokeAgainstTheShop(t *testing.T) {
 	host := startShop(t, smokeKnobs())
-	p := load(t, "../plans/smoke.hcl", "host="+host, "duration=12s", "users=40")
+	p := load(t, "../../plans/smoke.hcl", "host="+host, "duration=12s", "users=40")
 	r := run(t, p)
 	if r.Status != result.Complete {
 		t.Fatalf("status %s: %s", r.Status, r.Reason)
@@ -176,12 +176,12 @@ func TestSequenceStepsInOrder(t *testing.T) {
 		}
 		shop.ServeHTTP(w, r)
 	}))
-	wl, _ := os.ReadFile("../plans/shop.workload.hcl")
+	wl, _ := os.ReadFile("../../plans/shop.workload.hcl")
 	tagged := strings.ReplaceAll(string(wl), "      get = \"/products?page=${random_int(1, 20)}\"",
 		"      get = \"/products?page=${random_int(1, 20)}\"\n      headers = { X-User = \"${user.id}\" }")
 	tagged = strings.ReplaceAll(tagged, "      post    = \"/cart\"", "      post    = \"/cart\"\n      headers = { X-User = \"${user.id}\" }")
 	tagged = strings.ReplaceAll(tagged, "      post = \"/checkout\"", "      post = \"/checkout\"\n      headers = { X-User = \"${user.id}\" }")
-	smoke, _ := os.ReadFile("../plans/smoke.hcl")
+	smoke, _ := os.ReadFile("../../plans/smoke.hcl")
 	path := writePlan(t, map[string]string{"plan.hcl": string(smoke), "shop.workload.hcl": tagged})
 	r := run(t, load(t, path, "host="+host, "duration=8s", "users=20"))
 	if r.Status != result.Complete {
@@ -214,8 +214,8 @@ func TestTargetUnreachable(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	p := load(t, "../plans/smoke.hcl", "host=http://"+addr, "duration=2s")
-	e, err := runtime.New(runtime.Options{Plan: p})
+	p := load(t, "../../plans/smoke.hcl", "host=http://"+addr, "duration=2s")
+	e, err := engine.New(engine.Options{Plan: p})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,8 +369,8 @@ func TestClosedShapeFollowsStages(t *testing.T) {
 		t.Skip("30 s run")
 	}
 	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
-	spike, _ := os.ReadFile("../plans/spike.hcl")
-	shapes, _ := os.ReadFile("../plans/shop.shapes.hcl")
+	spike, _ := os.ReadFile("../../plans/spike.hcl")
+	shapes, _ := os.ReadFile("../../plans/shop.shapes.hcl")
 	path := writePlan(t, map[string]string{"plan.hcl": string(spike), "shop.shapes.hcl": string(shapes), "shop.workload.hcl": `
 user "u" {
   task "home" {
@@ -388,8 +388,8 @@ user "u" {
 	}
 	var mu sync.Mutex
 	var points []point
-	r := run(t, p, func(o *runtime.Options) {
-		o.OnTick = func(tk runtime.Tick) {
+	r := run(t, p, func(o *engine.Options) {
+		o.OnTick = func(tk engine.Tick) {
 			mu.Lock()
 			points = append(points, point{tk.Elapsed, tk.Users})
 			mu.Unlock()

@@ -23,8 +23,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // plans are the shipped plans this package is tested on, and one against a
 // service of one's own (no sut block, no host or workers variable).
 var plans = map[string]string{
-	"smoke":     "../../../plans/smoke.hcl",
-	"leak-test": "../../../plans/leak-test.hcl",
+	"smoke":     "../../plans/smoke.hcl",
+	"leak-test": "../../plans/leak-test.hcl",
 	"own":       "testdata/own.hcl",
 }
 
@@ -50,7 +50,7 @@ func build(t *testing.T, name string) (main, monitoring []byte) {
 }
 
 // TestGolden holds the files byte for byte; a change on purpose is
-// rewritten by go test ./runtime/deploy/compose -update (and make generate).
+// rewritten by go test ./deploy/compose -update (and make generate).
 func TestGolden(t *testing.T) {
 	for name := range plans {
 		main, mon := build(t, name)
@@ -70,10 +70,10 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./runtime/deploy/compose -update)", err)
+		t.Fatalf("%v (run go test ./deploy/compose -update)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (if the change is meant, run go test ./runtime/deploy/compose -update):\n--- got\n%s--- want\n%s", path, got, want)
+		t.Errorf("%s differs (if the change is meant, run go test ./deploy/compose -update):\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }
 
