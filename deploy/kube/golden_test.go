@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"lab/lang"
 	"lab/deploy/kube"
+	"lab/lang"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

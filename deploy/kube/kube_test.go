@@ -20,8 +20,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"lab/lang"
 	"lab/deploy/kube"
+	"lab/lang"
 )
 
 // manifests are a k8s.yaml decoded, each object by its part.
