@@ -15,7 +15,7 @@ help: ## list the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/lab (static, no cgo)
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X lab/cli.version=$(VERSION)" -o $(BIN) .
 
 # The scenarios: each applies one shipped plan against the bundled shop.
 # lab's exit code (0 every budget met, 1 breached or inconclusive, 2 bad
@@ -67,15 +67,16 @@ fmt: build ## format the Go code and the plans
 	gofmt -w $$(git ls-files '*.go')
 	$(BIN) fmt plans
 
-# Everything CI checks: vet, unit and integration tests, the packages with
-# concurrency again under the race detector, every fuzz target for a bounded
-# time, and that generated/ matches plans/. The root package's end-to-end
-# tests mostly wait on light runs: three of them go at once.
+# Everything CI checks: vet, the unit tests of every package, the
+# end-to-end tests (e2e/: bin/lab and the real tools beside it), the
+# packages with concurrency again under the race detector, every fuzz
+# target for a bounded time, and that generated/ matches plans/. The
+# end-to-end tests mostly wait on light runs: three of them go at once.
 test: build ## what CI runs: vet, gofmt, every test, -race, fuzzing, generated/ up to date (about 17 min)
 	$(GO) vet ./...
 	$(MAKE) fmt-check
-	$(GO) test -p 1 -count=1 -timeout 12m $$($(GO) list ./... | grep -vx lab)
-	$(GO) test -count=1 -parallel 3 -timeout 15m .
+	$(GO) test -p 1 -count=1 -timeout 12m $(UNIT_PKGS)
+	$(GO) test -count=1 -parallel 3 -timeout 15m ./e2e
 	$(MAKE) race
 	$(MAKE) fuzz
 	$(MAKE) check-generated
@@ -83,17 +84,21 @@ test: build ## what CI runs: vet, gofmt, every test, -race, fuzzing, generated/ 
 # The screenshots in docs/screenshots, taken by the browser tests (Debian's
 # chromium): the live page during a spike run, report.html of a leaking run.
 screenshots: ## the browser tests' screenshots into docs/screenshots
-	$(GO) test -count=1 -run 'TestLivePageInBrowser|TestLeakEndToEnd' -docs .
+	$(GO) test -count=1 -run 'TestLivePageInBrowser|TestLeakEndToEnd' ./e2e -args -docs
 
-unit:
-	$(GO) test -count=1 -short ./...
+# Every package but e2e: needs nothing but Go (no Docker, nginx, Chromium),
+# and says how long it took.
+UNIT_PKGS = $$($(GO) list ./... | grep -v '^lab/e2e$$')
+unit: ## every package but e2e, with Go alone (under 3 minutes)
+	@start=$$(date +%s); $(GO) test -count=1 -short $(UNIT_PKGS) && \
+	echo "make unit: passed in $$(( $$(date +%s) - start )) s"
 
 # The engine, the master and workers, the metrics, the memory recording,
 # the progress line, the gates' parallel scan of window histograms and the
 # shop share state between goroutines (the other packages are pure). Timing
 # tests and one-goroutine simulations skip themselves under the detector
 # (runtime/needs.NoRace): it slows them tenfold and finds nothing there.
-RACE_PKGS = ./runtime ./runtime/tally ./runtime/cluster ./runtime/metrics ./runtime/memory \
+RACE_PKGS = ./runtime/engine ./runtime/tally ./runtime/cluster ./runtime/metrics ./runtime/memory \
 	./runtime/progress ./gates ./gates/sla ./sut/...
 race:
 	$(GO) test -race -short -p 1 -count=1 -timeout 10m $(RACE_PKGS)
@@ -146,7 +151,7 @@ check-generated: build
 # sample is lost (result.json, its windows and nginx's log agree) and that
 # lab's memory stays bounded. The figures go in BENCHMARKS.md.
 soak-self: ## load on lab itself: 10 min at full speed, 30 min steady; memory and lost samples (about 45 min)
-	$(GO) test -count=1 -timeout 120m -v -run 'TestSelfLoadFullSpeed|TestSelfSoakProjection' . -args -soak-self
+	$(GO) test -count=1 -timeout 120m -v -run 'TestSelfLoadFullSpeed|TestSelfSoakProjection' ./e2e -args -soak-self
 
 bench: ## the Go benchmarks (bench/generators.sh runs lab beside wrk, hey, vegeta and Locust)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
