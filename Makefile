@@ -149,7 +149,7 @@ check-generated: build
 # Load on lab itself, too long for make test: SOAK_FULL (10m) at full speed
 # against nginx, then SOAK_STEADY (30m) at 2000/s; each checks that no
 # sample is lost (result.json, its windows and nginx's log agree) and that
-# lab's memory stays bounded. The figures go in BENCHMARKS.md.
+# lab's memory stays bounded. The figures go in docs/BENCHMARKS.md.
 soak-self: ## load on lab itself: 10 min at full speed, 30 min steady; memory and lost samples (about 45 min)
 	$(GO) test -count=1 -timeout 120m -v -run 'TestSelfLoadFullSpeed|TestSelfSoakProjection' ./e2e -args -soak-self
 

@@ -13,13 +13,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"lab/gates/exitcode"
-	"lab/gates/sla"
 	"lab/lang"
 	"lab/runtime/cluster"
 	"lab/runtime/memory"
-	"lab/runtime/progress"
 	"lab/runtime/result"
-	"lab/runtime/tally"
 )
 
 // clusterOpts are lab apply's flags for a distributed run.
@@ -72,87 +69,37 @@ func (c *clusterOpts) distributed() bool { return c.workers > 1 || c.remote }
 // runDistributed is the master's part of lab apply: it serves the plan to
 // the workers (starting them as child processes unless they run
 // elsewhere), merges what they measure, and records the target's memory.
-func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.Sampler) (*result.Run, int) {
+func runDistributed(ctx context.Context, env *cmdEnv, o *applyOpts, sampler memory.Sampler) (*result.Run, error) {
 	plan := o.plan
-	prog := newProgress(env, o)
-	logs := runLog(env, o, prog)
-	var m *cluster.Master
-	mon := o.live.monitor(plan)
-	cfg := cluster.MasterConfig{
+	w := newWatchers(env, o, sampler)
+	m, err := cluster.NewMaster(cluster.MasterConfig{
 		Listen: o.cluster.listen, Token: o.cluster.token, Version: version, Workers: o.cluster.workers,
-		JoinTimeout: o.cluster.joinTimeout, OnLoss: o.cluster.onLoss, Plan: plan, Order: order(env, o), Log: logs,
-		OnTick: o.page.tick(o.live.tick(prog.Tick)),
-	}
-	if mon != nil || o.live != nil || o.page != nil {
-		cfg.OnWindow = func(ws tally.WindowStats) {
-			judgeLive(logs, mon, ws, func(r string) { o.page.stopping(r); m.Stop(r) })
-			o.live.window(ws, mon)
-			o.page.window(ws)
-		}
-	}
-	m, err := cluster.NewMaster(cfg)
+		JoinTimeout: o.cluster.joinTimeout, OnLoss: o.cluster.onLoss, Plan: plan, Order: order(env, o), Log: w.logs,
+		OnTick: w.onTick(), OnWindow: w.onWindow(),
+	})
 	if err != nil {
-		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
-		return nil, exitcode.CouldNotRun
+		return nil, failf(exitcode.CouldNotRun, "%v", err)
 	}
 	defer m.Close()
+	w.stop = m.Stop
 	fmt.Fprintf(env.stderr, "applying %s: shape %q (%s model, %s) against %s on %d workers; master at %s\n",
 		plan.File, plan.Shape.Name, plan.Shape.Model, plan.Shape.Duration(), plan.Workload.Host, o.cluster.workers, m.Addr())
 	if !o.cluster.remote {
-		stop, err := startWorkers(env, o, m, logs)
+		stop, err := startWorkers(env, o, m, w.logs)
 		if err != nil {
-			fmt.Fprintf(env.stderr, "lab apply: starting workers: %v\n", err)
-			return nil, exitcode.CouldNotRun
+			return nil, failf(exitcode.CouldNotRun, "starting workers: %v", err)
 		}
 		defer stop()
 	}
-	var rec *memory.Recording
 	o.page.workers(m.Workers)
 	// Called from m.Run, before it returns.
-	m.OnStart(func(t time.Time) {
-		o.page.started(t, m.Stop)
-		if sampler != nil {
-			rec = memory.Record(ctx, sampler, t, memory.DefaultInterval, m.Completed)
-		}
-	})
+	m.OnStart(func(t time.Time) { w.started(ctx, t, m.Completed) })
 	run, err := m.Run(ctx)
-	prog.Done()
-	if rec != nil {
-		if run != nil {
-			run.Memory = rec.Stop()
-		} else {
-			rec.Stop()
-		}
-	}
+	w.done(run)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
-		return nil, exitcode.CouldNotRun
+		return nil, failf(exitcode.CouldNotRun, "%v", err)
 	}
-	return run, exitcode.OK
-}
-
-// runLog is where the master and its worker processes report during the
-// run: through the progress line, which their lines would otherwise run
-// into, unless --quiet leaves no progress line to share stderr with.
-func runLog(env *cmdEnv, o *applyOpts, prog *progress.Printer) io.Writer {
-	if o.quiet {
-		return env.stderr
-	}
-	return prog.Log()
-}
-
-// judgeLive runs a merged window through the abort rules; stop ends the
-// run when one fires. What it says goes to logs (runLog).
-func judgeLive(logs io.Writer, mon *sla.Monitor, ws tally.WindowStats, stop func(string)) {
-	reason, err := mon.Window(ws.T, ws.Names)
-	if err != nil {
-		fmt.Fprintf(logs, "warning: abort rules: %v\n", err)
-		return
-	}
-	if reason != "" {
-		fmt.Fprintf(logs, "abort: %s\n", reason)
-		stop(reason)
-	}
+	return run, nil
 }
 
 // order is the plan as the workers get it: its sources and the inputs it

@@ -17,23 +17,21 @@ import (
 	"lab/gates/exitcode"
 )
 
-// version is set at build time with -ldflags "-X lab/cli.version=…".
-var version = "dev"
-
 // A command is one sub-command of lab. run receives the arguments after the
-// command name and returns the process exit code.
+// command name; the error it returns carries the exit code (exitError).
 type command struct {
 	name    string
 	summary string
-	run     func(env *cmdEnv, args []string) int
+	run     func(env *cmdEnv, args []string) error
 }
 
 // cmdEnv carries what a command may touch of the outside world, so tests run
 // commands in-process with their own streams and environment.
 type cmdEnv struct {
-	stdout io.Writer
-	stderr io.Writer
-	getenv func(string) string
+	stdout  io.Writer
+	stderr  io.Writer
+	getenv  func(string) string
+	command string // the command running, which prefixes what lab says
 }
 
 func commands() []command {
@@ -76,7 +74,8 @@ func dispatch(env *cmdEnv, args []string) int {
 	}
 	for _, c := range commands() {
 		if c.name == name {
-			return c.run(env, args[1:])
+			env.command = c.name
+			return exit(env, c.run(env, args[1:]))
 		}
 	}
 	fmt.Fprintf(env.stderr, "lab: unknown command %q%s\n\n", name, suggest(name, commandNames()))
@@ -114,20 +113,21 @@ func newFlags(name string) *pflag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args; it prints usage and returns an exit code when the
-// command should stop here (help asked for, or a bad flag).
-func parseFlags(env *cmdEnv, fs *pflag.FlagSet, args []string, synopsis, about string) (stop bool, code int) {
+// parseFlags parses args; it prints usage and returns an error when the
+// command should stop here: errStop when help was asked for, an exit 2 for
+// a bad flag.
+func parseFlags(env *cmdEnv, fs *pflag.FlagSet, args []string, synopsis, about string) error {
 	err := fs.Parse(normalizeArgs(fs, args))
 	if errors.Is(err, pflag.ErrHelp) || (err == nil && fs.Lookup("help").Changed) {
 		printCommandUsage(env.stdout, fs, synopsis, about)
-		return true, exitcode.OK
+		return errStop
 	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "%s: %v\n\n", fs.Name(), err)
 		printCommandUsage(env.stderr, fs, synopsis, about)
-		return true, exitcode.BadInput
+		return exitWith(exitcode.BadInput)
 	}
-	return false, exitcode.OK
+	return nil
 }
 
 func printCommandUsage(w io.Writer, fs *pflag.FlagSet, synopsis, about string) {
@@ -151,17 +151,4 @@ func suggest(s string, names []string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func runVersion(env *cmdEnv, args []string) int {
-	fs := newFlags("version")
-	if stop, code := parseFlags(env, fs, args, "lab version", "Print the version of this lab binary."); stop {
-		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "lab version: unexpected argument %q\n", fs.Arg(0))
-		return exitcode.BadInput
-	}
-	fmt.Fprintf(env.stdout, "lab %s\n", version)
-	return exitcode.OK
 }

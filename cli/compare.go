@@ -40,51 +40,46 @@ type compareOpts struct {
 	junitFile, summaryFile string
 }
 
-func runCompare(env *cmdEnv, args []string) int {
-	o, stop, code := parseCompareFlags(env, args)
-	if stop {
-		return code
+func runCompare(env *cmdEnv, args []string) error {
+	o, err := parseCompareFlags(env, args)
+	if err != nil {
+		return err
 	}
-	th, code := o.thresholds(env)
-	if code != exitcode.OK {
-		return code
+	th, err := o.thresholds(env)
+	if err != nil {
+		return err
 	}
 	var runs [2]*result.Run
 	for i, arg := range []string{o.baseline, o.current} {
 		r, err := loadRunOrCSV(arg, o.csv)
 		if err != nil {
-			fmt.Fprintf(env.stderr, "lab compare: %v\n", err)
-			return exitcode.BadInput
+			return failf(exitcode.BadInput, "%v", err)
 		}
 		runs[i] = r
 	}
 	if o.history != "" {
 		h, err := gates.LoadHistory(o.history, runs[0], o.current)
 		if err != nil {
-			fmt.Fprintf(env.stderr, "lab compare: --history: %v\n", err)
-			return exitcode.BadInput
+			return failf(exitcode.BadInput, "--history: %v", err)
 		}
 		th.History = h
 	}
 	vs, err := gates.Compare(runs[0], runs[1], th)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "lab compare: %v\n", err)
-		return exitcode.CouldNotRun
+		return failf(exitcode.CouldNotRun, "%v", err)
 	}
 	exit := gates.ExitCode(vs)
 	heading := fmt.Sprintf("lab compare %s %s", o.baseline, o.current)
 	if err := report(env, heading, vs, exit, "", o.junitFile, o.summaryFile); err != nil {
-		fmt.Fprintf(env.stderr, "lab compare: %v\n", err)
-		return exitcode.CouldNotRun
+		return failf(exitcode.CouldNotRun, "%v", err)
 	}
-	return exit
+	return exitWith(exit)
 }
 
-// parseCompareFlags reads the command line; stop says the command ends
-// here, with code.
-func parseCompareFlags(env *cmdEnv, args []string) (o *compareOpts, stop bool, code int) {
+// parseCompareFlags reads the command line.
+func parseCompareFlags(env *cmdEnv, args []string) (*compareOpts, error) {
 	fs := newFlags("compare")
-	o = &compareOpts{}
+	o := &compareOpts{}
 	o.pf.register(fs)
 	fs.StringVar(&o.planFile, "plan", "", "take the thresholds from this plan's regression block")
 	fs.BoolVar(&o.csv, "csv", false, "BASELINE and CURRENT are Locust CSV prefixes")
@@ -94,25 +89,24 @@ func parseCompareFlags(env *cmdEnv, args []string) (o *compareOpts, stop bool, c
 	fs.StringVar(&o.history, "history", "", "a results/<plan> folder of earlier runs: with 10 or more of the baseline's plan (same sources, shape and variables, none newer than the baseline), thresholds widen to their noise")
 	fs.StringVar(&o.junitFile, "junit", "", "also write JUnit XML to this file")
 	fs.StringVar(&o.summaryFile, "summary", "", "also write the Markdown summary to this file")
-	if stop, code := parseFlags(env, fs, args, "lab compare BASELINE CURRENT [flags]", compareAbout); stop {
-		return nil, true, code
+	if err := parseFlags(env, fs, args, "lab compare BASELINE CURRENT [flags]", compareAbout); err != nil {
+		return nil, err
 	}
 	if fs.NArg() != 2 {
-		fmt.Fprintf(env.stderr, "lab compare: give two runs, BASELINE and CURRENT; got %d\n", fs.NArg())
-		return nil, true, exitcode.BadInput
+		return nil, failf(exitcode.BadInput, "give two runs, BASELINE and CURRENT; got %d", fs.NArg())
 	}
 	o.baseline, o.current = fs.Arg(0), fs.Arg(1)
-	return o, false, exitcode.OK
+	return o, nil
 }
 
 // thresholds are the plan language's defaults, the regression block of
 // --plan FILE, then the flags.
-func (o *compareOpts) thresholds(env *cmdEnv) (gates.Thresholds, int) {
+func (o *compareOpts) thresholds(env *cmdEnv) (gates.Thresholds, error) {
 	th := gates.DefaultThresholds()
 	if o.planFile != "" {
-		plan, _ := loadPlan(env, o.planFile, o.pf.options(env))
-		if plan == nil {
-			return th, exitcode.BadInput
+		plan, _, err := loadPlan(env, o.planFile, o.pf.options(env))
+		if err != nil {
+			return th, err
 		}
 		th = gates.ThresholdsOf(plan.Regression)
 	}
@@ -126,12 +120,11 @@ func (o *compareOpts) thresholds(env *cmdEnv) (gates.Thresholds, int) {
 		}
 		v, err := units.ParseRatio(f.val)
 		if err != nil || (f.name == "rps-drop" && v >= 1) {
-			fmt.Fprintf(env.stderr, "lab compare: --%s %q: give a ratio like 10%% or 0.1 (a drop below 100%%)\n", f.name, f.val)
-			return th, exitcode.BadInput
+			return th, failf(exitcode.BadInput, "--%s %q: give a ratio like 10%% or 0.1 (a drop below 100%%)", f.name, f.val)
 		}
 		*f.dst = v
 	}
-	return th, exitcode.OK
+	return th, nil
 }
 
 // loadRunOrCSV reads a run folder, or Locust's CSV files by their prefix.

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
 
+	"lab/gates/exitcode"
 	"lab/lang"
 )
 
@@ -80,13 +81,14 @@ func printDiags(env *cmdEnv, l *lang.Loader, diags hcl.Diagnostics) {
 	}
 }
 
-// loadPlan loads a plan and prints its diagnostics; nil means exit 2.
-func loadPlan(env *cmdEnv, path string, opts lang.Options) (*lang.Plan, *lang.Loader) {
+// loadPlan loads a plan and prints its diagnostics; an invalid plan is
+// exit 2, said by its diagnostics.
+func loadPlan(env *cmdEnv, path string, opts lang.Options) (*lang.Plan, *lang.Loader, error) {
 	l := lang.NewLoader(opts)
 	plan, diags := l.Load(path)
 	printDiags(env, l, diags)
 	if diags.HasErrors() {
-		return nil, l
+		return nil, l, exitWith(exitcode.BadInput)
 	}
-	return plan, l
+	return plan, l, nil
 }

@@ -20,11 +20,11 @@ With no FILE, formats every .hcl file under the current folder (skipping
 hidden folders, generated/ and results/). A FILE may be a folder.
 -check writes nothing and exits 1, listing the files that are not formatted.`
 
-func runFmt(env *cmdEnv, args []string) int {
+func runFmt(env *cmdEnv, args []string) error {
 	fset := newFlags("fmt")
 	check := fset.Bool("check", false, "write nothing; exit 1 and list files that are not formatted")
-	if stop, code := parseFlags(env, fset, args, "lab fmt [FILE|DIR…] [-check]", fmtAbout); stop {
-		return code
+	if err := parseFlags(env, fset, args, "lab fmt [FILE|DIR…] [-check]", fmtAbout); err != nil {
+		return err
 	}
 	targets := fset.Args()
 	if len(targets) == 0 {
@@ -32,15 +32,14 @@ func runFmt(env *cmdEnv, args []string) int {
 	}
 	files, err := hclFiles(targets)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "lab fmt: %v\n", err)
-		return exitcode.BadInput
+		return failf(exitcode.BadInput, "%v", err)
 	}
 	code := exitcode.OK
 	var unformatted []string
 	for _, path := range files {
 		src, err := os.ReadFile(path)
 		if err != nil {
-			fmt.Fprintf(env.stderr, "lab fmt: %v\n", err)
+			env.notef("%v", err)
 			code = exitcode.BadInput
 			continue
 		}
@@ -59,21 +58,21 @@ func runFmt(env *cmdEnv, args []string) int {
 		}
 		st, _ := os.Stat(path)
 		if err := atomicfile.Write(path, out, st.Mode().Perm()); err != nil {
-			fmt.Fprintf(env.stderr, "lab fmt: %v\n", err)
-			return exitcode.CouldNotRun
+			return failf(exitcode.CouldNotRun, "%v", err)
 		}
 	}
 	for _, f := range unformatted {
 		fmt.Fprintln(env.stdout, f)
 	}
 	if code != exitcode.OK {
-		return code
+		return exitWith(code)
 	}
 	if *check && len(unformatted) > 0 {
+		// Said as "lab fmt -check: …", the mode that failed.
 		fmt.Fprintf(env.stderr, "lab fmt -check: %d file(s) not formatted; run lab fmt\n", len(unformatted))
-		return exitcode.Breach
+		return exitWith(exitcode.Breach)
 	}
-	return exitcode.OK
+	return nil
 }
 
 // hclFiles expands folders to the .hcl files below them.

@@ -53,31 +53,29 @@ type gateOpts struct {
 	summaryFile string
 }
 
-func runGate(env *cmdEnv, args []string) int {
-	o, stop, code := parseGateFlags(env, args)
-	if stop {
-		return code
+func runGate(env *cmdEnv, args []string) error {
+	o, err := parseGateFlags(env, args)
+	if err != nil {
+		return err
 	}
-	run, table, code := o.loadRun(env)
-	if run == nil {
-		return code
+	run, table, err := o.loadRun()
+	if err != nil {
+		return err
 	}
 	if o.write && o.dir == "" {
-		fmt.Fprintln(env.stderr, "lab gate: --write stores verdicts in a run folder; with --csv use --junit and --summary")
-		return exitcode.BadInput
+		return failf(exitcode.BadInput, "--write stores verdicts in a run folder; with --csv use --junit and --summary")
 	}
-	plan, code := o.loadPlan(env, run)
-	if plan == nil {
-		return code
+	plan, err := o.loadPlan(env, run)
+	if err != nil {
+		return err
 	}
 	return o.judge(env, plan, run, table)
 }
 
-// parseGateFlags reads the command line; stop says the command ends here,
-// with code.
-func parseGateFlags(env *cmdEnv, args []string) (o *gateOpts, stop bool, code int) {
+// parseGateFlags reads the command line.
+func parseGateFlags(env *cmdEnv, args []string) (*gateOpts, error) {
 	fs := newFlags("gate")
-	o = &gateOpts{}
+	o := &gateOpts{}
 	o.pf.register(fs)
 	fs.StringVar(&o.planFile, "plan", "", "judge by this plan's budgets instead of the plan the run ran")
 	fs.StringVar(&o.csvPrefix, "csv", "", "judge Locust's CSV files PREFIX_stats.csv, … (needs --plan)")
@@ -85,30 +83,27 @@ func parseGateFlags(env *cmdEnv, args []string) (o *gateOpts, stop bool, code in
 	fs.BoolVar(&o.write, "write", false, "store the verdicts in the run folder: result.json, summary.md, junit.xml, report.html")
 	fs.StringVar(&o.junitFile, "junit", "", "also write JUnit XML to this file")
 	fs.StringVar(&o.summaryFile, "summary", "", "also write the Markdown summary to this file")
-	if stop, code := parseFlags(env, fs, args, "lab gate RUN_DIR [--plan FILE] [flags]\n  lab gate --csv PREFIX --plan FILE [flags]", gateAbout); stop {
-		return nil, true, code
+	if err := parseFlags(env, fs, args, "lab gate RUN_DIR [--plan FILE] [flags]\n  lab gate --csv PREFIX --plan FILE [flags]", gateAbout); err != nil {
+		return nil, err
 	}
 	switch {
 	case o.csvPrefix != "" && fs.NArg() > 0:
-		fmt.Fprintln(env.stderr, "lab gate: give a run folder or --csv PREFIX, not both")
-		return nil, true, exitcode.BadInput
+		return nil, failf(exitcode.BadInput, "give a run folder or --csv PREFIX, not both")
 	case o.csvPrefix != "":
 		if o.planFile == "" {
-			fmt.Fprintln(env.stderr, "lab gate: --csv needs --plan FILE: Locust's files carry no budgets")
-			return nil, true, exitcode.BadInput
+			return nil, failf(exitcode.BadInput, "--csv needs --plan FILE: Locust's files carry no budgets")
 		}
 	case fs.NArg() == 1:
 		o.dir = fs.Arg(0)
 	default:
-		fmt.Fprintf(env.stderr, "lab gate: give one run folder (or --csv PREFIX); got %d arguments\n", fs.NArg())
-		return nil, true, exitcode.BadInput
+		return nil, failf(exitcode.BadInput, "give one run folder (or --csv PREFIX); got %d arguments", fs.NArg())
 	}
-	return o, false, exitcode.OK
+	return o, nil
 }
 
 // loadRun reads the run folder, or Locust's CSV files with the whole-run
-// percentiles they hold; a nil run means exit with code.
-func (o *gateOpts) loadRun(env *cmdEnv) (*result.Run, *sla.Table, int) {
+// percentiles they hold.
+func (o *gateOpts) loadRun() (*result.Run, *sla.Table, error) {
 	var run *result.Run
 	var table *sla.Table
 	var err error
@@ -118,27 +113,23 @@ func (o *gateOpts) loadRun(env *cmdEnv) (*result.Run, *sla.Table, int) {
 		run, err = result.Load(o.dir)
 	}
 	if err != nil {
-		fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
-		return nil, nil, exitcode.BadInput
+		return nil, nil, failf(exitcode.BadInput, "%v", err)
 	}
-	return run, table, exitcode.OK
+	return run, table, nil
 }
 
 // loadPlan loads --plan FILE, or else the plan the run ran.
-func (o *gateOpts) loadPlan(env *cmdEnv, run *result.Run) (*lang.Plan, int) {
+func (o *gateOpts) loadPlan(env *cmdEnv, run *result.Run) (*lang.Plan, error) {
 	if o.planFile == "" {
 		return storedPlan(env, run)
 	}
-	plan, _ := loadPlan(env, o.planFile, o.pf.options(env))
-	if plan == nil {
-		return nil, exitcode.BadInput
-	}
-	return plan, exitcode.OK
+	plan, _, err := loadPlan(env, o.planFile, o.pf.options(env))
+	return plan, err
 }
 
 // judge judges the run by the plan, stores the verdicts when asked, and
 // reports them.
-func (o *gateOpts) judge(env *cmdEnv, plan *lang.Plan, run *result.Run, table *sla.Table) int {
+func (o *gateOpts) judge(env *cmdEnv, plan *lang.Plan, run *result.Run, table *sla.Table) error {
 	opt, warn := gates.LoadBaseline(plan.Regression, o.baseline, o.dir)
 	if warn != nil {
 		fmt.Fprintf(env.stderr, "warning: %v\n", warn)
@@ -146,8 +137,7 @@ func (o *gateOpts) judge(env *cmdEnv, plan *lang.Plan, run *result.Run, table *s
 	opt.Table = table
 	vs, err := gates.Judge(plan, run, opt)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
-		return exitcode.CouldNotRun
+		return failf(exitcode.CouldNotRun, "%v", err)
 	}
 	exit := gates.ExitCode(vs)
 	source := o.dir
@@ -160,28 +150,24 @@ func (o *gateOpts) judge(env *cmdEnv, plan *lang.Plan, run *result.Run, table *s
 		run.Verdicts = vs
 		gates.RecordBaseline(run, opt)
 		if err := result.Write(o.dir, run); err != nil {
-			fmt.Fprintf(env.stderr, "lab gate: writing the verdicts: %v\n", err)
-			return exitcode.CouldNotRun
+			return failf(exitcode.CouldNotRun, "writing the verdicts: %v", err)
 		}
 		if err := writeReport(o.dir, plan, run, opt.Baseline); err != nil {
-			fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
-			return exitcode.CouldNotRun
+			return failf(exitcode.CouldNotRun, "%v", err)
 		}
 		writeDir = o.dir
 	}
 	if err := report(env, heading, vs, exit, writeDir, o.junitFile, o.summaryFile); err != nil {
-		fmt.Fprintf(env.stderr, "lab gate: %v\n", err)
-		return exitcode.CouldNotRun
+		return failf(exitcode.CouldNotRun, "%v", err)
 	}
-	return exit
+	return exitWith(exit)
 }
 
 // storedPlan loads the plan a run ran, from the files and variables stored
 // in its result.json.
-func storedPlan(env *cmdEnv, run *result.Run) (*lang.Plan, int) {
+func storedPlan(env *cmdEnv, run *result.Run) (*lang.Plan, error) {
 	if len(run.Plan.Sources) == 0 || run.Plan.File == "" {
-		fmt.Fprintln(env.stderr, "lab gate: the run does not store its plan; give --plan FILE")
-		return nil, exitcode.BadInput
+		return nil, failf(exitcode.BadInput, "the run does not store its plan; give --plan FILE")
 	}
 	files := map[string][]byte{}
 	for p, src := range run.Plan.Sources {
@@ -209,12 +195,11 @@ func storedPlan(env *cmdEnv, run *result.Run) (*lang.Plan, int) {
 		}
 		return nil, fmt.Errorf("%s is not among the plan files stored with the run: %w", p, os.ErrNotExist)
 	}}
-	plan, _ := loadPlan(env, run.Plan.File, opts)
-	if plan == nil {
-		fmt.Fprintln(env.stderr, "lab gate: the plan stored with the run no longer loads; give --plan FILE")
-		return nil, exitcode.BadInput
+	plan, _, err := loadPlan(env, run.Plan.File, opts)
+	if err != nil {
+		return nil, failf(exitcode.BadInput, "the plan stored with the run no longer loads; give --plan FILE")
 	}
-	return plan, exitcode.OK
+	return plan, nil
 }
 
 // report prints the verdict tables to stdout and writes the Markdown and

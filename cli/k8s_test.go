@@ -41,9 +41,9 @@ func TestK8sShopRunsThePlansKnobs(t *testing.T) {
 		if len(c.Args) == 0 || c.Args[0] != "sut" {
 			t.Fatalf("%s: the shop runs %q", f, c.Args)
 		}
-		got, _, stop, code := parseSUTArgs(env, c.Args[1:])
-		if stop {
-			t.Fatalf("%s: lab sut %q refused (exit %d): %s", f, c.Args, code, errs)
+		got, _, err := parseSUTArgs(env, c.Args[1:])
+		if err != nil {
+			t.Fatalf("%s: lab sut %q refused (%v): %s", f, c.Args, err, errs)
 		}
 		want, err := planKnobs(plan.SUT)
 		if err != nil {

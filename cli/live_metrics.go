@@ -58,9 +58,9 @@ type liveMetrics struct {
 // startMetrics serves the plan's exporter. The default address taken (by
 // another lab apply, say) is a warning; an address given that cannot be
 // served stops the command.
-func startMetrics(env *cmdEnv, o *applyOpts) (*liveMetrics, int) {
+func startMetrics(env *cmdEnv, o *applyOpts) (*liveMetrics, error) {
 	if !o.metrics.on() {
-		return nil, exitcode.OK
+		return nil, nil
 	}
 	p := o.plan
 	x := metrics.New(metrics.Info{Plan: p.Name, Shape: p.Shape.Name, Model: p.Shape.Model, Requests: p.Workload.Requests})
@@ -68,10 +68,9 @@ func startMetrics(env *cmdEnv, o *applyOpts) (*liveMetrics, int) {
 	if err != nil {
 		if !o.metrics.given && errors.Is(err, syscall.EADDRINUSE) {
 			fmt.Fprintf(env.stderr, "warning: no metrics: %v (set --metrics to another address)\n", err)
-			return nil, exitcode.OK
+			return nil, nil
 		}
-		fmt.Fprintf(env.stderr, "lab apply: %v\n", err)
-		return nil, exitcode.CouldNotRun
+		return nil, failf(exitcode.CouldNotRun, "%v", err)
 	}
 	lm := &liveMetrics{x: x, srv: srv, linger: o.metrics.linger, leak: p.Leak}
 	for _, s := range p.SLAs {
@@ -87,7 +86,7 @@ func startMetrics(env *cmdEnv, o *applyOpts) (*liveMetrics, int) {
 		x.SetLeakBudget(float64(p.Leak.MaxGrowth))
 	}
 	fmt.Fprintf(env.stderr, "metrics at http://%s/metrics\n", srv.Addr())
-	return lm, exitcode.OK
+	return lm, nil
 }
 
 // monitor is the live judge of the windowed budgets: with metrics on it

@@ -77,14 +77,13 @@ type liveUI struct {
 
 // startUI serves the plan's live page; an address that cannot be served
 // stops the command before any load.
-func startUI(ctx context.Context, env *cmdEnv, o *applyOpts) (*liveUI, int) {
+func startUI(ctx context.Context, env *cmdEnv, o *applyOpts) (*liveUI, error) {
 	if !o.ui.on() {
-		return nil, exitcode.OK
+		return nil, nil
 	}
 	ln, err := net.Listen("tcp", o.ui.addr)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "lab apply: --ui: %v\n", err)
-		return nil, exitcode.CouldNotRun
+		return nil, failf(exitcode.CouldNotRun, "--ui: %v", err)
 	}
 	local, _ := guard.Local(o.ui.addr)
 	u := &liveUI{page: live.New(o.plan, tally.Window), addr: ln.Addr().String(), linger: o.ui.linger, log: env.stderr}
@@ -99,7 +98,7 @@ func startUI(ctx context.Context, env *cmdEnv, o *applyOpts) (*liveUI, int) {
 		hint = "?token=<LAB_TOKEN>"
 	}
 	fmt.Fprintf(env.stderr, "live page at http://%s/%s\n", u.addr, hint)
-	return u, exitcode.OK
+	return u, nil
 }
 
 // tick wraps the next tick handler.

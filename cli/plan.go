@@ -53,67 +53,65 @@ type planOpts struct {
 	check        bool
 }
 
-func runPlan(env *cmdEnv, args []string) int {
-	o, stop, code := parsePlanFlags(env, args)
-	if stop {
-		return code
+func runPlan(env *cmdEnv, args []string) error {
+	o, err := parsePlanFlags(env, args)
+	if err != nil {
+		return err
 	}
-	code = exitcode.OK
+	code := exitcode.OK
 	var stale []string
 	for i, file := range o.files {
-		c, outdated := o.plan(env, i, file)
+		outdated, err := o.plan(env, i, file)
+		// Said now: the other plans are still planned, unless this one
+		// could not be written.
+		c := exit(env, err)
 		if c == exitcode.CouldNotRun {
-			return c
+			return exitWith(c)
 		}
 		code = max(code, c)
 		stale = append(stale, outdated...)
 	}
-	if !o.check {
-		return code
-	}
-	if code != exitcode.OK {
-		return code
+	if !o.check || code != exitcode.OK {
+		return exitWith(code)
 	}
 	if len(stale) > 0 {
 		sort.Strings(stale)
+		// Said as "lab plan --check: …", the mode that failed.
 		fmt.Fprintf(env.stderr, "lab plan --check: generated files are stale; run `make generate` (lab plan) and commit:\n  %s\n", strings.Join(stale, "\n  "))
-		return exitcode.Breach
+		return exitWith(exitcode.Breach)
 	}
 	fmt.Fprintf(env.stderr, "lab plan --check: %d plans, generated files up to date\n", len(o.files))
-	return exitcode.OK
+	return nil
 }
 
 // parsePlanFlags reads the command line and lists the plans to plan: FILE,
-// or every scenario in plans/. stop says the command ends here, with code.
-func parsePlanFlags(env *cmdEnv, args []string) (o *planOpts, stop bool, code int) {
+// or every scenario in plans/.
+func parsePlanFlags(env *cmdEnv, args []string) (*planOpts, error) {
 	fs := newFlags("plan")
-	o = &planOpts{}
+	o := &planOpts{}
 	o.pf.register(fs)
 	fs.StringVar(&o.against, "against", "", "compare with OLD: a plan file, or git:REV for this file at a git revision")
 	fs.BoolVar(&o.failLoosened, "fail-on-loosened", false, "with --against, exit 1 when a budget is loosened")
 	fs.StringVar(&o.out, "out", "generated", "folder to write generated/<plan>/ files into")
 	fs.BoolVar(&o.check, "check", false, "write nothing; exit 1 when the generated files are not what the plans give")
-	if stop, code := parseFlags(env, fs, args, "lab plan [FILE] [flags]", planAbout); stop {
-		return nil, true, code
+	if err := parseFlags(env, fs, args, "lab plan [FILE] [flags]", planAbout); err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 1 {
-		fmt.Fprintf(env.stderr, "lab plan: one plan file at a time; got %d\n", fs.NArg())
-		return nil, true, exitcode.BadInput
+		return nil, failf(exitcode.BadInput, "one plan file at a time; got %d", fs.NArg())
 	}
 	if fs.NArg() == 1 {
 		o.files = []string{fs.Arg(0)}
-		return o, false, exitcode.OK
+		return o, nil
 	}
 	if o.against != "" {
-		fmt.Fprintln(env.stderr, "lab plan: --against needs the plan FILE to compare")
-		return nil, true, exitcode.BadInput
+		return nil, failf(exitcode.BadInput, "--against needs the plan FILE to compare")
 	}
 	var err error
 	if o.files, err = scenarioFiles("plans"); err != nil || len(o.files) == 0 {
-		fmt.Fprintf(env.stderr, "lab plan: no FILE given and no plans/*.hcl here (%v)\n", err)
-		return nil, true, exitcode.BadInput
+		return nil, failf(exitcode.BadInput, "no FILE given and no plans/*.hcl here (%v)", err)
 	}
-	return o, false, exitcode.OK
+	return o, nil
 }
 
 // plan plans the i-th file: prints its summary (or its diff --against
@@ -121,20 +119,20 @@ func parsePlanFlags(env *cmdEnv, args []string) (o *planOpts, stop bool, code in
 // are stale. A plan that does not load is exit 2 and the others are still
 // planned; a generated file that cannot be written is exit 3 and ends the
 // command.
-func (o *planOpts) plan(env *cmdEnv, i int, file string) (code int, stale []string) {
-	plan, _ := loadPlan(env, file, o.pf.options(env))
-	if plan == nil {
-		return exitcode.BadInput, nil
+func (o *planOpts) plan(env *cmdEnv, i int, file string) (stale []string, err error) {
+	plan, _, err := loadPlan(env, file, o.pf.options(env))
+	if err != nil {
+		return nil, err
 	}
 	summary := plan.Summary()
-	code = exitcode.OK
+	var loosened error
 	if o.against != "" {
-		c := planDiff(env, plan, file, o.against, o.pf)
-		if c == exitcode.BadInput {
-			return c, nil
+		err := planDiff(env, plan, file, o.against, o.pf)
+		if codeOf(err) == exitcode.BadInput {
+			return nil, err
 		}
-		if c == exitcode.Breach && o.failLoosened {
-			code = exitcode.Breach
+		if codeOf(err) == exitcode.Breach && o.failLoosened {
+			loosened = err
 		}
 	} else if !o.check {
 		if i > 0 {
@@ -144,11 +142,10 @@ func (o *planOpts) plan(env *cmdEnv, i int, file string) (code int, stale []stri
 	}
 	arts, notes, err := artifacts(plan)
 	for _, note := range notes {
-		fmt.Fprintf(env.stderr, "lab plan: note: %s\n", note)
+		env.notef("note: %s", note)
 	}
 	if err != nil {
-		fmt.Fprintf(env.stderr, "lab plan: %v\n", err)
-		return exitcode.CouldNotRun, nil
+		return nil, failf(exitcode.CouldNotRun, "%v", err)
 	}
 	for _, a := range arts {
 		path := filepath.Join(o.out, plan.Name, a.name)
@@ -159,16 +156,15 @@ func (o *planOpts) plan(env *cmdEnv, i int, file string) (code int, stale []stri
 			continue
 		}
 		if err := atomicfile.Write(path, a.data, 0o644); err != nil {
-			fmt.Fprintf(env.stderr, "lab plan: %v\n", err)
-			return exitcode.CouldNotRun, nil
+			return nil, failf(exitcode.CouldNotRun, "%v", err)
 		}
 	}
 	if !o.check && len(o.files) == 1 {
 		if err := rememberPlan(file, o.pf, plan); err != nil {
-			fmt.Fprintf(env.stderr, "lab plan: could not remember the plan for lab apply: %v\n", err)
+			env.notef("could not remember the plan for lab apply: %v", err)
 		}
 	}
-	return code, stale
+	return stale, loosened
 }
 
 // scenarioFiles lists the scenarios in dir: *.hcl but the workload and
@@ -223,31 +219,29 @@ func artifacts(plan *lang.Plan) (arts []artifact, notes []string, err error) {
 	return arts, notes, nil
 }
 
-// planDiff loads OLD and prints the semantic diff; it returns exitcode.Breach
+// planDiff loads OLD and prints the semantic diff; it returns an exit 1
 // when a budget was loosened.
-func planDiff(env *cmdEnv, cur *lang.Plan, file, against string, pf planFlags) int {
+func planDiff(env *cmdEnv, cur *lang.Plan, file, against string, pf planFlags) error {
 	opts := pf.options(env)
 	oldPath, label := against, against
 	if rev, ok := strings.CutPrefix(against, "git:"); ok {
 		if rev == "" {
-			fmt.Fprintln(env.stderr, "lab plan: --against git:REV needs a revision, like git:HEAD or git:main")
-			return exitcode.BadInput
+			return failf(exitcode.BadInput, "--against git:REV needs a revision, like git:HEAD or git:main")
 		}
 		oldPath = file
 		label = fmt.Sprintf("%s at %s", file, rev)
 		opts.ReadFile = gitReader(rev)
 	}
-	old, _ := loadPlan(env, oldPath, opts)
-	if old == nil {
-		fmt.Fprintf(env.stderr, "lab plan: the plan to compare against (%s) is invalid\n", label)
-		return exitcode.BadInput
+	old, _, err := loadPlan(env, oldPath, opts)
+	if err != nil {
+		return failf(exitcode.BadInput, "the plan to compare against (%s) is invalid", label)
 	}
 	changes := lang.Diff(old, cur)
 	fmt.Fprintf(env.stdout, "plan %s: changes against %s\n\n%s", cur.Name, label, lang.DiffText(changes))
 	if lang.Loosened(changes) > 0 {
-		return exitcode.Breach
+		return exitWith(exitcode.Breach)
 	}
-	return exitcode.OK
+	return nil
 }
 
 // gitReader reads files as they were at a git revision.

@@ -26,33 +26,30 @@ baseline that is the run itself is none).
 Exit codes: 0 written · 2 no readable result.json in RUN_DIR, or a bad
 --baseline · 3 report.html could not be written.`
 
-func runReport(env *cmdEnv, args []string) int {
+func runReport(env *cmdEnv, args []string) error {
 	fs := newFlags("report")
 	baseline := fs.String("baseline", "", "compare with this run folder")
-	if stop, code := parseFlags(env, fs, args, "lab report RUN_DIR [--baseline DIR]", reportAbout); stop {
-		return code
+	if err := parseFlags(env, fs, args, "lab report RUN_DIR [--baseline DIR]", reportAbout); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintf(env.stderr, "lab report: give one run folder; got %d arguments\n", fs.NArg())
-		return exitcode.BadInput
+		return failf(exitcode.BadInput, "give one run folder; got %d arguments", fs.NArg())
 	}
 	dir := fs.Arg(0)
 	run, err := result.Load(dir)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "lab report: %v\n", err)
-		return exitcode.BadInput
+		return failf(exitcode.BadInput, "%v", err)
 	}
 	plan := reportPlan(env, run)
-	base, code := reportBaseline(env, plan, run, *baseline, dir)
-	if code != exitcode.OK {
-		return code
+	base, err := reportBaseline(env, plan, run, *baseline, dir)
+	if err != nil {
+		return err
 	}
 	if err := writeReport(dir, plan, run, base); err != nil {
-		fmt.Fprintf(env.stderr, "lab report: %v\n", err)
-		return exitcode.CouldNotRun
+		return failf(exitcode.CouldNotRun, "%v", err)
 	}
 	fmt.Fprintf(env.stdout, "%s/report.html written\n", dir)
-	return exitcode.OK
+	return nil
 }
 
 // reportPlan is the plan stored with the run, or nil (said on stderr) when
@@ -61,37 +58,36 @@ func reportPlan(env *cmdEnv, run *result.Run) *lang.Plan {
 	var quiet bytes.Buffer
 	plan, _ := storedPlan(&cmdEnv{stdout: env.stdout, stderr: &quiet, getenv: env.getenv}, run)
 	if plan == nil {
-		fmt.Fprintln(env.stderr, "lab report: warning: the plan stored with the run does not load; the report draws no budgets")
+		env.notef("warning: the plan stored with the run does not load; the report draws no budgets")
 	}
 	return plan
 }
 
 // reportBaseline is --baseline DIR, else the baseline the run was judged
 // against (recorded by lab apply), else the plan's regression baseline.
-func reportBaseline(env *cmdEnv, plan *lang.Plan, run *result.Run, flag, dir string) (*result.Run, int) {
+func reportBaseline(env *cmdEnv, plan *lang.Plan, run *result.Run, flag, dir string) (*result.Run, error) {
 	if flag != "" {
 		base, err := result.Load(flag)
 		if err != nil {
-			fmt.Fprintf(env.stderr, "lab report: --baseline: %v\n", err)
-			return nil, exitcode.BadInput
+			return nil, failf(exitcode.BadInput, "--baseline: %v", err)
 		}
-		return base, exitcode.OK
+		return base, nil
 	}
 	if stored := gates.StoredBaseline(run); stored != "" {
 		base, err := result.Load(stored)
 		if err != nil {
-			fmt.Fprintf(env.stderr, "lab report: warning: the baseline the run was judged against cannot be read, so no comparison: %v\n", err)
+			env.notef("warning: the baseline the run was judged against cannot be read, so no comparison: %v", err)
 		}
-		return base, exitcode.OK
+		return base, nil
 	}
 	if plan == nil || plan.Regression == nil {
-		return nil, exitcode.OK
+		return nil, nil
 	}
 	opt, warn := gates.LoadBaseline(plan.Regression, "", dir)
 	if warn != nil {
-		fmt.Fprintf(env.stderr, "lab report: warning: %v\n", warn)
+		env.notef("warning: %v", warn)
 	}
-	return opt.Baseline, exitcode.OK
+	return opt.Baseline, nil
 }
 
 // writeReport renders report.html into the run folder, atomically.

@@ -26,35 +26,33 @@ endpoint (GET/PUT /admin/knobs) exists only when an admin token is set; pass it
 as LAB_SUT_ADMIN_TOKEN, since flags show in ps. SIGINT/SIGTERM shut it down
 gracefully.`
 
-func runSUT(env *cmdEnv, args []string) int {
+func runSUT(env *cmdEnv, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return runSUTContext(ctx, env, args)
 }
 
 // runSUTContext is `lab sut` stopped by ctx instead of a signal, for tests.
-func runSUTContext(ctx context.Context, env *cmdEnv, args []string) int {
-	k, fs, stop, code := parseSUTArgs(env, args)
-	if stop {
-		return code
+func runSUTContext(ctx context.Context, env *cmdEnv, args []string) error {
+	k, fs, err := parseSUTArgs(env, args)
+	if err != nil {
+		return err
 	}
 	if fs.Changed("admin-token") {
-		fmt.Fprintln(env.stderr, "lab sut: note: --admin-token shows in ps; prefer LAB_SUT_ADMIN_TOKEN")
+		env.notef("note: --admin-token shows in ps; prefer LAB_SUT_ADMIN_TOKEN")
 	}
 	printKnobs(env.stdout, k)
 	if err := sut.Run(ctx, k, env.stdout); err != nil {
-		fmt.Fprintf(env.stderr, "lab sut: %v\n", err)
-		return exitcode.CouldNotRun
+		return failf(exitcode.CouldNotRun, "%v", err)
 	}
 	fmt.Fprintln(env.stdout, "stopped")
-	return exitcode.OK
+	return nil
 }
 
 // parseSUTArgs reads the knobs from flags, then LAB_SUT_* variables, then the
-// defaults. It prints what is wrong and returns stop when the command should
-// end here.
-func parseSUTArgs(env *cmdEnv, args []string) (k sut.Knobs, fs *pflag.FlagSet, stop bool, code int) {
-	fs = newFlags("sut")
+// defaults.
+func parseSUTArgs(env *cmdEnv, args []string) (sut.Knobs, *pflag.FlagSet, error) {
+	fs := newFlags("sut")
 	def := sut.DefaultKnobs()
 	specs := sut.KnobSpecs()
 	raw := make(map[string]*knobFlag, len(specs))
@@ -65,12 +63,11 @@ func parseSUTArgs(env *cmdEnv, args []string) (k sut.Knobs, fs *pflag.FlagSet, s
 		fs.Lookup(s.Flag).DefValue = defaultText(def, s.Name)
 	}
 	synopsis := "lab sut [--listen 127.0.0.1:8080] [--error-rate 0.1] [--leak-per-request 50KB] …"
-	if stop, code := parseFlags(env, fs, args, synopsis, sutAbout); stop {
-		return k, fs, true, code
+	if err := parseFlags(env, fs, args, synopsis, sutAbout); err != nil {
+		return def, fs, err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "lab sut: unexpected argument %q; knobs are flags, like --error-rate 0.1\n", fs.Arg(0))
-		return k, fs, true, exitcode.BadInput
+		return def, fs, failf(exitcode.BadInput, "unexpected argument %q; knobs are flags, like --error-rate 0.1", fs.Arg(0))
 	}
 
 	var settings []knobSetting
@@ -86,12 +83,12 @@ func parseSUTArgs(env *cmdEnv, args []string) (k sut.Knobs, fs *pflag.FlagSet, s
 	k, problems := setKnobs(def, settings)
 	if len(problems) > 0 {
 		for _, p := range problems {
-			fmt.Fprintf(env.stderr, "lab sut: %s\n", p)
+			env.notef("%s", p)
 		}
 		fmt.Fprintln(env.stderr, "Run 'lab sut -h' for the knobs and their units.")
-		return k, fs, true, exitcode.BadInput
+		return k, fs, exitWith(exitcode.BadInput)
 	}
-	return k, fs, false, exitcode.OK
+	return k, fs, nil
 }
 
 // knobSetting is one knob's text and where it came from: a flag, a

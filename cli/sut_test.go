@@ -24,6 +24,13 @@ func sutTestEnv(vars map[string]string) (*cmdEnv, *clitest.SyncBuffer, *clitest.
 	return &cmdEnv{stdout: out, stderr: errs, getenv: func(k string) string { return vars[k] }}, out, errs
 }
 
+// sutCommand runs lab sut stopped by ctx, as dispatch runs it: what it
+// says goes to env's stderr, and it returns the exit code.
+func sutCommand(ctx context.Context, env *cmdEnv, args []string) int {
+	env.command = "sut"
+	return exit(env, runSUTContext(ctx, env, args))
+}
+
 // sameKnobs compares knob sets, taking an empty route map for none.
 func sameKnobs(a, b sut.Knobs) bool {
 	if len(a.RouteLatency) == 0 {
@@ -64,9 +71,9 @@ func TestSUTArgsRoundTrip(t *testing.T) {
 			t.Fatalf("test case is invalid: %v", err)
 		}
 		env, _, errs := sutTestEnv(nil)
-		got, _, stop, code := parseSUTArgs(env, k.Args())
-		if stop {
-			t.Fatalf("lab sut %q: exit %d: %s", k.Args(), code, errs)
+		got, _, err := parseSUTArgs(env, k.Args())
+		if err != nil {
+			t.Fatalf("lab sut %q: %v: %s", k.Args(), err, errs)
 		}
 		if !sameKnobs(got, k) {
 			t.Fatalf("lab sut %q read\n%+v, want\n%+v", k.Args(), got, k)
@@ -123,12 +130,12 @@ func TestSUTFlagsAndEnv(t *testing.T) {
 		"LAB_SUT_ROUTE_LATENCY": "GET /=1ms, POST /cart=2ms",
 		"LAB_SUT_ADMIN_TOKEN":   "from-the-environment",
 	})
-	k, _, stop, code := parseSUTArgs(env, []string{
+	k, _, err := parseSUTArgs(env, []string{
 		"--listen", "127.0.0.1:0", "--latency", "20ms", "--leak-per-request", "50KB",
 		"--gc-churn=1MiB", "--tail-ratio", "1%", "--contention", "2ms",
 	})
-	if stop {
-		t.Fatalf("exit %d: %s", code, errs)
+	if err != nil {
+		t.Fatalf("%v: %s", err, errs)
 	}
 	want := sut.DefaultKnobs()
 	want.Listen = "127.0.0.1:0"
@@ -147,9 +154,9 @@ func TestSUTFlagsAndEnv(t *testing.T) {
 
 	// Repeated and comma-separated route flags add up; the flag replaces the variable.
 	env, _, errs = sutTestEnv(map[string]string{"LAB_SUT_ROUTE_LATENCY": "GET /=1ms"})
-	k, _, stop, _ = parseSUTArgs(env, []string{"--route-latency", "POST /checkout=50ms", "--route-latency", "GET /products=1ms,GET /products/{id}=2ms"})
+	k, _, err = parseSUTArgs(env, []string{"--route-latency", "POST /checkout=50ms", "--route-latency", "GET /products=1ms,GET /products/{id}=2ms"})
 	wantRoutes := map[string]time.Duration{"POST /checkout": 50 * time.Millisecond, "GET /products": time.Millisecond, "GET /products/{id}": 2 * time.Millisecond}
-	if stop || !reflect.DeepEqual(k.RouteLatency, wantRoutes) {
+	if err != nil || !reflect.DeepEqual(k.RouteLatency, wantRoutes) {
 		t.Errorf("route latency %v, want %v (%s)", k.RouteLatency, wantRoutes, errs)
 	}
 }
@@ -181,7 +188,7 @@ func TestSUTRefusesBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		env, _, errs := sutTestEnv(c.vars)
-		if code := runSUTContext(context.Background(), env, c.args); code != exitcode.BadInput {
+		if code := sutCommand(context.Background(), env, c.args); code != exitcode.BadInput {
 			t.Errorf("lab sut %q %v: exit %d, want %d", c.args, c.vars, code, exitcode.BadInput)
 		}
 		if !strings.Contains(errs.String(), c.says) {
@@ -194,7 +201,7 @@ func TestSUTRefusesBadInput(t *testing.T) {
 // such, not again as out of range.
 func TestSUTReportsEachMistakeOnce(t *testing.T) {
 	env, _, errs := sutTestEnv(nil)
-	runSUTContext(context.Background(), env, []string{"--tail-factor", "x", "--products", "0"})
+	sutCommand(context.Background(), env, []string{"--tail-factor", "x", "--products", "0"})
 	if n := strings.Count(errs.String(), "lab sut: "); n != 2 || strings.Contains(errs.String(), "tail-factor: 0") {
 		t.Errorf("two mistakes, reported as:\n%s", errs)
 	}
@@ -207,7 +214,7 @@ func TestSUTRuns(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- runSUTContext(ctx, env, []string{"--listen", "127.0.0.1:0", "--error-rate", "10%", "--leak-per-request", "50KB"})
+		done <- sutCommand(ctx, env, []string{"--listen", "127.0.0.1:0", "--error-rate", "10%", "--leak-per-request", "50KB"})
 	}()
 	var base string
 	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -258,7 +265,7 @@ func TestSUTRuns(t *testing.T) {
 
 func TestSUTHelpListsEveryKnob(t *testing.T) {
 	env, out, _ := sutTestEnv(nil)
-	if code := runSUTContext(context.Background(), env, []string{"-h"}); code != exitcode.OK {
+	if code := sutCommand(context.Background(), env, []string{"-h"}); code != exitcode.OK {
 		t.Fatalf("lab sut -h: exit %d", code)
 	}
 	for _, s := range sut.KnobSpecs() {

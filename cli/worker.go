@@ -27,7 +27,7 @@ Exit codes: 0 the run ended and the master has this worker's results · 2
 invalid command line · 3 the master refused this worker, could not be
 reached, or the run could not be carried out here.`
 
-func runWorker(env *cmdEnv, args []string) int {
+func runWorker(env *cmdEnv, args []string) error {
 	fs := newFlags("worker")
 	var cfg cluster.WorkerConfig
 	var tokenFile string
@@ -35,17 +35,15 @@ func runWorker(env *cmdEnv, args []string) int {
 	fs.StringVar(&tokenFile, "token-file", "", "read the token from this file (else LAB_TOKEN)")
 	fs.StringVar(&cfg.Name, "name", "", "this worker's name in the Run (default: host name and process id)")
 	fs.DurationVar(&cfg.Wait, "wait", time.Minute, "how long to keep trying to reach the master")
-	if stop, code := parseFlags(env, fs, args, "lab worker --master HOST:PORT [flags]", workerAbout); stop {
-		return code
+	if err := parseFlags(env, fs, args, "lab worker --master HOST:PORT [flags]", workerAbout); err != nil {
+		return err
 	}
 	if cfg.Master == "" || fs.NArg() > 0 {
-		fmt.Fprintln(env.stderr, "lab worker: --master HOST:PORT is required, and nothing else")
-		return exitcode.BadInput
+		return failf(exitcode.BadInput, "--master HOST:PORT is required, and nothing else")
 	}
 	var err error
 	if cfg.Token, err = readToken(env, tokenFile); err != nil {
-		fmt.Fprintf(env.stderr, "lab worker: %v\n", err)
-		return exitcode.BadInput
+		return failf(exitcode.BadInput, "%v", err)
 	}
 	cfg.Host, _ = os.Hostname()
 	if cfg.Name == "" {
@@ -55,10 +53,9 @@ func runWorker(env *cmdEnv, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cluster.RunWorker(ctx, cfg); err != nil {
-		fmt.Fprintf(env.stderr, "lab worker: %v\n", err)
-		return exitcode.CouldNotRun
+		return failf(exitcode.CouldNotRun, "%v", err)
 	}
-	return exitcode.OK
+	return nil
 }
 
 // readToken is the shared token: from file when given, else LAB_TOKEN.

@@ -236,7 +236,7 @@ shape "s" {
 		b.Fatalf("%d verdicts", len(vs))
 	}
 	for _, v := range vs {
-		if v.Outcome == Invalid || v.Outcome == NoSamples {
+		if v.Outcome == result.OutcomeInvalid || v.Outcome == result.OutcomeNoSamples {
 			b.Errorf("unexpected verdict %+v", v)
 		}
 	}

@@ -5,6 +5,10 @@
 // `lab gate` and `lab compare` judge alike. gates/verdict prints what it
 // found as a terminal table, Markdown and JUnit XML; ExitCode says what the
 // process exits with (README.md, "Exit codes").
+//
+// Every gate package builds its own result.Verdicts (sla did; leak and
+// regress were made to: the smaller change); gates gathers them and builds
+// only the run's own (RunVerdict, LostWorkers).
 package gates
 
 import (
@@ -15,21 +19,11 @@ import (
 
 	"lab/gates/exitcode"
 	"lab/gates/hist"
+	"lab/gates/leak"
+	"lab/gates/regress"
 	"lab/gates/sla"
 	"lab/lang"
 	"lab/runtime/result"
-)
-
-// Outcomes of a verdict (result.Verdict.Outcome). Pass and Advisory exit 0;
-// Fail, NoSamples, Inconclusive and Missing exit 1; Invalid exits 3.
-const (
-	Pass         = "pass"
-	Fail         = "fail"
-	NoSamples    = "no samples"   // a budget whose requests (or memory) had no samples
-	Inconclusive = "inconclusive" // the evidence is not there: extend the run, or the data cannot say
-	Advisory     = "advisory"     // noted, never fails (no baseline yet, a runner too noisy to judge)
-	Missing      = "missing"      // a request of the baseline that the current run never completed
-	Invalid      = "invalid"      // the measurement cannot be trusted (saturated generator)
 )
 
 // Options are what Judge needs besides the plan and the run.
@@ -85,7 +79,7 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 	}
 	out = append(out, vs...)
 	if plan.Leak != nil {
-		out = append(out, LeakVerdict(plan.Leak, run))
+		out = append(out, leak.Judge(plan.Leak, run))
 	}
 	if plan.Regression != nil {
 		vs, err := regressionVerdicts(plan.Regression, run, opt, counts)
@@ -139,11 +133,9 @@ func slowCounting(run, baseline *result.Run) ([]*slowCounts, sla.Hook, error) {
 func regressionVerdicts(r *lang.Regression, run *result.Run, opt Options, counts []*slowCounts) ([]result.Verdict, error) {
 	switch {
 	case opt.Baseline == nil && opt.BadBaseline != "":
-		return []result.Verdict{{Gate: "regression", Subject: "baseline", Budget: "compare with " + r.Baseline,
-			Measured: "unreadable", Outcome: Inconclusive,
-			Detail: opt.BadBaseline + ": nothing was compared; fix or replace the baseline run (a baseline that cannot be read is never a pass)"}}, nil
+		return []result.Verdict{regress.BadBaseline(r, opt.BadBaseline)}, nil
 	case opt.Baseline == nil:
-		return []result.Verdict{noBaseline(r, opt.NoBaseline)}, nil
+		return []result.Verdict{regress.NoBaseline(r, opt.NoBaseline)}, nil
 	}
 	th := ThresholdsOf(r)
 	th.History = opt.History
@@ -167,24 +159,24 @@ func RunVerdict(run *result.Run) (result.Verdict, bool) {
 		if cut == "" {
 			return v, false
 		}
-		v.Outcome = Inconclusive
+		v.Outcome = result.OutcomeInconclusive
 		v.Measured = "complete, requests cut off"
 		v.Detail = cut + ": their outcome is unknown, so the run cannot pass; lengthen --grace, or look at why the target stopped answering"
 		return v, true
 	case result.Interrupted:
-		v.Outcome = Inconclusive
+		v.Outcome = result.OutcomeInconclusive
 		v.Detail = run.Reason + ": the budgets were judged on what the run measured until then"
 	case result.Aborted:
-		v.Outcome = Fail
+		v.Outcome = result.OutcomeFail
 		v.Detail = "stopped early by an abort rule: " + run.Reason
 		if strings.HasPrefix(run.Reason, "stopped from") { // the live page's stop button
 			v.Detail = "stopped early, " + run.Reason + ": the shape did not run to its end"
 		}
 	case result.Invalid:
-		v.Outcome = Invalid
+		v.Outcome = result.OutcomeInvalid
 		v.Detail = "the generator could not keep up, so the figures cannot be trusted: " + run.Reason
 	default:
-		v.Outcome = Invalid
+		v.Outcome = result.OutcomeInvalid
 	}
 	if cut != "" {
 		v.Detail += "; " + cut
@@ -204,7 +196,7 @@ func LostWorkers(run *result.Run) []result.Verdict {
 		at := w.Left.Sub(run.Start).Round(time.Second)
 		out = append(out, result.Verdict{
 			Gate: "run", Subject: fmt.Sprintf("worker %d (%s)", w.ID, w.Host), Budget: "stays to the end",
-			Measured: fmt.Sprintf("lost after %s", at), Outcome: Advisory,
+			Measured: fmt.Sprintf("lost after %s", at), Outcome: result.OutcomeAdvisory,
 			Detail: fmt.Sprintf("%s; its %d requests until then are counted, anything after is not", w.Lost, w.Requests),
 		})
 	}
@@ -232,8 +224,8 @@ func ExitCode(vs []result.Verdict) int {
 	code := exitcode.OK
 	for _, v := range vs {
 		switch v.Outcome {
-		case Pass, Advisory:
-		case Invalid:
+		case result.OutcomePass, result.OutcomeAdvisory:
+		case result.OutcomeInvalid:
 			return exitcode.CouldNotRun
 		default:
 			code = exitcode.Breach
@@ -245,6 +237,6 @@ func ExitCode(vs []result.Verdict) int {
 // Failing lists the verdicts that make the exit code non-zero.
 func Failing(vs []result.Verdict) []result.Verdict {
 	return slices.DeleteFunc(slices.Clone(vs), func(v result.Verdict) bool {
-		return v.Outcome == Pass || v.Outcome == Advisory
+		return v.Outcome == result.OutcomePass || v.Outcome == result.OutcomeAdvisory
 	})
 }

@@ -127,7 +127,7 @@ func TestLeakGate(t *testing.T) {
 			t.Fatal(err)
 		}
 		v := find(t, vs, "leak", "memory", "growth ≤ 10MB/min")
-		if v.Outcome != Fail || ExitCode(vs) != exitcode.Breach {
+		if v.Outcome != result.OutcomeFail || ExitCode(vs) != exitcode.Breach {
 			t.Fatalf("seed %d: leak of 50 KB per checkout: %s (%s)", seed, v.Outcome, v.Detail)
 		}
 		m := perCheckout.FindStringSubmatch(v.Detail)
@@ -145,7 +145,7 @@ func TestLeakGate(t *testing.T) {
 
 		healthy := leakRun(0, true, seed)
 		vs, _ = Judge(plan, healthy, Options{})
-		if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != Pass || ExitCode(vs) != exitcode.OK {
+		if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != result.OutcomePass || ExitCode(vs) != exitcode.OK {
 			t.Errorf("seed %d: no leak, GC churn: %s (%s)", seed, v.Outcome, v.Detail)
 		}
 	}
@@ -156,7 +156,7 @@ func TestLeakGateNeverPassesSilently(t *testing.T) {
 	run := leakRun(50e3, false, 1)
 	run.Memory = nil
 	vs, _ := Judge(plan, run, Options{})
-	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != NoSamples || !strings.Contains(v.Detail, "no memory samples") {
+	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != result.OutcomeNoSamples || !strings.Contains(v.Detail, "no memory samples") {
 		t.Errorf("no sampler: %+v", v)
 	}
 	if ExitCode(vs) != exitcode.Breach {
@@ -166,7 +166,7 @@ func TestLeakGateNeverPassesSilently(t *testing.T) {
 	run = leakRun(50e3, false, 1)
 	run.Memory = synth.MemorySeries(synth.Memory{Duration: time.Minute, Kind: "heap_live", Base: 30e6, Rate: 600})
 	vs, _ = Judge(plan, run, Options{})
-	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != Inconclusive || !strings.Contains(v.Detail, "run for at least 3m") {
+	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != result.OutcomeInconclusive || !strings.Contains(v.Detail, "run for at least 3m") {
 		t.Errorf("short run: %+v", v)
 	}
 }
@@ -184,13 +184,13 @@ func TestLeakGateSamplerStoppedMidRun(t *testing.T) {
 	// Every reading read: a pass, and no word of failures.
 	run.Memory = full
 	vs, _ := Judge(plan, run, Options{})
-	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != Pass || strings.Contains(v.Detail, "failed") {
+	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != result.OutcomePass || strings.Contains(v.Detail, "failed") {
 		t.Fatalf("all read: %s: %s", v.Outcome, v.Detail)
 	}
 	// A few readings failed: still a pass, and the count shows.
 	run.Memory = &result.MemorySeries{Kind: full.Kind, Samples: full.Samples, Failed: 12, LastError: "context deadline exceeded"}
 	vs, _ = Judge(plan, run, Options{})
-	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != Pass || !strings.Contains(v.Detail, "12 readings failed (the last: context deadline exceeded)") {
+	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != result.OutcomePass || !strings.Contains(v.Detail, "12 readings failed (the last: context deadline exceeded)") {
 		t.Errorf("12 failed: %s: %s", v.Outcome, v.Detail)
 	}
 	// The sampler stopped at 5 minutes of 8: the last 3 are unread.
@@ -202,13 +202,13 @@ func TestLeakGateSamplerStoppedMidRun(t *testing.T) {
 			t.Errorf("stopped mid-run: detail lacks %q: %s", want, v.Detail)
 		}
 	}
-	if v.Outcome != Inconclusive || ExitCode(vs) != exitcode.Breach {
+	if v.Outcome != result.OutcomeInconclusive || ExitCode(vs) != exitcode.Breach {
 		t.Errorf("stopped mid-run: %s, exit %d", v.Outcome, ExitCode(vs))
 	}
 	// No reading at all: why is said from the series.
 	run.Memory = &result.MemorySeries{Kind: full.Kind, Samples: []result.MemorySample{}, Failed: 480, LastError: "No such container: shop"}
 	vs, _ = Judge(plan, run, Options{})
-	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != NoSamples || !strings.Contains(v.Detail, "480 readings failed (the last: No such container: shop)") {
+	if v := find(t, vs, "leak", "memory", "growth"); v.Outcome != result.OutcomeNoSamples || !strings.Contains(v.Detail, "480 readings failed (the last: No such container: shop)") {
 		t.Errorf("none read: %s: %s", v.Outcome, v.Detail)
 	}
 }
@@ -266,7 +266,7 @@ func TestRegressionGate(t *testing.T) {
 			t.Errorf("errors 0 → 2%%: unexpected failure %+v", v)
 		}
 	}
-	if v := find(t, vs, "regression", "POST /checkout", "error rate"); v.Outcome != Fail || !strings.Contains(v.Detail, "more errors") {
+	if v := find(t, vs, "regression", "POST /checkout", "error rate"); v.Outcome != result.OutcomeFail || !strings.Contains(v.Detail, "more errors") {
 		t.Errorf("errors 0 → 2%%: %+v", v)
 	}
 }
@@ -277,7 +277,7 @@ func TestRegressionMissingSaturatedAndNoBaseline(t *testing.T) {
 	cur := regressionRun(2, 1, 0)
 	cur.Requests = cur.Requests[:2] // POST /checkout never completed
 	vs, _ := Judge(plan, cur, Options{Baseline: base})
-	if v := find(t, vs, "regression", "POST /checkout", "completed in both"); v.Outcome != Missing {
+	if v := find(t, vs, "regression", "POST /checkout", "completed in both"); v.Outcome != result.OutcomeMissing {
 		t.Errorf("missing request: %+v", v)
 	}
 	if ExitCode(vs) != exitcode.Breach {
@@ -288,7 +288,7 @@ func TestRegressionMissingSaturatedAndNoBaseline(t *testing.T) {
 	base.Generator.Saturated, base.Generator.Why = true, "lag"
 	vs, _ = Judge(plan, cur, Options{Baseline: base})
 	for _, v := range vs {
-		if v.Outcome != Invalid || !strings.Contains(v.Detail, "generator saturated in the baseline") {
+		if v.Outcome != result.OutcomeInvalid || !strings.Contains(v.Detail, "generator saturated in the baseline") {
 			t.Errorf("saturated baseline: %+v", v)
 		}
 	}
@@ -297,7 +297,7 @@ func TestRegressionMissingSaturatedAndNoBaseline(t *testing.T) {
 	}
 
 	vs, _ = Judge(plan, cur, Options{NoBaseline: "no baseline run at nowhere"})
-	if len(vs) != 1 || vs[0].Outcome != Advisory || ExitCode(vs) != exitcode.OK || !strings.Contains(vs[0].Detail, "nowhere") {
+	if len(vs) != 1 || vs[0].Outcome != result.OutcomeAdvisory || ExitCode(vs) != exitcode.OK || !strings.Contains(vs[0].Detail, "nowhere") {
 		t.Errorf("no baseline yet: %+v", vs)
 	}
 }
@@ -328,7 +328,7 @@ sla "all" {
 		if got := ExitCode(vs); got != c.exit {
 			t.Errorf("%s: exit %d, want %d (%+v)", c.status, got, c.exit, vs)
 		}
-		if v := find(t, vs, "sla", "all", "p99"); v.Outcome != Pass {
+		if v := find(t, vs, "sla", "all", "p99"); v.Outcome != result.OutcomePass {
 			t.Errorf("%s: the budgets are still judged: %+v", c.status, v)
 		}
 	}
@@ -353,7 +353,7 @@ sla "all" {
 			t.Fatal(err)
 		}
 		v := find(t, vs, "run", "status", "run completes")
-		if ExitCode(vs) != exitcode.Breach || v.Outcome != Inconclusive || !strings.Contains(v.Detail, "3 of ") || !strings.Contains(v.Detail, "cut off") {
+		if ExitCode(vs) != exitcode.Breach || v.Outcome != result.OutcomeInconclusive || !strings.Contains(v.Detail, "3 of ") || !strings.Contains(v.Detail, "cut off") {
 			t.Errorf("%s with 3 requests cut off: exit %d, %+v", status, ExitCode(vs), v)
 		}
 	}
@@ -488,13 +488,13 @@ func TestCompareLocustRuns(t *testing.T) {
 	}
 	for _, q := range a.Requests {
 		v := find(t, vs, "regression", q.Name, "p95 growth")
-		if v.Outcome != Pass || !strings.Contains(v.Detail, "by the threshold alone") || !strings.Contains(v.Detail, "no significance test") {
+		if v.Outcome != result.OutcomePass || !strings.Contains(v.Detail, "by the threshold alone") || !strings.Contains(v.Detail, "no significance test") {
 			t.Errorf("latency: %+v", v)
 		}
-		if v := find(t, vs, "regression", q.Name, "error rate"); v.Outcome != Pass {
+		if v := find(t, vs, "regression", q.Name, "error rate"); v.Outcome != result.OutcomePass {
 			t.Errorf("error rate: %+v", v)
 		}
-		if v := find(t, vs, "regression", q.Name, "req/s drop"); v.Outcome != Inconclusive || !strings.Contains(v.Detail, "at least 50s") {
+		if v := find(t, vs, "regression", q.Name, "req/s drop"); v.Outcome != result.OutcomeInconclusive || !strings.Contains(v.Detail, "at least 50s") {
 			t.Errorf("req/s of a 10 s run: %+v", v)
 		}
 	}
@@ -503,11 +503,11 @@ func TestCompareLocustRuns(t *testing.T) {
 	slow, _, _ := locust.Load("locust/testdata/shop")
 	slow.RequestByName("POST /cart").Response.P95 = 15000
 	vs, _ = Compare(a, slow, DefaultThresholds())
-	if v := find(t, vs, "regression", "POST /cart", "p95 growth"); v.Outcome != Fail || v.Measured != "10ms → 15ms (+50.0%)" ||
+	if v := find(t, vs, "regression", "POST /cart", "p95 growth"); v.Outcome != result.OutcomeFail || v.Measured != "10ms → 15ms (+50.0%)" ||
 		!strings.Contains(v.Detail, "by the threshold alone") {
 		t.Errorf("+50%%: %+v", v)
 	}
-	if v := find(t, vs, "regression", "GET /", "p95 growth"); v.Outcome != Pass {
+	if v := find(t, vs, "regression", "GET /", "p95 growth"); v.Outcome != result.OutcomePass {
 		t.Errorf("GET /: %+v", v)
 	}
 }
@@ -521,7 +521,7 @@ func TestLostWorkersAreNoted(t *testing.T) {
 		{ID: 2, Host: "b", Requests: 120, Left: start.Add(12 * time.Second), Lost: "no heartbeat for 3s"},
 	}}
 	vs := LostWorkers(run)
-	if len(vs) != 1 || vs[0].Subject != "worker 2 (b)" || vs[0].Outcome != Advisory || vs[0].Measured != "lost after 12s" ||
+	if len(vs) != 1 || vs[0].Subject != "worker 2 (b)" || vs[0].Outcome != result.OutcomeAdvisory || vs[0].Measured != "lost after 12s" ||
 		!strings.Contains(vs[0].Detail, "no heartbeat for 3s") || !strings.Contains(vs[0].Detail, "120 requests") {
 		t.Fatalf("got %+v", vs)
 	}

@@ -84,7 +84,7 @@ func TestHistoryWidensThresholdsToTheRunnersNoise(t *testing.T) {
 		if v.Gate != "regression" || !strings.HasPrefix(v.Budget, "p95 growth") {
 			continue
 		}
-		if v.Outcome == Fail {
+		if v.Outcome == result.OutcomeFail {
 			t.Errorf("%s failed despite the runner's noise: %s", v.Subject, v.Detail)
 		}
 		if !strings.Contains(v.Detail, "widened from 10% by 12 baseline runs") {

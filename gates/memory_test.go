@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lab/gates/synth"
+	"lab/runtime/result"
 )
 
 // The leak verdict shows the least-squares slope over the same blocks
@@ -24,7 +25,7 @@ func TestLeakVerdictShowsLeastSquares(t *testing.T) {
 		}
 		v := find(t, vs, "leak", "memory", "growth")
 		ts, fit := perMin.FindStringSubmatch(v.Measured), ls.FindStringSubmatch(v.Detail)
-		if v.Outcome != Fail || ts == nil || fit == nil {
+		if v.Outcome != result.OutcomeFail || ts == nil || fit == nil {
 			t.Fatalf("seed %d: %s, measured %q: %s", seed, v.Outcome, v.Measured, v.Detail)
 		}
 		// 50 KB × 100 checkouts/s is 300 MB/min: both fits see it.

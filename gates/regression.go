@@ -2,14 +2,11 @@ package gates
 
 import (
 	"fmt"
-	"math"
 	"slices"
-	"strings"
 
 	"lab/gates/regress"
 	"lab/gates/sla"
 	"lab/lang"
-	"lab/lang/units"
 	"lab/runtime/result"
 )
 
@@ -81,10 +78,11 @@ func compare(base, cur *result.Run, th Thresholds, curSlow *slowCounts) ([]resul
 		}
 	}
 	in := regress.Input{Baseline: runInfo(base), Current: runInfo(cur)}
+	// The plan's values (the language's defaults where it sets none): a
+	// plan's 0 means 0, not regress's defaults.
+	planned := regress.Thresholds{P95Growth: th.P95Growth, RPSDrop: th.RPSDrop, ErrorRateInc: th.ErrorRateInc, Exact: true}
 	for _, n := range names {
-		// The plan's values (the language's defaults where it sets none):
-		// a plan's 0 means 0, not regress's defaults.
-		rt := regress.Thresholds{P95Growth: th.P95Growth, RPSDrop: th.RPSDrop, ErrorRateInc: th.ErrorRateInc, Exact: true}
+		rt := planned
 		if th.History != nil {
 			rt.History, rt.RPSHistory = th.History.P95[n], th.History.RPS[n]
 		}
@@ -94,13 +92,7 @@ func compare(base, cur *result.Run, th Thresholds, curSlow *slowCounts) ([]resul
 	if err != nil {
 		return nil, err
 	}
-	runLevel := runInfo(base).Saturated || runInfo(cur).Saturated || in.Baseline.Model != in.Current.Model
-	notes := dataNotes(base, cur)
-	out := make([]result.Verdict, 0, len(rep.Results))
-	for _, r := range rep.Results {
-		out = append(out, regressionVerdict(r, th, cur, runLevel, notes))
-	}
-	return out, nil
+	return regress.Verdicts(in, rep, planned, base, cur), nil
 }
 
 func requestNames(run *result.Run) []string {
@@ -119,118 +111,4 @@ func runInfo(run *result.Run) regress.RunInfo {
 		ri.Model = regress.Open
 	}
 	return ri
-}
-
-// dataNotes says what the runs' data could not support, for the verdicts.
-func dataNotes(runs ...*result.Run) string {
-	for _, r := range runs {
-		if src, _ := r.Extra["source"].(string); src != "" {
-			if lim, _ := r.Extra["limits"].(string); lim != "" {
-				return lim
-			}
-		}
-	}
-	return ""
-}
-
-// budget names a threshold as the plan set it, and what a history widened
-// it to.
-func budget(what string, planned, used float64) string {
-	if planned == 0 && !math.IsNaN(used) {
-		planned = used // the compare's default
-	}
-	out := what + units.FormatRatio(planned)
-	if !math.IsNaN(used) && used > planned {
-		out += ", widened to " + sla.Ratio(used)
-	}
-	return out
-}
-
-func regressionVerdict(r regress.Result, th Thresholds, cur *result.Run, runLevel bool, notes string) result.Verdict {
-	v := result.Verdict{Gate: "regression", Subject: r.Request}
-	switch r.Metric {
-	case regress.Latency:
-		v.Budget = budget("p95 growth < ", th.P95Growth, r.Threshold)
-		// The whole-run p95s, as the SLA table shows them.
-		v.Measured = fmt.Sprintf("%s → %s", sla.Micros(r.Baseline), sla.Micros(r.Current))
-		if !math.IsNaN(r.Effect) {
-			v.Measured += fmt.Sprintf(" (%+.1f%%)", 100*(r.Effect-1))
-		}
-	case regress.Throughput:
-		if q := cur.RequestByName(r.Request); cur.Model == "open" && q != nil && q.Offered != nil && *q.Offered > 0 {
-			// Offered arrivals of its own: held to them, and to the
-			// baseline's offered load.
-			v.Budget = "achieved ≥ 99% of offered, offered as in the baseline"
-			v.Measured = fmt.Sprintf("%s → %s", sla.Rate(r.Baseline), sla.Rate(r.Current))
-			if !math.IsNaN(r.Effect) {
-				v.Measured += fmt.Sprintf(" (%s of offered)", sla.Ratio(r.Effect))
-			}
-		} else {
-			v.Budget = budget("req/s drop < ", th.RPSDrop, r.Threshold)
-			v.Measured = fmt.Sprintf("%s → %s", sla.Rate(r.Baseline), sla.Rate(r.Current))
-			if !math.IsNaN(r.Effect) {
-				v.Measured += fmt.Sprintf(" (%+.1f%%)", 100*(r.Effect-1))
-			}
-		}
-	case regress.ErrorRate:
-		v.Budget = "error rate increase < " + units.FormatRatio(th.ErrorRateInc)
-		v.Measured = fmt.Sprintf("%s → %s", sla.Ratio(r.Baseline), sla.Ratio(r.Current))
-	case regress.ErrorClasses:
-		v.Budget = fmt.Sprintf("no new error class (≥ %d events)", regress.NewClassMinEvents)
-		v.Measured = fmt.Sprintf("%.0f new", r.Current)
-	case regress.Presence:
-		v.Budget = "completed in both runs"
-		v.Measured = fmt.Sprintf("%.0f → %.0f requests", r.Baseline, r.Current)
-		if r.Request == "" {
-			v.Subject = "all requests"
-		}
-	}
-	v.Outcome = outcomeOf(r.Verdict, runLevel)
-	v.Detail = r.Reason
-	if r.Request != "" {
-		v.Detail = r.Request + ": " + r.Reason
-	}
-	if notes != "" && (r.Metric == regress.Latency || r.Metric == regress.Throughput || r.Metric == regress.ErrorRate) {
-		v.Detail += " [" + notes + "]"
-	}
-	return v
-}
-
-// outcomeOf is a regress verdict as a verdict's outcome; runLevel says
-// the whole comparison is at fault (a saturated generator, mixed models).
-func outcomeOf(verdict regress.Verdict, runLevel bool) string {
-	switch verdict {
-	case regress.Pass:
-		return Pass
-	case regress.Fail:
-		return Fail
-	case regress.Advisory:
-		return Advisory
-	case regress.Missing:
-		return Missing
-	case regress.Inconclusive:
-		return Inconclusive
-	default:
-		// A saturated generator or mixed models make the whole comparison
-		// invalid; a metric that cannot be compared in these runs only
-		// means they cannot tell.
-		if runLevel {
-			return Invalid
-		}
-		return Inconclusive
-	}
-}
-
-// noBaseline is the verdict of a regression block whose baseline does not
-// exist yet. It is advisory, not a failure: a team adopting the gate stores
-// its first run as the baseline, and that run cannot be compared with
-// anything; failing it would block the very run that bootstraps the gate.
-// The table shows it, so a mistyped path does not go unnoticed.
-func noBaseline(r *lang.Regression, why string) result.Verdict {
-	if why == "" {
-		why = fmt.Sprintf("no baseline run at %s", r.Baseline)
-	}
-	return result.Verdict{Gate: "regression", Subject: "baseline", Budget: "compare with " + r.Baseline, Measured: "no baseline yet",
-		Outcome: Advisory, Detail: why + ": nothing to compare with; store a run there to start comparing (make baseline PLAN=<plan> keeps results/<plan>/baseline, or " +
-			strings.TrimSpace("cp -r results/<plan>/latest/. "+r.Baseline) + ")"}
 }

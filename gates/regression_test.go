@@ -46,7 +46,7 @@ func TestShortRunFailsALargeP95Regression(t *testing.T) {
 			}
 			bad := Failing(vs)
 			if ExitCode(vs) != exitcode.Breach || len(bad) != 1 || bad[0].Subject != "POST /cart" ||
-				!strings.HasPrefix(bad[0].Budget, "p95 growth") || bad[0].Outcome != Fail {
+				!strings.HasPrefix(bad[0].Budget, "p95 growth") || bad[0].Outcome != result.OutcomeFail {
 				t.Fatalf("%v, seed %d: +100%% p95 on POST /cart: exit %d, failing %+v", d, seed, ExitCode(vs), bad)
 			}
 		}
@@ -95,7 +95,7 @@ func TestUnreachableSignificanceIsInconclusive(t *testing.T) {
 		}
 		for _, name := range []string{"GET /", "GET /products/:id"} {
 			v := find(t, vs, "regression", name, "req/s drop")
-			if v.Outcome != Inconclusive || !strings.Contains(v.Detail, "cannot reach significance") || !strings.Contains(v.Detail, "run") {
+			if v.Outcome != result.OutcomeInconclusive || !strings.Contains(v.Detail, "cannot reach significance") || !strings.Contains(v.Detail, "run") {
 				t.Errorf("%s: %s: %s: %s", c.what, name, v.Outcome, v.Detail)
 			}
 		}
@@ -140,7 +140,7 @@ func TestZeroThresholdMeansZero(t *testing.T) {
 	for _, c := range []struct {
 		inc  float64
 		want string
-	}{{0.005, Pass}, {0, Fail}} {
+	}{{0.005, result.OutcomePass}, {0, result.OutcomeFail}} {
 		th := DefaultThresholds()
 		th.ErrorRateInc = c.inc
 		vs, err := Compare(base, cur, th)

@@ -3,6 +3,7 @@ package gates
 import (
 	"fmt"
 
+	"lab/gates/leak"
 	"lab/gates/report"
 	"lab/gates/sla"
 	"lab/lang"
@@ -23,8 +24,8 @@ func ReportInput(plan *lang.Plan, run, baseline *result.Run) report.Input {
 	if plan != nil {
 		in.Budgets = latencyBudgets(plan.SLAs)
 		if l := plan.Leak; l != nil && run.Memory != nil && len(run.Memory.Samples) > 0 {
-			if rep, err := LeakFit(l, run); err == nil {
-				in.Leak, in.LeakBudget = &rep, leakBudget(l)
+			if rep, err := leak.Fit(l, run); err == nil {
+				in.Leak, in.LeakBudget = &rep, leak.BudgetLabel(l)
 			}
 		}
 	}
@@ -41,7 +42,7 @@ func SoFar(plan *lang.Plan, run *result.Run) ([]result.Verdict, error) {
 		return nil, fmt.Errorf("sla gate: %w", err)
 	}
 	if plan.Leak != nil {
-		vs = append(vs, LeakVerdict(plan.Leak, run))
+		vs = append(vs, leak.Judge(plan.Leak, run))
 	}
 	return vs, nil
 }

@@ -126,14 +126,14 @@ func TestOpenThroughputComparedWithTheBaseline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v := throughput(vs, name); v.Outcome != Pass {
+		if v := throughput(vs, name); v.Outcome != result.OutcomePass {
 			t.Errorf("the same load twice, %s: %+v", name, v)
 		}
 		vs, err = Compare(runs["base"], runs["half"], DefaultThresholds())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v := throughput(vs, name); v.Outcome == Pass || v.Outcome == Advisory || !strings.Contains(v.Detail, "like-for-like") {
+		if v := throughput(vs, name); v.Outcome == result.OutcomePass || v.Outcome == result.OutcomeAdvisory || !strings.Contains(v.Detail, "like-for-like") {
 			t.Errorf("half the arrival rate, %s: %+v", name, v)
 		}
 		if ExitCode(vs) != exitcode.Breach {
@@ -147,10 +147,10 @@ func TestOpenThroughputComparedWithTheBaseline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := throughput(vs, "GET /"); v.Outcome != Pass {
+	if v := throughput(vs, "GET /"); v.Outcome != result.OutcomePass {
 		t.Errorf("funnel, the first step (same offered load, all answered): %+v", v)
 	}
-	if v := throughput(vs, "GET /products/:id"); v.Outcome != Fail {
+	if v := throughput(vs, "GET /products/:id"); v.Outcome != result.OutcomeFail {
 		t.Errorf("funnel, the second step, sent a fifth less often: %+v", v)
 	} else {
 		t.Logf("funnel: %+v", v)

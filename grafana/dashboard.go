@@ -15,6 +15,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
 	"lab/lang"
+	"lab/lang/metricnames"
 	"lab/lang/units"
 )
 
@@ -206,10 +207,10 @@ func refID(i int) string {
 func throughput(plan *lang.Plan) panel {
 	p := panel{
 		title:       "Requests/s",
-		description: "Completed requests per second (lab_requests_total), with the load ramp against the right axis.",
+		description: "Completed requests per second (" + metricnames.Requests + "), with the load ramp against the right axis.",
 		unit:        "reqps",
 		width:       halfWidth,
-		series:      []series{{legend: "requests/s", expr: sumRate(MetricRequests, "", "")}},
+		series:      []series{{legend: "requests/s", expr: sumRate(metricnames.Requests, "", "")}},
 	}
 	return withRamp(plan, p)
 }
@@ -220,14 +221,14 @@ func withRamp(plan *lang.Plan, p panel) panel {
 	if plan.Shape != nil && plan.Shape.Model == lang.Open {
 		p.rightUnit, p.rightLabel = "short", "arrivals/s"
 		p.series = append(p.series,
-			series{legend: "target arrivals/s", expr: "sum(" + MetricTargetRate + ")", right: true},
-			series{legend: "offered arrivals/s", expr: sumRate(MetricArrivalsDue, "", ""), right: true})
+			series{legend: "target arrivals/s", expr: "sum(" + metricnames.TargetRate + ")", right: true},
+			series{legend: "offered arrivals/s", expr: sumRate(metricnames.ArrivalsDue, "", ""), right: true})
 		return p
 	}
 	p.rightUnit, p.rightLabel = "short", "users"
 	p.series = append(p.series,
-		series{legend: "users", expr: "sum(" + MetricUsers + ")", right: true},
-		series{legend: "target users", expr: "sum(" + MetricTargetUsers + ")", right: true})
+		series{legend: "users", expr: "sum(" + metricnames.Users + ")", right: true},
+		series{legend: "target users", expr: "sum(" + metricnames.TargetUsers + ")", right: true})
 	return p
 }
 
@@ -266,7 +267,7 @@ func latency(plan *lang.Plan) panel {
 	}
 	slices.Sort(values)
 	p.thresholds = slices.Compact(values)
-	p.description = "Response time percentiles (lab_response_seconds) from when each request was due, with the load ramp against the right axis."
+	p.description = "Response time percentiles (" + metricnames.Response + ") from when each request was due, with the load ramp against the right axis."
 	if len(lines) > 0 {
 		p.description += " Dashed red lines: the plan's latency budgets (" + strings.Join(lines, "; ") + ")."
 	}
@@ -289,32 +290,32 @@ func windowed(plan *lang.Plan) bool {
 func budgets() panel {
 	return panel{
 		title: "Budgets",
-		description: "Each budget of the plan's sla blocks with a window, on the last window judged while the run goes (" + MetricBudgetOK +
+		description: "Each budget of the plan's sla blocks with a window, on the last window judged while the run goes (" + metricnames.BudgetOK +
 			"): green while it holds, red while it fails. Budgets without a window are judged on the whole run, when it ends.",
 		width:  gridWidth,
 		height: 6,
 		states: true,
-		series: []series{{legend: "{{subject}} {{budget}}", expr: MetricBudgetOK}},
+		series: []series{{legend: "{{subject}} {{budget}}", expr: metricnames.BudgetOK}},
 	}
 }
 
 func failuresByRequest() panel {
 	return panel{
 		title:       "Failures/s by request",
-		description: "Failed requests per second (lab_failures_total) by request name: status, check, timeout, connect, cut off and other failures together.",
+		description: "Failed requests per second (" + metricnames.Failures + ") by request name: status, check, timeout, connect, cut off and other failures together.",
 		unit:        "reqps",
 		width:       halfWidth,
-		series:      []series{{legend: "{{request}}", expr: sumRate(MetricFailures, "", "request")}},
+		series:      []series{{legend: "{{request}}", expr: sumRate(metricnames.Failures, "", "request")}},
 	}
 }
 
 func failuresByClass() panel {
 	return panel{
 		title:       "Failures/s by class",
-		description: "Failed requests per second (lab_failures_total) by the class of their reason: timeout, connect, status, check, cut_off, other.",
+		description: "Failed requests per second (" + metricnames.Failures + ") by the class of their reason: timeout, connect, status, check, cut_off, other.",
 		unit:        "reqps",
 		width:       halfWidth,
-		series:      []series{{legend: "{{class}}", expr: sumRate(MetricFailures, "", "class")}},
+		series:      []series{{legend: "{{class}}", expr: sumRate(metricnames.Failures, "", "class")}},
 	}
 }
 
@@ -324,13 +325,13 @@ func memory(plan *lang.Plan) panel {
 	return panel{
 		title: "Memory of the system under test",
 		description: fmt.Sprintf("The leak block's memory samples (%s, source %s), the leak fit's trend (%s) and the growth budget's ceiling: "+
-			"the lowest trend in view plus max_growth (%s).", MetricMemory, plan.Leak.Memory.Kind, MetricMemoryTrend, MetricLeakBudget),
+			"the lowest trend in view plus max_growth (%s).", metricnames.Memory, plan.Leak.Memory.Kind, metricnames.MemoryTrend, metricnames.LeakBudget),
 		unit:  "bytes",
 		width: halfWidth,
 		series: []series{
-			{legend: "memory", expr: MetricMemory},
-			{legend: "trend (leak fit)", expr: MetricMemoryTrend},
-			{legend: "ceiling (lowest trend + max_growth)", expr: fmt.Sprintf("min_over_time(%s[$__range]) + %s", MetricMemoryTrend, MetricLeakBudget)},
+			{legend: "memory", expr: metricnames.Memory},
+			{legend: "trend (leak fit)", expr: metricnames.MemoryTrend},
+			{legend: "ceiling (lowest trend + max_growth)", expr: fmt.Sprintf("min_over_time(%s[$__range]) + %s", metricnames.MemoryTrend, metricnames.LeakBudget)},
 		},
 	}
 }
@@ -340,10 +341,10 @@ func growthRate(plan *lang.Plan) panel {
 	return panel{
 		title: "Memory growth rate",
 		description: fmt.Sprintf("The slope of the leak fit's trend (deriv of %s over a minute); the dashed red line is the leak block's max_growth_rate (%s).",
-			MetricMemoryTrend, units.FormatByteRate(plan.Leak.MaxGrowthRate)),
+			metricnames.MemoryTrend, units.FormatByteRate(plan.Leak.MaxGrowthRate)),
 		unit:       "Bps",
 		width:      halfWidth,
-		series:     []series{{legend: "growth rate", expr: fmt.Sprintf("deriv(%s[1m])", MetricMemoryTrend)}},
+		series:     []series{{legend: "growth rate", expr: fmt.Sprintf("deriv(%s[1m])", metricnames.MemoryTrend)}},
 		thresholds: []float64{plan.Leak.MaxGrowthRate},
 	}
 }
@@ -363,7 +364,7 @@ func sumRate(metric, sel, by string) string {
 // only those).
 func quantile(q float64, sel string) string {
 	return fmt.Sprintf("histogram_quantile(%g, sum(rate(%s%s[%s]))) or histogram_quantile(%g, sum by (le) (rate(%s_bucket%s[%s])))",
-		q, MetricResponse, braces(sel), RateInterval, q, MetricResponse, braces(sel), RateInterval)
+		q, metricnames.Response, braces(sel), RateInterval, q, metricnames.Response, braces(sel), RateInterval)
 }
 
 func braces(sel string) string {

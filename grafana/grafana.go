@@ -5,9 +5,10 @@
 // them to generated/<plan>/ (docs/DESIGN.md, "The flow").
 //
 // Every panel query is plain PromQL over the metrics `lab apply` serves
-// (their names are in Metric*); each is parsed by Prometheus's own parser
-// before anything is written (Check), so a query Prometheus would refuse is
-// a bug of lab found at plan time, not an empty panel found during a run.
+// (their names are in lang/metricnames); each is parsed by Prometheus's
+// own parser before anything is written (Check), so a query Prometheus
+// would refuse is a bug of lab found at plan time, not an empty panel found
+// during a run.
 package grafana
 
 import (

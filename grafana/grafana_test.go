@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"lab/lang"
+	"lab/lang/metricnames"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -227,11 +228,11 @@ func checkDatasources(t *testing.T, name string, files map[string][]byte) {
 // TestQueriesParse: every panel query of every shipped plan (and of the
 // stress plan's open-model shape) parses with Prometheus's parser once
 // Grafana's variables are expanded, and names only metrics of the
-// exporter's contract.
+// exporter's contract: lang/metricnames, every name of which
+// runtime/metrics serves (its TestServesEveryName).
 func TestQueriesParse(t *testing.T) {
-	known := map[string]bool{}
-	for _, m := range []string{MetricRequests, MetricFailures, MetricResponse, MetricResponse + "_bucket", MetricUsers,
-		MetricTargetUsers, MetricTargetRate, MetricArrivalsDue, MetricMemory, MetricMemoryTrend, MetricLeakBudget, MetricBudgetOK} {
+	known := map[string]bool{metricnames.Response + "_bucket": true}
+	for _, m := range metricnames.All() {
 		known[m] = true
 	}
 	open, diags := lang.NewLoader(lang.Options{Shape: "arrivals"}).Load("../plans/stress.hcl")
@@ -367,8 +368,8 @@ func TestBudgetsDrawn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := panelTitled(t, soak, "Budgets"); b.Type != "state-timeline" || !strings.Contains(strings.Join(Queries(soak), "\n"), MetricBudgetOK) {
-		t.Errorf("soak's Budgets panel is a %s without %s", b.Type, MetricBudgetOK)
+	if b := panelTitled(t, soak, "Budgets"); b.Type != "state-timeline" || !strings.Contains(strings.Join(Queries(soak), "\n"), metricnames.BudgetOK) {
+		t.Errorf("soak's Budgets panel is a %s without %s", b.Type, metricnames.BudgetOK)
 	}
 }
 
@@ -414,12 +415,12 @@ func TestLeakPanels(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := strings.Join(Queries(d), "\n")
-	for _, m := range []string{MetricMemory, MetricMemoryTrend, MetricLeakBudget, MetricTargetRate, MetricArrivalsDue} {
+	for _, m := range []string{metricnames.Memory, metricnames.MemoryTrend, metricnames.LeakBudget, metricnames.TargetRate, metricnames.ArrivalsDue} {
 		if !strings.Contains(all, m) {
 			t.Errorf("leak-test's dashboard reads no %s", m)
 		}
 	}
-	if strings.Contains(all, MetricUsers) {
+	if strings.Contains(all, metricnames.Users) {
 		t.Error("an open-model plan's dashboard draws users")
 	}
 	growth := panelTitled(t, d, "Memory growth rate")

@@ -11,22 +11,6 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
-// The metrics `lab apply` serves on /metrics (the exporter's contract:
-// names, types and labels are listed in docs/DESIGN.md's metrics table).
-const (
-	MetricRequests    = "lab_requests_total"         // counter {request}
-	MetricFailures    = "lab_failures_total"         // counter {request, class}
-	MetricResponse    = "lab_response_seconds"       // histogram {request}
-	MetricUsers       = "lab_users"                  // gauge
-	MetricTargetUsers = "lab_target_users"           // gauge
-	MetricTargetRate  = "lab_target_rate"            // gauge
-	MetricArrivalsDue = "lab_arrivals_due_total"     // counter
-	MetricMemory      = "lab_sut_memory_bytes"       // gauge
-	MetricMemoryTrend = "lab_sut_memory_trend_bytes" // gauge
-	MetricLeakBudget  = "lab_leak_budget_bytes"      // gauge
-	MetricBudgetOK    = "lab_budget_ok"              // gauge {subject, budget}: 1 holds, 0 fails
-)
-
 // RateInterval is Grafana's rate window: 4 scrape intervals at least,
 // wider when the panel's step is (ScrapeInterval is told to Grafana).
 const RateInterval = "$__rate_interval"

@@ -1,6 +1,6 @@
 // Command target is the benchmark target: a fasthttp server answering every
 // request with the same 60 bytes, so that it is never the bottleneck of a
-// generator comparison (BENCHMARKS.md measures every generator against it).
+// generator comparison (docs/BENCHMARKS.md measures every generator against it).
 package main
 
 import (

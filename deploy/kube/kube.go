@@ -37,11 +37,11 @@ const (
 	// --metrics), on its Service too.
 	MetricsPort = 9646
 	PlansDir    = "/plans"   // the ConfigMap's mount in the master
-	ResultsDir  = "/results" // the master's runs (an emptyDir: see README.md)
+	ResultsDir  = "/results" // the master's runs (an emptyDir: see docs/DEPLOY.md)
 	TokenKey    = "token"    // the Secret's key that LAB_TOKEN is read from
 	TokenEnv    = "LAB_TOKEN"
 	// TokenPlaceholder stands in the Secret so that no real token is ever
-	// committed; README.md says how to create the real one. It is empty on
+	// committed; docs/DEPLOY.md says how to create the real one. It is empty on
 	// purpose: a master listening beyond loopback refuses to start without
 	// a token, so a placeholder applied by mistake stops the run rather
 	// than guarding it with a token anyone can read in the repository.
@@ -189,7 +189,7 @@ func YAML(plan *lang.Plan) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// The two steps of `kubectl apply -l` that README.md and the file's header
+// The two steps of `kubectl apply -l` that docs/DEPLOY.md and the file's header
 // give: the shop (and the plan's files) first, then, once the shop is
 // ready, the run. Neither applies the placeholder Secret, which would
 // write over the real token created beforehand.
@@ -198,12 +198,12 @@ const (
 	SelectorRun  = LabelComponent + " in (" + ComponentMaster + "," + ComponentWorker + ")"
 )
 
-// header says how to apply the file: the steps README.md, "Kubernetes",
+// header says how to apply the file: the steps docs/DEPLOY.md, "Kubernetes",
 // explains.
 func header(plan *lang.Plan, n Names) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `# Kubernetes manifests for plan %s (%s), written by lab plan: do not edit.
-# README.md, "Kubernetes", says how to load the image and apply them. Create
+# docs/DEPLOY.md, "Kubernetes", says how to load the image and apply them. Create
 # the token first (the Secret below is an empty placeholder, never applied),
 # then apply in two steps: the plan's files and the shop, and, once the shop
 # is ready, the run:

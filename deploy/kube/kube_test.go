@@ -406,7 +406,7 @@ func checkSpecNames(t *testing.T, s corev1.PodSpec) {
 	}
 }
 
-// checkApplySelector: the two `kubectl apply -l` steps the README and the
+// checkApplySelector: the two `kubectl apply -l` steps docs/DEPLOY.md and the
 // file's header give (kubectl filters a file's objects with labels.Parse)
 // apply every object once, the shop's before the run's, and never the
 // placeholder Secret.

@@ -134,7 +134,7 @@ var (
 
 // scrapeAnnotations tell a Prometheus that discovers pods by the common
 // prometheus.io annotations where the master serves /metrics (the scrape
-// sends LAB_TOKEN as a bearer token: README, "Kubernetes").
+// sends LAB_TOKEN as a bearer token: docs/DEPLOY.md, "Kubernetes").
 func scrapeAnnotations() map[string]string {
 	return map[string]string{
 		"prometheus.io/scrape": "true",

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lab/gates/stats"
+	"lab/lang/units"
 )
 
 // Analyze applies the leak rule to samples (in time order) of the given
@@ -372,7 +373,7 @@ func bounded(r *Report, x, y []float64, stale []int, staleReason func() string) 
 	}
 	w := r.Window.Seconds()
 	allowance := fmt.Sprintf("%d of %d blocks saw no collection; allowing their minimum to sit up to %s up the sawtooth, growth is %s … %s/min (trend p %.2g … %.2g)",
-		len(stale), Blocks, unsignedBytes(r.Sawtooth), signedBytes(60*lo.slope), signedBytes(60*hi.slope), hi.p, lo.p)
+		len(stale), Blocks, units.FormatApproxSize(r.Sawtooth, " "), signedBytes(60*lo.slope), signedBytes(60*hi.slope), hi.p, lo.p)
 	leak := lo.p < Alpha && lo.slope > r.MaxGrowthRate && lo.slope*w > r.MaxGrowth && lo.tail > TailFraction*hi.slope
 	noLeak := hi.p >= Alpha || hi.slope <= r.MaxGrowthRate || hi.slope*growthSpan(r.Window) <= r.MaxGrowth
 	switch {
@@ -533,7 +534,7 @@ func decide(r *Report) {
 	switch {
 	case trend && fast && big && steady:
 		r.Verdict = Fail
-		r.Reason = "memory leak: " + growth + perReq + fmt.Sprintf(", above the %s growth budget", unsignedBytes(r.MaxGrowth))
+		r.Reason = "memory leak: " + growth + perReq + fmt.Sprintf(", above the %s growth budget", units.FormatApproxSize(r.MaxGrowth, " "))
 	case trend && fast && big:
 		r.Verdict = Inconclusive
 		r.NeedRun = r.WarmupCut + 2*r.Window
@@ -547,7 +548,7 @@ func decide(r *Report) {
 		r.Verdict = Inconclusive
 		r.NeedRun = r.WarmupCut + DefaultWindow
 		r.Reason = fmt.Sprintf("memory grew %s: within the %s budget over this short window, but at this rate %s over %v; a window under %v cannot pass it — run for at least %v",
-			growth, unsignedBytes(r.MaxGrowth), signedBytes(r.Slope*DefaultWindow.Seconds()), DefaultWindow, DefaultWindow, r.NeedRun)
+			growth, units.FormatApproxSize(r.MaxGrowth, " "), signedBytes(r.Slope*DefaultWindow.Seconds()), DefaultWindow, DefaultWindow, r.NeedRun)
 	default:
 		r.Verdict = Pass
 		var why string
@@ -555,9 +556,9 @@ func decide(r *Report) {
 		case !trend:
 			why = fmt.Sprintf("no significant upward trend at the %.2g level", Alpha)
 		case !fast:
-			why = fmt.Sprintf("growth rate %s/min within the %s/min budget", signedBytes(r.PerMinute), unsignedBytes(60*r.MaxGrowthRate))
+			why = fmt.Sprintf("growth rate %s/min within the %s/min budget", signedBytes(r.PerMinute), units.FormatApproxSize(60*r.MaxGrowthRate, " "))
 		default:
-			why = fmt.Sprintf("growth %s within the %s budget", signedBytes(r.Growth), unsignedBytes(r.MaxGrowth))
+			why = fmt.Sprintf("growth %s within the %s budget", signedBytes(r.Growth), units.FormatApproxSize(r.MaxGrowth, " "))
 		}
 		r.Reason = "no leak: " + why + "; " + growth + perReq
 	}
@@ -782,32 +783,14 @@ func cmpDuration(a, b time.Duration) int {
 	return 0
 }
 
-// signedBytes formats bytes with 1000-based units (the project's KB/MB) and a sign.
+// signedBytes formats bytes as units.FormatSignedSize does, and the
+// infinities as ±∞.
 func signedBytes(v float64) string {
-	if math.IsNaN(v) {
-		return "?"
-	}
 	if math.IsInf(v, 0) {
 		if v > 0 {
 			return "+∞"
 		}
 		return "−∞"
 	}
-	sign := "+"
-	if v < 0 {
-		sign = "−"
-	}
-	return sign + unsignedBytes(math.Abs(v))
-}
-
-func unsignedBytes(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 1e9:
-		return fmt.Sprintf("%.2f GB", v/1e9)
-	case a >= 1e6:
-		return fmt.Sprintf("%.1f MB", v/1e6)
-	case a >= 1e3:
-		return fmt.Sprintf("%.1f KB", v/1e3)
-	}
-	return fmt.Sprintf("%.0f B", v)
+	return units.FormatSignedSize(v, " ")
 }

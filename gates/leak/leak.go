@@ -12,7 +12,9 @@
 // resident memory) holds no trough: its point is stale, and the verdict
 // must hold whatever its true value within what the sawtooth allows.
 //
-// The package is pure: samples in, a Report out, no I/O.
+// Analyze is pure: samples in, a Report out, no I/O; Judge words a stored
+// Run's Report as the gate's result.Verdict, since every gate package
+// builds its own (gates/sla always did, so this was the smaller change).
 package leak
 
 import (

@@ -105,7 +105,7 @@ func TestViewJudgesAndDrawsTheRunSoFar(t *testing.T) {
 			errRate = vd
 		}
 	}
-	if getP95 == nil || getP95.Outcome != "fail" || errRate == nil || errRate.Outcome != "pass" {
+	if getP95 == nil || getP95.Outcome != result.OutcomeFail || errRate == nil || errRate.Outcome != result.OutcomePass {
 		t.Fatalf("verdicts so far: %+v", v.Verdicts)
 	}
 	if v.Exit != 1 || v.Failing != 1 || !strings.Contains(v.Summary, "so far 1 of 2") {
@@ -124,7 +124,7 @@ func TestViewJudgesAndDrawsTheRunSoFar(t *testing.T) {
 		t.Error("a second view with no new second drew something else")
 	}
 
-	run := &result.Run{Plan: result.PlanInfo{Name: "p"}, Status: result.Complete, Verdicts: []result.Verdict{{Gate: "sla", Subject: "all", Budget: "p95", Outcome: "pass"}}}
+	run := &result.Run{Plan: result.PlanInfo{Name: "p"}, Status: result.Complete, Verdicts: []result.Verdict{{Gate: "sla", Subject: "all", Budget: "p95", Outcome: result.OutcomePass}}}
 	p.Finish(run, 0, "results/p/1")
 	done := p.View()
 	if done.State != Done || done.Exit != 0 || done.Dir != "results/p/1" || len(done.Verdicts) != 1 || done.Summary != "all 1 budgets met (exit 0)" {

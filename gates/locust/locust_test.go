@@ -96,13 +96,13 @@ func TestJudgeRealLocustFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"all p95":                   sla.Pass, // 10 ms
-		"all error_rate":            sla.Pass, // 11 of 1850
-		"POST /checkout p99":        sla.Pass, // 14 ms
-		"POST /checkout error_rate": sla.Fail, // 11 of 370: wrong answers count
-		"GET /products p90":         sla.Fail, // 8 ms > 1 ms
-		"GET /products/:id p90":     sla.Fail,
-		"GET / error_rate":          sla.Pass, // per 10 s window, from the full history
+		"all p95":                   result.OutcomePass, // 10 ms
+		"all error_rate":            result.OutcomePass, // 11 of 1850
+		"POST /checkout p99":        result.OutcomePass, // 14 ms
+		"POST /checkout error_rate": result.OutcomeFail, // 11 of 370: wrong answers count
+		"GET /products p90":         result.OutcomeFail, // 8 ms > 1 ms
+		"GET /products/:id p90":     result.OutcomeFail,
+		"GET / error_rate":          result.OutcomePass, // per 10 s window, from the full history
 	}
 	for _, v := range vs {
 		key := v.Subject + " " + strings.Fields(v.Budget)[0]
@@ -136,7 +136,7 @@ func TestWithoutFullHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	vs, _ := sla.Judge(budgets()[3:], run, sla.Options{Table: table})
-	if len(vs) != 1 || vs[0].Outcome != sla.Inconclusive || !strings.Contains(vs[0].Detail, "--csv-full-history") {
+	if len(vs) != 1 || vs[0].Outcome != result.OutcomeInconclusive || !strings.Contains(vs[0].Detail, "--csv-full-history") {
 		t.Errorf("%+v", vs)
 	}
 }

@@ -14,7 +14,9 @@
 // matter; a test that cannot reach significance with the runs it has is
 // INCONCLUSIVE and says how long to run, never a pass.
 //
-// The package is pure: plain numbers in, a Report out.
+// Compare is pure: plain numbers in, a Report out; Verdicts words the
+// Report as the gate's result.Verdicts, since every gate package builds
+// its own (gates/sla always did, so this was the smaller change).
 package regress
 
 import (

@@ -54,6 +54,8 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ok":    verdict.OK,
 	"pct":   func(f float64) string { return fmt.Sprintf("%+.1f%%", 100*f) },
 	"rate":  func(f float64) string { return fmt.Sprintf("%.1f/s", f) },
+	// advisory spares the template its own spelling of the outcome.
+	"advisory": func(outcome string) bool { return outcome == result.OutcomeAdvisory },
 }).Parse(pageText))
 
 // Render writes report.html for the input. The output depends on the
@@ -134,7 +136,7 @@ func newView(in Input) view {
 		Live:     in.Live,
 	}
 	for _, vd := range run.Verdicts {
-		if vd.Detail != "" && vd.Outcome != "pass" {
+		if vd.Detail != "" && vd.Outcome != result.OutcomePass {
 			v.Notes = append(v.Notes, vd)
 		}
 	}

@@ -42,9 +42,9 @@ func sampleRunFor(t *testing.T, d time.Duration, names ...string) *result.Run {
 		t.Fatal(err)
 	}
 	run.Verdicts = []result.Verdict{
-		{Gate: "sla", Subject: names[0], Budget: "p95 ≤ 50ms", Measured: "41.3ms", Outcome: "pass"},
-		{Gate: "sla", Subject: "all", Budget: "errors ≤ 0.5%", Measured: "0.9%", Outcome: "fail", Detail: "error rate over budget in 3 windows"},
-		{Gate: "regression", Subject: names[len(names)-1], Budget: "p95 +10%", Measured: "+2.0%", Outcome: "advisory", Detail: "no baseline yet"},
+		{Gate: "sla", Subject: names[0], Budget: "p95 ≤ 50ms", Measured: "41.3ms", Outcome: result.OutcomePass},
+		{Gate: "sla", Subject: "all", Budget: "errors ≤ 0.5%", Measured: "0.9%", Outcome: result.OutcomeFail, Detail: "error rate over budget in 3 windows"},
+		{Gate: "regression", Subject: names[len(names)-1], Budget: "p95 +10%", Measured: "+2.0%", Outcome: result.OutcomeAdvisory, Detail: "no baseline yet"},
 	}
 	return run
 }
@@ -336,7 +336,7 @@ func TestNamesEscaped(t *testing.T) {
 	evil := `GET /<script>alert("x")</script><img src=x>`
 	run := sampleRun(t, evil, "POST /a&b")
 	run.Verdicts[0].Detail = "<b>bold</b>"
-	run.Verdicts[0].Outcome = "fail"
+	run.Verdicts[0].Outcome = result.OutcomeFail
 	p := plan()
 	p.SLAs[0].Label = evil
 	page := render(t, p, run, sampleRun(t, evil))

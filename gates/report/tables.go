@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"lab/gates/leak"
+	"lab/lang/units"
 	"lab/runtime/result"
 )
 
@@ -144,7 +145,7 @@ func newLeakView(run *result.Run, rep *leak.Report, budget string) *leakView {
 	if math.IsNaN(rep.Slope) || len(rep.Blocks) == 0 {
 		return v
 	}
-	v.Rate = signed(rep.PerMinute) + "/min"
+	v.Rate = units.FormatSignedSize(rep.PerMinute, " ") + "/min"
 	// Theil–Sen's intercept: the median of the points' residuals.
 	res := make([]float64, len(rep.Blocks))
 	for i, b := range rep.Blocks {
@@ -163,22 +164,4 @@ func newLeakView(run *result.Run, rep *leak.Report, budget string) *leakView {
 			X: []float64{t0, t1}, Y: []float64{fit(t0), fit(t0) + limit/mb}})
 	}
 	return v
-}
-
-// signed prints bytes with a sign, 1000-based.
-func signed(v float64) string {
-	sign := "+"
-	if v < 0 {
-		sign = "−"
-	}
-	a := math.Abs(v)
-	switch {
-	case a >= 1e9:
-		return fmt.Sprintf("%s%.2f GB", sign, a/1e9)
-	case a >= 1e6:
-		return fmt.Sprintf("%s%.1f MB", sign, a/1e6)
-	case a >= 1e3:
-		return fmt.Sprintf("%s%.1f KB", sign, a/1e3)
-	}
-	return fmt.Sprintf("%s%.0f B", sign, a)
 }

@@ -10,15 +10,6 @@ import (
 	"lab/runtime/result"
 )
 
-// Outcomes of the SLA gate's verdicts (result.Verdict.Outcome).
-const (
-	Pass         = "pass"
-	Fail         = "fail"
-	NoSamples    = "no samples"
-	Inconclusive = "inconclusive"
-	Advisory     = "advisory" // over the budget, but by no more than chance
-)
-
 // Table holds whole-run latency percentiles for a run that has no
 // histograms (read from Locust's CSV): per request name, and under "all"
 // for every request together.
@@ -114,21 +105,21 @@ func wholeRun(s *lang.SLA, subj Subject, run *result.Run, index map[string]int, 
 		v := result.Verdict{Gate: "sla", Subject: subj.Name, Budget: l.Budget(), Measured: l.Format(m.Value)}
 		switch {
 		case m.NoSamples:
-			v.Outcome = NoSamples
+			v.Outcome = result.OutcomeNoSamples
 			v.Detail = noSamples(subj, missing)
 		case m.NoHist:
 			v.Outcome, v.Measured, v.Detail = fromTable(l, subj, table)
 		case m.Breached:
-			v.Outcome = Fail
+			v.Outcome = result.OutcomeFail
 			v.Detail = fmt.Sprintf("%s %s %s %s budget %s%s%s", subj.Name, l.Name, l.Format(m.Value), l.op(true), l.Format(l.Value), about(l, &t, m), l.chance(m))
 		case m.Over:
-			v.Outcome = Advisory
+			v.Outcome = result.OutcomeAdvisory
 			v.Detail = fmt.Sprintf("%s %s %s %s budget %s, %s", subj.Name, l.Name, l.Format(m.Value), l.op(true), l.Format(l.Value), l.noise(m))
 		default:
-			v.Outcome = Pass
+			v.Outcome = result.OutcomePass
 			v.Detail = fmt.Sprintf("%s %s %s %s %s%s", subj.Name, l.Name, l.Format(m.Value), l.op(false), l.Format(l.Value), about(l, &t, m))
 		}
-		if len(missing) > 0 && len(missing) < len(subj.Names) && v.Outcome != NoSamples {
+		if len(missing) > 0 && len(missing) < len(subj.Names) && v.Outcome != result.OutcomeNoSamples {
 			v.Detail += "; no samples of " + strings.Join(missing, ", ")
 		}
 		out = append(out, v)
@@ -163,7 +154,7 @@ func noSamples(subj Subject, missing []string) string {
 // judged only when both neighbours agree; anything else is inconclusive.
 func fromTable(l Limit, subj Subject, table *Table) (outcome, measured, detail string) {
 	if table == nil {
-		return Inconclusive, "–", fmt.Sprintf("%s: the run has no latency histogram for %s, so %s cannot be measured", subj.Name, strings.Join(subj.Names, ", "), l.Name)
+		return result.OutcomeInconclusive, "–", fmt.Sprintf("%s: the run has no latency histogram for %s, so %s cannot be measured", subj.Name, strings.Join(subj.Names, ", "), l.Name)
 	}
 	key := subj.Name
 	if len(subj.Names) == 1 {
@@ -171,7 +162,7 @@ func fromTable(l Limit, subj Subject, table *Table) (outcome, measured, detail s
 	}
 	rows, ok := table.Rows[key]
 	if !ok {
-		return Inconclusive, "–", fmt.Sprintf("%s: %s has one row per request and no histograms; the %s of several requests together cannot be computed from it (percentiles do not average)",
+		return result.OutcomeInconclusive, "–", fmt.Sprintf("%s: %s has one row per request and no histograms; the %s of several requests together cannot be computed from it (percentiles do not average)",
 			subj.Name, table.Source, l.Name)
 	}
 	p := l.P
@@ -187,9 +178,9 @@ func fromTable(l Limit, subj Subject, table *Table) (outcome, measured, detail s
 		if pt.P == p {
 			v := pt.US
 			if l.breached(v) {
-				return Fail, l.Format(v), fmt.Sprintf("%s %s %s > budget %s (%s's %s column%s)", subj.Name, l.Name, l.Format(v), l.Format(l.Value), table.Source, pname(p), note)
+				return result.OutcomeFail, l.Format(v), fmt.Sprintf("%s %s %s > budget %s (%s's %s column%s)", subj.Name, l.Name, l.Format(v), l.Format(l.Value), table.Source, pname(p), note)
 			}
-			return Pass, l.Format(v), fmt.Sprintf("%s %s %s ≤ %s (%s's %s column%s)", subj.Name, l.Name, l.Format(v), l.Format(l.Value), table.Source, pname(p), note)
+			return result.OutcomePass, l.Format(v), fmt.Sprintf("%s %s %s ≤ %s (%s's %s column%s)", subj.Name, l.Name, l.Format(v), l.Format(l.Value), table.Source, pname(p), note)
 		}
 		if pt.P < p {
 			lo = i
@@ -199,13 +190,13 @@ func fromTable(l Limit, subj Subject, table *Table) (outcome, measured, detail s
 	}
 	switch {
 	case hi >= 0 && !l.breached(rows[hi].US):
-		return Pass, "≤ " + l.Format(rows[hi].US), fmt.Sprintf("%s %s ≤ %s = %s ≤ %s (%s has no %s column%s)",
+		return result.OutcomePass, "≤ " + l.Format(rows[hi].US), fmt.Sprintf("%s %s ≤ %s = %s ≤ %s (%s has no %s column%s)",
 			subj.Name, l.Name, pname(rows[hi].P), l.Format(rows[hi].US), l.Format(l.Value), table.Source, l.Name, note)
 	case lo >= 0 && l.breached(rows[lo].US):
-		return Fail, "≥ " + l.Format(rows[lo].US), fmt.Sprintf("%s %s ≥ %s = %s > budget %s (%s has no %s column%s)",
+		return result.OutcomeFail, "≥ " + l.Format(rows[lo].US), fmt.Sprintf("%s %s ≥ %s = %s > budget %s (%s has no %s column%s)",
 			subj.Name, l.Name, pname(rows[lo].P), l.Format(rows[lo].US), l.Format(l.Value), table.Source, l.Name, note)
 	}
-	return Inconclusive, "–", fmt.Sprintf("%s: %s has no %s column and its neighbours straddle the budget %s", subj.Name, table.Source, l.Name, l.Format(l.Value))
+	return result.OutcomeInconclusive, "–", fmt.Sprintf("%s: %s has no %s column and its neighbours straddle the budget %s", subj.Name, table.Source, l.Name, l.Format(l.Value))
 }
 
 func pname(p float64) string {
@@ -243,11 +234,11 @@ func windowVerdicts(s *lang.SLA, subj Subject, ws []WindowResult, run *result.Ru
 			why += " (Locust writes per-request rows to stats_history.csv only with --csv-full-history)"
 		}
 		for _, l := range limits {
-			out = append(out, result.Verdict{Gate: "sla", Subject: subj.Name, Budget: l.Budget() + " per " + per, Measured: "–", Outcome: Inconclusive, Detail: why})
+			out = append(out, result.Verdict{Gate: "sla", Subject: subj.Name, Budget: l.Budget() + " per " + per, Measured: "–", Outcome: result.OutcomeInconclusive, Detail: why})
 		}
 		if s.AbortAfter > 0 {
 			out = append(out, result.Verdict{Gate: "sla", Subject: subj.Name, Budget: fmt.Sprintf("abort after %d breached %s windows in a row", s.AbortAfter, units.FormatDuration(s.Window)),
-				Measured: "–", Outcome: Inconclusive, Detail: why})
+				Measured: "–", Outcome: result.OutcomeInconclusive, Detail: why})
 		}
 		return out
 	}
@@ -276,10 +267,10 @@ func windowVerdicts(s *lang.SLA, subj Subject, ws []WindowResult, run *result.Ru
 		}
 		switch {
 		case measured == 0 && noHist > 0:
-			v.Outcome, v.Measured = Inconclusive, "–"
+			v.Outcome, v.Measured = result.OutcomeInconclusive, "–"
 			v.Detail = fmt.Sprintf("%s: the run has no per-window latency histograms, so %s per %s cannot be measured", subj.Name, l.Name, per)
 		case measured == 0:
-			v.Outcome, v.Measured = NoSamples, "–"
+			v.Outcome, v.Measured = result.OutcomeNoSamples, "–"
 			v.Detail = fmt.Sprintf("%s: no samples — no %s of the run had requests of %s", subj.Name, per, strings.Join(subj.Names, ", "))
 		default:
 			m := worst.Measures[li]
@@ -289,10 +280,10 @@ func windowVerdicts(s *lang.SLA, subj Subject, ws []WindowResult, run *result.Ru
 				desc += fmt.Sprintf("; %d window(s) over budget by no more than chance (binomial p ≥ %v) not counted", noise, Alpha)
 			}
 			if breached > 0 {
-				v.Outcome = Fail
+				v.Outcome = result.OutcomeFail
 				v.Detail = fmt.Sprintf("%s: %d of %d %ss over budget; %s", subj.Name, breached, measured, per, desc)
 			} else {
-				v.Outcome = Pass
+				v.Outcome = result.OutcomePass
 				v.Detail = fmt.Sprintf("%s: all %d %ss within budget; %s", subj.Name, measured, per, desc)
 			}
 			if skipped := len(ws) - judged; skipped > 0 {
@@ -334,12 +325,12 @@ func abortVerdict(s *lang.SLA, subj Subject, limits []Limit, ws []WindowResult, 
 			}
 			longest = max(longest, k)
 		}
-		v.Outcome = Pass
+		v.Outcome = result.OutcomePass
 		v.Measured = fmt.Sprintf("%d in a row", longest)
 		v.Detail = fmt.Sprintf("%s: at most %d breached window(s) in a row", subj.Name, longest)
 		return v
 	}
-	v.Outcome = Fail
+	v.Outcome = result.OutcomeFail
 	v.Measured = fmt.Sprintf("%d in a row", s.AbortAfter)
 	why := AbortReason(s, subj, limits, ws[at], from, to)
 	if run.Status == result.Aborted && strings.HasPrefix(run.Reason, fmt.Sprintf("sla %q", s.Label)) {

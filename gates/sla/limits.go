@@ -8,6 +8,9 @@
 // failed request, wrong answers included; req/s is requests over the time
 // they were counted in. A budget whose requests have no samples fails with
 // "no samples": an empty measurement never passes.
+//
+// Judge builds the gate's result.Verdicts itself, as every gate package
+// does (gates/leak and gates/regress were made to: the smaller change).
 package sla
 
 import (

@@ -62,7 +62,7 @@ func TestWholeRunBudgets(t *testing.T) {
 		t.Fatal(err)
 	}
 	p95 := find(t, vs, "POST /checkout", "p95")
-	if p95.Outcome != Fail || p95.Measured != Micros(checkoutP95) {
+	if p95.Outcome != result.OutcomeFail || p95.Measured != Micros(checkoutP95) {
 		t.Errorf("checkout p95: %+v, want fail at %s", p95, Micros(checkoutP95))
 	}
 	want := "POST /checkout p95 " + Micros(checkoutP95) + " > budget " + Micros(float64(under.Microseconds()))
@@ -71,20 +71,20 @@ func TestWholeRunBudgets(t *testing.T) {
 	}
 	er := find(t, vs, "POST /checkout", "error_rate")
 	q := run.RequestByName("POST /checkout")
-	if er.Outcome != Pass || er.Measured != Ratio(float64(q.Failures)/float64(q.Count)) {
+	if er.Outcome != result.OutcomePass || er.Measured != Ratio(float64(q.Failures)/float64(q.Count)) {
 		t.Errorf("error rate: %+v (%d of %d)", er, q.Failures, q.Count)
 	}
 	all := find(t, vs, "all", "p99")
-	if all.Outcome != Pass || all.Measured != Micros(allP99) {
+	if all.Outcome != result.OutcomePass || all.Measured != Micros(allP99) {
 		t.Errorf("all p99: %+v, want %s from the merged histograms", all, Micros(allP99))
 	}
 	rps := find(t, vs, "all", "min_rps")
-	if rps.Outcome != Fail || !strings.Contains(rps.Detail, "< budget 500/s") {
+	if rps.Outcome != result.OutcomeFail || !strings.Contains(rps.Detail, "< budget 500/s") {
 		t.Errorf("min_rps of ~110/s against 500/s: %+v", rps)
 	}
 	// A glob that is not aggregate judges each request on its own.
 	for _, n := range []string{"GET /", "GET /products/:id"} {
-		if v := find(t, vs, n, "max"); v.Outcome != Pass {
+		if v := find(t, vs, n, "max"); v.Outcome != result.OutcomePass {
 			t.Errorf("%s max: %+v", n, v)
 		}
 	}
@@ -121,7 +121,7 @@ func TestNoSamplesNeverPasses(t *testing.T) {
 		t.Fatalf("%d verdicts: %+v", len(vs), vs)
 	}
 	for _, v := range vs {
-		if v.Outcome != NoSamples || !strings.Contains(v.Detail, "no samples") {
+		if v.Outcome != result.OutcomeNoSamples || !strings.Contains(v.Detail, "no samples") {
 			t.Errorf("%+v: want no samples", v)
 		}
 	}
@@ -154,13 +154,13 @@ func TestWindowedBudgetAndAbortRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	er := find(t, vs, "all", "error_rate")
-	if er.Outcome != Fail || !strings.Contains(er.Detail, "4 of 18 10s windows over budget") {
+	if er.Outcome != result.OutcomeFail || !strings.Contains(er.Detail, "4 of 18 10s windows over budget") {
 		t.Errorf("windowed error rate: %+v", er)
 	}
 	ab := find(t, vs, "all", "abort after 3")
 	from := run.Requests[0].Windows[9].T
 	wantSpan := span(from, from+30)
-	if ab.Outcome != Fail || !strings.Contains(ab.Detail, "would have stopped the run at "+clock(from+30)) || !strings.Contains(ab.Detail, wantSpan) {
+	if ab.Outcome != result.OutcomeFail || !strings.Contains(ab.Detail, "would have stopped the run at "+clock(from+30)) || !strings.Contains(ab.Detail, wantSpan) {
 		t.Errorf("abort verdict: %+v, want a stop at %s (%s)", ab, clock(from+30), wantSpan)
 	}
 
@@ -202,10 +202,10 @@ func TestWindowedPassAndLongerWindows(t *testing.T) {
 	vs, _ := Judge([]*lang.SLA{s}, run, Options{})
 	// 50% errors in one of three windows: about 17% over the 30 s window, within 30%.
 	er := find(t, vs, "POST /checkout", "error_rate")
-	if er.Outcome != Pass || !strings.Contains(er.Detail, "30s windows within budget") {
+	if er.Outcome != result.OutcomePass || !strings.Contains(er.Detail, "30s windows within budget") {
 		t.Errorf("%+v", er)
 	}
-	if ab := find(t, vs, "POST /checkout", "abort"); ab.Outcome != Pass || ab.Measured != "0 in a row" {
+	if ab := find(t, vs, "POST /checkout", "abort"); ab.Outcome != result.OutcomePass || ab.Measured != "0 in a row" {
 		t.Errorf("%+v", ab)
 	}
 }
@@ -233,14 +233,14 @@ func TestTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct{ subject, budget, outcome, measured string }{
-		{"POST /checkout", "p95", Fail, "41ms"},        // the column itself
-		{"POST /checkout", "p96", Pass, "≤ 52ms"},      // p98 = 52ms ≤ 60ms
-		{"POST /checkout", "p97 ", Inconclusive, "–"},  // p95 41ms ≤ 50ms < p98 52ms
-		{"POST /checkout", "p97_5", Inconclusive, "–"}, // 41ms ≤ 45ms < 52ms: the columns straddle it
-		{"POST /checkout", "p99_5", Fail, "≥ 60ms"},    // p99 = 60ms already over 55ms
-		{"POST /checkout", "max", Pass, "90ms"},        // the max column
-		{"all", "p95", Pass, "30ms"},                   // the Aggregated row
-		{"GET *", "p95", Inconclusive, "–"},            // several requests together: no histogram
+		{"POST /checkout", "p95", result.OutcomeFail, "41ms"},        // the column itself
+		{"POST /checkout", "p96", result.OutcomePass, "≤ 52ms"},      // p98 = 52ms ≤ 60ms
+		{"POST /checkout", "p97 ", result.OutcomeInconclusive, "–"},  // p95 41ms ≤ 50ms < p98 52ms
+		{"POST /checkout", "p97_5", result.OutcomeInconclusive, "–"}, // 41ms ≤ 45ms < 52ms: the columns straddle it
+		{"POST /checkout", "p99_5", result.OutcomeFail, "≥ 60ms"},    // p99 = 60ms already over 55ms
+		{"POST /checkout", "max", result.OutcomePass, "90ms"},        // the max column
+		{"all", "p95", result.OutcomePass, "30ms"},                   // the Aggregated row
+		{"GET *", "p95", result.OutcomeInconclusive, "–"},            // several requests together: no histogram
 	}
 	for _, c := range cases {
 		v := find(t, vs, c.subject, c.budget)
@@ -292,7 +292,7 @@ func TestMeasuredOverBudgetFails(t *testing.T) {
 		if err != nil || len(vs) != 1 {
 			t.Fatalf("%s: %v %+v", c.name, err, vs)
 		}
-		if vs[0].Outcome != Fail {
+		if vs[0].Outcome != result.OutcomeFail {
 			t.Errorf("%s: %s (%s), want fail", c.name, vs[0].Outcome, vs[0].Detail)
 		}
 		for _, want := range c.detail {
@@ -318,12 +318,12 @@ func TestSignificantBreachToleratesChance(t *testing.T) {
 		sla      *lang.SLA
 		outcome  string
 	}{
-		{"1 of 8 failed", 8, 1, &lang.SLA{Label: "POST /checkout", Matches: []string{"POST /checkout"}, ErrorRate: ratio(0.05)}, Advisory},
-		{"20 of 100 failed", 100, 20, &lang.SLA{Label: "POST /checkout", Matches: []string{"POST /checkout"}, ErrorRate: ratio(0.05)}, Fail},
-		{"1 of 1000 failed, none allowed", 1000, 1, &lang.SLA{Label: "POST /checkout", Matches: []string{"POST /checkout"}, ErrorRate: ratio(0)}, Fail},
+		{"1 of 8 failed", 8, 1, &lang.SLA{Label: "POST /checkout", Matches: []string{"POST /checkout"}, ErrorRate: ratio(0.05)}, result.OutcomeAdvisory},
+		{"20 of 100 failed", 100, 20, &lang.SLA{Label: "POST /checkout", Matches: []string{"POST /checkout"}, ErrorRate: ratio(0.05)}, result.OutcomeFail},
+		{"1 of 1000 failed, none allowed", 1000, 1, &lang.SLA{Label: "POST /checkout", Matches: []string{"POST /checkout"}, ErrorRate: ratio(0)}, result.OutcomeFail},
 		// Half the requests over a p95 budget set at the median: far beyond the 5% allowed.
 		{"p95 at the median", q.Count, 0, &lang.SLA{Label: "POST /checkout", Matches: []string{"POST /checkout"},
-			Percentiles: []lang.PercentileBudget{{P: 95, Name: "p95", Max: time.Duration(p50) * time.Microsecond}}}, Fail},
+			Percentiles: []lang.PercentileBudget{{P: 95, Name: "p95", Max: time.Duration(p50) * time.Microsecond}}}, result.OutcomeFail},
 	}
 	for _, c := range cases {
 		q.Count, q.Failures = c.count, c.failures
@@ -335,7 +335,7 @@ func TestSignificantBreachToleratesChance(t *testing.T) {
 		if vs[0].Outcome != c.outcome {
 			t.Errorf("%s: %s (%s), want %s", c.name, vs[0].Outcome, vs[0].Detail, c.outcome)
 		}
-		if c.outcome == Advisory && !strings.Contains(vs[0].Detail, "within chance") {
+		if c.outcome == result.OutcomeAdvisory && !strings.Contains(vs[0].Detail, "within chance") {
 			t.Errorf("%s: %s", c.name, vs[0].Detail)
 		}
 	}
@@ -346,7 +346,7 @@ func TestSignificantBreachToleratesChance(t *testing.T) {
 	s := &lang.SLA{Label: "GET /", Matches: []string{"GET /"}, Breach: lang.BreachSignificant,
 		Percentiles: []lang.PercentileBudget{{P: 99, Name: "p99", Max: time.Duration(p99*0.9) * time.Microsecond}}}
 	vs, _ := Judge([]*lang.SLA{s}, small, Options{})
-	if vs[0].Outcome != Advisory || !strings.Contains(vs[0].Detail, "requests over") {
+	if vs[0].Outcome != result.OutcomeAdvisory || !strings.Contains(vs[0].Detail, "requests over") {
 		t.Errorf("p99 of %d requests just over budget: %+v", small.Requests[0].Count, vs[0])
 	}
 }

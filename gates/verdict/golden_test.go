@@ -16,23 +16,23 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // the tables have no title for), with text that Markdown and XML must
 // escape. The run gate is listed last to show the tables put it first.
 var everyOutcome = []result.Verdict{
-	{Gate: "sla", Subject: "all", Budget: "p95 ≤ 250ms", Measured: "41.2ms", Outcome: "pass", Detail: "all p95 41.2ms ≤ 250ms"},
-	{Gate: "sla", Subject: "POST /checkout", Budget: "p99 ≤ 500ms", Measured: "612ms", Outcome: "fail",
+	{Gate: "sla", Subject: "all", Budget: "p95 ≤ 250ms", Measured: "41.2ms", Outcome: result.OutcomePass, Detail: "all p95 41.2ms ≤ 250ms"},
+	{Gate: "sla", Subject: "POST /checkout", Budget: "p99 ≤ 500ms", Measured: "612ms", Outcome: result.OutcomeFail,
 		Detail: "POST /checkout p99 612ms > budget 500ms (31 of 1,234 requests over 500ms, where 1% may)"},
-	{Gate: "sla", Subject: "GET /products*", Budget: "error_rate ≤ 1%", Measured: "–", Outcome: "no samples",
+	{Gate: "sla", Subject: "GET /products*", Budget: "error_rate ≤ 1%", Measured: "–", Outcome: result.OutcomeNoSamples,
 		Detail: "GET /products* matched no request that completed"},
-	{Gate: "sla", Subject: "GET /", Budget: "p95 ≤ 50ms per 10s window", Measured: "3 of 18 windows", Outcome: "inconclusive",
+	{Gate: "sla", Subject: "GET /", Budget: "p95 ≤ 50ms per 10s window", Measured: "3 of 18 windows", Outcome: result.OutcomeInconclusive,
 		Detail: "windows of 20 requests cannot tell a p95 < 50ms; run for 3m or more"},
-	{Gate: "leak", Subject: "memory of sut.shop", Budget: "growth ≤ 10MB/min", Measured: "+2.1MB/min", Outcome: "pass",
+	{Gate: "leak", Subject: "memory of sut.shop", Budget: "growth ≤ 10MB/min", Measured: "+2.1MB/min", Outcome: result.OutcomePass,
 		Detail: "growth +2.1MB/min ≤ 10MB/min over 150 samples"},
-	{Gate: "regression", Subject: "baseline", Budget: "compare with results/smoke", Measured: "no baseline yet", Outcome: "advisory",
+	{Gate: "regression", Subject: "baseline", Budget: "compare with results/smoke", Measured: "no baseline yet", Outcome: result.OutcomeAdvisory,
 		Detail: "no baseline run at results/smoke: nothing to compare with; store a run there to start comparing (cp -r results/<plan>/latest/. results/smoke)"},
-	{Gate: "regression", Subject: "POST /cart", Budget: "p95 growth < 10%", Measured: "44.1ms → 85.3ms (+93.4%)", Outcome: "fail",
+	{Gate: "regression", Subject: "POST /cart", Budget: "p95 growth < 10%", Measured: "44.1ms → 85.3ms (+93.4%)", Outcome: result.OutcomeFail,
 		Detail: "POST /cart: slower: p95 +93.4% > 10% (Mann–Whitney p = 1e-06, Holm α 0.01)"},
-	{Gate: "regression", Subject: "GET /search", Budget: "completed in both runs", Measured: "512 → 0 requests", Outcome: "missing",
+	{Gate: "regression", Subject: "GET /search", Budget: "completed in both runs", Measured: "512 → 0 requests", Outcome: result.OutcomeMissing,
 		Detail: "GET /search: the baseline completed 512, this run none"},
-	{Gate: "custom", Subject: "a_b*c", Budget: "x < 1 & y > 2", Measured: "`3` | \"4\"", Outcome: "fail", Detail: "<a_b*c> failed | see `log`"},
-	{Gate: "run", Subject: "status", Budget: "run completes", Measured: "invalid", Outcome: "invalid",
+	{Gate: "custom", Subject: "a_b*c", Budget: "x < 1 & y > 2", Measured: "`3` | \"4\"", Outcome: result.OutcomeFail, Detail: "<a_b*c> failed | see `log`"},
+	{Gate: "run", Subject: "status", Budget: "run completes", Measured: "invalid", Outcome: result.OutcomeInvalid,
 		Detail: "the generator could not keep up, so the figures cannot be trusted: lag p99 26 ms (over 10 ms)"},
 }
 

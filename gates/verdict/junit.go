@@ -53,11 +53,11 @@ func JUnit(name string, vs []result.Verdict) ([]byte, error) {
 				SystemOut: fmt.Sprintf("measured %s: %s", v.Measured, v.Detail)}
 			msg := &junitMessage{Message: fmt.Sprintf("%s: %s (measured %s)", v.Outcome, v.Budget, v.Measured), Type: v.Outcome, Text: v.Detail}
 			switch v.Outcome {
-			case "pass":
-			case "advisory":
+			case result.OutcomePass:
+			case result.OutcomeAdvisory:
 				c.Skipped = msg
 				s.Skipped++
-			case "invalid":
+			case result.OutcomeInvalid:
 				c.Error = msg
 				s.Errors++
 			default:

@@ -57,24 +57,26 @@ func groups(vs []result.Verdict) [][]result.Verdict {
 }
 
 // ok tells whether an outcome lets the gate pass.
-func ok(outcome string) bool { return outcome == "pass" || outcome == "advisory" }
+func ok(outcome string) bool {
+	return outcome == result.OutcomePass || outcome == result.OutcomeAdvisory
+}
 
 // mark is the outcome as the terminal shows it: a sign that needs no colour.
 func mark(outcome string) string {
 	switch outcome {
-	case "pass":
+	case result.OutcomePass:
 		return "✓ pass"
-	case "advisory":
+	case result.OutcomeAdvisory:
 		return "· advisory"
-	case "fail":
+	case result.OutcomeFail:
 		return "✗ FAIL"
-	case "no samples":
+	case result.OutcomeNoSamples:
 		return "✗ NO SAMPLES"
-	case "missing":
+	case result.OutcomeMissing:
 		return "✗ MISSING"
-	case "inconclusive":
+	case result.OutcomeInconclusive:
 		return "? INCONCLUSIVE"
-	case "invalid":
+	case result.OutcomeInvalid:
 		return "! INVALID"
 	}
 	return strings.ToUpper(outcome)
@@ -91,11 +93,11 @@ const (
 
 func colourOf(outcome string) string {
 	switch outcome {
-	case "pass":
+	case result.OutcomePass:
 		return green
-	case "advisory":
+	case result.OutcomeAdvisory:
 		return dim
-	case "inconclusive":
+	case result.OutcomeInconclusive:
 		return yellow
 	}
 	return red
@@ -173,8 +175,8 @@ func Table(w io.Writer, vs []result.Verdict, exit int, colour bool) error {
 	var notes []string
 	for _, v := range vs {
 		switch {
-		case v.Detail == "" || v.Outcome == "pass":
-		case v.Outcome == "advisory":
+		case v.Detail == "" || v.Outcome == result.OutcomePass:
+		case v.Outcome == result.OutcomeAdvisory:
 			notes = append(notes, paint(dim, "· ")+v.Detail)
 		default:
 			notes = append(notes, paint(colourOf(v.Outcome), "✗ ")+v.Detail)
@@ -219,7 +221,7 @@ func Markdown(w io.Writer, heading string, vs []result.Verdict, exit int) error 
 	}
 	var details []string
 	for _, v := range vs {
-		if v.Outcome != "pass" && v.Detail != "" {
+		if v.Outcome != result.OutcomePass && v.Detail != "" {
 			details = append(details, "- "+md(v.Detail))
 		}
 	}
@@ -232,11 +234,11 @@ func Markdown(w io.Writer, heading string, vs []result.Verdict, exit int) error 
 
 func mdOutcome(o string) string {
 	switch o {
-	case "pass":
+	case result.OutcomePass:
 		return "✅ pass"
-	case "advisory":
+	case result.OutcomeAdvisory:
 		return "ℹ️ advisory"
-	case "inconclusive":
+	case result.OutcomeInconclusive:
 		return "⚠️ **inconclusive**"
 	}
 	return "❌ **" + o + "**"

@@ -10,11 +10,11 @@ import (
 )
 
 var sample = []result.Verdict{
-	{Gate: "sla", Subject: "POST /checkout", Budget: "p95 ≤ 500ms", Measured: "612ms", Outcome: "fail", Detail: "POST /checkout p95 612ms > budget 500ms (1,234 requests)"},
-	{Gate: "sla", Subject: "all", Budget: "error_rate ≤ 5%", Measured: "0.4%", Outcome: "pass", Detail: "all error_rate 0.4% ≤ 5%"},
-	{Gate: "leak", Subject: "memory of sut.shop", Budget: "growth ≤ 10MB/min", Measured: "–", Outcome: "inconclusive", Detail: "run too short; extend the run"},
-	{Gate: "regression", Subject: "baseline", Budget: "compare with x", Measured: "no baseline yet", Outcome: "advisory", Detail: "no baseline"},
-	{Gate: "run", Subject: "status", Budget: "run completes", Measured: "invalid", Outcome: "invalid", Detail: "generator | saturated"},
+	{Gate: "sla", Subject: "POST /checkout", Budget: "p95 ≤ 500ms", Measured: "612ms", Outcome: result.OutcomeFail, Detail: "POST /checkout p95 612ms > budget 500ms (1,234 requests)"},
+	{Gate: "sla", Subject: "all", Budget: "error_rate ≤ 5%", Measured: "0.4%", Outcome: result.OutcomePass, Detail: "all error_rate 0.4% ≤ 5%"},
+	{Gate: "leak", Subject: "memory of sut.shop", Budget: "growth ≤ 10MB/min", Measured: "–", Outcome: result.OutcomeInconclusive, Detail: "run too short; extend the run"},
+	{Gate: "regression", Subject: "baseline", Budget: "compare with x", Measured: "no baseline yet", Outcome: result.OutcomeAdvisory, Detail: "no baseline"},
+	{Gate: "run", Subject: "status", Budget: "run completes", Measured: "invalid", Outcome: result.OutcomeInvalid, Detail: "generator | saturated"},
 }
 
 func TestTable(t *testing.T) {

@@ -147,6 +147,34 @@ func FormatSize(n int64) string {
 	return strconv.FormatInt(n, 10) + "B"
 }
 
+// FormatSignedSize prints an approximate byte count, such as a growth, with
+// its sign (− is U+2212) as FormatApproxSize prints its size: "+50.1KB"
+// with sep "", "−3.2 MB" with " ". NaN is "?".
+func FormatSignedSize(v float64, sep string) string {
+	if math.IsNaN(v) {
+		return "?"
+	}
+	sign := "+"
+	if v < 0 {
+		sign = "−"
+	}
+	return sign + FormatApproxSize(math.Abs(v), sep)
+}
+
+// FormatApproxSize prints bytes to a tenth of a 1000-based unit (a
+// hundredth of a GB), sep between number and unit: "50.1KB", "3.2 MB".
+func FormatApproxSize(v float64, sep string) string {
+	switch a := math.Abs(v); {
+	case a >= 1e9:
+		return fmt.Sprintf("%.2f%sGB", v/1e9, sep)
+	case a >= 1e6:
+		return fmt.Sprintf("%.1f%sMB", v/1e6, sep)
+	case a >= 1e3:
+		return fmt.Sprintf("%.1f%sKB", v/1e3, sep)
+	}
+	return fmt.Sprintf("%.0f%sB", v, sep)
+}
+
 var perUnits = map[string]time.Duration{
 	"ms": time.Millisecond,
 	"s":  time.Second, "sec": time.Second, "second": time.Second,

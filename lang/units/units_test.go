@@ -97,6 +97,27 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
+// The leak verdict (no space), the leak hunter's reasons and report.html
+// (a space) print sizes alike.
+func TestFormatSignedSize(t *testing.T) {
+	for _, c := range []struct {
+		v        float64
+		sep, out string
+	}{
+		{0, "", "+0B"}, {999.4, "", "+999B"}, {50_100, "", "+50.1KB"}, {-3_210_000, "", "−3.2MB"},
+		{2.5e9, "", "+2.50GB"}, {-1, " ", "−1 B"}, {312e6, " ", "+312.0 MB"}, {math.NaN(), "", "?"},
+	} {
+		if got := FormatSignedSize(c.v, c.sep); got != c.out {
+			t.Errorf("FormatSignedSize(%v, %q) = %q, want %q", c.v, c.sep, got, c.out)
+		}
+	}
+	for v, want := range map[float64]string{0: "0 B", 50e6: "50.0 MB", 1.5e9: "1.50 GB", -2500: "-2.5 KB"} {
+		if got := FormatApproxSize(v, " "); got != want {
+			t.Errorf("FormatApproxSize(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
 func TestParseRates(t *testing.T) {
 	if v, err := ParseCountRate("200/s"); err != nil || v != 200 {
 		t.Errorf("200/s = %v, %v", v, err)

@@ -15,7 +15,7 @@ import (
 // BenchmarkMaster64Workers is the master's cost of a 64-worker run: each
 // op is 30 seconds of it, 64 workers × 30 syncs, each carrying a second
 // of 1,000 requests over 5 names (the second's encoded histogram) and,
-// every tenth, a window of 5 names with two histograms each. BENCHMARKS.md
+// every tenth, a window of 5 names with two histograms each. docs/BENCHMARKS.md
 // turns ns/op into the share of one core.
 func BenchmarkMaster64Workers(b *testing.B) {
 	const workers, seconds, names = 64, 30, 5

@@ -18,7 +18,7 @@ import (
 // a window (five request names, 100,000 responses each, spread 1–200 ms,
 // merged and rebuilt every 10 s) and one scrape encoded as text. One op is
 // one second of the run; set against the generator's CPU per second
-// (BENCHMARKS.md, "Metrics").
+// (docs/BENCHMARKS.md, "Metrics").
 func BenchmarkSecondOfARun(b *testing.B) {
 	names := []string{"GET /", "GET /products", "GET /products/:id", "POST /cart", "POST /checkout"}
 	x := New(Info{Plan: "p", Shape: "s", Model: lang.Closed, Requests: names})

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"lab/lang/metricnames"
 	"lab/runtime/result"
 )
 
@@ -35,7 +36,7 @@ type responses struct {
 
 func newResponses(names []string) *responses {
 	r := &responses{
-		desc:    prometheus.NewDesc("lab_response_seconds", "Response time per request name (native histogram, classic buckets as a fallback).", []string{"request"}, nil),
+		desc:    prometheus.NewDesc(metricnames.Response, "Response time per request name (native histogram, classic buckets as a fallback).", []string{"request"}, nil),
 		created: time.Now(),
 		names:   names,
 		hists:   make([]*hdrhistogram.Histogram, len(names)),

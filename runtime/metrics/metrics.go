@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"lab/lang"
+	"lab/lang/metricnames"
 	"lab/runtime/engine"
 	"lab/runtime/result"
 	"lab/runtime/tally"
@@ -62,25 +63,25 @@ func New(info Info) *Exporter {
 	x := &Exporter{reg: prometheus.NewRegistry(), names: info.Requests,
 		count: make([]int64, len(info.Requests)), failed: map[failKey]int64{}}
 	f := promauto.With(x.reg)
-	f.NewGaugeVec(prometheus.GaugeOpts{Name: "lab_run_info", Help: "Which run this is (always 1)."},
+	f.NewGaugeVec(prometheus.GaugeOpts{Name: metricnames.RunInfo, Help: "Which run this is (always 1)."},
 		[]string{"plan", "shape", "model"}).WithLabelValues(info.Plan, info.Shape, info.Model.String()).Set(1)
-	x.requests = f.NewCounterVec(prometheus.CounterOpts{Name: "lab_requests_total", Help: "Completed requests, failed ones included."}, []string{"request"})
-	x.failures = f.NewCounterVec(prometheus.CounterOpts{Name: "lab_failures_total", Help: "Failed requests by reason class (timeout, connect, status, check, cut_off, other)."}, []string{"request", "class"})
+	x.requests = f.NewCounterVec(prometheus.CounterOpts{Name: metricnames.Requests, Help: "Completed requests, failed ones included."}, []string{"request"})
+	x.failures = f.NewCounterVec(prometheus.CounterOpts{Name: metricnames.Failures, Help: "Failed requests by reason class (timeout, connect, status, check, cut_off, other)."}, []string{"request", "class"})
 	gauge := func(name, help string) prometheus.Gauge {
 		return f.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
 	}
-	x.users = gauge("lab_users", "Users running now (closed model).")
-	x.targetUsers = gauge("lab_target_users", "Users the shape wants now (closed model).")
-	x.targetRate = gauge("lab_target_rate", "Arrivals per second the shape wants now (open model).")
-	x.arrivals = f.NewCounter(prometheus.CounterOpts{Name: "lab_arrivals_due_total", Help: "Arrivals due (open model); the offered rate is its rate()."})
-	x.inFlight = gauge("lab_in_flight", "Requests in flight.")
-	x.lagP99 = gauge("lab_generator_lag_p99_seconds", "The generator's lag p99 so far (open model; a master sets it at the end of the run).")
-	x.workers = gauge("lab_workers", "Live workers (1 for a run in one process).")
-	x.budgetOK = f.NewGaugeVec(prometheus.GaugeOpts{Name: "lab_budget_ok", Help: "1 while the budget holds on the last judged window, 0 when it fails it."}, []string{"subject", "budget"})
-	x.budgetSeconds = f.NewGaugeVec(prometheus.GaugeOpts{Name: "lab_budget_seconds", Help: "A latency budget's threshold in seconds."}, []string{"subject", "budget"})
-	x.memory = gauge("lab_sut_memory_bytes", "The last memory sample of the system under test.")
-	x.memoryTrend = gauge("lab_sut_memory_trend_bytes", "The leak fit's trend line evaluated now.")
-	x.leakBudget = gauge("lab_leak_budget_bytes", "The leak block's max_growth budget.")
+	x.users = gauge(metricnames.Users, "Users running now (closed model).")
+	x.targetUsers = gauge(metricnames.TargetUsers, "Users the shape wants now (closed model).")
+	x.targetRate = gauge(metricnames.TargetRate, "Arrivals per second the shape wants now (open model).")
+	x.arrivals = f.NewCounter(prometheus.CounterOpts{Name: metricnames.ArrivalsDue, Help: "Arrivals due (open model); the offered rate is its rate()."})
+	x.inFlight = gauge(metricnames.InFlight, "Requests in flight.")
+	x.lagP99 = gauge(metricnames.GeneratorLagP99, "The generator's lag p99 so far (open model; a master sets it at the end of the run).")
+	x.workers = gauge(metricnames.Workers, "Live workers (1 for a run in one process).")
+	x.budgetOK = f.NewGaugeVec(prometheus.GaugeOpts{Name: metricnames.BudgetOK, Help: "1 while the budget holds on the last judged window, 0 when it fails it."}, []string{"subject", "budget"})
+	x.budgetSeconds = f.NewGaugeVec(prometheus.GaugeOpts{Name: metricnames.BudgetSeconds, Help: "A latency budget's threshold in seconds."}, []string{"subject", "budget"})
+	x.memory = gauge(metricnames.Memory, "The last memory sample of the system under test.")
+	x.memoryTrend = gauge(metricnames.MemoryTrend, "The leak fit's trend line evaluated now.")
+	x.leakBudget = gauge(metricnames.LeakBudget, "The leak block's max_growth budget.")
 	x.resp = newResponses(info.Requests)
 	x.reg.MustRegister(x.resp)
 	for _, n := range info.Requests {

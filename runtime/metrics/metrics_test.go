@@ -3,6 +3,8 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"lab/lang"
+	"lab/lang/metricnames"
 	"lab/runtime/engine"
 	"lab/runtime/result"
 	"lab/runtime/tally"
@@ -34,6 +37,44 @@ func TestClass(t *testing.T) {
 		if got := Class(reason); got != want {
 			t.Errorf("Class(%q) = %q, want %q", reason, got, want)
 		}
+	}
+}
+
+// TestServesEveryName: the exporter serves exactly the names of
+// lang/metricnames, which grafana's queries are held to (its
+// TestQueriesParse), and docs/METRICS.md lists the same.
+func TestServesEveryName(t *testing.T) {
+	x := New(Info{Plan: "p", Shape: "s", Model: lang.Closed, Requests: []string{"a"}})
+	// Vectors show once a series of them is set.
+	x.SetBudgets([]Budget{{Subject: "all", Budget: "p95", OK: true, Judged: true}})
+	x.SetBudgetSeconds("all", "p95", 0.5)
+	fams, err := x.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served []string
+	for _, f := range fams {
+		served = append(served, f.GetName())
+	}
+	want := metricnames.All()
+	slices.Sort(served)
+	slices.Sort(want)
+	if !slices.Equal(served, want) {
+		t.Errorf("served %v, lang/metricnames has %v", served, want)
+	}
+	doc, err := os.ReadFile("../../docs/METRICS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, line := range strings.Split(string(doc), "\n") {
+		if cells := strings.Split(line, "|"); len(cells) > 2 && strings.HasPrefix(strings.TrimSpace(cells[1]), "lab_") {
+			listed = append(listed, strings.TrimSpace(cells[1]))
+		}
+	}
+	slices.Sort(listed)
+	if !slices.Equal(listed, want) {
+		t.Errorf("docs/METRICS.md lists %v, lang/metricnames has %v", listed, want)
 	}
 }
 

@@ -201,9 +201,23 @@ type Verdict struct {
 	Subject  string `json:"subject"` // "POST /checkout", "all", "memory of shop"
 	Budget   string `json:"budget"`  // "p95 ≤ 500ms"
 	Measured string `json:"measured"`
-	Outcome  string `json:"outcome"` // "pass", "fail", "inconclusive", "advisory", "invalid", "no samples"
+	Outcome  string `json:"outcome"` // one of the Outcome* constants
 	Detail   string `json:"detail,omitempty"`
 }
+
+// The outcomes of a verdict (Verdict.Outcome): the one list, here beside
+// the field, since the gates write it and gates/verdict reads it. Pass and
+// Advisory exit 0; Fail, NoSamples, Inconclusive and Missing exit 1;
+// Invalid exits 3 (gates.ExitCode).
+const (
+	OutcomePass         = "pass"
+	OutcomeFail         = "fail"
+	OutcomeNoSamples    = "no samples"   // a budget whose requests (or memory) had no samples
+	OutcomeInconclusive = "inconclusive" // the evidence is not there: extend the run, or the data cannot say
+	OutcomeAdvisory     = "advisory"     // noted, never fails (over a budget by no more than chance, no baseline yet, a runner too noisy to judge)
+	OutcomeMissing      = "missing"      // a request of the baseline that the current run never completed
+	OutcomeInvalid      = "invalid"      // the measurement cannot be trusted (saturated generator)
+)
 
 // RequestByName returns the named request's record, or nil.
 func (r *Run) RequestByName(name string) *Request {

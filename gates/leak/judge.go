@@ -1,4 +1,4 @@
-package gates
+package leak
 
 import (
 	"fmt"
@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"lab/gates/leak"
 	"lab/lang"
 	"lab/lang/units"
 	"lab/runtime/result"
@@ -16,16 +15,16 @@ import (
 // reading: a reading may take 2 s, and the recording stops as the run ends.
 const unreadTail = 10 * time.Second
 
-// LeakVerdict runs the leak hunter (docs/STATISTICS.md, "Leak hunter")
-// over the run's memory samples with the plan's leak budget. No samples is a
-// "no samples" verdict, a run too short or without GC cycles an
-// inconclusive one that says how long to run, and so is a run whose memory
-// was not read to its end: never a silent pass. How many readings failed is
-// always said.
-func LeakVerdict(l *lang.Leak, run *result.Run) result.Verdict {
-	v := result.Verdict{Gate: "leak", Subject: "memory of " + memoryName(l.Memory), Budget: leakBudget(l), Measured: "–"}
+// Judge is the leak gate's verdict: the leak hunter (docs/STATISTICS.md,
+// "Leak hunter") over the run's memory samples with the plan's leak
+// budget. No samples is a "no samples" verdict, a run too short or without
+// GC cycles an inconclusive one that says how long to run, and so is a run
+// whose memory was not read to its end: never a silent pass. How many
+// readings failed is always said.
+func Judge(l *lang.Leak, run *result.Run) result.Verdict {
+	v := result.Verdict{Gate: "leak", Subject: "memory of " + memoryName(l.Memory), Budget: BudgetLabel(l), Measured: "–"}
 	if run.Memory == nil || len(run.Memory.Samples) == 0 {
-		v.Outcome = NoSamples
+		v.Outcome = result.OutcomeNoSamples
 		v.Detail = "no memory samples in this run: the plan has a leak block, but nothing sampled " + memoryName(l.Memory) +
 			" (the sampler did not run or could not read it), so a leak cannot be ruled out"
 		if run.Memory != nil && run.Memory.Failed > 0 {
@@ -36,71 +35,71 @@ func LeakVerdict(l *lang.Leak, run *result.Run) result.Verdict {
 		return v
 	}
 	note := ""
-	if _, err := leak.ParseSource(run.Memory.Kind); err != nil {
+	if _, err := ParseSource(run.Memory.Kind); err != nil {
 		note = fmt.Sprintf("; %q readings judged as resident memory", run.Memory.Kind)
 	}
 	if run.Memory.Source != "" {
 		v.Subject = fmt.Sprintf("memory (%s of %s)", run.Memory.Kind, run.Memory.Source)
 	}
-	samples := leakSamples(run.Memory)
-	rep, err := LeakFit(l, run)
+	samples := samplesOf(run.Memory)
+	rep, err := Fit(l, run)
 	if err != nil {
-		v.Outcome = Invalid
+		v.Outcome = result.OutcomeInvalid
 		v.Detail = "the memory samples cannot be judged: " + err.Error()
 		return v
 	}
-	v.Measured = leakMeasured(rep)
+	v.Measured = measured(rep)
 	switch rep.Verdict {
-	case leak.Pass:
-		v.Outcome = Pass
-	case leak.Fail:
-		v.Outcome = Fail
+	case Pass:
+		v.Outcome = result.OutcomePass
+	case Fail:
+		v.Outcome = result.OutcomeFail
 	default:
-		v.Outcome = Inconclusive
+		v.Outcome = result.OutcomeInconclusive
 	}
-	v.Detail = rep.Reason + leakFigures(rep, len(samples)) + perName(rep, run) + note
+	v.Detail = rep.Reason + figures(rep, len(samples)) + perName(rep, run) + note
 	// Subtleness ahead: the hunter judges the samples it has; a sampler that
 	// stopped partway (the target crashed, the engine went away) leaves the
 	// end of the run unread, and the end is where a leak is largest.
 	last := samples[len(samples)-1].At
-	if end := run.End.Sub(run.Start); end-last > unreadTail && v.Outcome == Pass {
-		v.Outcome = Inconclusive
+	if end := run.End.Sub(run.Start); end-last > unreadTail && v.Outcome == result.OutcomePass {
+		v.Outcome = result.OutcomeInconclusive
 		v.Detail = fmt.Sprintf("memory was not read after %s of the run: the last %s are unjudged, and a leak there cannot be ruled out — find why the readings failed and run again; what was read: ",
 			units.FormatDuration(last.Round(time.Second)), units.FormatDuration((end-last).Round(time.Second))) + v.Detail
 	}
 	if run.Memory.Failed > 0 {
 		v.Detail += "; " + failedReadings(run.Memory)
 	}
-	if v.Outcome == Inconclusive && !strings.Contains(v.Detail, "run again") && !strings.Contains(rep.Reason, "extend the run") &&
+	if v.Outcome == result.OutcomeInconclusive && !strings.Contains(v.Detail, "run again") && !strings.Contains(rep.Reason, "extend the run") &&
 		!strings.Contains(rep.Reason, "run for at least") {
 		v.Detail += "; extend the run"
 	}
 	return v
 }
 
-// LeakFit is the leak hunter's analysis of the run's memory samples under
-// the plan's leak budget: what LeakVerdict judges, and what report.html
+// Fit is the leak hunter's analysis of the run's memory samples under
+// the plan's leak budget: what Judge judges, and what report.html
 // draws (the envelope, the fitted trend, the budget). The run must hold
 // samples.
-func LeakFit(l *lang.Leak, run *result.Run) (leak.Report, error) {
+func Fit(l *lang.Leak, run *result.Run) (Report, error) {
 	if run.Memory == nil || len(run.Memory.Samples) == 0 {
-		return leak.Report{}, fmt.Errorf("no memory samples")
+		return Report{}, fmt.Errorf("no memory samples")
 	}
-	src, err := leak.ParseSource(run.Memory.Kind)
+	src, err := ParseSource(run.Memory.Kind)
 	if err != nil {
 		// A reading of unknown kind is judged as resident memory: the
 		// minimum envelope is right for anything with a GC sawtooth.
-		src = leak.Resident
+		src = Resident
 	}
-	return leak.Analyze(leakSamples(run.Memory), src, leak.Budget{
+	return Analyze(samplesOf(run.Memory), src, Budget{
 		Warmup: l.Warmup, Window: l.Window, MaxGrowthRate: l.MaxGrowthRate, MaxGrowth: float64(l.MaxGrowth),
 	})
 }
 
-func leakSamples(m *result.MemorySeries) []leak.Sample {
-	samples := make([]leak.Sample, len(m.Samples))
+func samplesOf(m *result.MemorySeries) []Sample {
+	samples := make([]Sample, len(m.Samples))
 	for i, s := range m.Samples {
-		samples[i] = leak.Sample{At: time.Duration(s.AtS * float64(time.Second)), Bytes: s.Bytes, GCCycles: s.GCCycles, Requests: s.Requests}
+		samples[i] = Sample{At: time.Duration(s.AtS * float64(time.Second)), Bytes: s.Bytes, GCCycles: s.GCCycles, Requests: s.Requests}
 	}
 	return samples
 }
@@ -133,7 +132,9 @@ func memoryName(m lang.MemorySource) string {
 	return string(m.Kind)
 }
 
-func leakBudget(l *lang.Leak) string {
+// BudgetLabel is the leak block's budget as the verdict and report.html
+// name it: "growth ≤ 10MB/min".
+func BudgetLabel(l *lang.Leak) string {
 	var parts []string
 	if l.MaxGrowthRate > 0 {
 		parts = append(parts, "growth ≤ "+units.FormatByteRate(l.MaxGrowthRate))
@@ -147,28 +148,28 @@ func leakBudget(l *lang.Leak) string {
 	return strings.Join(parts, ", ")
 }
 
-// leakMeasured is the table's cell: the growth rate, and per request when known.
-func leakMeasured(r leak.Report) string {
+// measured is the table's cell: the growth rate, and per request when known.
+func measured(r Report) string {
 	if math.IsNaN(r.Slope) {
 		return "–"
 	}
-	s := signedSize(r.PerMinute) + "/min"
+	s := units.FormatSignedSize(r.PerMinute, "") + "/min"
 	if !math.IsNaN(r.PerRequest) {
-		s += ", " + signedSize(r.PerRequest) + "/req"
+		s += ", " + units.FormatSignedSize(r.PerRequest, "") + "/req"
 	}
 	return s
 }
 
-// leakFigures adds what the hunter's reason leaves out: the samples it
+// figures adds what the hunter's reason leaves out: the samples it
 // used, where the warm-up was cut, and the least-squares slope over the
 // same blocks for readers who expect one (Theil–Sen's is the one judged).
-func leakFigures(r leak.Report, total int) string {
+func figures(r Report, total int) string {
 	s := fmt.Sprintf("; %d of %d samples used", r.SamplesUsed, total)
 	if r.WarmupBy != "" {
 		s += fmt.Sprintf(", warm-up cut at %s (%s)", units.FormatDuration(r.WarmupCut.Round(time.Second)), r.WarmupBy)
 	}
 	if !math.IsNaN(r.LeastSquaresSlope) {
-		s += fmt.Sprintf("; least squares over the same blocks: %s/min (shown, not judged: docs/STATISTICS.md)", signedSize(60*r.LeastSquaresSlope))
+		s += fmt.Sprintf("; least squares over the same blocks: %s/min (shown, not judged: docs/STATISTICS.md)", units.FormatSignedSize(60*r.LeastSquaresSlope, ""))
 	}
 	return s
 }
@@ -177,7 +178,7 @@ func leakFigures(r leak.Report, total int) string {
 // rate over that name's completion rate in the judged window. The hunter
 // cannot know which request leaks; when one does (the shop keeps memory per
 // checkout), its line is the leak per such request.
-func perName(r leak.Report, run *result.Run) string {
+func perName(r Report, run *result.Run) string {
 	if math.IsNaN(r.Slope) || r.Window <= 0 {
 		return ""
 	}
@@ -202,32 +203,11 @@ func perName(r leak.Report, run *result.Run) string {
 		if rate <= 0 {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %s (%s … %s) at %.1f/s", q.Name, signedSize(r.Slope/rate),
-			signedSize(r.SlopeLower/rate), signedSize(r.SlopeUpper/rate), rate))
+		parts = append(parts, fmt.Sprintf("%s %s (%s … %s) at %.1f/s", q.Name, units.FormatSignedSize(r.Slope/rate, ""),
+			units.FormatSignedSize(r.SlopeLower/rate, ""), units.FormatSignedSize(r.SlopeUpper/rate, ""), rate))
 	}
 	if len(parts) == 0 {
 		return ""
 	}
 	return "; if one request leaks, per such request: " + strings.Join(parts, ", ")
-}
-
-// signedSize prints bytes with 1000-based units and a sign: "+50.1KB", "−3.2MB".
-func signedSize(v float64) string {
-	if math.IsNaN(v) {
-		return "?"
-	}
-	sign := "+"
-	if v < 0 {
-		sign = "−"
-	}
-	a := math.Abs(v)
-	switch {
-	case a >= 1e9:
-		return fmt.Sprintf("%s%.2fGB", sign, a/1e9)
-	case a >= 1e6:
-		return fmt.Sprintf("%s%.1fMB", sign, a/1e6)
-	case a >= 1e3:
-		return fmt.Sprintf("%s%.1fKB", sign, a/1e3)
-	}
-	return fmt.Sprintf("%s%.0fB", sign, a)
 }
