@@ -28,7 +28,8 @@ type target struct {
 // startTarget starts the plan's shop, unless the plan has none or it runs
 // elsewhere (--no-sut).
 func startTarget(ctx context.Context, env *cmdEnv, o *applyOpts) (target, error) {
-	t := target{info: memory.SUTInfo{BaseURL: o.plan.Workload.Host}}
+	docker := env.getenv("DOCKER_HOST")
+	t := target{info: memory.SUTInfo{BaseURL: o.plan.Workload.Host, DockerHost: docker}}
 	if o.plan.SUT == nil || o.noSUT {
 		return t, nil
 	}
@@ -38,7 +39,7 @@ func startTarget(ctx context.Context, env *cmdEnv, o *applyOpts) (target, error)
 	}
 	fmt.Fprintf(env.stderr, "shop %q started (pid %d) at %s\n", o.plan.SUT.Name, shop.PID(), shop.BaseURL())
 	t.shop = shop
-	t.info = memory.SUTInfo{PID: shop.PID(), BaseURL: shop.BaseURL()}
+	t.info = memory.SUTInfo{PID: shop.PID(), BaseURL: shop.BaseURL(), DockerHost: docker}
 	return t, nil
 }
 
@@ -142,7 +143,7 @@ func startShop(ctx context.Context, env *cmdEnv, plan *lang.Plan) (*sut.Process,
 	if err != nil {
 		return nil, err
 	}
-	return sut.Start(ctx, bin, knobs, nil)
+	return sut.Start(ctx, bin, os.Environ(), knobs, nil)
 }
 
 // planKnobs are the shop's knobs as the plan's sut block sets them; a

@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // lab fmt on deliberately messy plans (testdata/fmt: wrong indentation,
 // misaligned equals signs, blank lines, comments) writes the golden file
 // beside each, byte for byte; -check flags each before and passes after.
-// After a change on purpose, go test -run TestFmtGolden . -update rewrites
+// After a change on purpose, go test -run TestFmtGolden ./cli -update rewrites
 // the golden files.
 func TestFmtGolden(t *testing.T) {
 	files, _ := filepath.Glob("cli/testdata/fmt/*.hcl")
@@ -48,10 +48,10 @@ func TestFmtGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(golden)
 			if err != nil {
-				t.Fatalf("%v (run go test -run TestFmtGolden . -update)", err)
+				t.Fatalf("%v (run go test -run TestFmtGolden ./cli -update)", err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Errorf("lab fmt %s differs from %s (if the change is meant, run go test -run TestFmtGolden . -update):\n--- got\n%s--- want\n%s", f, golden, got, want)
+				t.Errorf("lab fmt %s differs from %s (if the change is meant, run go test -run TestFmtGolden ./cli -update):\n--- got\n%s--- want\n%s", f, golden, got, want)
 			}
 			if code, stdout, _ := lab(t, nil, "fmt", "-check", messy); code != exitcode.OK {
 				t.Errorf("fmt -check after fmt: exit %d, %s", code, stdout)

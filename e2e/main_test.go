@@ -11,11 +11,14 @@ import (
 
 	"lab/cli"
 	"lab/cli/clitest"
+	"lab/runtime/memory/hogtest"
 )
 
 func TestMain(m *testing.M) {
 	clitest.ToRoot()
-	os.Exit(m.Run())
+	code := m.Run()
+	hogtest.Cleanup()
+	os.Exit(code)
 }
 
 // lab runs a lab command line in-process, with thread-safe captured

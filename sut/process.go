@@ -35,12 +35,13 @@ type Process struct {
 // 200, or with an error that quotes the child's last output if it exits or is
 // not ready within ReadyTimeout. The child's output goes to logs (may be nil).
 //
-// The admin token travels in the environment (LAB_SUT_ADMIN_TOKEN), not in
-// the arguments that ps shows; every other LAB_SUT_* variable of this process
-// is withheld, so the child runs exactly k. The child gets its own process
+// The child's environment is environ (the command line's) with the admin
+// token added (LAB_SUT_ADMIN_TOKEN), not in the arguments that ps shows;
+// every other LAB_SUT_* variable of environ is withheld, so the child runs
+// exactly k. The child gets its own process
 // group, so a terminal's Ctrl-C reaches lab, which stops it; and on Linux it
 // is sent SIGTERM if lab dies. Ending ctx stops the child as Stop(5s) would.
-func Start(ctx context.Context, binary string, k Knobs, logs io.Writer) (*Process, error) {
+func Start(ctx context.Context, binary string, environ []string, k Knobs, logs io.Writer) (*Process, error) {
 	if err := k.Validate(); err != nil {
 		return nil, fmt.Errorf("sut knobs: %w", err)
 	}
@@ -50,7 +51,7 @@ func Start(ctx context.Context, binary string, k Knobs, logs io.Writer) (*Proces
 
 	p := &Process{out: newChildOutput(logs), exited: make(chan struct{})}
 	p.cmd = exec.Command(binary, args...)
-	p.cmd.Env = childEnv(os.Environ(), token)
+	p.cmd.Env = childEnv(environ, token)
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out
 	p.cmd.SysProcAttr = childSysProcAttr()

@@ -69,7 +69,7 @@ func startChild(t *testing.T, k Knobs) *Process {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	p, err := Start(context.Background(), self, k, &lockedWriter{w: &logs})
+	p, err := Start(context.Background(), self, os.Environ(), k, &lockedWriter{w: &logs})
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -218,17 +218,17 @@ func TestStartReportsAChildThatDies(t *testing.T) {
 	js, _ := json.Marshal(k)
 	t.Setenv(childKnobsEnv, string(js))
 	self, _ := os.Executable()
-	_, err = Start(context.Background(), self, k, nil)
+	_, err = Start(context.Background(), self, os.Environ(), k, nil)
 	if err == nil || !strings.Contains(err.Error(), "exited before it was ready") || !strings.Contains(err.Error(), "address already in use") {
 		t.Errorf("Start on a busy port: %v, want the child's exit and its last output", err)
 	}
 
 	k = childKnobs()
 	k.ErrorRate = 7
-	if _, err := Start(context.Background(), self, k, nil); err == nil || !strings.Contains(err.Error(), "error_rate") {
+	if _, err := Start(context.Background(), self, os.Environ(), k, nil); err == nil || !strings.Contains(err.Error(), "error_rate") {
 		t.Errorf("Start with invalid knobs: %v", err)
 	}
-	if _, err := Start(context.Background(), "/nonexistent/lab", childKnobs(), nil); err == nil {
+	if _, err := Start(context.Background(), "/nonexistent/lab", os.Environ(), childKnobs(), nil); err == nil {
 		t.Error("Start of a missing binary succeeded")
 	}
 }
@@ -354,7 +354,7 @@ func TestStartContextEndStopsTheChild(t *testing.T) {
 	t.Setenv(childKnobsEnv, string(js))
 	self, _ := os.Executable()
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := Start(ctx, self, k, nil)
+	p, err := Start(ctx, self, os.Environ(), k, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

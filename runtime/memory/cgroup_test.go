@@ -9,6 +9,7 @@ import (
 
 	"lab/lang"
 	"lab/runtime/memory"
+	"lab/runtime/memory/hogtest"
 	"lab/runtime/needs"
 )
 
@@ -55,23 +56,23 @@ func TestCgroupSamplerSeesAChildAllocate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := startHog(t, buildHog(t))
-	const n = 64 * mib
+	h := hogtest.Start(t, hogtest.Build(t))
+	const n = 64 * hogtest.MiB
 	ok := false
 	for try := 1; try <= 3 && !ok; try++ {
 		before := sample(t, s)
-		h.alloc(t, n)
+		h.Alloc(t, n)
 		after := sample(t, s)
 		grew := after.Bytes - before.Bytes
 		t.Logf("try %d, %s: %.1f MiB → %.1f MiB, grew %.2f MiB for %d MiB allocated",
-			try, s.Source(), before.Bytes/mib, after.Bytes/mib, grew/mib, n/mib)
+			try, s.Source(), before.Bytes/hogtest.MiB, after.Bytes/hogtest.MiB, grew/hogtest.MiB, n/hogtest.MiB)
 		ok = grew >= 0.9*n && grew <= 1.25*n
 		if after.GCCycles != -1 || s.Kind() != memory.KindCgroup {
 			t.Errorf("GC cycles %d, kind %q; want -1, cgroup", after.GCCycles, s.Kind())
 		}
 	}
 	if !ok {
-		t.Errorf("the cgroup's anon memory never grew by about %d MiB", n/mib)
+		t.Errorf("the cgroup's anon memory never grew by about %d MiB", n/hogtest.MiB)
 	}
 	if src := s.Source(); !strings.HasPrefix(src, "anon of cgroup ") && !strings.HasPrefix(src, "total_rss of cgroup ") {
 		t.Errorf("source %q, want anon (v2) or total_rss (v1)", src)

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -19,12 +18,12 @@ import (
 // names another unix socket.
 const DefaultDockerSocket = "/var/run/docker.sock"
 
-// dockerSocket is the engine's socket: DOCKER_HOST when it is a unix://
-// address, else the default. Other DOCKER_HOST schemes (tcp with TLS, ssh)
-// would need the Docker SDK's machinery and are not supported; the error at
-// the first sample says so.
-func dockerSocket() string {
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
+// dockerSocket is the engine's socket: host (DOCKER_HOST, as the command
+// line read it) when it is a unix:// address, else the default. Other
+// DOCKER_HOST schemes (tcp with TLS, ssh) would need the Docker SDK's
+// machinery and are not supported; the error at the first sample says so.
+func dockerSocket(host string) string {
+	if h := host; h != "" {
 		if path, ok := strings.CutPrefix(h, "unix://"); ok {
 			return path
 		}

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"context"
+	"os"
 	goruntime "runtime"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"lab/lang"
 	"lab/runtime/memory"
+	"lab/runtime/memory/hogtest"
 )
 
 func sample(t *testing.T, s memory.Sampler) memory.Reading {
@@ -27,20 +29,20 @@ func TestPIDSamplerSeesAChildAllocate(t *testing.T) {
 	if goruntime.GOOS != "linux" {
 		t.Skip("/proc/PID/status is Linux's")
 	}
-	h := startHog(t, buildHog(t))
-	s, err := memory.NewSampler(lang.MemorySource{Kind: lang.MemoryPID, PID: h.cmd.Process.Pid}, memory.SUTInfo{})
+	h := hogtest.Start(t, hogtest.Build(t))
+	s, err := memory.NewSampler(lang.MemorySource{Kind: lang.MemoryPID, PID: h.PID()}, memory.SUTInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := sample(t, s)
-	const n = 64 * mib
-	h.alloc(t, n)
+	const n = 64 * hogtest.MiB
+	h.Alloc(t, n)
 	after := sample(t, s)
 	grew := after.Bytes - before.Bytes
 	t.Logf("%s: %.1f MiB → %.1f MiB, grew %.2f MiB for %d MiB allocated",
-		s.Source(), before.Bytes/mib, after.Bytes/mib, grew/mib, n/mib)
+		s.Source(), before.Bytes/hogtest.MiB, after.Bytes/hogtest.MiB, grew/hogtest.MiB, n/hogtest.MiB)
 	if grew < 0.95*n || grew > 1.10*n {
-		t.Errorf("grew %.2f MiB, want about %d MiB", grew/mib, n/mib)
+		t.Errorf("grew %.2f MiB, want about %d MiB", grew/hogtest.MiB, n/hogtest.MiB)
 	}
 	if after.GCCycles != -1 {
 		t.Errorf("GC cycles %d, want -1 (unknown from outside the process)", after.GCCycles)
@@ -49,8 +51,14 @@ func TestPIDSamplerSeesAChildAllocate(t *testing.T) {
 		t.Errorf("kind %q, source %q; want rss_anon, RssAnon of pid …", s.Kind(), s.Source())
 	}
 
-	h.stop(t)
+	h.Stop(t)
 	if _, err := s.Sample(context.Background()); err == nil || !strings.Contains(err.Error(), "not running") {
 		t.Errorf("sampling an exited process: %v, want an error saying it is not running", err)
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	hogtest.Cleanup()
+	os.Exit(code)
 }

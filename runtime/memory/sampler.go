@@ -49,6 +49,9 @@ type Sampler interface {
 type SUTInfo struct {
 	PID     int
 	BaseURL string
+	// DockerHost is DOCKER_HOST as the command line has it ("" for the
+	// engine's default socket), for a container's memory.
+	DockerHost string
 }
 
 // NewSampler returns the sampler for src. It checks src but reads nothing:
@@ -65,7 +68,7 @@ func NewSampler(src lang.MemorySource, sut SUTInfo) (Sampler, error) {
 	case lang.MemoryCgroup:
 		return newCgroupSampler(src.Path)
 	case lang.MemoryContainer:
-		return newContainerSampler(src.Name, dockerSocket())
+		return newContainerSampler(src.Name, dockerSocket(sut.DockerHost))
 	case lang.MemoryMetrics:
 		return newMetricsSampler(src.URL, src.Metric)
 	case "":

@@ -16,6 +16,7 @@ import (
 	"lab/gates/leak"
 	"lab/lang"
 	"lab/runtime/memory"
+	"lab/runtime/memory/hogtest"
 	"lab/sut"
 	"lab/sut/shoptest"
 )
@@ -102,7 +103,7 @@ func TestSUTSamplerReadsTheLiveHeap(t *testing.T) {
 
 	grew := after.Bytes - before.Bytes
 	t.Logf("%s: %.1f MiB → %.1f MiB (grew %.2f MiB for %.2f MiB leaked), GC cycles %d → %d",
-		s.Source(), before.Bytes/mib, after.Bytes/mib, grew/mib, float64(n*leakEach)/mib, before.GCCycles, after.GCCycles)
+		s.Source(), before.Bytes/hogtest.MiB, after.Bytes/hogtest.MiB, grew/hogtest.MiB, float64(n*leakEach)/hogtest.MiB, before.GCCycles, after.GCCycles)
 	if s.Kind() != memory.KindHeapLive || !strings.Contains(s.Source(), memory.MetricHeapLive) {
 		t.Errorf("kind %q, source %q; want the live heap", s.Kind(), s.Source())
 	}
@@ -110,7 +111,7 @@ func TestSUTSamplerReadsTheLiveHeap(t *testing.T) {
 		t.Errorf("GC cycles %d → %d, want known and counting the goruntime.GC in between", before.GCCycles, after.GCCycles)
 	}
 	if leaked := float64(n * leakEach); grew < 0.9*leaked || grew > 1.25*leaked {
-		t.Errorf("live heap grew %.2f MiB, want about the %.2f MiB leaked", grew/mib, leaked/mib)
+		t.Errorf("live heap grew %.2f MiB, want about the %.2f MiB leaked", grew/hogtest.MiB, leaked/hogtest.MiB)
 	}
 }
 
@@ -144,7 +145,7 @@ func TestRecordTheShop(t *testing.T) {
 	}
 	first, last := series.Samples[0], series.Samples[n-1]
 	t.Logf("%d samples over %.2f s: %.1f → %.1f MiB, GC %d → %d, requests %d → %d",
-		n, last.AtS-first.AtS, first.Bytes/mib, last.Bytes/mib, first.GCCycles, last.GCCycles, first.Requests, last.Requests)
+		n, last.AtS-first.AtS, first.Bytes/hogtest.MiB, last.Bytes/hogtest.MiB, first.GCCycles, last.GCCycles, first.Requests, last.Requests)
 	for i, x := range series.Samples {
 		if x.GCCycles < 0 || x.Requests < 0 {
 			t.Errorf("sample %d: GC cycles %d, requests %d; want both known", i, x.GCCycles, x.Requests)
@@ -160,7 +161,7 @@ func TestRecordTheShop(t *testing.T) {
 		t.Errorf("requests %d → %d, want 0 → 250", first.Requests, last.Requests)
 	}
 	if grew, leaked := last.Bytes-first.Bytes, 250.0*leakEach; grew < 0.8*leaked {
-		t.Errorf("live heap grew %.2f MiB over the recording, want about the %.2f MiB leaked", grew/mib, leaked/mib)
+		t.Errorf("live heap grew %.2f MiB over the recording, want about the %.2f MiB leaked", grew/hogtest.MiB, leaked/hogtest.MiB)
 	}
 	if series.Kind != memory.KindHeapLive || series.Source != s.Source() {
 		t.Errorf("series kind %q source %q", series.Kind, series.Source)

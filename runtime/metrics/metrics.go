@@ -6,7 +6,7 @@
 // It is fed from what the run already collects: the engine's (or master's)
 // tick once a second and its 10 s windows, so the per-request hot path
 // pays nothing. Budgets and memory come in as plain values, so this
-// package needs nothing from gates (docs/DESIGN.md, "The rule").
+// package needs nothing from gates (docs/DESIGN.md, "The rules").
 package metrics
 
 import (

@@ -1,4 +1,8 @@
-package memory_test
+// Package hogtest runs a tiny program whose memory tests watch (the hog):
+// it holds what it is told to allocate, touching every page so that the
+// kernel backs it. Built once per test binary, static, so that it also runs
+// in an image FROM scratch. For tests only.
+package hogtest
 
 import (
 	"bufio"
@@ -64,23 +68,24 @@ var (
 	hogErr  error
 )
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "lab-memory-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+// Cleanup removes the built hog; call it from TestMain after the tests.
+func Cleanup() {
+	if hogDir != "" {
+		os.RemoveAll(hogDir)
 	}
-	hogDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
 }
 
-// buildHog builds the hog once per test binary, static (CGO_ENABLED=0) so
-// that it also runs in an image FROM scratch.
-func buildHog(t *testing.T) string {
+// Build builds the hog once per test binary, static (CGO_ENABLED=0) so
+// that it also runs in an image FROM scratch, and returns its path.
+func Build(t *testing.T) string {
 	t.Helper()
 	hogOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "lab-hog-")
+		if err != nil {
+			hogErr = err
+			return
+		}
+		hogDir = dir
 		goBin, err := exec.LookPath("go")
 		if err != nil {
 			hogErr = fmt.Errorf("no go command on PATH: %v", err)
@@ -115,16 +120,16 @@ func buildHog(t *testing.T) string {
 	return hogPath
 }
 
-// hog is a running hog (directly, or through `docker run -i`).
-type hog struct {
+// Hog is a running hog (directly, or through `docker run -i`).
+type Hog struct {
 	cmd   *exec.Cmd
 	in    io.WriteCloser
 	lines chan string
 }
 
-// startHog runs argv (the hog, or a command that runs it) and waits for its
+// Start runs argv (the hog, or a command that runs it) and waits for its
 // ready line. The process is killed at the end of the test if still running.
-func startHog(t *testing.T, argv ...string) *hog {
+func Start(t *testing.T, argv ...string) *Hog {
 	t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	in, err := cmd.StdinPipe()
@@ -140,7 +145,7 @@ func startHog(t *testing.T, argv ...string) *hog {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h := &hog{cmd: cmd, in: in, lines: make(chan string, 16)}
+	h := &Hog{cmd: cmd, in: in, lines: make(chan string, 16)}
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -165,7 +170,7 @@ func startHog(t *testing.T, argv ...string) *hog {
 	return h
 }
 
-func (h *hog) next(t *testing.T) string {
+func (h *Hog) next(t *testing.T) string {
 	t.Helper()
 	select {
 	case line, ok := <-h.lines:
@@ -179,8 +184,8 @@ func (h *hog) next(t *testing.T) string {
 	return ""
 }
 
-// alloc makes the hog allocate and touch n more bytes.
-func (h *hog) alloc(t *testing.T, n int) {
+// Alloc makes the hog allocate and touch n more bytes.
+func (h *Hog) Alloc(t *testing.T, n int) {
 	t.Helper()
 	if _, err := fmt.Fprintf(h.in, "alloc %d\n", n); err != nil {
 		t.Fatal(err)
@@ -190,8 +195,8 @@ func (h *hog) alloc(t *testing.T, n int) {
 	}
 }
 
-// stop ends the hog's input and waits (bounded) for it to exit.
-func (h *hog) stop(t *testing.T) {
+// Stop ends the hog's input and waits (bounded) for it to exit.
+func (h *Hog) Stop(t *testing.T) {
 	t.Helper()
 	h.in.Close()
 	for range h.lines {
@@ -205,4 +210,8 @@ func (h *hog) stop(t *testing.T) {
 	}
 }
 
-const mib = 1 << 20
+// MiB is a mebibyte, the unit the hog is told to allocate in.
+const MiB = 1 << 20
+
+// PID is the hog's process id (of `docker run` when it runs in a container).
+func (h *Hog) PID() int { return h.cmd.Process.Pid }

@@ -1,4 +1,4 @@
-package memory_test
+package e2e
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 
 	"lab/lang"
 	"lab/runtime/memory"
+	"lab/runtime/memory/hogtest"
 	"lab/runtime/needs"
 )
 
-// docker runs the docker command, bounded in time.
-func docker(t *testing.T, timeout time.Duration, args ...string) (string, error) {
+// dockerCLI runs the docker command, bounded in time.
+func dockerCLI(t *testing.T, timeout time.Duration, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -32,10 +33,10 @@ func docker(t *testing.T, timeout time.Duration, args ...string) (string, error)
 // The container and image are removed by the ids this test created.
 func TestContainerSamplerSeesAContainerAllocate(t *testing.T) {
 	needs.Tool(t, "docker", "the Docker engine")
-	if out, err := docker(t, 20*time.Second, "info", "--format", "{{.ServerVersion}}"); err != nil {
+	if out, err := dockerCLI(t, 20*time.Second, "info", "--format", "{{.ServerVersion}}"); err != nil {
 		needs.Missing(t, "the Docker engine is not available: %v", strings.TrimSpace(out))
 	}
-	hogBin := buildHog(t)
+	hogBin := hogtest.Build(t)
 
 	ctxDir := t.TempDir()
 	data, err := os.ReadFile(hogBin)
@@ -50,7 +51,7 @@ func TestContainerSamplerSeesAContainerAllocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	iidFile := filepath.Join(t.TempDir(), "iid")
-	if _, err := docker(t, 2*time.Minute, "build", "-q", "--iidfile", iidFile, ctxDir); err != nil {
+	if _, err := dockerCLI(t, 2*time.Minute, "build", "-q", "--iidfile", iidFile, ctxDir); err != nil {
 		t.Fatal(err)
 	}
 	iid, err := os.ReadFile(iidFile)
@@ -59,21 +60,21 @@ func TestContainerSamplerSeesAContainerAllocate(t *testing.T) {
 	}
 	image := strings.TrimSpace(string(iid))
 	t.Cleanup(func() {
-		if _, err := docker(t, time.Minute, "rmi", image); err != nil {
+		if _, err := dockerCLI(t, time.Minute, "rmi", image); err != nil {
 			t.Errorf("removing the test image: %v", err)
 		}
 	})
 
 	name := fmt.Sprintf("lab-memory-test-%d-%d", os.Getpid(), time.Now().UnixNano())
 	cidFile := filepath.Join(t.TempDir(), "cid")
-	h := startHog(t, "docker", "run", "-i", "--name", name, "--cidfile", cidFile, "--network", "none", image)
+	h := hogtest.Start(t, "docker", "run", "-i", "--name", name, "--cidfile", cidFile, "--network", "none", image)
 	cid, err := os.ReadFile(cidFile)
 	if err != nil || len(strings.TrimSpace(string(cid))) == 0 {
 		t.Fatalf("no container id in %s: %v", cidFile, err)
 	}
 	// Registered after the image's cleanup, so it runs first.
 	t.Cleanup(func() {
-		if _, err := docker(t, time.Minute, "rm", "-f", strings.TrimSpace(string(cid))); err != nil {
+		if _, err := dockerCLI(t, time.Minute, "rm", "-f", strings.TrimSpace(string(cid))); err != nil {
 			t.Errorf("removing the test container: %v", err)
 		}
 	})
@@ -82,22 +83,22 @@ func TestContainerSamplerSeesAContainerAllocate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := sample(t, s)
-	const n = 64 * mib
-	h.alloc(t, n)
-	after := sample(t, s)
+	before := sampleMemory(t, s)
+	const n = 64 * hogtest.MiB
+	h.Alloc(t, n)
+	after := sampleMemory(t, s)
 	grew := after.Bytes - before.Bytes
 	t.Logf("%s: %.1f MiB → %.1f MiB, grew %.2f MiB for %d MiB allocated",
-		s.Source(), before.Bytes/mib, after.Bytes/mib, grew/mib, n/mib)
+		s.Source(), before.Bytes/hogtest.MiB, after.Bytes/hogtest.MiB, grew/hogtest.MiB, n/hogtest.MiB)
 	if grew < 0.9*n || grew > 1.25*n {
-		t.Errorf("grew %.2f MiB, want about %d MiB", grew/mib, n/mib)
+		t.Errorf("grew %.2f MiB, want about %d MiB", grew/hogtest.MiB, n/hogtest.MiB)
 	}
 	if s.Kind() != memory.KindDocker || after.GCCycles != -1 {
 		t.Errorf("kind %q, GC cycles %d; want docker, -1", s.Kind(), after.GCCycles)
 	}
 
 	// Ended: the engine still knows the container but has no memory figures.
-	h.stop(t)
+	h.Stop(t)
 	if _, err := s.Sample(context.Background()); err == nil || !strings.Contains(err.Error(), "not running") {
 		t.Errorf("sampling a stopped container: %v, want an error saying it is not running", err)
 	}
@@ -108,4 +109,15 @@ func TestContainerSamplerSeesAContainerAllocate(t *testing.T) {
 	if _, err := gone.Sample(context.Background()); err == nil || !strings.Contains(err.Error(), "No such container") {
 		t.Errorf("sampling an absent container: %v, want the engine's No such container", err)
 	}
+}
+
+func sampleMemory(t *testing.T, s memory.Sampler) memory.Reading {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := s.Sample(ctx)
+	if err != nil {
+		t.Fatalf("%s: %v", s.Source(), err)
+	}
+	return r
 }
