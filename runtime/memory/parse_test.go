@@ -141,8 +141,7 @@ func TestContainerSamplerAnswers(t *testing.T) {
 		}
 	})
 	t.Run("tcp DOCKER_HOST", func(t *testing.T) {
-		t.Setenv("DOCKER_HOST", "tcp://127.0.0.1:2376")
-		s, _ := newContainerSampler("x", dockerSocket(""))
+		s, _ := newContainerSampler("x", dockerSocket("tcp://127.0.0.1:2376"))
 		if _, err := s.Sample(context.Background()); err == nil || !strings.Contains(err.Error(), "only unix:// sockets") {
 			t.Errorf("error %v, want one saying only unix sockets work", err)
 		}
