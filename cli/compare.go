@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -26,8 +27,8 @@ wrote (recognised by PREFIX_stats.csv; --csv insists on it). Locust keeps no
 per-window histograms, so its whole-run p95s are compared by the threshold
 alone, with no significance test; the verdicts say so.
 
-Thresholds: the plan language's defaults, the regression block of --plan
-FILE, then the flags.`
+Thresholds: the plan language's defaults; the regression block of --plan
+FILE, or else of the plan CURRENT ran (stored with it); then the flags.`
 
 // compareOpts is what lab compare was asked for.
 type compareOpts struct {
@@ -45,10 +46,6 @@ func runCompare(env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	th, err := o.thresholds(env)
-	if err != nil {
-		return err
-	}
 	var runs [2]*result.Run
 	for i, arg := range []string{o.baseline, o.current} {
 		r, err := loadRunOrCSV(arg, o.csv)
@@ -56,6 +53,10 @@ func runCompare(env *cmdEnv, args []string) error {
 			return failf(exitcode.BadInput, "%v", err)
 		}
 		runs[i] = r
+	}
+	th, err := o.thresholds(env, runs[1])
+	if err != nil {
+		return err
 	}
 	if o.history != "" {
 		h, err := gates.LoadHistory(o.history, runs[0], o.current)
@@ -99,16 +100,26 @@ func parseCompareFlags(env *cmdEnv, args []string) (*compareOpts, error) {
 	return o, nil
 }
 
-// thresholds are the plan language's defaults, the regression block of
-// --plan FILE, then the flags.
-func (o *compareOpts) thresholds(env *cmdEnv) (gates.Thresholds, error) {
+// thresholds are the plan language's defaults; the regression block of
+// --plan FILE, or else of the plan the current run stored (the thresholds
+// its plan promised, which a comparison by hand must not silently trade
+// for the defaults); then the flags.
+func (o *compareOpts) thresholds(env *cmdEnv, current *result.Run) (gates.Thresholds, error) {
 	th := gates.DefaultThresholds()
-	if o.planFile != "" {
+	switch {
+	case o.planFile != "":
 		plan, _, err := loadPlan(env, o.planFile, o.pf.options(env))
 		if err != nil {
 			return th, err
 		}
 		th = gates.ThresholdsOf(plan.Regression)
+	case len(current.Plan.Sources) > 0:
+		quiet := *env
+		quiet.stderr = io.Discard
+		if plan, err := storedPlan(&quiet, current); err == nil && plan.Regression != nil {
+			th = gates.ThresholdsOf(plan.Regression)
+			env.notef("thresholds from the regression block of %s, as %s ran it", plan.File, o.current)
+		}
 	}
 	for _, f := range []struct {
 		name string
