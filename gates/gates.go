@@ -60,6 +60,9 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 		out = append(out, v)
 	}
 	out = append(out, LostWorkers(run)...)
+	if v, ok := UnjudgedFailures(plan, run); ok {
+		out = append(out, v)
+	}
 	var counts []*slowCounts // own, then against the baseline
 	sopt := sla.Options{Table: opt.Table}
 	if plan.Regression != nil {
@@ -182,6 +185,44 @@ func RunVerdict(run *result.Run) (result.Verdict, bool) {
 		v.Detail += "; " + cut
 	}
 	return v, true
+}
+
+// UnjudgedFailures fails a run whose failed requests no error_rate budget
+// judges: a plan that forgot its sla block must not go green against a
+// dead service. Failures of a request some error_rate budget covers (its
+// name, a glob that matches it, or "all", whole-run or per window) are
+// that budget's to judge, and a regression block judges every request's
+// error rate against its baseline.
+func UnjudgedFailures(plan *lang.Plan, run *result.Run) (result.Verdict, bool) {
+	covered := map[string]bool{}
+	all := plan.Regression != nil
+	for _, s := range plan.SLAs {
+		if s.ErrorRate == nil {
+			continue
+		}
+		all = all || s.All
+		for _, n := range s.Matches {
+			covered[n] = true
+		}
+	}
+	var failed, total int64
+	var names []string
+	for _, q := range run.Requests {
+		total += q.Count
+		if q.Failures > 0 && !all && !covered[q.Name] {
+			failed += q.Failures
+			names = append(names, fmt.Sprintf("%s %d of %d", q.Name, q.Failures, q.Count))
+		}
+	}
+	if failed == 0 {
+		return result.Verdict{}, false
+	}
+	return result.Verdict{
+		Gate: "run", Subject: "failures", Budget: "failures judged by a budget",
+		Measured: fmt.Sprintf("%d unjudged", failed), Outcome: result.OutcomeFail,
+		Detail: fmt.Sprintf("%d of %d requests failed (%s) and no error_rate budget judges them, so the run cannot pass: add one, e.g. sla \"all\" { error_rate = \"1%%\" } (docs/GATES.md, \"How each gate decides\")",
+			failed, total, strings.Join(names, ", ")),
+	}, true
 }
 
 // LostWorkers notes each worker a distributed run lost (advisory: the run

@@ -529,3 +529,45 @@ func TestLostWorkersAreNoted(t *testing.T) {
 		t.Error("a lost worker alone must not fail the run")
 	}
 }
+
+// Failures no error_rate budget judges fail the run, naming the requests;
+// a budget that covers them (by name or "all") or a regression block
+// leaves them to it. A plan without budgets against a dead service is not
+// a pass (issue 19, defect 11).
+func TestUnjudgedFailuresFailTheRun(t *testing.T) {
+	run := regressionRun(1, 1, 0.5)
+	cases := []struct {
+		body string
+		fail bool
+		name string // a request the verdict must name
+	}{
+		{"", true, "POST /checkout"},                                       // no budget at all
+		{`sla "all" { p99 = "10s" }`, true, "GET /"},                         // latency budgets only
+		{`sla "GET /" { error_rate = "1%" }`, true, "POST /checkout"},        // one name covered, two not
+		{`sla "all" { error_rate = "100%" }`, false, ""},                     // all covered, even if loosely
+		{`sla "GET /*" { error_rate = "1%" }` + "\n" + `sla "GET /" { error_rate = "1%" }` + "\n" + `sla "POST /checkout" { error_rate = "1%" }`, false, ""},
+		{regressionBlock, false, ""}, // the baseline's error rate judges them
+	}
+	for _, c := range cases {
+		vs, err := Judge(loadPlan(t, c.body), run, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got *result.Verdict
+		for i := range vs {
+			if vs[i].Gate == "run" && vs[i].Subject == "failures" {
+				got = &vs[i]
+			}
+		}
+		switch {
+		case c.fail && (got == nil || got.Outcome != result.OutcomeFail || ExitCode(vs) != exitcode.Breach):
+			t.Errorf("%q: failures no budget judges: %+v, exit %d; want a failing verdict", c.body, got, ExitCode(vs))
+		case c.fail && !strings.Contains(got.Detail, c.name):
+			t.Errorf("%q: the verdict does not name %s: %s", c.body, c.name, got.Detail)
+		case c.fail && strings.Contains(c.body, `"GET /"`) && strings.Contains(got.Detail, "GET / "):
+			t.Errorf("%q: the verdict names a covered request: %s", c.body, got.Detail)
+		case !c.fail && got != nil:
+			t.Errorf("%q: failures a budget judges are failed again: %+v", c.body, got)
+		}
+	}
+}
