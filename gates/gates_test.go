@@ -541,10 +541,10 @@ func TestUnjudgedFailuresFailTheRun(t *testing.T) {
 		fail bool
 		name string // a request the verdict must name
 	}{
-		{"", true, "POST /checkout"},                                       // no budget at all
-		{`sla "all" { p99 = "10s" }`, true, "GET /"},                         // latency budgets only
-		{`sla "GET /" { error_rate = "1%" }`, true, "POST /checkout"},        // one name covered, two not
-		{`sla "all" { error_rate = "100%" }`, false, ""},                     // all covered, even if loosely
+		{"", true, "POST /checkout"},                                  // no budget at all
+		{`sla "all" { p99 = "10s" }`, true, "GET /"},                  // latency budgets only
+		{`sla "GET /" { error_rate = "1%" }`, true, "POST /checkout"}, // one name covered, two not
+		{`sla "all" { error_rate = "100%" }`, false, ""},              // all covered, even if loosely
 		{`sla "GET /*" { error_rate = "1%" }` + "\n" + `sla "GET /" { error_rate = "1%" }` + "\n" + `sla "POST /checkout" { error_rate = "1%" }`, false, ""},
 		{regressionBlock, false, ""}, // the baseline's error rate judges them
 	}
