@@ -288,6 +288,7 @@ func windowVerdicts(s *lang.SLA, subj Subject, ws []WindowResult, run *result.Ru
 			}
 			if skipped := len(ws) - judged; skipped > 0 {
 				v.Detail += fmt.Sprintf(" (%d partial or empty window(s) not judged)", skipped)
+				v.Note = unjudged(subj, l, per, ws)
 			}
 		}
 		out = append(out, v)
@@ -296,6 +297,26 @@ func windowVerdicts(s *lang.SLA, subj Subject, ws []WindowResult, run *result.Ru
 		out = append(out, abortVerdict(s, subj, limits, ws, run))
 	}
 	return out
+}
+
+// unjudged says which windows a windowed budget did not judge: those
+// with requests by their span and count, the empty ones by their number.
+func unjudged(subj Subject, l Limit, per string, ws []WindowResult) string {
+	var with []string
+	empty := 0
+	for _, w := range ws {
+		switch {
+		case w.Judged:
+		case w.Count > 0:
+			with = append(with, fmt.Sprintf("%s (%s requests, %.0f s of the run)", span(w.Start, w.End), count(w.Count), w.Covered))
+		default:
+			empty++
+		}
+	}
+	if empty > 0 {
+		with = append(with, fmt.Sprintf("%d without requests", empty))
+	}
+	return fmt.Sprintf("%s %s per %s: not judged: %s (a window the run covers less than half of, or with no request)", subj.Name, l.Name, per, strings.Join(with, "; "))
 }
 
 // worse tells whether a is a worse measure of l than b.

@@ -88,14 +88,21 @@ func scan(run *result.Run, specs []*tracker, hook Hook) ([][]WindowResult, error
 	a0 := floorTo(first, block)
 	blocks := (last-a0)/block + 1
 	workers := int64(min(runtime.GOMAXPROCS(0), 8))
-	workers = max(1, min(workers, blocks))
+	workers = max(1, min(workers, blocks-1))
 
 	parts := make([][][]WindowResult, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
+	// The last block goes with the one before it: a run that ends early
+	// in its last window has that window merged into the one before
+	// (tracker.mergesNext), and both must be in one part.
+	split := max(1, blocks-1)
 	for w := range workers {
-		from := a0 + block*(blocks*w/workers)
-		to := a0 + block*(blocks*(w+1)/workers)
+		from := a0 + block*(split*w/workers)
+		to := a0 + block*(split*(w+1)/workers)
+		if w == workers-1 {
+			to = a0 + block*blocks
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

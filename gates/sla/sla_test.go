@@ -379,3 +379,40 @@ func TestWatcherStates(t *testing.T) {
 		}
 	}
 }
+
+// The run's last seconds are judged: a run that ends early in its last
+// window (here 3 s into it) has that window merged into the one before,
+// so failures there fail the budget, for 10 s and 30 s windows alike. A
+// window still left out (the first, too short) is said on the verdict's
+// note, which the terminal shows even when it passes (issue 19, defect 5).
+func TestTheRunsLastSecondsAreJudged(t *testing.T) {
+	run := windowedRun(map[int]bool{18: true}) // ends 3 s into window 18
+	last := run.Requests[0].Windows[18].T
+	for _, window := range []time.Duration{10 * time.Second, 30 * time.Second} {
+		s := &lang.SLA{Label: "all", All: true, Aggregate: true, Matches: []string{"GET /", "GET /products/:id", "POST /checkout"},
+			ErrorRate: ratio(0.01), Window: window}
+		vs, err := Judge([]*lang.SLA{s}, run, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := find(t, vs, "all", "error_rate")
+		end := floorTo(last, int64(window.Seconds())) + int64(window.Seconds())
+		if v.Outcome != result.OutcomeFail || !strings.Contains(v.Detail, "–"+clock(end)) {
+			t.Errorf("%v windows: failures in the run's last 3 s: %+v; want a fail whose worst window ends at %s", window, v, clock(end))
+		}
+	}
+	// A run that starts 8 s into its first window: that window is left
+	// out, and the note says so.
+	ok := windowedRun(nil)
+	ok.Start = ok.Start.Add(5 * time.Second)
+	s := &lang.SLA{Label: "all", All: true, Aggregate: true, Matches: []string{"GET /", "GET /products/:id", "POST /checkout"},
+		ErrorRate: ratio(0.01), Window: 10 * time.Second}
+	vs, err := Judge([]*lang.SLA{s}, ok, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := find(t, vs, "all", "error_rate")
+	if v.Outcome != result.OutcomePass || !strings.Contains(v.Note, "not judged: "+span(ok.Requests[0].Windows[0].T, ok.Requests[0].Windows[0].T+10)) {
+		t.Errorf("a first window of 2 s: %+v; want a pass whose note names it", v)
+	}
+}

@@ -40,13 +40,14 @@ type tracker struct {
 	w       int64 // window length, seconds
 
 	cur   int64 // start of the window being filled; minInt when none
+	from  int64 // start of the window merged into the current one; none when none
 	tally Tally
 }
 
 const none = -1 << 62
 
 func newTracker(s *lang.SLA, subj Subject, index map[string]int) *tracker {
-	t := &tracker{sla: s, limits: Limits(s), subject: subj, w: int64(s.Window.Seconds()), cur: none}
+	t := &tracker{sla: s, limits: Limits(s), subject: subj, w: int64(s.Window.Seconds()), cur: none, from: none}
 	for _, n := range subj.Names {
 		if i, ok := index[n]; ok {
 			t.names = append(t.names, i)
@@ -58,7 +59,7 @@ func newTracker(s *lang.SLA, subj Subject, index map[string]int) *tracker {
 func (t *tracker) clone() *tracker {
 	c := *t
 	c.tally = Tally{}
-	c.cur = none
+	c.cur, c.from = none, none
 	return &c
 }
 
@@ -83,14 +84,38 @@ func (t *tracker) advance(start int64, span runSpan, emit func(WindowResult)) {
 		return
 	}
 	for t.cur < start {
+		if t.mergesNext(span) {
+			// Subtleness ahead: the run ends in the next window, too early
+			// in it for that window to be judged on its own, so its
+			// requests join this one's tally and the two are judged as one
+			// window (the run's last seconds are never left unjudged).
+			if t.from == none {
+				t.from = t.cur
+			}
+			t.cur += t.w
+			continue
+		}
 		emit(t.close(span))
 		t.cur += t.w
 	}
 }
 
-// close judges the current window and empties the tally.
+// mergesNext tells, for a stored run (its end known), whether the window
+// after the current one is the run's last and covers less than half a
+// window.
+func (t *tracker) mergesNext(span runSpan) bool {
+	next := float64(t.cur + t.w)
+	return next < span.End && span.End < next+float64(t.w) && span.covered(next, next+float64(t.w)) < float64(t.w)/2
+}
+
+// close judges the current window (with the one before it, when that was
+// merged into it) and empties the tally.
 func (t *tracker) close(span runSpan) WindowResult {
-	r := WindowResult{Start: t.cur, End: t.cur + t.w, Count: t.tally.Count}
+	from := t.cur
+	if t.from != none {
+		from, t.from = t.from, none
+	}
+	r := WindowResult{Start: from, End: t.cur + t.w, Count: t.tally.Count}
 	r.Covered = span.covered(float64(r.Start), float64(r.End))
 	t.tally.Seconds = r.Covered
 	r.Measures = make([]Measure, len(t.limits))
@@ -99,7 +124,7 @@ func (t *tracker) close(span runSpan) WindowResult {
 		r.Measures[i] = l.Measure(&t.tally)
 		judgeable = judgeable || r.Measures[i].counts()
 	}
-	r.Judged = judgeable && r.Covered >= float64(t.w)/2
+	r.Judged = judgeable && r.Covered >= float64(r.End-r.Start)/2
 	t.tally.Reset()
 	return r
 }

@@ -181,6 +181,9 @@ func Table(w io.Writer, vs []result.Verdict, exit int, colour bool) error {
 		default:
 			notes = append(notes, paint(colourOf(v.Outcome), "✗ ")+v.Detail)
 		}
+		if v.Note != "" && ok(v.Outcome) {
+			notes = append(notes, paint(dim, "· ")+v.Note)
+		}
 	}
 	if len(notes) > 0 {
 		b.WriteString("\n")
@@ -223,6 +226,9 @@ func Markdown(w io.Writer, heading string, vs []result.Verdict, exit int) error 
 	for _, v := range vs {
 		if v.Outcome != result.OutcomePass && v.Detail != "" {
 			details = append(details, "- "+md(v.Detail))
+		}
+		if v.Note != "" && ok(v.Outcome) {
+			details = append(details, "- "+md(v.Note))
 		}
 	}
 	if len(details) > 0 {

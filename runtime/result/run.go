@@ -203,6 +203,9 @@ type Verdict struct {
 	Measured string `json:"measured"`
 	Outcome  string `json:"outcome"` // one of the Outcome* constants
 	Detail   string `json:"detail,omitempty"`
+	// Note says what the verdict left out (a window too short to judge):
+	// shown beside the verdict even when it passes.
+	Note string `json:"note,omitempty"`
 }
 
 // The outcomes of a verdict (Verdict.Outcome): the one list, here beside
