@@ -510,6 +510,23 @@ func TestCompareLocustRuns(t *testing.T) {
 	if v := find(t, vs, "regression", "GET /", "p95 growth"); v.Outcome != result.OutcomePass {
 		t.Errorf("GET /: %+v", v)
 	}
+
+	// Locust's whole milliseconds: 2 ms → 3 ms is one step of its
+	// rounding, never a regression, whichever run is the baseline; two
+	// steps (2 ms → 4 ms) are (issue 19, defect 10).
+	for _, c := range []struct {
+		base, cur float64
+		want      string
+	}{{2000, 3000, result.OutcomePass}, {3000, 2000, result.OutcomePass}, {2000, 4000, result.OutcomeFail}} {
+		x, _, _ := locust.Load("locust/testdata/shop")
+		y, _, _ := locust.Load("locust/testdata/shop")
+		x.RequestByName("GET /").Response.P95 = int64(c.base)
+		y.RequestByName("GET /").Response.P95 = int64(c.cur)
+		vs, _ = Compare(x, y, DefaultThresholds())
+		if v := find(t, vs, "regression", "GET /", "p95 growth"); v.Outcome != c.want {
+			t.Errorf("Locust p95 %v µs → %v µs: %+v, want %s", c.base, c.cur, v, c.want)
+		}
+	}
 }
 
 // A worker a distributed run lost is noted beside the verdicts, with when

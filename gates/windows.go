@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"lab/gates/hist"
+	"lab/gates/locust"
 	"lab/gates/regress"
 	"lab/gates/sla"
 	"lab/runtime/result"
@@ -300,6 +301,9 @@ func seriesOf(run *result.Run, slow *slowCounts, p95 []int64) map[string]*regres
 			// --csv-full-history): the whole run as one window.
 			s.Windows = []regress.Window{{Count: q.Count, Errors: q.Failures, Timeouts: min(q.Timeouts, q.Failures), Seconds: run.Duration()}}
 			s.SlowKnown, s.Offered = false, false
+		}
+		if locust.FromLocust(run) {
+			s.Quantum = locust.Quantum(s.P95)
 		}
 		out[q.Name] = s
 	}

@@ -41,6 +41,24 @@ import (
 // Rounding says how Locust rounds response times, for the verdicts.
 const Rounding = "Locust rounds response times to 1 ms below 100 ms, 10 ms below 1 s, 100 ms below 10 s"
 
+// Quantum is the step (µs) Locust rounds a response time of us to
+// (Rounding): a difference of one step between two of its figures may be
+// no difference at all.
+func Quantum(us float64) float64 {
+	switch {
+	case us < 100_000:
+		return 1000
+	case us < 1_000_000:
+		return 10_000
+	case us < 10_000_000:
+		return 100_000
+	}
+	return 1_000_000
+}
+
+// FromLocust tells whether a Run was read from Locust's CSV files.
+func FromLocust(run *result.Run) bool { return run.Extra["source"] == "locust" }
+
 // Limits says what a Run read from Locust's CSV cannot support; the
 // regression compare quotes it.
 const Limits = "Locust's CSV has no histograms: p95s compared by the threshold alone, generator saturation unknown"

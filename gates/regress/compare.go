@@ -374,6 +374,8 @@ func latency(name string, b, c *Series, th Thresholds, secs float64) pending {
 		t.small = "below τ"
 	case grew < MinLatencyGrowthUS:
 		t.small = fmt.Sprintf("grew %s, under 1 ms", us(grew))
+	case grew <= max(b.Quantum, c.Quantum):
+		t.small = fmt.Sprintf("grew %s, one step of the input's resolution (it rounds to %s)", us(grew), us(max(b.Quantum, c.Quantum)))
 	default:
 		t.big = true
 	}

@@ -51,6 +51,9 @@ type Series struct {
 	// no per-window histograms, such as Locust's CSV) latency is compared
 	// by the threshold alone.
 	SlowKnown bool
+	// Quantum is the step (µs) the input rounds P95 to (Locust's CSV: 1 ms
+	// below 100 ms, …); 0 when exact. A growth of one step is no evidence.
+	Quantum float64
 	// Offered is set when the windows' Scheduled and Unsent are counted
 	// (the open model, by a lab that counts the arrivals offered to each
 	// request): Scheduled 0 then means the request only follows another in
