@@ -292,11 +292,17 @@ func (m *Master) admit(mb *member) {
 }
 
 // setShare puts a new share table in force from a moment every worker
-// hears of it before: one and a half heartbeats on.
+// hears of it before: one and a half heartbeats on at least, in the middle
+// of a wall-clock second. Workers count their users just after each second
+// ends; a switch then could fall between one worker's count and another's.
 func (m *Master) setShare(owners []int, why string, args ...any) {
 	m.owners = owners
 	m.shareVer++
-	m.from = time.Now().Add(Heartbeat * 3 / 2)
+	soon := time.Now().Add(Heartbeat * 3 / 2)
+	m.from = soon.Truncate(time.Second).Add(time.Second / 2)
+	if m.from.Before(soon) {
+		m.from = m.from.Add(time.Second)
+	}
 	m.logf("%s: the load is split again over %d workers", fmt.Sprintf(why, args...), len(m.liveMes()))
 }
 

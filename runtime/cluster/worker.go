@@ -47,6 +47,8 @@ type worker struct {
 	windows []Window
 	secMark int64
 	winMark int64
+	nextSec int64 // the first second not yet buffered
+	names   int
 
 	eng      *engine.Engine
 	order    *Order
@@ -209,6 +211,7 @@ func (w *worker) run(ctx context.Context, o *Order) error {
 		share = engine.Nobody(o.Share.Me)
 	}
 	if err == nil {
+		w.nextSec, w.names = o.Start.Unix(), len(plan.Workload.Requests)
 		w.eng, err = engine.New(engine.Options{
 			Plan: plan, Share: share, Start: o.Start, Grace: o.Grace,
 			SecondHists: true, OnSecond: w.onSecond, OnWindow: w.onWindow, OnCollect: w.onCollect,
@@ -306,8 +309,22 @@ func (w *worker) finish(ctx context.Context, run *result.Run, runErr error) erro
 
 func (w *worker) onSecond(s result.Second, ss tally.SecondStats) {
 	w.mu.Lock()
+	w.fill(s.T, s.Users)
 	w.seconds = append(w.seconds, Second{Second: s, Counts: ss.Counts, Hist: ss.Hist})
+	w.nextSec = s.T + 1
 	w.mu.Unlock()
+}
+
+// fill buffers the seconds before t in which this worker ran users but
+// completed no request (users just gained in a re-split, a slow target):
+// the engine reports only seconds with requests, and the master would
+// merge those seconds without this worker's users.
+func (w *worker) fill(t int64, users int) {
+	for ; w.nextSec < t; w.nextSec++ {
+		if users > 0 {
+			w.seconds = append(w.seconds, Second{Second: result.Second{T: w.nextSec, Users: users}, Counts: make([][2]int64, w.names)})
+		}
+	}
 }
 
 func (w *worker) onWindow(ws tally.WindowStats) {
@@ -317,7 +334,9 @@ func (w *worker) onWindow(ws tally.WindowStats) {
 }
 
 func (w *worker) onCollect(sec, win int64) {
+	users, _ := w.eng.Live()
 	w.mu.Lock()
+	w.fill(sec, users)
 	w.secMark, w.winMark = sec, win
 	w.mu.Unlock()
 }

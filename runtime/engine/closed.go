@@ -134,7 +134,8 @@ func (e *Engine) runClosed() {
 	version, resplit := int64(-1), false
 	var mine []int64 // the global ids this share runs, ascending
 	var live []*vuser
-	tick := time.NewTicker(10 * time.Millisecond)
+	const every = 10 * time.Millisecond
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	peakWorkers := int64(0)
 	for {
@@ -155,6 +156,13 @@ func (e *Engine) runClosed() {
 		}
 		live = c.reconcile(live, mine[:want], start, resplit)
 		resplit = false
+		wake := tick.C
+		if st := e.share.load(); st.version != version && st.from-e.since() < every {
+			// A new share is due before the next tick: switch at from
+			// itself, as the other workers do, or users would be missing
+			// (or doubled) from the load until then.
+			wake = time.After(st.from - e.since())
+		}
 		select {
 		case <-e.stopCh:
 			for _, u := range live {
@@ -162,7 +170,7 @@ func (e *Engine) runClosed() {
 			}
 			c.wg.Wait()
 			return
-		case <-tick.C:
+		case <-wake:
 		}
 	}
 }

@@ -104,6 +104,9 @@ type Engine struct {
 	abortMu  sync.Mutex
 	abort    string // why the run was stopped early, if it was
 
+	// stopUsers is how many users ran when sending stopped (closed model).
+	stopUsers atomic.Int64
+
 	gen generatorStats
 
 	// Every sender's slot; at the end, what each started (per name).
@@ -224,6 +227,7 @@ func (e *Engine) Stop(reason string) {
 // halt stops sending, once, and notes when.
 func (e *Engine) halt() {
 	e.stopOnce.Do(func() {
+		e.stopUsers.Store(e.users.Load())
 		e.stopAt.Store(int64(e.since()) + 1)
 		close(e.stopCh)
 		e.waitMu.Lock()
@@ -309,7 +313,9 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 
 	interrupted := false
 	total := e.shape.Duration()
-	timer := time.NewTimer(total)
+	// From the run's start: a worker that joined a run under way ends
+	// with the others.
+	timer := time.NewTimer(total - e.since())
 	defer timer.Stop()
 	collectDone := make(chan struct{})
 	var seconds []result.Second
@@ -477,6 +483,12 @@ func (e *Engine) second(ss tally.SecondStats) result.Second {
 	s := result.Second{
 		T: ss.T, Users: int(e.users.Load()), Requests: ss.Requests, Failures: ss.Failures,
 		P50: ss.P50, P95: ss.P95, P99: ss.P99, Max: ss.Max,
+	}
+	if at, ok := e.stoppedAt(); ok && ss.T*int64(time.Second) < e.start.UnixNano()+int64(at) {
+		// Collected after the stop, a second that began before it: its
+		// users are those that ran then, not those left (none, or only
+		// some workers' if they collect at different moments).
+		s.Users = int(e.stopUsers.Load())
 	}
 	if e.shape.Model == lang.Open {
 		s.Users = 0
