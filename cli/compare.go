@@ -46,6 +46,9 @@ func runCompare(env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := o.flagThresholds(gates.DefaultThresholds()); err != nil {
+		return err // a bad flag says so before any run is read
+	}
 	var runs [2]*result.Run
 	for i, arg := range []string{o.baseline, o.current} {
 		r, err := loadRunOrCSV(arg, o.csv)
@@ -121,6 +124,11 @@ func (o *compareOpts) thresholds(env *cmdEnv, current *result.Run) (gates.Thresh
 			env.notef("thresholds from the regression block of %s, as %s ran it", plan.File, o.current)
 		}
 	}
+	return o.flagThresholds(th)
+}
+
+// flagThresholds sets on th the thresholds the flags give.
+func (o *compareOpts) flagThresholds(th gates.Thresholds) (gates.Thresholds, error) {
 	for _, f := range []struct {
 		name string
 		val  string

@@ -119,7 +119,7 @@ func TestMetricsOpenModel(t *testing.T) {
 	t.Parallel()
 	host := clitest.Shop(t, func(k *sut.Knobs) { k.ErrorRate = 0.05 })
 	dir := t.TempDir()
-	plan := clitest.WritePlan(t, dir, "open.hcl", clitest.TwoRoutes, host, clitest.OpenShape("12s", "60/s"))
+	plan := clitest.WritePlan(t, dir, "open.hcl", clitest.TwoRoutes, host, clitest.OpenShape("12s", "60/s")+"sla \"all\" {\n  error_rate = \"20%\"\n}\n")
 	results := filepath.Join(dir, "results")
 	addr := clitest.FreePort(t)
 	var rate float64
@@ -153,6 +153,11 @@ func metricsPlan(t *testing.T) (plan, results string) {
 sla "all" {
   p95    = "2s"
   window = "10s"
+}
+
+# The shop's 5% errors, judged (a run whose failures no budget judges fails).
+sla "*" {
+  error_rate = "20%"
 }
 `)
 	return plan, filepath.Join(dir, "results")
