@@ -235,11 +235,20 @@ func LostWorkers(run *result.Run) []result.Verdict {
 			continue
 		}
 		at := w.Left.Sub(run.Start).Round(time.Second)
-		out = append(out, result.Verdict{
+		v := result.Verdict{
 			Gate: "run", Subject: fmt.Sprintf("worker %d (%s)", w.ID, w.Host), Budget: "stays to the end",
 			Measured: fmt.Sprintf("lost after %s", at), Outcome: result.OutcomeAdvisory,
-			Detail: fmt.Sprintf("%s; its %d requests until then are counted, anything after is not", w.Lost, w.Requests),
-		})
+			Detail: fmt.Sprintf("%s; the %d requests it reported are counted, what it sent after its last report is not known", w.Lost, w.Requests),
+		}
+		if w.LostArrivals > 0 {
+			// The Run is short by a known amount: offered load went
+			// unaccounted, so no throughput figure of the run can be
+			// trusted to pass.
+			v.Outcome = result.OutcomeInconclusive
+			v.Measured += fmt.Sprintf(", %d requests unaccounted for", w.LostArrivals)
+			v.Detail = fmt.Sprintf("%s; the %d requests it reported are counted; %d more of its share (in flight at its last report, or due until the others took its share over) reached the target before it was lost or never: the run is short by up to that many", w.Lost, w.Requests, w.LostArrivals)
+		}
+		out = append(out, v)
 	}
 	return out
 }

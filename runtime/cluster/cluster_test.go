@@ -295,6 +295,11 @@ func TestLateWorkerGetsAPart(t *testing.T) {
 		if len(run.WorkerLog) != 3 {
 			t.Fatalf("%s: worker log %+v, want 3", model, run.WorkerLog)
 		}
+		// The run ends when the shape does (its last requests answered),
+		// not on the late worker's clock: req/s divide by this.
+		if d := run.End.Sub(run.Start); d < 6*time.Second || d > 7*time.Second {
+			t.Errorf("%s: the merged run lasts %s for a 6 s shape", model, d)
+		}
 		late := run.WorkerLog[2]
 		if late.Share < 0.3 || late.Requests == 0 {
 			t.Errorf("%s: the late worker holds %.2f of the load and ran %d requests; want a third and some", model, late.Share, late.Requests)

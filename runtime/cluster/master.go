@@ -90,9 +90,24 @@ type member struct {
 	lastSec    int64 // the last second it reported (unix s)
 	lastWinEnd int64 // end of the last window it reported (unix s)
 	windows    []Window
-	trail      map[int64]*Second // its seconds after its last window, taken back if it is lost
-	users      int
-	inFlight   int
+	trail      map[int64]*Second // its seconds after its last window: its part beyond them, if it is lost
+	// What it streamed, per request name (completed, failed) and per
+	// second (requests, failures): its final Run must say the same.
+	streamed [][2]int64
+	perSec   map[int64][2]int64
+	users    int
+	inFlight int
+	// lostArrivals: once lost (open model), the requests of its share
+	// that no report accounts for (Master.lose).
+	lostArrivals int64
+}
+
+// newMember adds a worker that joined.
+func (m *Master) newMember(j Join, remote string) *member {
+	mb := &member{id: len(m.members) + 1, join: j, remote: remote, me: -1, joined: time.Now(), lastSeen: time.Now(),
+		trail: map[int64]*Second{}, streamed: make([][2]int64, len(m.names)), perSec: map[int64][2]int64{}}
+	m.members = append(m.members, mb)
+	return mb
 }
 
 // active is a member that runs its share now.
@@ -210,9 +225,7 @@ func (m *Master) handleJoin(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusConflict, Joined{Error: "the run is ending"})
 		return
 	}
-	mb := &member{id: len(m.members) + 1, join: j, remote: r.RemoteAddr, me: -1, joined: time.Now(), lastSeen: time.Now(),
-		trail: map[int64]*Second{}}
-	m.members = append(m.members, mb)
+	mb := m.newMember(j, r.RemoteAddr)
 	m.logf("worker %d joined: %s on %s (%s)", mb.id, j.Name, j.Host, r.RemoteAddr)
 	reply(w, http.StatusOK, Joined{ID: mb.id})
 }
@@ -246,6 +259,13 @@ func (m *Master) handleSync(w http.ResponseWriter, r *http.Request) {
 	}
 	mb.lastSeen = time.Now()
 	m.absorb(mb, s)
+	if mb.lost != "" { // its final Run was refused
+		calls := m.advance()
+		m.mu.Unlock()
+		reply(w, http.StatusGone, Reply{Error: "the master counted this worker as lost (" + mb.lost + "); it stops"})
+		calls()
+		return
+	}
 	rep := m.replyFor(mb, s)
 	calls := m.advance()
 	m.mu.Unlock()
@@ -445,32 +465,47 @@ func (m *Master) checkSilence() {
 	}
 }
 
-// lose marks a worker lost, keeps what it reported, takes back from the
-// merged seconds what it reported after its last window (its windows are
-// what its part of the Run is built from), and fails the run or deals its
-// part out to the others, as the plan says.
+// lose marks a worker lost and keeps what it reported: its windows and
+// the seconds after them (its trail) are its part of the Run. It fails the
+// run or deals the worker's part out to the others, as the plan says, and
+// (open model) counts the arrivals of its share that no one can account
+// for: in flight at its last report, or due from then until the others
+// take its share over (or the run stops), each sent before it was lost or
+// never.
 func (m *Master) lose(mb *member, why string) {
 	mb.lost, mb.left = why, time.Now()
 	m.logf("worker %d (%s on %s) lost: %s", mb.id, mb.join.Name, mb.join.Host, why)
-	for t, s := range mb.trail {
-		if acc := m.secs[t]; acc != nil {
-			acc.take(s)
-		}
-	}
-	mb.trail = nil
-	if mb.me < 0 || m.state != Running {
+	if mb.me < 0 {
 		return
 	}
-	live := m.liveMes()
-	if m.cfg.OnLoss != "continue" || len(live) == 0 {
-		m.failed = fmt.Sprintf("worker %d (%s) lost: %s", mb.id, mb.join.Host, why)
-		if len(live) == 0 {
-			m.failed += "; no worker left"
+	old := engine.Share{Me: mb.me, Owners: m.owners}
+	until := mb.left
+	if m.state == Running {
+		live := m.liveMes()
+		if m.cfg.OnLoss != "continue" || len(live) == 0 {
+			m.failed = fmt.Sprintf("worker %d (%s) lost: %s", mb.id, mb.join.Host, why)
+			if len(live) == 0 {
+				m.failed += "; no worker left"
+			}
+			m.stopLocked(m.failed, false)
+		} else {
+			m.setShare(engine.Resplit(m.owners, live), "worker %d lost", mb.id)
+			until = m.from
 		}
-		m.stopLocked(m.failed, false)
+	}
+	if !m.stoppedAt.IsZero() && m.stoppedAt.Before(until) {
+		until = m.stoppedAt
+	}
+	if m.cfg.Plan.Shape.Model != lang.Open {
 		return
 	}
-	m.setShare(engine.Resplit(m.owners, live), "worker %d lost", mb.id)
+	horizon := time.Unix(max(mb.secMark, m.start.Unix()), 0)
+	inFlight := int64(mb.inFlight)
+	if s := mb.trail[mb.secMark-1]; s != nil {
+		inFlight = max(inFlight, int64(s.InFlight))
+	}
+	mb.lostArrivals = inFlight + engine.DueIn(m.cfg.Plan.Shape, old, horizon.Sub(m.start), until.Sub(m.start))
+	m.logf("worker %d: up to %d requests of its share after its last report (%s) cannot be accounted for", mb.id, mb.lostArrivals, horizon.Format("15:04:05"))
 }
 
 func (m *Master) absorb(mb *member, s *Sync) {
@@ -479,6 +514,11 @@ func (m *Master) absorb(mb *member, s *Sync) {
 			continue // sent again: the answer to an earlier sync was lost
 		}
 		mb.lastSec = sec.T
+		for i, c := range sec.Counts {
+			mb.streamed[i][0] += c[0]
+			mb.streamed[i][1] += c[1]
+		}
+		mb.perSec[sec.T] = [2]int64{sec.Requests, sec.Failures}
 		acc := m.secs[sec.T]
 		if acc == nil {
 			acc = newSecAcc(len(m.names))
@@ -488,8 +528,7 @@ func (m *Master) absorb(mb *member, s *Sync) {
 			}
 		}
 		acc.add(&sec, sec.T >= m.secDone)
-		cp := sec
-		cp.Hist = ""
+		cp := sec // with its histogram: a lost worker's part may need it
 		mb.trail[sec.T] = &cp
 	}
 	for _, w := range s.Windows {
@@ -514,7 +553,11 @@ func (m *Master) absorb(mb *member, s *Sync) {
 	}
 	mb.secMark, mb.winMark = max(mb.secMark, s.SecMark), max(mb.winMark, s.WinMark)
 	mb.users, mb.inFlight = s.Users, s.InFlight
-	if s.Final != nil && mb.final == nil {
+	if s.Final != nil && mb.final == nil && mb.fail == "" {
+		if err := m.checkFinal(mb, s.Final); err != nil {
+			m.lose(mb, "its final run disagrees with what it streamed: "+err.Error())
+			return
+		}
 		mb.final, mb.left = s.Final, time.Now()
 		mb.trail = nil
 	}
@@ -523,6 +566,49 @@ func (m *Master) absorb(mb *member, s *Sync) {
 		m.logf("worker %d could not run: %s", mb.id, s.Error)
 		m.lose(mb, "could not run: "+s.Error)
 	}
+}
+
+// checkFinal compares a worker's final Run with what it streamed: the
+// same request names, the same counts per name, and the same requests and
+// failures in every second. A worker whose two accounts differ is not
+// believed: its part is what it streamed.
+func (m *Master) checkFinal(mb *member, run *result.Run) error {
+	index := map[string]int{}
+	for i, n := range m.names {
+		index[n] = i
+	}
+	got := make([][2]int64, len(m.names))
+	for _, q := range run.Requests {
+		i, ok := index[q.Name]
+		if !ok {
+			return fmt.Errorf("request %q is not in the plan", q.Name)
+		}
+		got[i] = [2]int64{q.Count, q.Failures}
+	}
+	for i, n := range m.names {
+		if got[i] != mb.streamed[i] {
+			return fmt.Errorf("%s: %d requests, %d failed; it streamed %d and %d", n, got[i][0], got[i][1], mb.streamed[i][0], mb.streamed[i][1])
+		}
+	}
+	var secs int64
+	for _, sec := range run.Seconds {
+		if sec.Requests == 0 && sec.Failures == 0 {
+			continue
+		}
+		secs++
+		if c := mb.perSec[sec.T]; c != [2]int64{sec.Requests, sec.Failures} {
+			return fmt.Errorf("second %d: %d requests, %d failed; it streamed %d and %d", sec.T, sec.Requests, sec.Failures, c[0], c[1])
+		}
+	}
+	for _, c := range mb.perSec {
+		if c[0] != 0 || c[1] != 0 {
+			secs--
+		}
+	}
+	if secs != 0 {
+		return errors.New("its seconds are not the ones it streamed")
+	}
+	return nil
 }
 
 // advance hands out, in order, the seconds and windows every running
@@ -636,13 +722,10 @@ func (m *Master) workerLog() []result.Worker {
 				w.Requests += q.Count
 			}
 		} else {
-			for _, win := range mb.windows {
-				for _, q := range win.Names {
-					if q != nil {
-						w.Requests += q.Count
-					}
-				}
+			for _, c := range mb.streamed {
+				w.Requests += c[0]
 			}
+			w.LostArrivals = mb.lostArrivals
 		}
 		out = append(out, w)
 	}

@@ -57,21 +57,6 @@ func (a *secAcc) add(s *Second, withHist bool) {
 	_ = result.Merge(a.hist, h)
 }
 
-// take removes a lost worker's second from the counts (its histogram
-// stays: those requests did happen).
-func (a *secAcc) take(s *Second) {
-	a.sec.Users -= s.Users
-	a.sec.Requests -= s.Requests
-	a.sec.Failures -= s.Failures
-	a.sec.Arrivals -= s.Arrivals
-	a.sec.Waited -= s.Waited
-	a.sec.InFlight -= s.InFlight
-	for i, c := range s.Counts {
-		a.counts[i][0] -= c[0]
-		a.counts[i][1] -= c[1]
-	}
-}
-
 // finish computes the second's percentiles and frees its histogram.
 func (a *secAcc) finish(t int64) tally.SecondStats {
 	a.sec.T = t
@@ -178,6 +163,15 @@ func (m *Master) assemble() (*result.Run, error) {
 		return nil, err
 	}
 	run.Start = m.start.UTC()
+	// The run ends when the shape (or the stop) and the grace do, whatever
+	// a worker's own clock said: req/s divide by this.
+	limit := m.start.Add(m.cfg.Plan.Shape.Duration() + m.cfg.Order.Grace)
+	if !m.stoppedAt.IsZero() && m.stoppedAt.Add(m.cfg.Order.Grace).Before(limit) {
+		limit = m.stoppedAt.Add(m.cfg.Order.Grace)
+	}
+	if run.End.After(limit) {
+		run.End = limit.UTC()
+	}
 	run.Seconds, run.Workers = m.seconds(), len(parts)
 	m.perSec(run)
 	run.WorkerLog = m.workerLog()
@@ -239,8 +233,9 @@ func (m *Master) status(run *result.Run, parts []*result.Run) {
 	}
 }
 
-// partial is a lost worker's part: what its windows hold. Its requests
-// after its last window are not known, and not counted.
+// partial is a lost worker's part: what its windows hold, and the
+// seconds it reported after them (its trail). What it did after its last
+// report is not known: Master.lose counts it as lost (open model).
 func (m *Master) partial(mb *member) *result.Run {
 	run := &result.Run{Model: m.cfg.Plan.Shape.Model.String(), Failures: []result.Failure{}}
 	open := m.cfg.Plan.Shape.Model == lang.Open
@@ -280,6 +275,7 @@ func (m *Master) partial(mb *member) *result.Run {
 			fails[[2]string{f.Name, f.Reason}] += f.Count
 		}
 	}
+	m.addTrail(mb, byName, resp, fails)
 	for _, q := range run.Requests {
 		q.Hist, q.SvcHist = encode(resp[q.Name]), encode(svc[q.Name])
 		sent := q.Count
@@ -290,6 +286,7 @@ func (m *Master) partial(mb *member) *result.Run {
 		}
 	}
 	run.Generator.Sent = run.Generator.Scheduled - run.Generator.Unsent
+	run.Generator.Lost = mb.lostArrivals
 	for k, n := range fails {
 		run.Failures = append(run.Failures, result.Failure{Name: k[0], Reason: k[1], Count: n})
 	}
@@ -351,6 +348,7 @@ func mergeGenerator(g, p *result.Generator) {
 	g.Scheduled += p.Scheduled
 	g.Sent += p.Sent
 	g.Unsent += p.Unsent
+	g.Lost += p.Lost
 	g.Waited += p.Waited
 	g.CPUSecs += p.CPUSecs
 	g.LagP99US = max(g.LagP99US, p.LagP99US)
@@ -443,4 +441,171 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// trailFailure is the reason given to a lost worker's failures reported in
+// its trail: seconds carry counts, not reasons.
+const trailFailure = "not reported (the worker was lost before its window closed)"
+
+// addTrail adds to a lost worker's part the seconds it reported after its
+// last window, as windows of their own (no histograms: seconds carry one
+// for all names). In the open model a second's arrivals are not split by
+// name: they go to the names as its windows' were offered (else as its
+// requests were); what a name was offered beyond what it sent is unsent.
+func (m *Master) addTrail(mb *member, byName map[string]*result.Request, resp map[string]*hdrhistogram.Histogram, fails map[[2]string]int64) {
+	if len(mb.trail) == 0 {
+		return
+	}
+	open := m.cfg.Plan.Shape.Model == lang.Open
+	// A second's histogram holds every name's requests together: its
+	// samples are dealt to the names in turn, as many as each completed,
+	// so every counted request has a latency (a name's latencies in a lost
+	// worker's trail are then approximate where several names ran).
+	winHist := map[int64][]*hdrhistogram.Histogram{}
+	for t, s := range mb.trail {
+		h, err := result.Decode(s.Hist)
+		if err != nil || s.Hist == "" {
+			continue
+		}
+		wt := t - t%int64(tally.Window/time.Second)
+		if winHist[wt] == nil {
+			winHist[wt] = make([]*hdrhistogram.Histogram, len(m.names))
+		}
+		name, left := 0, int64(0)
+		if len(s.Counts) > 0 {
+			left = s.Counts[0][0]
+		}
+		for _, bar := range h.Distribution() {
+			for n := bar.Count; n > 0; {
+				for left == 0 && name < len(s.Counts)-1 {
+					name++
+					left = s.Counts[name][0]
+				}
+				if left == 0 {
+					break
+				}
+				k := min(n, left)
+				if winHist[wt][name] == nil {
+					winHist[wt][name] = result.NewHist()
+				}
+				_ = winHist[wt][name].RecordValues(bar.To, k)
+				if resp[m.names[name]] == nil {
+					resp[m.names[name]] = result.NewHist()
+				}
+				_ = resp[m.names[name]].RecordValues(bar.To, k)
+				n -= k
+				left -= k
+			}
+		}
+	}
+	width := int64(tally.Window / time.Second)
+	weight := make([]int64, len(m.names))
+	room := make([]int64, len(m.names)) // how many more arrivals each name may be offered
+	for i, name := range m.names {
+		q := byName[name]
+		if q.Offered != nil {
+			weight[i] = *q.Offered
+			room[i] = -(*q.Offered - q.Unsent)
+		}
+	}
+	if slices.Max(weight) == 0 {
+		for _, s := range mb.trail {
+			for i, c := range s.Counts {
+				weight[i] += c[0]
+			}
+		}
+	}
+	wins := map[int64][]result.Window{}
+	for _, t := range slices.Sorted(maps.Keys(mb.trail)) {
+		s := mb.trail[t]
+		wt := t - t%width
+		if wins[wt] == nil {
+			wins[wt] = make([]result.Window, len(m.names))
+		}
+		for i, c := range s.Counts {
+			wins[wt][i].Count += c[0]
+			wins[wt][i].Failures += c[1]
+			room[i] += c[0]
+			if c[1] > 0 {
+				fails[[2]string{m.names[i], trailFailure}] += c[1]
+			}
+		}
+	}
+	if open {
+		// Share each window's arrivals by weight (largest remainders).
+		var total int64
+		for _, w := range weight {
+			total += w
+		}
+		var over int64
+		for _, wt := range slices.Sorted(maps.Keys(wins)) {
+			var due int64
+			for t, s := range mb.trail {
+				if t-t%width == wt {
+					due += s.Arrivals
+				}
+			}
+			for i, n := range split(due, weight, total) {
+				give := min(n, max(0, room[i]))
+				wins[wt][i].Offered, wins[wt][i].Unsent = n, n-give
+				room[i] -= give
+				over += n - give
+			}
+		}
+		// Arrivals beyond what a name sent were in flight at its last
+		// report, or never sent: unsent in the Run (the merged seconds
+		// and the live figures already hold them as due), and lost too,
+		// since the target may have had them.
+		mb.lostArrivals += over
+	}
+	for _, wt := range slices.Sorted(maps.Keys(wins)) {
+		for i, w := range wins[wt] {
+			if w.Count == 0 && w.Offered == 0 {
+				continue
+			}
+			q := byName[m.names[i]]
+			w.T = wt
+			if hs := winHist[wt]; hs != nil {
+				w.Hist = encode(hs[i])
+			}
+			q.Count += w.Count
+			q.Failures += w.Failures
+			if open {
+				*q.Offered += w.Offered
+				q.Unsent += w.Unsent
+			}
+			q.Windows = append(q.Windows, w)
+		}
+	}
+}
+
+// split shares n out by weight (total their sum), largest remainders
+// first; all to the first name when nothing weighs.
+func split(n int64, weight []int64, total int64) []int64 {
+	out := make([]int64, len(weight))
+	if len(out) == 0 {
+		return out
+	}
+	if total <= 0 {
+		out[0] = n
+		return out
+	}
+	left := n
+	rem := make([]int64, len(weight))
+	for i, w := range weight {
+		out[i] = n * w / total
+		rem[i] = n * w % total
+		left -= out[i]
+	}
+	for ; left > 0; left-- {
+		best := 0
+		for i := range rem {
+			if rem[i] > rem[best] {
+				best = i
+			}
+		}
+		out[best]++
+		rem[best] = -1
+	}
+	return out
 }

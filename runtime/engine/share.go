@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"lab/lang"
 )
 
 // SlotsPerWorker is how many slots each worker's part of the load is cut
@@ -151,3 +153,36 @@ func (e *Engine) Reshare(s Share, at time.Time) {
 // Nobody is a share that owns no slot: a worker that joins a run under way
 // runs nothing until the share its master gave it takes effect.
 func Nobody(me int) Share { return Share{Me: me, Owners: []int{-1}} }
+
+// DueIn counts the arrivals of share s due in [from, to) of the shape
+// (times since the run's start): what a master counts as the part of a
+// lost worker nobody sent or counted. Not on the sending path.
+func DueIn(shape *lang.Shape, s Share, from, to time.Duration) int64 {
+	if to <= from {
+		return 0
+	}
+	before := func(n int64, t time.Duration) bool {
+		at, ok := arrivalTime(shape, float64(n))
+		return ok && at < t
+	}
+	// The first arrival due at or after from: arrival times grow with n.
+	lo, hi := int64(0), int64(1)
+	for before(hi, from) {
+		lo, hi = hi, hi*2
+	}
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if before(mid, from) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	var n int64
+	for i := lo; before(i, to); i++ {
+		if s.owns(int(i % int64(max(1, len(s.Owners))))) {
+			n++
+		}
+	}
+	return n
+}

@@ -26,6 +26,7 @@ const (
 type Run struct {
 	Schema  string    `json:"schema"`
 	Plan    PlanInfo  `json:"plan"`
+	Build   string    `json:"build,omitempty"` // the target's build (-var build= or LAB_BUILD): histories leave out other builds
 	Start   time.Time `json:"start"`
 	End     time.Time `json:"end"`
 	Status  Status    `json:"status"`
@@ -69,6 +70,11 @@ type Worker struct {
 	// Lost says why the master stopped hearing from it, when it did: what
 	// it reported until then is in the Run, what it did after is not.
 	Lost string `json:"lost,omitempty"`
+	// LostArrivals (open model, a lost worker): the requests of its share
+	// no report accounts for, in flight at its last report or due from
+	// then until the others took its share over; each reached the target
+	// before it was lost, or never. Their sum is Generator.Lost.
+	LostArrivals int64 `json:"lost_arrivals,omitempty"`
 }
 
 // Class is what one user class did.
@@ -174,6 +180,9 @@ type Generator struct {
 	CPUSecs   float64 `json:"cpu_s"` // CPU time the generator used
 	Saturated bool    `json:"saturated"`
 	Why       string  `json:"why,omitempty"`
+	// Lost (open model): the lost workers' LostArrivals (worker_log), the
+	// most the target may have had beyond the Run's counts.
+	Lost int64 `json:"lost,omitempty"`
 }
 
 // MemorySeries is the memory the leak hunter sampled, once a second.
