@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -26,6 +27,7 @@ func judgeAndStore(env *cmdEnv, o *applyOpts, run *result.Run) error {
 	if warn != nil {
 		fmt.Fprintf(env.stderr, "warning: %v\n", warn)
 	}
+	run.Build = buildLabel(env, o.inputs.vars)
 	vs, judgeErr := gates.Judge(o.plan, run, opt)
 	if judgeErr != nil {
 		env.notef("judging the run: %v", judgeErr)
@@ -69,6 +71,19 @@ func judgeAndStore(env *cmdEnv, o *applyOpts, run *result.Run) error {
 		o.page.finish(run, exit, "")
 	}
 	return exitWith(exit)
+}
+
+// buildLabel is the target's build as the run was told it: -var build=
+// (a plan that declares the variable), else $LAB_BUILD, else "". A
+// regression history leaves out runs of another build (gates.LoadHistory).
+func buildLabel(env *cmdEnv, vars []string) string {
+	label := env.getenv("LAB_BUILD")
+	for _, v := range vars {
+		if name, value, ok := strings.Cut(v, "="); ok && strings.TrimSpace(name) == "build" {
+			label = value // the last -var wins, as the plan's loader reads them
+		}
+	}
+	return strings.Trim(strings.TrimSpace(label), `"`)
 }
 
 // printTotals prints per-request figures: names left-aligned, numbers right.

@@ -13,7 +13,7 @@ import (
 
 // History is what earlier runs of the same plan say about run-to-run
 // noise: per request name, each run's whole-run p95 (µs) and throughput
-// (req/s). With at least 10 runs, a regression threshold smaller than
+// (req/s), newest run first (the noise is measured on successive runs). With at least 10 runs, a regression threshold smaller than
 // 3√2·σ̂ of their logs widens to it (docs/STATISTICS.md, "Regression
 // compare"): two runs of an unchanged build on this runner differ that
 // much anyway.
@@ -30,6 +30,7 @@ const MaxHistory = 30
 // long run's file does not decode its histograms.
 type runSummary struct {
 	Plan      result.PlanInfo `json:"plan"`
+	Build     string          `json:"build"`
 	Status    result.Status   `json:"status"`
 	Start     time.Time       `json:"start"`
 	End       time.Time       `json:"end"`
@@ -50,7 +51,8 @@ type runSummary struct {
 // complete, valid runs of the same plan — the same sources, shape and
 // variables — that started no later than the baseline, newest first, at
 // most MaxHistory, leaving out the run folders in skip (the current run).
-// Runs of another build of the plan, or at another rate, would pass their
+// Runs of another build of the plan (when both it and the baseline record
+// their build, Run.Build), or at another rate, would pass their
 // differences off as noise; runs newer than the baseline would let a
 // regression that persists widen its own threshold until it passes. A
 // baseline that does not record its plan (a Locust run) has no history.
@@ -83,7 +85,7 @@ func LoadHistory(dir string, baseline *result.Run, skip ...string) (*History, er
 		}
 		var s runSummary
 		if json.Unmarshal(data, &s) != nil || s.Status != result.Complete || s.Generator.Saturated || !s.End.After(s.Start) ||
-			s.Start.After(baseline.Start) || !samePlan(s.Plan, baseline.Plan) {
+			s.Start.After(baseline.Start) || !samePlan(s.Plan, baseline.Plan) || otherBuild(s.Build, baseline.Build) {
 			continue
 		}
 		runs = append(runs, s)
@@ -102,6 +104,12 @@ func LoadHistory(dir string, baseline *result.Run, skip ...string) (*History, er
 		}
 	}
 	return h, nil
+}
+
+// otherBuild says a run's build label differs from the baseline's; a run
+// or baseline that records none is not known to differ.
+func otherBuild(run, baseline string) bool {
+	return run != "" && baseline != "" && run != baseline
 }
 
 // samePlan says whether two runs ran the same plan: the same shape, the

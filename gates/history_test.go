@@ -142,3 +142,42 @@ func TestHistoryCountsOnlyComparableRuns(t *testing.T) {
 		t.Errorf("no plan: %d runs, %v", h.Runs, err)
 	}
 }
+
+// Issue 19, defect 4: runs that record another build of the target than
+// the baseline's (-var build= or LAB_BUILD, Run.Build) are left out of its
+// history: a build's change is not the runner's noise. Runs that record no
+// build are not known to differ and stay in.
+func TestHistoryLeavesOutOtherBuilds(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "results", "p")
+	start := time.Date(2026, 1, 1, 0, 0, 3, 0, time.UTC)
+	var base *result.Run
+	for i := 0; i < 20; i++ {
+		r := synth.Run(synth.Spec{Start: start.Add(time.Duration(i) * time.Hour), Duration: time.Minute, Seed: uint64(i + 300), Pool: 2,
+			Requests: []synth.Request{{Name: "GET /", Rate: 10, MedianUS: 5000, Sigma: 0.3}}})
+		r.Plan = planInfo()
+		switch {
+		case i < 5:
+			r.Build = "v1.0"
+		case i < 8:
+			r.Build = "" // written before runs recorded their build
+		default:
+			r.Build = "v1.1"
+		}
+		if err := result.Write(result.DirFor(filepath.Dir(dir), "p", r.Start), r); err != nil {
+			t.Fatal(err)
+		}
+		base = r
+	}
+	h, err := LoadHistory(dir, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Runs != 15 {
+		t.Errorf("history of %d runs, want the 12 of build v1.1 and the 3 without a label", h.Runs)
+	}
+	unlabelled := *base
+	unlabelled.Build = ""
+	if h, _ := LoadHistory(dir, &unlabelled); h.Runs != 20 {
+		t.Errorf("a baseline without a build label: history of %d runs, want all 20", h.Runs)
+	}
+}

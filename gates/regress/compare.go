@@ -28,7 +28,19 @@ type test struct {
 	// unsure makes an effect beyond its threshold that is not significant
 	// inconclusive instead of a pass (what to run is in the reason).
 	unsure bool
-	desc   func(padj float64) string
+	// noisyEffect marks an effect whose point estimate is noisier than its
+	// threshold (the whole-run p95): beyond the threshold but not
+	// significant, it is inconclusive only when the test leans the same
+	// way (raw p < LeanP) or the effect is far beyond the threshold (far,
+	// FarRatio); otherwise it passes, saying the estimate's noise put it
+	// there. Without it, beyond the threshold and not significant is
+	// always inconclusive.
+	noisyEffect, far bool
+	// pAt is the test's p if both runs were k times as long with the
+	// effect and windows they showed: how long to run, for an
+	// inconclusive effect. nil: pMin stands in.
+	pAt  func(k int) float64
+	desc func(padj float64) string
 	// pMin is the smallest p-value the test can give if both runs were k
 	// times as long with windows like these: its p for the most extreme
 	// outcome their sample sizes allow (every current request slow, or
@@ -59,8 +71,14 @@ func (t *test) decide(r *Result, m int) {
 		r.Verdict, r.Reason = Fail, t.fail+": "+desc
 	case t.big && t.unsure:
 		r.Verdict, r.Reason = Inconclusive, t.fail+", but too few requests to tell it from chance (run longer): "+desc
+	case t.big && (!t.noisyEffect || t.far || r.P < LeanP):
+		// Beyond the threshold and not significant: not enough evidence,
+		// which is never a pass.
+		r.Verdict, r.RunFor = Inconclusive, t.runLonger(m)
+		r.Reason = fmt.Sprintf("%s beyond the threshold, but not significant (Holm p = %.2g, must be below %.2g): %s; %s",
+			t.fail, r.PAdjusted, Alpha, longer(r.RunFor, t.seconds), desc)
 	case t.big:
-		r.Verdict, r.Reason = Pass, "not significant: "+desc
+		r.Verdict, r.Reason = Pass, fmt.Sprintf("beyond the threshold by the whole-run p95, by less than %s, and the counts do not lean that way (p = %.2g ≥ %.2g): within the whole-run p95's noise: ", signedPct(FarRatio-1), r.P, LeanP)+desc
 	default:
 		r.Verdict, r.Reason = Pass, t.small+": "+desc
 	}
@@ -79,6 +97,30 @@ func (t *test) runFor(m int) float64 {
 		}
 	}
 	return math.Inf(1)
+}
+
+// runLonger returns how long both runs should be (seconds) for the effect
+// they showed to reach significance: the shortest length runFor tries at
+// which the test replayed on k times the windows, with the same effect,
+// gives m·p < α; +Inf when none does.
+func (t *test) runLonger(m int) float64 {
+	if t.pAt == nil {
+		return t.runFor(m)
+	}
+	for _, k := range lengthen {
+		if float64(m)*t.pAt(k) < Alpha {
+			return float64(k) * t.seconds
+		}
+	}
+	return math.Inf(1)
+}
+
+// longer says how long to run, for an effect that was not significant.
+func longer(runFor, seconds float64) string {
+	if math.IsInf(runFor, 1) {
+		return fmt.Sprintf("even runs %d times as long (%s) would not make an effect this size significant", MaxLengthen, duration(MaxLengthen*seconds))
+	}
+	return fmt.Sprintf("run longer: about %s each (these ran %s)", duration(runFor), duration(seconds))
 }
 
 // advice says how long to run, for a reason.
@@ -230,26 +272,48 @@ func compareRequest(rq Request, model Model) []pending {
 }
 
 // widen returns the effect threshold: the plan's, or 3√2·σ̂ when at least
-// MinHistory earlier baseline runs give σ̂ = 1.4826·MAD(log value) and that
-// is larger. 3√2·σ̂ is three standard deviations of the difference of two
-// runs: below it, two runs of an unchanged build differ that much anyway.
-func widen(planned float64, history []float64) (tau float64, note string) {
+// MinHistory earlier baseline runs (newest first) give a larger one, capped
+// at MaxWidened. 3√2·σ̂ is three standard deviations of the difference of
+// two runs: below it, two runs of an unchanged build differ that much
+// anyway. σ̂ is measured on successive differences of the runs' log values
+// (σ̂ = 1.4826·MAD(Δ)/√2): a steady trend across builds shifts every Δ
+// alike, and the MAD, taken around their median, does not see it — a
+// service that got faster over ten builds is not a noisy runner. trend
+// says the history moves one way (Mann–Kendall, p < TrendP); such a
+// history is never called too noisy.
+func widen(planned float64, history []float64) (tau float64, note string, trend bool) {
 	if len(history) < MinHistory {
-		return planned, ""
+		return planned, "", false
 	}
 	logs := make([]float64, len(history))
 	for i, v := range history {
 		logs[i] = math.Log(v)
 	}
-	sigma, err := stats.MAD(logs)
+	diffs := make([]float64, len(logs)-1)
+	for i := range diffs {
+		diffs[i] = logs[i+1] - logs[i]
+	}
+	neg := make([]float64, len(logs))
+	for i, v := range logs {
+		neg[i] = -v
+	}
+	up, err1 := stats.MannKendall(logs)
+	down, err2 := stats.MannKendall(neg)
+	trend = err1 == nil && err2 == nil && 2*math.Min(up.P, down.P) < TrendP
+	d, err := stats.MAD(diffs)
 	if err != nil {
-		return planned, ""
+		return planned, "", trend
 	}
-	w := 3 * math.Sqrt2 * sigma
+	sigma := d / math.Sqrt2
+	w := math.Min(3*math.Sqrt2*sigma, MaxWidened)
 	if w <= planned {
-		return planned, ""
+		return planned, "", trend
 	}
-	return w, fmt.Sprintf("widened from %s by %d baseline runs, σ̂ = %s", pct(planned), len(history), pct(sigma))
+	note = fmt.Sprintf("widened from %s by %d baseline runs, σ̂ = %s of successive runs", pct(planned), len(history), pct(sigma))
+	if w == MaxWidened {
+		note += fmt.Sprintf(", capped at %s", pct(MaxWidened))
+	}
+	return w, note, trend
 }
 
 func medianOf(v []float64) float64 {
@@ -319,10 +383,10 @@ func batched(ws []Window, event func(Window) int64) []stats.Proportion {
 // on the shop), so the windows alone understate how much the total varies;
 // batches see it. It also returns the test's smallest p at k times the
 // runs' length (see test.pMin): every current request an event.
-func compareProportions(b, c []Window, event func(Window) int64) (stats.ProportionTest, func(k int) float64, error) {
+func compareProportions(b, c []Window, event func(Window) int64) (stats.ProportionTest, func(k int) float64, func(k int) float64, error) {
 	phi, df, err := stats.Dispersion(counts(b, event), counts(c, event))
 	if err != nil {
-		return stats.ProportionTest{}, nil, err
+		return stats.ProportionTest{}, nil, nil, err
 	}
 	if phi3, df3, err := stats.Dispersion(batched(b, event), batched(c, event)); err == nil && df3 > 0 && phi3 > phi {
 		phi, df = phi3, df3
@@ -336,13 +400,12 @@ func compareProportions(b, c []Window, event func(Window) int64) (stats.Proporti
 	}
 	pt, err := stats.CompareTotals(tb, tc, phi, df)
 	if err != nil {
-		return stats.ProportionTest{}, nil, err
+		return stats.ProportionTest{}, nil, nil, err
 	}
-	pMin := func(k int) float64 {
-		cur := stats.Proportion{Events: tc.Trials, Trials: tc.Trials}
+	// k times as many windows like these: the same φ, measured on
+	// k·n − 1 degrees of freedom per run instead of n − 1.
+	at := func(k int, cur stats.Proportion) float64 {
 		kk := int64(k)
-		// k times as many windows like these: the same φ, measured on
-		// k·n − 1 degrees of freedom per run instead of n − 1.
 		dfk := df
 		if df > 0 {
 			dfk = k*(df+2) - 2
@@ -354,8 +417,61 @@ func compareProportions(b, c []Window, event func(Window) int64) (stats.Proporti
 		}
 		return t.P
 	}
-	return pt, pMin, nil
+	pMin := func(k int) float64 { return at(k, stats.Proportion{Events: tc.Trials, Trials: tc.Trials}) }
+	pAt := func(k int) float64 { return at(k, tc) }
+	return pt, pMin, pAt, nil
 }
+
+// shareShift is the one-sided Mann–Whitney test that the current run's
+// windows have larger shares of an event than the baseline's, and its p
+// for k times as many windows: with the shares seen (pAt), or with every
+// current window above every baseline one (pMin). It needs no model of
+// the windows' dispersion, so a large effect on a bursty runner — every
+// current window above every baseline one — decides where φ, measured on
+// few batches, leaves the proportion test's t too few degrees of freedom
+// (issue 19, defect 3).
+func shareShift(b, c []Window, event func(Window) int64) (p float64, pAt, pMin func(k int) float64) {
+	shares := func(ws []Window) []float64 {
+		var out []float64
+		for _, w := range ws {
+			if w.Count > 0 {
+				out = append(out, float64(event(w))/float64(w.Count))
+			}
+		}
+		return out
+	}
+	sb, sc := shares(b), shares(c)
+	mw := func(x, y []float64) float64 {
+		res, err := stats.MannWhitney(x, y)
+		if err != nil {
+			return 1
+		}
+		return res.P
+	}
+	rep := func(v []float64, k int) []float64 {
+		out := make([]float64, 0, k*len(v))
+		for range k {
+			out = append(out, v...)
+		}
+		return out
+	}
+	pAt = func(k int) float64 { return mw(rep(sc, k), rep(sb, k)) }
+	pMin = func(k int) float64 {
+		x, y := make([]float64, k*len(sc)), make([]float64, k*len(sb))
+		for i := range x {
+			x[i] = float64(len(y) + i)
+		}
+		for j := range y {
+			y[j] = float64(j)
+		}
+		return mw(x, y)
+	}
+	return pAt(1), pAt, pMin
+}
+
+// either combines two tests of one hypothesis: the smaller p, doubled
+// (Bonferroni over the two).
+func either(p, q float64) float64 { return math.Min(1, 2*math.Min(p, q)) }
 
 func latency(name string, b, c *Series, th Thresholds, secs float64) pending {
 	r := newResult(name, Latency)
@@ -365,7 +481,7 @@ func latency(name string, b, c *Series, th Thresholds, secs float64) pending {
 		r.Reason = fmt.Sprintf("the whole-run p95 is not known (baseline %s, current %s): nothing to compare", us(b.P95), us(c.P95))
 		return pending{res: r}
 	}
-	tau, widened := widen(th.P95Growth, th.History)
+	tau, widened, trend := widen(th.P95Growth, th.History)
 	ratio, grew := c.P95/b.P95, c.P95-b.P95
 	r.Threshold, r.Effect = tau, ratio
 	t := &test{fail: "slower", seconds: secs}
@@ -379,7 +495,7 @@ func latency(name string, b, c *Series, th Thresholds, secs float64) pending {
 	default:
 		t.big = true
 	}
-	if tau > NoisyThreshold {
+	if tau > NoisyThreshold && !trend {
 		t.noisy = "τ"
 	}
 	head := fmt.Sprintf("p95 %s → %s (whole run, %s)", us(b.P95), us(c.P95), signedPct(ratio-1))
@@ -408,15 +524,27 @@ func latency(name string, b, c *Series, th Thresholds, secs float64) pending {
 	if nb < MinWindows || nc < MinWindows {
 		return tooFew(r, "the share of slow requests", nb, nc, windowLength(b.Windows, c.Windows))
 	}
-	pt, pMin, err := compareProportions(b.Windows, c.Windows, slow)
+	pt, pMin, pAt, err := compareProportions(b.Windows, c.Windows, slow)
 	if err != nil { // unreachable: both runs have traffic and counts were validated
 		r.Verdict, r.Reason = Invalid, "the shares of slow requests cannot be compared: "+err.Error()
 		return pending{res: r}
 	}
-	r.P, t.pMin = pt.P, pMin
+	// The shares' test, and the windows' ranks beside it (shareShift).
+	pw, pwAt, pwMin := shareShift(b.Windows, c.Windows, slow)
+	r.P = either(pt.P, pw)
+	t.pMin = func(k int) float64 { return either(pMin(k), pwMin(k)) }
+	t.pAt = func(k int) float64 { return either(pAt(k), pwAt(k)) }
+	// The whole-run p95 is noisier than τ on a busy runner (a few bursty
+	// windows move it): beyond τ but not significant is inconclusive when
+	// the counts lean the same way, or the p95 grew far beyond it: by
+	// twice the threshold (in log), and by at least FarRatio, which the
+	// busy runner's whole-run p95 noise does not reach.
+	t.noisyEffect = true
+	limit := math.Max(1+tau, 1+MinLatencyGrowthUS/b.P95)
+	t.far = ratio >= math.Max(limit*limit, FarRatio)
 	t.desc = func(padj float64) string {
-		return fmt.Sprintf("%s; %s of current requests slower than the baseline's p95, %s of the baseline's (%s, φ = %.2g, p = %.2g, Holm %.2g, %s)",
-			head, pct(pt.Cur.Rate()), pct(pt.Base.Rate()), testName(pt.Method), pt.Phi, r.P, padj, tauText)
+		return fmt.Sprintf("%s; %s of current requests slower than the baseline's p95, %s of the baseline's (%s, φ = %.2g, p = %.2g; windows' ranks p = %.2g; together p = %.2g, Holm %.2g, %s)",
+			head, pct(pt.Cur.Rate()), pct(pt.Base.Rate()), testName(pt.Method), pt.Phi, pt.P, pw, r.P, padj, tauText)
 	}
 	return pending{res: r, test: t}
 }
@@ -445,7 +573,7 @@ func throughput(rq Request, model Model, b, c []Window, th Thresholds, secs floa
 	if len(lb) < MinWindows || len(lc) < MinWindows {
 		return tooFew(r, "req/s", len(lb), len(lc), windowLength(b, c))
 	}
-	drop, widened := widen(th.RPSDrop, th.RPSHistory)
+	drop, widened, trend := widen(th.RPSDrop, th.RPSHistory)
 	r.Threshold = drop
 	hl, mw, err := shift(lb, lc) // baseline larger: current slower
 	if err != nil {
@@ -455,7 +583,7 @@ func throughput(rq Request, model Model, b, c []Window, th Thresholds, secs floa
 	ratio := math.Exp(-hl)
 	r.Effect, r.P = ratio, mw.P
 	t := &test{fail: "throughput dropped", small: "within the allowed drop", big: ratio <= 1-drop, seconds: secs}
-	if drop > NoisyThreshold {
+	if drop > NoisyThreshold && !trend {
 		t.noisy = "threshold"
 	}
 	t.pMin = func(k int) float64 {
@@ -466,6 +594,17 @@ func throughput(rq Request, model Model, b, c []Window, th Thresholds, secs floa
 		}
 		for j := range y {
 			y[j] = float64(j)
+		}
+		res, err := stats.MannWhitney(x, y)
+		if err != nil {
+			return 1
+		}
+		return res.P
+	}
+	t.pAt = func(k int) float64 {
+		x, y := make([]float64, 0, k*len(lb)), make([]float64, 0, k*len(lc))
+		for range k {
+			x, y = append(x, lb...), append(y, lc...)
 		}
 		res, err := stats.MannWhitney(x, y)
 		if err != nil {
@@ -502,15 +641,24 @@ func errorRate(name string, b, c []Window, th Thresholds, secs float64) pending 
 	for _, w := range c {
 		timeouts += w.Timeouts
 	}
-	pt, pMin, err := compareProportions(b, c, func(w Window) int64 { return w.Errors })
+	pt, pMin, pAt, err := compareProportions(b, c, func(w Window) int64 { return w.Errors })
 	if err != nil { // unreachable: both runs have traffic and counts were validated
 		r.Verdict, r.Reason = Invalid, "error rates cannot be compared: "+err.Error()
 		return pending{res: r}
 	}
 	br, cr := pt.Base.Rate(), pt.Cur.Rate()
 	inc := math.Max(th.ErrorRateInc, 0.5*br)
-	r.Baseline, r.Current, r.Effect, r.Threshold, r.P = br, cr, cr-br, inc, pt.P
-	t := &test{fail: "more errors", small: "within the allowed increase", big: cr-br >= inc, pMin: pMin, seconds: secs}
+	r.Baseline, r.Current, r.Effect, r.Threshold = br, cr, cr-br, inc
+	if pt.Base.Events == 0 && pt.Cur.Events == 0 {
+		// No error in either run: given that, the test cannot reject
+		// whatever the runs' lengths, so it is not in Holm's family
+		// (Tarone's rule): five such tests used to multiply every other p
+		// by twice as much (issue 19, defect 3).
+		r.Verdict, r.Reason = Pass, fmt.Sprintf("no errors in either run (%d and %d requests, %d timeouts)", pt.Base.Trials, pt.Cur.Trials, timeouts)
+		return pending{res: r}
+	}
+	r.P = pt.P
+	t := &test{fail: "more errors", small: "within the allowed increase", big: cr-br >= inc, pMin: pMin, pAt: pAt, seconds: secs}
 	t.desc = func(padj float64) string {
 		return fmt.Sprintf("error rate %s → %s (%d of %d, %d timeouts; %s, φ = %.2g, p = %.2g, Holm %.2g, allowed +%s)",
 			pct(br), pct(cr), pt.Cur.Events, pt.Cur.Trials, timeouts, testName(pt.Method), pt.Phi, r.P, padj, pct(inc))

@@ -105,8 +105,9 @@ type Thresholds struct {
 	// error_rate_inc = 0: any significant increase past half the baseline
 	// rate fails).
 	Exact bool
-	// History holds optional per-run p95s (µs) of earlier baseline runs;
-	// with at least MinHistory of them, τ widens to 3√2·σ̂.
+	// History holds optional per-run p95s (µs) of earlier baseline runs
+	// (newest first); with at least MinHistory of them, τ widens to 3√2·σ̂
+	// of their successive differences, at most MaxWidened.
 	History []float64
 	// RPSHistory does the same for the closed-model throughput threshold
 	// (per-run req/s of earlier baseline runs).
@@ -220,11 +221,28 @@ const (
 	MinLatencyGrowthUS  = 1000 // p95 must also grow by 1 ms
 	MinHistory          = 10
 	NoisyThreshold      = 0.25 // τ above this: the runner is too noisy to judge τ; passes are advisory
-	MinWindows          = 5    // windows with traffic per run, for a test that estimates its noise across windows
-	BatchWindows        = 3    // neighbouring windows per batch when the overdispersion is also measured over batches
-	MaxLengthen         = 32   // the longest run RunFor suggests, in multiples of these runs
-	MinAchievedRatio    = 0.99 // open model: achieved/offered
-	MaxUnsentFraction   = 0.001
+	// MaxWidened caps a threshold a history widens: a runner noisier than
+	// that cannot judge the plan, and a wider τ would pass doublings.
+	MaxWidened = 0.5
+	// TrendP: a history whose Mann–Kendall test (two-sided) finds a
+	// monotone trend below this p moved across builds; it is not called a
+	// noisy runner.
+	TrendP = 0.01
+	// LeanP: a latency test whose whole-run p95 grew beyond τ but is not
+	// significant after Holm is inconclusive when its own p is below this
+	// (it leans that way) — it passes only when the counts show no
+	// slowdown at all, the whole-run p95's own noise (docs/STATISTICS.md).
+	LeanP = 0.05
+	// FarRatio: a whole-run p95 this many times the baseline's (and twice
+	// the threshold, in log) is never passed by a test too weak to decide:
+	// it is inconclusive whatever its p. Same-build pairs on the busy
+	// runner reach 1.46, 3 in 1,000 beyond 1.4 (docs/STATISTICS.md).
+	FarRatio          = 1.4
+	MinWindows        = 5    // windows with traffic per run, for a test that estimates its noise across windows
+	BatchWindows      = 3    // neighbouring windows per batch when the overdispersion is also measured over batches
+	MaxLengthen       = 32   // the longest run RunFor suggests, in multiples of these runs
+	MinAchievedRatio  = 0.99 // open model: achieved/offered
+	MaxUnsentFraction = 0.001
 	// Open model: two runs' offered loads differ when they differ by more
 	// than OfferedTolerance and by more than OfferedZ standard errors of
 	// Poisson counts (two-sided p < 0.001): then the runs are not

@@ -332,12 +332,17 @@ func TestSaturatedOrMismatchedRunsAreInvalid(t *testing.T) {
 // gives τ ≈ 34% > 25%: the runner is too noisy and the verdict advisory.
 func TestHistoryWidensTau(t *testing.T) {
 	history := func(sigma float64) []float64 {
-		// 12 runs whose log p95s have MAD·1.4826 = sigma exactly:
-		// deviations ±sigma/1.4826 around 20 ms (and two at 0).
-		h := []float64{20000, 20000}
-		for i := 0; i < 5; i++ {
-			d := sigma / stats.MADScale
-			h = append(h, 20000*math.Exp(d), 20000*math.Exp(-d))
+		// 12 runs whose successive log differences Δ have
+		// 1.4826·MAD(Δ)/√2 = sigma exactly: log p95s 0, 0, c, 0, 0, c, …
+		// give Δ = 0, c, −c, 0, c, −c, …: median 0, MAD c.
+		c := sigma * math.Sqrt2 / stats.MADScale
+		var h []float64
+		for i := 0; i < 12; i++ {
+			v := 20000.0
+			if i%3 == 2 {
+				v *= math.Exp(c)
+			}
+			h = append(h, v)
 		}
 		return h
 	}
@@ -375,6 +380,45 @@ func TestHistoryWidensTau(t *testing.T) {
 	}
 }
 
+// Issue 19, defect 4: ten earlier runs whose p95 fell steadily (the
+// service got faster over ten builds, 10% a build) are a trend, not runner
+// noise. The spread of their log p95s would widen τ to 146%; measured on
+// successive differences the trend is gone and τ stays the plan's, so a
+// +122% regression fails — it used to pass as "runner too noisy". A noisy
+// history still widens τ, never past MaxWidened.
+func TestHistoryTrendIsNotNoise(t *testing.T) {
+	var falling []float64 // newest first: the baseline's build is the fastest
+	for i := range 10 {
+		falling = append(falling, 20000*math.Exp(0.1*float64(i)))
+	}
+	quiet := noisy
+	quiet.sigma, quiet.runSigma = 0.02, 0
+	rng := rand.New(rand.NewPCG(19, 4))
+	b, c := quiet.pair(rng, 2.22)
+	rep, err := Compare(Input{Baseline: closedRun, Current: closedRun, Requests: []Request{
+		{Name: "GET /", Baseline: b, Current: c, Thresholds: Thresholds{History: falling}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := find(t, rep, "GET /", Latency)
+	if r.Verdict != Fail || r.Threshold != DefaultP95Growth || strings.Contains(r.Reason, "noisy") {
+		t.Errorf("+122%% after ten builds that got faster: %s, τ = %v: %s", r.Verdict, r.Threshold, r.Reason)
+	}
+	// A history that is all noise, σ̂ ≈ 40%: τ is capped at MaxWidened.
+	wild := make([]float64, 12)
+	for i := range wild {
+		wild[i] = 20000 * math.Exp(0.4*float64(1-2*(i%2))*float64(1+i%3))
+	}
+	rep, _ = Compare(Input{Baseline: closedRun, Current: closedRun, Requests: []Request{
+		{Name: "GET /", Baseline: b, Current: c, Thresholds: Thresholds{History: wild}},
+	}})
+	r = find(t, rep, "GET /", Latency)
+	if r.Threshold != MaxWidened || r.Verdict != Fail || !strings.Contains(r.Reason, "capped") {
+		t.Errorf("noisy history: %s, τ = %v: %s", r.Verdict, r.Threshold, r.Reason)
+	}
+}
+
 // scaled50 is a current run of p with latencies 50% above those of the
 // baseline b was drawn with (b's own p95 is the threshold).
 func scaled50(p proc, rng *rand.Rand, b *Series) *Series {
@@ -407,7 +451,7 @@ func TestOpenModelThroughput(t *testing.T) {
 		// baseline's req/s.
 		{"later step, same", mk(true, 30, 0, 1000, 0), mk(true, 30, 0, 990, 0), Pass, "within the allowed drop"},
 		{"later step, a fifth less", mk(true, 30, 0, 1000, 0), mk(true, 30, 0, 800, 0), Fail, "served less"},
-		{"later step, a third less, 15 requests", mk(true, 3, 0, 5, 0), mk(true, 3, 0, 3, 0), Inconclusive, "run the baseline and the current run for at least"},
+		{"later step, a third less, 15 requests", mk(true, 3, 0, 5, 0), mk(true, 3, 0, 3, 0), Inconclusive, "too few requests to tell it from chance"},
 		{"not counted, a fifth less", mk(false, 30, 0, 1000, 0), mk(false, 30, 0, 800, 0), Fail, "before lab did"},
 		{"baseline not counted, current behind", mk(false, 30, 0, 1000, 0), mk(true, 30, 1000, 970, 0), Fail, "fell behind"},
 	} {
