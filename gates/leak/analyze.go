@@ -33,6 +33,7 @@ func Analyze(samples []Sample, src Source, b Budget) (Report, error) {
 	if err := a.trend(); err != nil {
 		return Report{}, err
 	}
+	a.lateGrowth()
 	return r, nil
 }
 
@@ -175,16 +176,8 @@ func (a *analysis) cutWindow() bool {
 // splitBlocks is step 3: the blocks, their lower envelope and their
 // collections; a block that lost most of its readings ends the analysis.
 func (a *analysis) splitBlocks() bool {
-	r, judged := a.r, a.judged
-	var prevGC int64 = -1
-	if a.gcKnown {
-		if a.i0 > 0 {
-			prevGC = a.samples[a.i0-1].GCCycles
-		} else {
-			prevGC = judged[0].GCCycles
-		}
-	}
-	r.Blocks = envelope(judged, a.src, r.Window, a.gcKnown, prevGC)
+	r := a.r
+	r.Blocks = envelope(a.judged, a.src, r.Window, Blocks, a.gcKnown, a.prevGC())
 	// Subtleness ahead: a block that lost most of its readings holds few of
 	// the sawtooth's troughs, so its minimum sits high; high early blocks
 	// hide a trend. Half the readings its span should hold is the least.
@@ -524,8 +517,7 @@ func decide(r *Report) {
 	fast := r.Slope > r.MaxGrowthRate
 	big := r.Growth > r.MaxGrowth
 	steady := r.TailSlope > TailFraction*r.Slope
-	growth := fmt.Sprintf("%s over %v (%s/min, trend p = %.2g)",
-		signedBytes(r.Growth), r.Window.Round(time.Second), signedBytes(r.PerMinute), r.P)
+	growth := growthText(r)
 	perReq := ""
 	if !math.IsNaN(r.PerRequest) {
 		perReq = fmt.Sprintf(", ≈ %s per request (99%% bounds %s … %s)",
@@ -551,17 +543,34 @@ func decide(r *Report) {
 			growth, units.FormatApproxSize(r.MaxGrowth, " "), signedBytes(r.Slope*DefaultWindow.Seconds()), DefaultWindow, DefaultWindow, r.NeedRun)
 	default:
 		r.Verdict = Pass
-		var why string
+		rateBudget := "no rate budget"
+		if r.MaxGrowthRate > 0 {
+			rateBudget = units.FormatApproxSize(60*r.MaxGrowthRate, " ") + "/min"
+		}
+		total := units.FormatApproxSize(r.MaxGrowth, " ")
 		switch {
 		case !trend:
-			why = fmt.Sprintf("no significant upward trend at the %.2g level", Alpha)
+			r.Decided = fmt.Sprintf("no significant upward trend (p = %.2g, level %.2g): no budget needed", r.P, Alpha)
+			r.Reason = fmt.Sprintf("no leak: no significant upward trend at the %.2g level; ", Alpha) + growth + perReq
 		case !fast:
-			why = fmt.Sprintf("growth rate %s/min within the %s/min budget", signedBytes(r.PerMinute), units.FormatApproxSize(60*r.MaxGrowthRate, " "))
+			// A significant trend is a trend: it passes because the
+			// owner's rule fails only when both budgets are exceeded.
+			r.Decided = fmt.Sprintf("the rate budget decided: %s/min ≤ %s (total %s vs %s)", signedBytes(r.PerMinute), rateBudget, signedBytes(r.Growth), total)
+			r.Reason = fmt.Sprintf("a significant upward trend, within budget: growth rate %s/min within the %s budget, which decided: a leak exceeds both budgets (total %s vs %s); ",
+				signedBytes(r.PerMinute), rateBudget, signedBytes(r.Growth), total) + growth + perReq
 		default:
-			why = fmt.Sprintf("growth %s within the %s budget", signedBytes(r.Growth), units.FormatApproxSize(r.MaxGrowth, " "))
+			r.Decided = fmt.Sprintf("the growth budget decided: %s ≤ %s, though %s/min > %s", signedBytes(r.Growth), total, signedBytes(r.PerMinute), rateBudget)
+			r.Reason = fmt.Sprintf("a significant upward trend, within budget: growth %s within the %s budget, which decided: a leak exceeds both budgets (faster than %s); ",
+				signedBytes(r.Growth), total, rateBudget) + growth + perReq
 		}
-		r.Reason = "no leak: " + why + "; " + growth + perReq
 	}
+}
+
+// growthText is the fitted trend over the window: slope × W, the rate
+// and its p.
+func growthText(r *Report) string {
+	return fmt.Sprintf("%s over %v (%s/min, trend p = %.2g)",
+		signedBytes(r.Growth), r.Window.Round(time.Second), signedBytes(r.PerMinute), r.P)
 }
 
 // growthSpan is the span in seconds over which growth is held against the
@@ -601,13 +610,24 @@ func peakToPeak(judged []Sample, blocks []Block) float64 {
 	return hi - lo
 }
 
-// envelope splits the judged samples into Blocks equal spans of time and
-// takes each block's lower envelope: the minimum for resident memory (the
+// prevGC is the GC count just before the judged samples (-1 when unknown).
+func (a *analysis) prevGC() int64 {
+	switch {
+	case !a.gcKnown:
+		return -1
+	case a.i0 > 0:
+		return a.samples[a.i0-1].GCCycles
+	}
+	return a.judged[0].GCCycles
+}
+
+// envelope splits the judged samples into n equal spans of time and takes
+// each block's lower envelope: the minimum for resident memory (the
 // troughs after collections), the median for the live heap.
-func envelope(judged []Sample, src Source, span time.Duration, gcKnown bool, prevGC int64) []Block {
+func envelope(judged []Sample, src Source, span time.Duration, n int, gcKnown bool, prevGC int64) []Block {
 	t0 := judged[0].At
-	width := span / Blocks
-	blocks := make([]Block, Blocks)
+	width := span / time.Duration(n)
+	blocks := make([]Block, n)
 	for i := range blocks {
 		blocks[i].Start = t0 + time.Duration(i)*width
 		blocks[i].End = blocks[i].Start + width
@@ -617,7 +637,7 @@ func envelope(judged []Sample, src Source, span time.Duration, gcKnown bool, pre
 	lo := 0
 	for i := range blocks {
 		hi := lo
-		for hi < len(judged) && (i == Blocks-1 || judged[hi].At < blocks[i].End) {
+		for hi < len(judged) && (i == n-1 || judged[hi].At < blocks[i].End) {
 			hi++
 		}
 		in := judged[lo:hi]

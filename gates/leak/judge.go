@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"lab/gates/stats"
 	"lab/lang"
 	"lab/lang/units"
 	"lab/runtime/result"
@@ -38,8 +39,14 @@ func Judge(l *lang.Leak, run *result.Run) result.Verdict {
 	if _, err := ParseSource(run.Memory.Kind); err != nil {
 		note = fmt.Sprintf("; %q readings judged as resident memory", run.Memory.Kind)
 	}
+	// The source (a metrics URL, a container) can be long: the table's
+	// subject names the kind of memory, and the source gets its own line.
+	read := "memory read: " + memoryKind(run.Memory.Kind) + " of " + memoryName(l.Memory)
+	if run.Memory.Kind != "" {
+		v.Subject = "memory (" + run.Memory.Kind + ")"
+	}
 	if run.Memory.Source != "" {
-		v.Subject = fmt.Sprintf("memory (%s of %s)", run.Memory.Kind, run.Memory.Source)
+		read = "memory read: " + memoryKind(run.Memory.Kind) + " of " + run.Memory.Source
 	}
 	samples := samplesOf(run.Memory)
 	rep, err := Fit(l, run)
@@ -58,6 +65,10 @@ func Judge(l *lang.Leak, run *result.Run) result.Verdict {
 		v.Outcome = result.OutcomeInconclusive
 	}
 	v.Detail = rep.Reason + figures(rep, len(samples)) + perName(rep, run) + note
+	v.Note = read
+	if rep.Verdict == Pass && rep.Decided != "" {
+		v.Note += "; " + rep.Decided
+	}
 	// Subtleness ahead: the hunter judges the samples it has; a sampler that
 	// stopped partway (the target crashed, the engine went away) leaves the
 	// end of the run unread, and the end is where a leak is largest.
@@ -69,6 +80,9 @@ func Judge(l *lang.Leak, run *result.Run) result.Verdict {
 	}
 	if run.Memory.Failed > 0 {
 		v.Detail += "; " + failedReadings(run.Memory)
+	}
+	if v.Outcome != result.OutcomePass {
+		v.Detail = read + ": " + v.Detail
 	}
 	if v.Outcome == result.OutcomeInconclusive && !strings.Contains(v.Detail, "run again") && !strings.Contains(rep.Reason, "extend the run") &&
 		!strings.Contains(rep.Reason, "run for at least") {
@@ -133,14 +147,18 @@ func memoryName(m lang.MemorySource) string {
 }
 
 // BudgetLabel is the leak block's budget as the verdict and report.html
-// name it: "growth ≤ 10MB/min".
+// name it: "growth ≤ 10MB/min, total ≤ 50MB".
 func BudgetLabel(l *lang.Leak) string {
 	var parts []string
 	if l.MaxGrowthRate > 0 {
 		parts = append(parts, "growth ≤ "+units.FormatByteRate(l.MaxGrowthRate))
 	}
 	if l.MaxGrowth > 0 {
-		parts = append(parts, "≤ "+units.FormatSize(l.MaxGrowth)+" over the window")
+		if len(parts) == 0 {
+			parts = append(parts, "total growth ≤ "+units.FormatSize(l.MaxGrowth))
+		} else {
+			parts = append(parts, "total ≤ "+units.FormatSize(l.MaxGrowth))
+		}
 	}
 	if len(parts) == 0 {
 		return "no significant growth"
@@ -148,23 +166,45 @@ func BudgetLabel(l *lang.Leak) string {
 	return strings.Join(parts, ", ")
 }
 
-// measured is the table's cell: the growth rate, and per request when known.
+// measured is the table's cell: both figures the budgets judge, the
+// growth rate and the total growth — the fitted growth over the window, or
+// for a leak found late (step 7b) the climb's rate and what the envelope
+// rose.
 func measured(r Report) string {
 	if math.IsNaN(r.Slope) {
 		return "–"
 	}
-	s := units.FormatSignedSize(r.PerMinute, "") + "/min"
-	if !math.IsNaN(r.PerRequest) {
-		s += ", " + units.FormatSignedSize(r.PerRequest, "") + "/req"
+	rate, total := r.PerMinute, r.Growth
+	if r.Late != nil && r.Late.Leak {
+		rate, total = 60*r.Late.Rate, r.Rise
 	}
-	return s
+	return units.FormatSignedSize(rate, "") + "/min, " + units.FormatSignedSize(total, "")
+}
+
+// memoryKind says what a reading of this kind measures, so that "per
+// request" means one thing: the live heap counts what the program keeps;
+// resident memory also holds the garbage not yet collected, and under Go's
+// default GOGC=100 the heap goal is twice the live heap, so resident memory
+// grows about 2× the live growth.
+func memoryKind(kind string) string {
+	switch kind {
+	case "heap_live":
+		return "the Go heap's live bytes (what the program keeps)"
+	case "":
+		return "memory"
+	}
+	return kind + " (resident memory: under Go's default GOGC=100 about 2× the live heap's growth)"
 }
 
 // figures adds what the hunter's reason leaves out: the samples it
 // used, where the warm-up was cut, and the least-squares slope over the
 // same blocks for readers who expect one (Theil–Sen's is the one judged).
 func figures(r Report, total int) string {
-	s := fmt.Sprintf("; %d of %d samples used", r.SamplesUsed, total)
+	s := ""
+	if !math.IsNaN(r.Rise) && (r.Late == nil || !r.Late.Leak) {
+		s = fmt.Sprintf("; memory rose %s from the window's start to its end (the envelope)", units.FormatSignedSize(r.Rise, " "))
+	}
+	s += fmt.Sprintf("; %d of %d samples used", r.SamplesUsed, total)
 	if r.WarmupBy != "" {
 		s += fmt.Sprintf(", warm-up cut at %s (%s)", units.FormatDuration(r.WarmupCut.Round(time.Second)), r.WarmupBy)
 	}
@@ -174,40 +214,89 @@ func figures(r Report, total int) string {
 	return s
 }
 
-// perName lists the leak per request of each request name: the growth
-// rate over that name's completion rate in the judged window. The hunter
-// cannot know which request leaks; when one does (the shop keeps memory per
-// checkout), its line is the leak per such request.
+// perName says what can be said of which request leaks. A leak per
+// request of one name can be told from the counts only if the names'
+// counts moved differently during the window; under a steady mix they move
+// together, a regression on them cannot tell them apart, and dividing the
+// growth by each name's rate would give every name "the" leak. So the
+// hunter says which request cannot be told, and why, instead of listing
+// every name with a figure. (Attributing it for real needs the mix varied
+// on purpose: pulses of one request name at a time.)
 func perName(r Report, run *result.Run) string {
-	if math.IsNaN(r.Slope) || r.Window <= 0 {
+	if math.IsNaN(r.Slope) || r.Window <= 0 || r.Verdict == Pass {
 		return ""
 	}
 	from := run.Start.Add(r.WarmupCut)
 	to := from.Add(r.Window)
-	fromS, toS := float64(from.UnixNano())/1e9, float64(to.UnixNano())/1e9
+	fromS, toS := float64(from.Unix()), float64(to.Unix())
 	step := float64(run.WindowS)
 	if step <= 0 {
 		step = 10
 	}
-	var parts []string
+	// counts[name][window]: completions in the windows wholly inside the span.
+	var names []string
+	var counts [][]float64
 	for _, q := range run.Requests {
+		var row []float64
 		var n float64
 		for _, w := range q.Windows {
-			// Windows straddling the span's edges count by their overlap.
-			overlap := min(float64(w.T)+step, toS) - max(float64(w.T), fromS)
-			if overlap > 0 {
-				n += float64(w.Count) * overlap / step
+			if float64(w.T) >= fromS && float64(w.T)+step <= toS {
+				row = append(row, float64(w.Count))
+				n += float64(w.Count)
 			}
 		}
-		rate := n / r.Window.Seconds()
-		if rate <= 0 {
-			continue
+		if n > 0 {
+			names, counts = append(names, q.Name), append(counts, row)
 		}
-		parts = append(parts, fmt.Sprintf("%s %s (%s … %s) at %.1f/s", q.Name, units.FormatSignedSize(r.Slope/rate, ""),
-			units.FormatSignedSize(r.SlopeLower/rate, ""), units.FormatSignedSize(r.SlopeUpper/rate, ""), rate))
 	}
-	if len(parts) == 0 {
+	switch {
+	case len(names) == 0:
 		return ""
+	case len(names) == 1:
+		return "; every request in the window was " + names[0] + ": the leak per request above is per " + names[0]
 	}
-	return "; if one request leaks, per such request: " + strings.Join(parts, ", ")
+	p, ok := mixSteady(counts)
+	why := "the request names' counts were not recorded per window"
+	if ok {
+		why = fmt.Sprintf("the mix of the %d request names held steady over the window (χ² test of a varying mix: p = %.2g), so their counts moved together and every name would get the whole growth", len(names), p)
+		if p < Alpha {
+			why = fmt.Sprintf("the mix of the %d request names varied (χ² p = %.2g), but the hunter does not attribute growth to names from a mix that was not varied on purpose", len(names), p)
+		}
+	}
+	return "; which request leaks cannot be told from this run: " + why + "; to find it, run one request name at a time"
+}
+
+// mixSteady tests whether the names' shares of the completions changed
+// from window to window: Pearson's χ² of homogeneity on the names ×
+// windows table, its p from the Wilson–Hilferty normal approximation.
+// It is false when the table cannot be tested (under two windows).
+func mixSteady(counts [][]float64) (p float64, ok bool) {
+	k := len(counts[0])
+	for _, row := range counts {
+		k = min(k, len(row))
+	}
+	if k < 2 {
+		return 0, false
+	}
+	rowSum, colSum := make([]float64, len(counts)), make([]float64, k)
+	var total float64
+	for i, row := range counts {
+		for j := range k {
+			rowSum[i] += row[j]
+			colSum[j] += row[j]
+			total += row[j]
+		}
+	}
+	var chi2 float64
+	for i, row := range counts {
+		for j := range k {
+			if e := rowSum[i] * colSum[j] / total; e > 0 {
+				d := row[j] - e
+				chi2 += d * d / e
+			}
+		}
+	}
+	df := float64((len(counts) - 1) * (k - 1))
+	z := (math.Cbrt(chi2/df) - (1 - 2/(9*df))) / math.Sqrt(2/(9*df))
+	return stats.NormalSurvival(z), true
 }

@@ -116,6 +116,16 @@ const (
 	// of the largest fall.
 	FallSigmas = 6
 	FallShare  = 0.5
+	// LateMinRun is how many of the last envelope points of step 7b must
+	// each be a new high for memory to be called still rising at the end.
+	LateMinRun = 3
+	// MaxFinePoints caps the fine envelope of step 7b (its cost and the
+	// width of its blocks on long soaks).
+	MaxFinePoints = 400
+	// FellBackShare: a failed trend whose envelope ends less than this share
+	// of its fitted growth above the start (and within max_growth) grew and
+	// was freed.
+	FellBackShare = 0.5
 	// rateBin is the span over which the request rate is measured to find
 	// when it has settled.
 	rateBin = 10 * time.Second
@@ -148,6 +158,9 @@ type Block struct {
 type Report struct {
 	Verdict Verdict
 	Reason  string // one line for humans
+	// Decided says, for a PASS, which budget passed it and by how much
+	// (short: shown beside the verdict's table row).
+	Decided string
 	Source  Source
 
 	WarmupCut   time.Duration // samples before this were dropped
@@ -184,6 +197,14 @@ type Report struct {
 	MaxGrowth     float64 // limit applied to ΔM
 	MaxGrowthRate float64 // limit applied to b (0: not set)
 
+	// Rise is how far the envelope rose from the window's start to its end
+	// (the fine envelope of step 7b; NaN when it could not be read): what
+	// memory actually rose, where Growth is the fitted slope times W.
+	Rise float64
+	// Late is the growth the late-growth check (step 7b) found at the end
+	// of the window; nil when the memory was not rising to new highs there.
+	Late *LateGrowth
+
 	// NeedRun is set when the run was too short: how long a run must last
 	// (from its start) to be judged.
 	NeedRun time.Duration
@@ -200,7 +221,7 @@ func newReport(src Source) Report {
 		Slope: nan, SlopeLower: nan, SlopeUpper: nan, TailSlope: nan,
 		Growth: nan, PerMinute: nan, P: nan, LeastSquaresSlope: nan,
 		RequestRate: nan, PerRequest: nan, PerRequestLower: nan, PerRequestUpper: nan,
-		PeakToPeak: nan, MaxGrowth: nan, MaxGrowthRate: nan, Sawtooth: nan,
+		PeakToPeak: nan, MaxGrowth: nan, MaxGrowthRate: nan, Sawtooth: nan, Rise: nan,
 	}
 }
 

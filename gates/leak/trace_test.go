@@ -27,14 +27,21 @@ type trace struct {
 	cacheFill, cacheTau float64 // bytes, seconds
 	step, stepAt        float64 // bytes, seconds
 	leakPerReq          float64 // bytes per request
-	noGCFrom, noGCTo    float64 // seconds: collections stop (heap_live stays put)
+	leakFrom            float64 // seconds: requests before it leak nothing
+	// grow-then-free: growBy bytes gained linearly from growFrom over
+	// growFor seconds, all released at freeAt.
+	growBy, growFrom, growFor, freeAt float64
+	noGCFrom, noGCTo                  float64 // seconds: collections stop (heap_live stays put)
 }
 
 func (tr trace) samples(rng *rand.Rand) []Sample {
 	out := make([]Sample, 0, tr.seconds)
-	var reqs float64
+	var reqs, leaked float64
 	live := func(t float64) float64 {
-		v := tr.base + tr.leakPerReq*reqs
+		v := tr.base + tr.leakPerReq*leaked
+		if tr.growBy != 0 && t >= tr.growFrom && t < tr.freeAt {
+			v += tr.growBy * math.Min(1, (t-tr.growFrom)/tr.growFor)
+		}
 		if tr.cacheFill > 0 {
 			v += tr.cacheFill * (1 - math.Exp(-t/tr.cacheTau))
 		}
@@ -52,7 +59,11 @@ func (tr trace) samples(rng *rand.Rand) []Sample {
 		if tr.ramp > 0 && t < tr.ramp {
 			rate *= t / tr.ramp
 		}
-		reqs += math.Max(0, math.Round(rate+math.Sqrt(rate)*rng.NormFloat64()))
+		done := math.Max(0, math.Round(rate+math.Sqrt(rate)*rng.NormFloat64()))
+		reqs += done
+		if t >= tr.leakFrom {
+			leaked += done
+		}
 		stopped := t >= tr.noGCFrom && t < tr.noGCTo
 		var bytes float64
 		switch tr.src {

@@ -362,7 +362,7 @@ func TestLeakChart(t *testing.T) {
 	p.Leak = &lang.Leak{Memory: lang.MemorySource{Kind: lang.MemoryPID, PID: 1}, Window: 2 * time.Minute, MaxGrowth: 10e6}
 	doc := parse(t, render(t, p, run, nil))
 	got := chartSeries(t, doc, "chart-leak")
-	if got["samples"] != len(run.Memory.Samples) || got["block envelope"] != 10 || got["fitted trend"] != 2 || got["budget: ≤ 10MB over the window"] != 2 {
+	if got["samples"] != len(run.Memory.Samples) || got["block envelope"] != 10 || got["fitted trend"] != 2 || got["budget: total growth ≤ 10MB"] != 2 {
 		t.Errorf("leak chart series %v (%d samples)", got, len(run.Memory.Samples))
 	}
 	leak := text(byID(doc, "leak"))

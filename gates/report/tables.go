@@ -117,6 +117,7 @@ type leakView struct {
 	Reason  string
 	Budget  string
 	Rate    string // the fitted growth per minute
+	Rise    string // what the envelope rose from the window's start to its end
 }
 
 // newLeakView draws the samples as points, the block envelope the hunter
@@ -146,6 +147,9 @@ func newLeakView(run *result.Run, rep *leak.Report, budget string) *leakView {
 		return v
 	}
 	v.Rate = units.FormatSignedSize(rep.PerMinute, " ") + "/min"
+	if !math.IsNaN(rep.Rise) {
+		v.Rise = units.FormatSignedSize(rep.Rise, " ")
+	}
 	// Theil–Sen's intercept: the median of the points' residuals.
 	res := make([]float64, len(rep.Blocks))
 	for i, b := range rep.Blocks {
