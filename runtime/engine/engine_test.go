@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -428,9 +429,24 @@ user "u" {
 
 // TestFidelity: against a route with a fixed 20 ms latency at moderate load,
 // the Run's p50 is within 1 ms and p99 within 3 ms of the server's own
-// measurement of the same requests.
+// measurement of the same requests. A VM that stalls the client for a few
+// milliseconds moves a p99 of 1,000 requests by as much, once; a bias of
+// lab's shows in every attempt, so up to three runs are made.
 func TestFidelity(t *testing.T) {
 	needs.NoRace(t, "it measures latency to the millisecond")
+	var misses []string
+	for range 3 {
+		if misses = fidelityMisses(t); len(misses) == 0 {
+			return
+		}
+		t.Logf("off: %s", strings.Join(misses, "; "))
+	}
+	t.Errorf("three runs off the server's own figures, the last: %s", strings.Join(misses, "; "))
+}
+
+// fidelityMisses runs 10 s of 100/s against a 20 ms route and returns the
+// percentiles of the Run that are off the server's measurement.
+func fidelityMisses(t *testing.T) []string {
 	server := hdrhistogram.New(1, 60_000_000, 3)
 	var mu sync.Mutex
 	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -452,6 +468,7 @@ shape "open" {
 	h, _ := result.Decode(r.Requests[0].Hist)
 	mu.Lock()
 	defer mu.Unlock()
+	var misses []string
 	for _, c := range []struct {
 		p   float64
 		tol time.Duration
@@ -460,9 +477,10 @@ shape "open" {
 		truth := time.Duration(server.ValueAtPercentile(c.p)) * time.Microsecond
 		t.Logf("p%v: lab %v, server %v", c.p, got, truth)
 		if d := got - truth; d < -c.tol || d > c.tol {
-			t.Errorf("p%v: lab %v, server %v; want within %v", c.p, got, truth, c.tol)
+			misses = append(misses, fmt.Sprintf("p%v: lab %v, server %v; want within %v", c.p, got, truth, c.tol))
 		}
 	}
+	return misses
 }
 
 // TestOpenModelSequenceTiming: an arrival's first request is timed from when
