@@ -142,6 +142,11 @@ func (w *worker) sync(ctx context.Context, final *result.Run, fail string) (*Rep
 		return nil, fmt.Errorf("%w: %s", ErrRefused, reply.Error)
 	}
 	w.heard = time.Now()
+	if w.eng != nil {
+		// The master calls a worker lost after Silence without a sync, and
+		// gives its part to the others soon after: no sending past that.
+		w.eng.Lease(w.heard.Add(Silence))
+	}
 	w.seq++
 	w.mu.Lock()
 	w.seconds = append(w.seconds[:0:0], w.seconds[nSec:]...)
@@ -216,6 +221,9 @@ func (w *worker) run(ctx context.Context, o *Order) error {
 			Plan: plan, Share: share, Start: o.Start, Grace: o.Grace,
 			SecondHists: true, OnSecond: w.onSecond, OnWindow: w.onWindow, OnCollect: w.onCollect,
 		})
+	}
+	if err == nil {
+		w.eng.Lease(w.heard.Add(Silence))
 	}
 	if err == nil && late {
 		w.eng.Reshare(engine.Share{Me: o.Share.Me, Owners: o.Share.Owners}, o.Share.From)

@@ -107,6 +107,9 @@ type Engine struct {
 	// stopUsers is how many users ran when sending stopped (closed model).
 	stopUsers atomic.Int64
 
+	// lease is when the right to send ends, in unix nanoseconds (0: never).
+	lease atomic.Int64
+
 	gen generatorStats
 
 	// Every sender's slot; at the end, what each started (per name).
@@ -223,6 +226,27 @@ func (e *Engine) Stop(reason string) {
 	e.abortMu.Unlock()
 	e.halt()
 }
+
+// Lease lets the engine send until until and no later, unless the lease
+// is extended. A worker holds it from its master's answers: a worker that
+// was paused or cut off, and goes on, sends nothing more once its master
+// may have given its part to the others, not even the arrivals that fell
+// due while it was stopped (docs/DESIGN.md, "Distributed runs").
+func (e *Engine) Lease(until time.Time) { e.lease.Store(until.UnixNano()) }
+
+// lapsed is whether the lease has ended at now (since the run's start);
+// it then stops the run. Two atomic loads: it is checked before every send.
+func (e *Engine) lapsed(now time.Duration) bool {
+	lease := e.lease.Load()
+	if lease == 0 || e.startNS.Load()+int64(now) <= lease {
+		return false
+	}
+	e.Stop(LeaseLapsed)
+	return true
+}
+
+// LeaseLapsed is why a run stopped when its lease ended.
+const LeaseLapsed = "the master was not heard from in time (a pause, or the network): sending stopped"
 
 // halt stops sending, once, and notes when.
 func (e *Engine) halt() {

@@ -365,7 +365,7 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 		intended = sent
 	}
 	// Building sends nothing: the request is on the wire from here.
-	if !f.begin(st.name, intended) {
+	if e.lapsed(sent) || !f.begin(st.name, intended) {
 		return false
 	}
 	out := tally.Outcome{Name: st.name}

@@ -195,6 +195,12 @@ func (o *openRun) dispatch() {
 		default:
 			ex = o.spawnOrWait(&a, &capFreed)
 		}
+		if ex != nil && e.lapsed(e.since()) {
+			// The backlog of a worker let go on after a pause is not
+			// sent: finish offers it unsent with the rest.
+			o.idle <- ex
+			ex = nil
+		}
 		if ex == nil {
 			o.offer(a, true)
 			o.last, o.next = o.next, o.owned(o.next+1)
