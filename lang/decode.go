@@ -202,7 +202,7 @@ func (d *decoder) pickShape(shapes []*Shape, blocks int, run *rawRun, name, from
 // per-request values unknown: errors that do not depend on them show now.
 func (d *decoder) trialEval(expr hcl.Expression) hcl.Diagnostics {
 	if d.trial == nil {
-		scope := &Scope{env: d.env, UserID: 1, Class: "trial"}
+		scope := &Scope{env: d.env, UserID: 1, Class: "trial", trial: true}
 		scope.pcg.Seed(1, 1)
 		scope.r = rand.New(&scope.pcg)
 		d.trial = &hcl.EvalContext{

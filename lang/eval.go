@@ -137,12 +137,12 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 				for n := range rs.captured {
 					names = append(names, n)
 				}
-				d.errorf(rng, "Capture used before it is set", "captured.%s is read here, but no earlier step of this sequence captures %q.%s", attr, attr, didYouMean(attr, names))
+				d.errorf(rng, "Capture used before it is set", "captured.%s is read here, but neither an earlier step of this sequence nor the user's start block captures %q.%s", attr, attr, didYouMean(attr, names))
 				ok = false
 			}
 		case root == "response" && rs.response:
 		case root == "captured":
-			d.errorf(rng, "Captures not available here", "captured.* is only available in the steps of a sequence, after the step that captures the value.")
+			d.errorf(rng, "Captures not available here", "captured.* is only available in the steps of a sequence, after the step that captures the value, or in any request of a user whose start block captures it.")
 			ok = false
 		case root == "response":
 			d.errorf(rng, "Response not available here", "response.* is only available in a step's capture, which reads the response of that step.")

@@ -83,6 +83,7 @@ var dynamicFuncNames = map[string]bool{
 	"random_string": true,
 	"uuid":          true,
 	"timestamp":     true,
+	"cookie":        true,
 	"unix_ms":       true,
 }
 
@@ -232,6 +233,7 @@ func fileFunc(read func(string) ([]byte, error)) function.Function {
 // that its random sequence is its own and reproducible from the seed.
 func dynamicFuncs(s *Scope) map[string]function.Function {
 	return map[string]function.Function{
+		"cookie": cookieFunc(s),
 		"random_int": function.New(&function.Spec{
 			Params: []function.Parameter{{Name: "min", Type: cty.Number}, {Name: "max", Type: cty.Number}},
 			Type:   function.StaticReturnType(cty.Number),

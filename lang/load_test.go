@@ -490,6 +490,12 @@ func (r fakeResponse) Body() []byte    { return []byte(r.body) }
 func (r fakeResponse) Header(n string) string {
 	return r.headers[n]
 }
+func (r fakeResponse) HeaderValues(n string) []string {
+	if v, ok := r.headers[n]; ok {
+		return []string{v}
+	}
+	return nil
+}
 func (r fakeResponse) HeaderNames() []string {
 	var out []string
 	for k := range r.headers {

@@ -74,7 +74,8 @@ type Workload struct {
 	Addr           string // host:port to dial
 	Timeout        time.Duration
 	MaxConnections int
-	Headers        []Pair // sent with every request (static)
+	Headers        []Pair     // sent with every request (static)
+	Cookies        CookieMode // the user classes' default
 	Users          []*UserClass
 	Requests       []string // every request name a task sends, sorted
 }
@@ -82,11 +83,16 @@ type Workload struct {
 // UserClass is one kind of virtual user: its share of the users, how long it
 // waits between passes, and the tasks it picks from by weight.
 type UserClass struct {
-	Name   string
-	Weight int
-	Wait   Wait
-	Tasks  []*Task
-	Range  hcl.Range
+	Name    string
+	Weight  int
+	Wait    Wait
+	Cookies CookieMode
+	// Start is the steps a user runs once before its first pass (in the
+	// open model, every arrival is a new user and runs them); a failed
+	// start is tried again after the user's wait.
+	Start []*Request
+	Tasks []*Task
+	Range hcl.Range
 }
 
 // TaskWeight is the sum of the class's task weights.

@@ -51,6 +51,7 @@ type rawWorkload struct {
 	Timeout        hcl.Expression `hcl:"timeout,optional"`
 	MaxConnections hcl.Expression `hcl:"max_connections,optional"`
 	Headers        hcl.Expression `hcl:"headers,optional"`
+	Cookies        hcl.Expression `hcl:"cookies,optional"`
 	Users          []*rawUser     `hcl:"user,block"`
 	DefRange       hcl.Range      `hcl:",def_range"`
 }
@@ -65,6 +66,8 @@ type rawUser struct {
 	Name      string         `hcl:"name,label"`
 	Weight    hcl.Expression `hcl:"weight,optional"`
 	Wait      hcl.Expression `hcl:"wait,optional"`
+	Cookies   hcl.Expression `hcl:"cookies,optional"`
+	Start     *rawStart      `hcl:"start,block"`
 	Tasks     []*rawTask     `hcl:"task,block"`
 	Sequences []*rawSequence `hcl:"sequence,block"`
 	DefRange  hcl.Range      `hcl:",def_range"`
@@ -82,6 +85,13 @@ type rawSequence struct {
 	Weight   hcl.Expression `hcl:"weight,optional"`
 	Steps    []*rawStep     `hcl:"step,block"`
 	DefRange hcl.Range      `hcl:",def_range"`
+}
+
+// rawStart is a user's start block: steps run once, before its first
+// pass (Locust's on_start), whose captures last for the user's life.
+type rawStart struct {
+	Steps    []*rawStep `hcl:"step,block"`
+	DefRange hcl.Range  `hcl:",def_range"`
 }
 
 type rawStep struct {

@@ -22,6 +22,13 @@ type Scope struct {
 	Iteration int64  // passes this user completed
 
 	captured map[string]cty.Value
+	// kept holds what the user's start block captured: it lasts for the
+	// user's life, where captured is forgotten at every pass.
+	kept     map[string]cty.Value
+	starting bool             // the start block runs: captures go to kept
+	trial    bool             // the load-time type check's: what a jar would hold is unknown
+	jar      []cookie         // the cookies the target set, under cookies = "pass" or "user"
+	jarStart []cookie         // the jar as the start block left it
 	response Response         // set while captures are evaluated
 	ctx      *hcl.EvalContext // built on first use of a generic expression
 }
@@ -46,14 +53,40 @@ func (s *Scope) ResetCaptures() {
 	}
 }
 
-// Captured returns a value captured earlier in this pass.
+// Captured returns a value captured earlier in this pass, or by the user's
+// start block.
 func (s *Scope) Captured(name string) (cty.Value, bool) {
-	v, ok := s.captured[name]
+	if v, ok := s.captured[name]; ok {
+		return v, true
+	}
+	v, ok := s.kept[name]
 	return v, ok
 }
 
-// SetCaptured keeps v under name for the later steps of this pass.
+// Starting says that the user's start block runs (true) or has ended:
+// meanwhile captures last for the user's life.
+func (s *Scope) Starting(on bool) { s.starting = on }
+
+// ResetUser forgets everything a user kept: an open-model executor runs
+// each arrival as a new user.
+func (s *Scope) ResetUser() {
+	s.ResetCaptures()
+	for k := range s.kept {
+		delete(s.kept, k)
+	}
+	s.ClearCookies()
+}
+
+// SetCaptured keeps v under name for the later steps of this pass (for the
+// user's life while its start block runs).
 func (s *Scope) SetCaptured(name string, v cty.Value) {
+	if s.starting {
+		if s.kept == nil {
+			s.kept = make(map[string]cty.Value, 4)
+		}
+		s.kept[name] = v
+		return
+	}
 	if s.captured == nil {
 		s.captured = make(map[string]cty.Value, 4)
 	}
@@ -119,9 +152,19 @@ func (s *Scope) evalContext() *hcl.EvalContext {
 		"class":     cty.StringVal(s.Class),
 		"iteration": cty.NumberIntVal(s.Iteration),
 	})
-	if len(s.captured) > 0 {
+	switch {
+	case len(s.kept) > 0:
+		all := make(map[string]cty.Value, len(s.kept)+len(s.captured))
+		for k, v := range s.kept {
+			all[k] = v
+		}
+		for k, v := range s.captured {
+			all[k] = v
+		}
+		vars["captured"] = cty.ObjectVal(all)
+	case len(s.captured) > 0:
 		vars["captured"] = cty.ObjectVal(s.captured)
-	} else {
+	default:
 		vars["captured"] = cty.EmptyObjectVal
 	}
 	if s.response != nil {
@@ -138,25 +181,46 @@ type Response interface {
 	Body() []byte
 	// Header returns the first value of the named header, "" when absent.
 	Header(name string) string
+	// HeaderValues returns every value of the named header, in order
+	// (each Set-Cookie line apart).
+	HeaderValues(name string) []string
 	// HeaderNames lists the headers present, for `response.headers`.
 	HeaderNames() []string
 }
 
 func responseValue(r Response) cty.Value {
 	headers := map[string]cty.Value{}
+	all := map[string]cty.Value{}
 	for _, n := range r.HeaderNames() {
-		headers[lowerASCII(n)] = cty.StringVal(r.Header(n))
+		k := lowerASCII(n)
+		if _, done := all[k]; done {
+			continue
+		}
+		vals := r.HeaderValues(n)
+		list := make([]cty.Value, len(vals))
+		for i, v := range vals {
+			list[i] = cty.StringVal(v)
+		}
+		headers[k] = cty.StringVal(r.Header(n))
+		all[k] = cty.ListVal(list)
+		if len(list) == 0 {
+			all[k] = cty.ListValEmpty(cty.String)
+		}
 	}
-	hv := cty.EmptyObjectVal
-	if len(headers) > 0 {
-		hv = cty.ObjectVal(headers)
+	object := func(m map[string]cty.Value) cty.Value {
+		if len(m) == 0 {
+			return cty.EmptyObjectVal
+		}
+		return cty.ObjectVal(m)
 	}
 	body := r.Body()
 	return cty.ObjectVal(map[string]cty.Value{
-		"status":  cty.NumberIntVal(int64(r.StatusCode())),
-		"body":    cty.StringVal(string(body)),
-		"headers": hv,
-		"json":    jsonValue(body),
+		"status":        cty.NumberIntVal(int64(r.StatusCode())),
+		"body":          cty.StringVal(string(body)),
+		"headers":       object(headers),
+		"header_values": object(all),
+		"cookies":       object(setCookieValues(r.HeaderValues("Set-Cookie"))),
+		"json":          jsonValue(body),
 	})
 }
 

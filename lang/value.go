@@ -184,7 +184,7 @@ func (n randStringNode) appendJSON(dst []byte, s *Scope) ([]byte, error) {
 type capturedNode struct{ name string }
 
 func (n capturedNode) value(s *Scope) (cty.Value, error) {
-	v, ok := s.captured[n.name]
+	v, ok := s.Captured(n.name)
 	if !ok {
 		return cty.NilVal, fmt.Errorf("captured.%s was not captured in this pass", n.name)
 	}

@@ -68,6 +68,9 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 	if present(rw.Headers) {
 		w.Headers = d.pairs(rw.Headers, "headers", refScope{})
 	}
+	if present(rw.Cookies) {
+		w.Cookies, _ = d.cookieMode(rw.Cookies)
+	}
 
 	var users []*rawUser
 	switch {
@@ -125,6 +128,9 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 	}
 	names := map[string]bool{}
 	for _, u := range w.Users {
+		for _, r := range u.Start {
+			names[r.Name] = true
+		}
 		for _, t := range u.Tasks {
 			for _, r := range t.Steps {
 				names[r.Name] = true
@@ -138,8 +144,57 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 	return w
 }
 
+// cookieMode reads cookies = "none", "pass" or "user".
+func (d *decoder) cookieMode(expr hcl.Expression) (CookieMode, bool) {
+	s, ok := d.str(expr, "cookies")
+	if !ok {
+		return CookiesNone, false
+	}
+	m, known := cookieModes[s]
+	if !known {
+		d.errorf(expr.Range(), "Invalid cookies", `cookies is "none" (send no cookie the target set), "pass" (a jar per pass) or "user" (a jar for the user's life); got %q.%s`, s, didYouMean(s, []string{"none", "pass", "user"}))
+		return CookiesNone, false
+	}
+	return m, true
+}
+
+// decodeSteps decodes the steps of a sequence or a start block; captured
+// holds the names captured before the first step, and gains the steps'.
+func (d *decoder) decodeSteps(steps []*rawStep, w *Workload, captured map[string]bool) ([]*Request, bool) {
+	var out []*Request
+	stepNames := map[string]hcl.Range{}
+	ok := true
+	broken := false // an earlier step had an error
+	for _, st := range steps {
+		if prev, dupStep := stepNames[st.Name]; dupStep {
+			d.errorf(st.DefRange, "Duplicate step", "A step named %q was already defined here at %s.", st.Name, prev)
+			ok = false
+			continue
+		}
+		stepNames[st.Name] = st.DefRange
+		errsBefore := len(d.diags.Errs())
+		r := d.decodeRequest(st.Request, st.DefRange, st.Name, w, refScope{user: true, captured: copySet(captured), anyCapture: broken})
+		if r == nil || len(d.diags.Errs()) > errsBefore {
+			ok, broken = false, true
+		}
+		if r == nil {
+			continue
+		}
+		if present(st.Think) {
+			if th, tok := d.wait(st.Think, "think"); tok {
+				r.Think = th
+			}
+		}
+		for _, c := range r.Captures {
+			captured[c.Name] = true
+		}
+		out = append(out, r)
+	}
+	return out, ok
+}
+
 func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
-	u := &UserClass{Name: ru.Name, Weight: 1, Range: ru.DefRange}
+	u := &UserClass{Name: ru.Name, Weight: 1, Range: ru.DefRange, Cookies: w.Cookies}
 	if present(ru.Weight) {
 		n, ok := d.integer(ru.Weight, "weight", 0, 1_000_000)
 		if !ok {
@@ -153,6 +208,27 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 			return nil
 		}
 		u.Wait = wt
+	}
+	if present(ru.Cookies) {
+		if m, ok := d.cookieMode(ru.Cookies); ok {
+			u.Cookies = m
+		}
+	}
+	// What the start block captures every task and sequence may read.
+	kept := map[string]bool{}
+	if rs := ru.Start; rs != nil {
+		if len(rs.Steps) == 0 {
+			d.errorf(rs.DefRange, "Empty start", "The start block of user %q has no step blocks.", u.Name)
+		}
+		steps, ok := d.decodeSteps(rs.Steps, w, kept)
+		if !ok {
+			return nil
+		}
+		u.Start = steps
+	}
+	taskRefs := refScope{user: true}
+	if len(kept) > 0 {
+		taskRefs.captured = kept
 	}
 	seen := map[string]hcl.Range{}
 	dup := func(name string, rng hcl.Range) bool {
@@ -180,7 +256,7 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 			}
 			t.Weight = int(n)
 		}
-		r := d.decodeRequest(rt.Request, rt.DefRange, rt.Name, w, refScope{user: true})
+		r := d.decodeRequest(rt.Request, rt.DefRange, rt.Name, w, taskRefs)
 		if r == nil {
 			continue
 		}
@@ -203,35 +279,8 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 			d.errorf(rs.DefRange, "Empty sequence", "Sequence %q has no step blocks.", rs.Name)
 			continue
 		}
-		captured := map[string]bool{}
-		stepNames := map[string]hcl.Range{}
-		ok := true
-		broken := false // an earlier step had an error
-		for _, st := range rs.Steps {
-			if prev, dupStep := stepNames[st.Name]; dupStep {
-				d.errorf(st.DefRange, "Duplicate step", "A step named %q was already defined in this sequence at %s.", st.Name, prev)
-				ok = false
-				continue
-			}
-			stepNames[st.Name] = st.DefRange
-			errsBefore := len(d.diags.Errs())
-			r := d.decodeRequest(st.Request, st.DefRange, st.Name, w, refScope{user: true, captured: copySet(captured), anyCapture: broken})
-			if r == nil || len(d.diags.Errs()) > errsBefore {
-				ok, broken = false, true
-			}
-			if r == nil {
-				continue
-			}
-			if present(st.Think) {
-				if th, tok := d.wait(st.Think, "think"); tok {
-					r.Think = th
-				}
-			}
-			for _, c := range r.Captures {
-				captured[c.Name] = true
-			}
-			t.Steps = append(t.Steps, r)
-		}
+		steps, ok := d.decodeSteps(rs.Steps, w, copySet(kept))
+		t.Steps = steps
 		if ok {
 			items = append(items, item{rs.DefRange, t})
 		}

@@ -98,15 +98,9 @@ func setIf[T any](dst, src *T) {
 
 // adminHandler serves /admin/knobs behind the bearer token.
 func (s *Shop) adminHandler() http.Handler {
-	want := sha256.Sum256([]byte(s.fixed.AdminToken))
 	var mu sync.Mutex // one change at a time, so none is lost
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		// Hashing first makes the compare constant-time in the length too.
-		sum := sha256.Sum256([]byte(got))
-		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="lab shop admin"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong token; send Authorization: Bearer <admin_token>")
+		if !s.adminAuthorized(w, r) {
 			return
 		}
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
@@ -133,6 +127,21 @@ func (s *Shop) adminHandler() http.Handler {
 		s.logf("admin: knobs changed; now: %s", strings.Join(shown.Args(), " "))
 		writeJSON(w, http.StatusOK, knobsToJSON(s.Knobs()))
 	})
+}
+
+// adminAuthorized says whether r carries the admin token; if not, it has
+// answered 401. Every /admin endpoint checks the same way.
+func (s *Shop) adminAuthorized(w http.ResponseWriter, r *http.Request) bool {
+	want := sha256.Sum256([]byte(s.fixed.AdminToken))
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	// Hashing first makes the compare constant-time in the length too.
+	sum := sha256.Sum256([]byte(got))
+	if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="lab shop admin"`)
+		writeError(w, http.StatusUnauthorized, "missing or wrong token; send Authorization: Bearer <admin_token>")
+		return false
+	}
+	return true
 }
 
 // serveAdmin serves the admin endpoint and returns the status it answered.

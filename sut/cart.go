@@ -127,8 +127,9 @@ type addToCartRequest struct {
 }
 
 // addToCart is POST /cart: {} opens an empty cart, {product_id, qty} opens
-// one with that line, and cart_id adds the line to an open cart.
-func (s *Shop) addToCart(w http.ResponseWriter, r *http.Request) int {
+// one with that line, and cart_id adds the line to an open cart. With a
+// session and no cart_id, the line goes to the session's own cart.
+func (s *Shop) addToCart(w http.ResponseWriter, r *http.Request, sess *session) int {
 	var req addToCartRequest
 	if err := decodeBody(w, r, &req, `{"product_id": 1, "qty": 2}`); err != nil {
 		return writeError(w, http.StatusBadRequest, err.Error())
@@ -158,6 +159,8 @@ func (s *Shop) addToCart(w http.ResponseWriter, r *http.Request) int {
 		if c = s.carts.get(*req.CartID); c == nil {
 			return writeError(w, http.StatusNotFound, "no open cart "+strconv.FormatInt(*req.CartID, 10))
 		}
+	} else if sess != nil {
+		c = s.sessionCart(sess)
 	} else {
 		c = s.carts.create()
 	}
@@ -220,11 +223,19 @@ type wrongOrderJSON struct {
 // checkout is POST /checkout. In order: bad body 400, unknown cart 404, empty
 // cart 409; then a wrong_rate share answers at once without an order; the
 // rest wait their latency, queue on the shared lock (contention), leak
-// leak_per_request bytes and place the order, which closes the cart.
-func (s *Shop) checkout(w http.ResponseWriter, r *http.Request, k *Knobs, n uint64) int {
+// leak_per_request bytes and place the order, which closes the cart. With a
+// session, no cart_id (and no body at all) checks out the session's cart.
+func (s *Shop) checkout(w http.ResponseWriter, r *http.Request, k *Knobs, n uint64, sess *session) int {
 	var req checkoutRequest
-	if err := decodeBody(w, r, &req, `{"cart_id": 1}`); err != nil {
+	if err := decodeBodyOrEmpty(w, r, &req, `{"cart_id": 1}`, sess != nil); err != nil {
 		return writeError(w, http.StatusBadRequest, err.Error())
+	}
+	if req.CartID == nil && sess != nil {
+		id := sess.cartID.Load()
+		if id == 0 || s.carts.get(id) == nil {
+			return writeError(w, http.StatusNotFound, "this session has no open cart; POST /cart opens one")
+		}
+		req.CartID = &id
 	}
 	if req.CartID == nil {
 		return writeError(w, http.StatusBadRequest, `cart_id is missing; send {"cart_id": 1}`)
@@ -258,6 +269,12 @@ func (s *Shop) checkout(w http.ResponseWriter, r *http.Request, k *Knobs, n uint
 // decodeBody reads one JSON object with only known fields, or says what is
 // wrong with the body in words a client can act on.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, example string) error {
+	return decodeBodyOrEmpty(w, r, v, example, false)
+}
+
+// decodeBodyOrEmpty is decodeBody that, when emptyOK, takes an empty body
+// for {}.
+func decodeBodyOrEmpty(w http.ResponseWriter, r *http.Request, v any, example string, emptyOK bool) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -268,6 +285,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, example string) e
 	}
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
+		if emptyOK {
+			return nil
+		}
 		return fmt.Errorf("empty body; send a JSON object like %s", example)
 	}
 	if trimmed[0] != '{' {

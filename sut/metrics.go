@@ -26,6 +26,9 @@ const (
 	MetricLeaked        = "shop_leaked_bytes"
 	MetricOpenCarts     = "shop_open_carts"
 	MetricOrders        = "shop_orders_total"
+	MetricLogins        = "shop_logins_total"
+	MetricSessions      = "shop_sessions_active"
+	MetricSessionReqs   = "shop_session_requests_total"
 	MetricCgroupMemory  = "shop_cgroup_memory_bytes"
 	MetricCgroupAnon    = "shop_cgroup_memory_anon_bytes"
 	MetricHeapLive      = "go_gc_heap_live_bytes"
@@ -44,11 +47,22 @@ type routeObservers struct {
 	duration prometheus.Observer
 }
 
+// What a POST /login came to, as the result label of shop_logins_total.
+const (
+	loginOK = iota
+	loginBadCredentials
+	loginCSRF
+	numLoginResults
+)
+
+var loginResults = [numLoginResults]string{"ok", "bad_credentials", "csrf"}
+
 type shopMetrics struct {
 	reg      *prometheus.Registry
 	handler  http.Handler
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	logins   [numLoginResults]prometheus.Counter // by loginOK, …
 	// cache resolves (route, code) to its series once, so a request costs
 	// two atomic adds rather than a label lookup.
 	cache [numRoutes][maxCode]atomic.Pointer[routeObservers]
@@ -68,9 +82,25 @@ func newShopMetrics(s *Shop) *shopMetrics {
 		NativeHistogramMaxBucketNumber:  160,
 		NativeHistogramMinResetDuration: time.Hour,
 	}, []string{"route", "code"})
+	logins := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: MetricLogins,
+		Help: "POST /login answered, by result: ok, bad_credentials or csrf (refused by the CSRF check).",
+	}, []string{"result"})
+	for i, result := range loginResults {
+		m.logins[i] = logins.WithLabelValues(result) // every result shows, 0 until it happens
+	}
 	m.reg.MustRegister(
 		m.requests,
 		m.duration,
+		logins,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: MetricSessions,
+			Help: "Sessions logged in and not logged out (at most 100000; the oldest is forgotten).",
+		}, func() float64 { return float64(s.sessions.active.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: MetricSessionReqs,
+			Help: "Requests that carried a valid session cookie, on any route.",
+		}, func() float64 { return float64(s.sessions.requests.Load()) }),
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
 			collectors.MetricsGC, // includes /gc/heap/live:bytes and /gc/cycles/total:gc-cycles
 			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/memory/classes/heap/objects:bytes$`)},

@@ -25,6 +25,14 @@ const (
 	routeAdminGet
 	routeAdminPut
 	routeAdminPost
+	routeLoginGet
+	routeLoginPost
+	routeAccount
+	routeLogout
+	routeSessionCart
+	routeUpload
+	routeEcho
+	routeAdminSessions
 	routeOther
 	numRoutes
 )
@@ -33,7 +41,9 @@ const (
 // never raw URLs, so the label set stays bounded whatever clients send.
 var routeLabels = [numRoutes]string{
 	"GET /", "GET /products", "GET /products/{id}", "POST /cart", "GET /cart/{id}", "POST /checkout",
-	"GET /healthz", "GET /metrics", "GET /admin/knobs", "PUT /admin/knobs", "POST /admin/knobs", "other",
+	"GET /healthz", "GET /metrics", "GET /admin/knobs", "PUT /admin/knobs", "POST /admin/knobs",
+	"GET /login", "POST /login", "GET /account", "POST /logout", "GET /cart", "POST /upload", "POST /echo",
+	"GET /admin/sessions", "other",
 }
 
 // Shop is the misbehaving shop: an http.Handler whose faults follow its
@@ -45,6 +55,10 @@ type Shop struct {
 	carts   cartStore
 	orders  atomic.Int64
 	draws   atomic.Uint64 // numbers requests for the seeded random decisions
+
+	// sessions are the logins (session.go); a request's own is looked up
+	// once, in ServeHTTP.
+	sessions sessionStore
 
 	// checkoutLock is the shared resource every checkout holds for the
 	// contention knob's duration: with c clients queued, each waits ~c turns.
@@ -71,6 +85,7 @@ func New(k Knobs) (*Shop, error) {
 	s.sleep = s.timer.sleep
 	s.knobs.Store(&k)
 	s.carts.init()
+	s.sessions.init()
 	s.metrics = newShopMetrics(s)
 	if k.AdminToken != "" {
 		s.admin = s.adminHandler()
@@ -113,13 +128,32 @@ func (s *Shop) SetKnobs(k Knobs) error {
 // records it on /metrics under its route template.
 func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	route := s.route(r)
-	code := s.serve(w, r, route)
+	sess := s.sessions.fromRequest(r)
+	route := s.route(r, sess)
+	code := s.serve(w, r, route, sess)
 	s.metrics.observe(route, code, time.Since(start))
 }
 
-func (s *Shop) serve(w http.ResponseWriter, r *http.Request, route int) int {
+func (s *Shop) serve(w http.ResponseWriter, r *http.Request, route int, sess *session) int {
 	switch route {
+	// The login and upload routes are not subject to the fault knobs, so
+	// that a plan's login step cannot fail for a fault meant for the shop.
+	case routeLoginGet:
+		return s.loginGet(w, r)
+	case routeLoginPost:
+		return s.loginPost(w, r, sess)
+	case routeAccount:
+		return s.account(w, sess)
+	case routeLogout:
+		return s.logout(w, r, sess)
+	case routeSessionCart:
+		return s.getSessionCart(w, sess)
+	case routeUpload:
+		return s.upload(w, r)
+	case routeEcho:
+		return s.echo(w, r)
+	case routeAdminSessions:
+		return s.adminSessions(w, r)
 	case routeHealthz:
 		return writeBody(w, http.StatusOK, ctJSON, healthOK)
 	case routeMetrics:
@@ -142,7 +176,7 @@ func (s *Shop) serve(w http.ResponseWriter, r *http.Request, route int) int {
 	}
 	if route == routeCheckout {
 		// Checkout decides on its own when to wait: a wrong answer is a fast one.
-		return s.checkout(w, r, k, n)
+		return s.checkout(w, r, k, n, sess)
 	}
 	s.sleep(r.Context(), s.delay(route, k, n))
 	switch route {
@@ -153,15 +187,16 @@ func (s *Shop) serve(w http.ResponseWriter, r *http.Request, route int) int {
 	case routeProduct:
 		return s.product(w, r)
 	case routeCartPost:
-		return s.addToCart(w, r)
+		return s.addToCart(w, r, sess)
 	case routeCartGet:
 		return s.getCart(w, r)
 	}
 	return writeError(w, http.StatusInternalServerError, "unrouted request") // unreachable
 }
 
-// route maps a request to its route id; HEAD is served as GET.
-func (s *Shop) route(r *http.Request) int {
+// route maps a request to its route id; HEAD is served as GET. GET /cart
+// exists only for a request with a session; without one it is as before.
+func (s *Shop) route(r *http.Request, sess *session) int {
 	p, m := r.URL.Path, r.Method
 	get := m == http.MethodGet || m == http.MethodHead
 	switch {
@@ -172,6 +207,9 @@ func (s *Shop) route(r *http.Request) int {
 	case len(p) > len("/products/") && p[:len("/products/")] == "/products/":
 		return pick(get, routeProduct)
 	case p == "/cart":
+		if get && sess != nil {
+			return routeSessionCart
+		}
 		return pick(m == http.MethodPost, routeCartPost)
 	case len(p) > len("/cart/") && p[:len("/cart/")] == "/cart/":
 		return pick(get, routeCartGet)
@@ -181,6 +219,21 @@ func (s *Shop) route(r *http.Request) int {
 		return pick(get, routeHealthz)
 	case p == "/metrics":
 		return pick(get, routeMetrics)
+	case p == "/login":
+		if get {
+			return routeLoginGet
+		}
+		return pick(m == http.MethodPost, routeLoginPost)
+	case p == "/account":
+		return pick(get, routeAccount)
+	case p == "/logout":
+		return pick(m == http.MethodPost, routeLogout)
+	case p == "/upload":
+		return pick(m == http.MethodPost, routeUpload)
+	case p == "/echo":
+		return pick(m == http.MethodPost, routeEcho)
+	case p == "/admin/sessions" && s.admin != nil:
+		return pick(get, routeAdminSessions)
 	case p == "/admin/knobs" && s.admin != nil:
 		switch m {
 		case http.MethodGet, http.MethodHead:
@@ -206,12 +259,15 @@ func (s *Shop) notRouted(w http.ResponseWriter, r *http.Request) int {
 	p := r.URL.Path
 	allow := ""
 	switch {
-	case p == "/" || p == "/products" || p == "/healthz" || p == "/metrics" ||
+	case p == "/" || p == "/products" || p == "/healthz" || p == "/metrics" || p == "/account" ||
+		p == "/admin/sessions" && s.admin != nil ||
 		len(p) > len("/products/") && p[:len("/products/")] == "/products/" ||
 		len(p) > len("/cart/") && p[:len("/cart/")] == "/cart/":
 		allow = "GET, HEAD"
-	case p == "/cart" || p == "/checkout":
+	case p == "/cart" || p == "/checkout" || p == "/logout" || p == "/upload" || p == "/echo":
 		allow = "POST"
+	case p == "/login":
+		allow = "GET, HEAD, POST"
 	case p == "/admin/knobs" && s.admin != nil:
 		allow = "GET, HEAD, PUT, POST"
 	}

@@ -30,6 +30,8 @@ type vuser struct {
 	task      *lang.Task  // the pass in progress, nil between passes
 	step      int         // next step of the pass
 	thought   bool        // the next step's think time is over
+	starting  bool        // the pass in progress is the class's start block
+	started   bool        // the start block succeeded (or the class has none)
 	passStart time.Duration
 	stopped   atomic.Bool
 	// state guards a user's hand-over between its timer, the workers and
@@ -331,15 +333,24 @@ func (c *closedRun) run(u *vuser, f *flight) {
 			return
 		}
 		if u.task == nil {
-			u.task = u.class.Tasks[u.tasks.pick(r)]
 			u.step, u.thought = 0, false
 			u.passStart = e.since()
-			u.stats.passes.Add(1)
-			if u.task.Sequence {
-				u.scope.ResetCaptures()
+			if !u.started && len(u.class.Start) > 0 {
+				u.task, u.starting = e.startTasks[u.class], true
+				u.scope.Starting(true)
+			} else {
+				u.task = u.class.Tasks[u.tasks.pick(r)]
+				u.stats.passes.Add(1)
+				if u.task.Sequence {
+					u.scope.ResetCaptures()
+				}
+				if u.class.Cookies == lang.CookiesPass {
+					u.scope.NewPassJar()
+				}
 			}
 		}
 		task := u.task
+		failed := false
 		for u.step < len(task.Steps) {
 			st := task.Steps[u.step]
 			if u.step > 0 && st.Think.Kind != lang.WaitNone && !u.thought {
@@ -353,6 +364,7 @@ func (c *closedRun) run(u *vuser, f *flight) {
 			ok := e.send(e.steps[st], u.scope, int(u.id), fromSend, buf, f)
 			u.step++
 			if !ok {
+				failed = true
 				break // a failed step ends the pass
 			}
 			if u.stopped.Load() || e.stopped() {
@@ -362,7 +374,19 @@ func (c *closedRun) run(u *vuser, f *flight) {
 			}
 		}
 		u.task = nil
-		u.scope.Iteration++
+		if u.starting {
+			u.starting = false
+			u.scope.Starting(false)
+			if !failed {
+				// Started: the first pass follows at once, as after
+				// Locust's on_start; a failed start waits and tries again.
+				u.started = true
+				u.scope.StartedJar()
+				continue
+			}
+		} else {
+			u.scope.Iteration++
+		}
 		if d := e.waitAfter(u.class.Wait, r, u.passStart); d > 0 {
 			c.sleep(u, d)
 			return

@@ -88,7 +88,9 @@ type Engine struct {
 	client *client
 	rec    *tally.Recorder
 	steps  map[*lang.Request]*step
-	start  time.Time // monotonic reference of the run
+	// startTasks are the classes' start blocks as passes to run.
+	startTasks map[*lang.UserClass]*lang.Task
+	start      time.Time // monotonic reference of the run
 	// startNS is start in unix nanoseconds, for other goroutines (0 before).
 	startNS atomic.Int64
 	share   shareBox
@@ -181,10 +183,17 @@ func New(opts Options) (*Engine, error) {
 	for i, n := range names {
 		index[n] = i
 	}
+	e.startTasks = map[*lang.UserClass]*lang.Task{}
 	for _, u := range p.Workload.Users {
+		if len(u.Start) > 0 {
+			e.startTasks[u] = &lang.Task{Name: "start", Sequence: true, Steps: u.Start, Range: u.Range}
+		}
+		for _, r := range u.Start {
+			e.steps[r] = newStep(r, index[r.Name], u.Cookies, p.Workload)
+		}
 		for _, t := range u.Tasks {
 			for _, r := range t.Steps {
-				e.steps[r] = newStep(r, index[r.Name])
+				e.steps[r] = newStep(r, index[r.Name], u.Cookies, p.Workload)
 			}
 		}
 	}

@@ -29,7 +29,8 @@ type step struct {
 	method    []byte
 	path      []byte // when static and without extra query
 	body      []byte // when static
-	ctype     []byte
+	ctype     []byte // the body's own type; nil when the plan wrote a Content-Type
+	jar       bool   // the user keeps cookies: send its jar, keep what the target sets
 	timeout   time.Duration
 	checkJSON bool
 	// failure reasons, built once so the hot path does not format them
@@ -70,13 +71,17 @@ func newClient(w *lang.Workload, maxConns int) *client {
 	return c
 }
 
-func newStep(r *lang.Request, name int) *step {
-	s := &step{req: r, name: name, method: []byte(r.Method), timeout: r.Timeout}
+func newStep(r *lang.Request, name int, cookies lang.CookieMode, w *lang.Workload) *step {
+	s := &step{req: r, name: name, method: []byte(r.Method), timeout: r.Timeout, jar: cookies != lang.CookiesNone}
 	if r.Path.Static() && len(r.Query) == 0 {
 		s.path = []byte(r.Path.StaticText())
 	}
 	if b := r.Body; b != nil {
-		s.ctype = []byte(b.ContentType)
+		// A Content-Type the plan wrote (on the request or the workload)
+		// wins over the body kind's: XML or SOAP sent as body = "...".
+		if !writesHeader(r.Headers, "Content-Type") && !writesHeader(w.Headers, "Content-Type") {
+			s.ctype = []byte(b.ContentType)
+		}
 		switch {
 		case b.Kind == lang.BodyJSON && b.Value.Static():
 			s.body = b.Value.StaticJSON()
@@ -90,6 +95,15 @@ func newStep(r *lang.Request, name int) *step {
 	s.checkJSON = len(e.JSONPresent) > 0 || len(e.JSONEquals) > 0
 	s.reasonTimeout = "timeout after " + units.FormatDuration(r.Timeout)
 	return s
+}
+
+func writesHeader(ps []lang.Pair, name string) bool {
+	for _, p := range ps {
+		if strings.EqualFold(p.Key, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func allStatic(ps []lang.Pair) bool {
@@ -149,8 +163,13 @@ func (c *client) build(req *fasthttp.Request, st *step, s *lang.Scope, scratch [
 		}
 		req.Header.SetBytesV(h.Key, scratch)
 	}
+	if st.jar && s.HasCookies() {
+		s.EachCookie(req.Header.RequestURI(), func(name, value string) { req.Header.SetCookie(name, value) })
+	}
 	if b := r.Body; b != nil {
-		req.Header.SetContentTypeBytes(st.ctype)
+		if st.ctype != nil {
+			req.Header.SetContentTypeBytes(st.ctype)
+		}
 		if st.body != nil {
 			req.SetBodyRaw(st.body)
 		} else {
@@ -320,12 +339,39 @@ func (r response) Body() []byte    { return r.r.Body() }
 func (r response) Header(name string) string {
 	return string(r.r.Header.Peek(name))
 }
+func (r response) HeaderValues(name string) []string {
+	var out []string
+	if strings.EqualFold(name, fasthttp.HeaderSetCookie) {
+		// fasthttp keeps Set-Cookie lines apart from the other headers.
+		r.r.Header.VisitAllCookie(func(_, v []byte) { out = append(out, string(v)) })
+		return out
+	}
+	for _, v := range r.r.Header.PeekAll(name) {
+		out = append(out, string(v))
+	}
+	return out
+}
 func (r response) HeaderNames() []string {
 	var out []string
 	for k := range r.r.Header.All() {
 		out = append(out, string(k))
 	}
 	return out
+}
+
+// keepCookies puts the cookies a response sets in the user's jar, or takes
+// out those it expires (a logout).
+func keepCookies(s *lang.Scope, resp *fasthttp.Response) {
+	resp.Header.VisitAllCookie(func(_, line []byte) {
+		c := fasthttp.AcquireCookie()
+		defer fasthttp.ReleaseCookie(c)
+		if c.ParseBytes(line) != nil || len(c.Key()) == 0 {
+			return
+		}
+		exp := c.Expire()
+		expired := c.MaxAge() < 0 || exp != fasthttp.CookieExpireUnlimited && exp.Before(time.Now())
+		s.SetCookie(c.Key(), c.Value(), c.Path(), expired)
+	})
 }
 
 // capture runs a step's captures on its response.
@@ -391,6 +437,9 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 		return false
 	}
 	out.Bytes = int64(len(resp.Body()))
+	if st.jar {
+		keepCookies(s, resp)
+	}
 	if reason := e.client.check(st, resp, out.Response); reason != "" {
 		out.Failed, out.Reason = true, reason
 	} else if len(st.req.Captures) > 0 {

@@ -12,6 +12,7 @@ import (
 // arrival is one due start of a task or sequence pass in the open model.
 type arrival struct {
 	at     time.Duration // when it was due
+	n      int64         // its number in the whole run's schedule (all workers')
 	class  int
 	task   int
 	waited bool // it waited for an in-flight slot
@@ -145,7 +146,11 @@ func (e *Engine) newOpenRun() *openRun {
 		w := make([]int, len(u.Tasks))
 		for j, t := range u.Tasks {
 			w[j] = t.Weight
-			o.firstName[i] = append(o.firstName[i], e.steps[t.Steps[0]].name)
+			first := t.Steps[0]
+			if len(u.Start) > 0 {
+				first = u.Start[0] // every arrival is a new user: it starts first
+			}
+			o.firstName[i] = append(o.firstName[i], e.steps[first].name)
 		}
 		o.taskPickers[i] = newPicker(w)
 	}
@@ -159,7 +164,7 @@ func (e *Engine) newOpenRun() *openRun {
 // pick is what the arrival due at at starts.
 func (o *openRun) pick(at time.Duration) arrival {
 	c := o.classPicker.pick(o.rng)
-	return arrival{at: at, class: c, task: o.taskPickers[c].pick(o.rng)}
+	return arrival{at: at, n: o.next, class: c, task: o.taskPickers[c].pick(o.rng)}
 }
 
 func (o *openRun) offer(a arrival, unsent bool) {
@@ -364,32 +369,58 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 			_ = e.gen.lag.RecordValue(max(1, int64(lag/time.Microsecond)))
 			e.gen.mu.Unlock()
 		}
-		task := users[a.class].Tasks[a.task]
+		class := users[a.class]
+		task := class.Tasks[a.task]
 		e.classes[a.class].passes.Add(1)
-		if task.Sequence {
+		// Every arrival is a new user: its number is user.id (unique
+		// across workers, since they share one schedule), and nothing of
+		// the last one's is kept.
+		ex.scope.UserID = a.n + 1
+		switch {
+		case len(class.Start) > 0 || class.Cookies != lang.CookiesNone:
+			ex.scope.ResetUser()
+		case task.Sequence:
 			ex.scope.ResetCaptures()
 		}
-		intended := a.at
-		for i, r := range task.Steps {
-			if i > 0 {
-				intended = fromSend // later steps have no schedule of their own
-				// Once the run has stopped, a pass sends no more steps
-				// (the closed model's users stop between steps too).
-				if d := e.waitAfter(r.Think, ex.scope.Rand(), e.since()); d > 0 && !e.sleep(d, &think) {
-					break
-				}
-				if e.stopped() {
-					break
-				}
-			}
-			if !e.send(e.steps[r], ex.scope, shard, intended, &buf, ex.flight) {
-				break
-			}
+		intended, started := a.at, true
+		if len(class.Start) > 0 {
+			// The arrival's clock runs from its first start step: a visitor
+			// who must log in first waits for it.
+			ex.scope.Starting(true)
+			started = e.runSteps(class.Start, ex, shard, intended, &buf, &think)
+			ex.scope.Starting(false)
+			intended = fromSend
+		}
+		if started {
+			e.runSteps(task.Steps, ex, shard, intended, &buf, &think)
 		}
 		ex.scope.Iteration++
 		e.inFlight.Add(-1)
 		idle <- ex
 	}
+}
+
+// runSteps sends the steps of one pass for an open-model arrival, the
+// first due at intended; false when a step failed or the run stopped.
+func (e *Engine) runSteps(steps []*lang.Request, ex *executor, shard int, intended time.Duration, buf *[]byte, think **time.Timer) bool {
+	for i, r := range steps {
+		if i > 0 {
+			intended = fromSend // later steps have no schedule of their own
+			if d := e.waitAfter(r.Think, ex.scope.Rand(), e.since()); d > 0 && !e.sleep(d, think) {
+				return false
+			}
+		}
+		// Once the run has stopped, a pass sends no more steps (the closed
+		// model's users stop between steps too); only an arrival's first
+		// request, due before the stop, still goes.
+		if intended == fromSend && e.stopped() {
+			return false
+		}
+		if !e.send(e.steps[r], ex.scope, shard, intended, buf, ex.flight) {
+			return false
+		}
+	}
+	return true
 }
 
 // sleep waits for d, or until the run stops (then false); *t is a timer

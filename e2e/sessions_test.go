@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"lab/cli/clitest"
+	"lab/sut"
+)
+
+// The shop's login (a CSRF token in a cookie and in the form, a 302 with a
+// session cookie, a cart keyed on the session) run by lab with a start
+// block and a cookie jar: every user logs in once, its later requests
+// carry its own session, and its orders come from its own cart — proved
+// by the shop's /admin/sessions, not by lab's counters (issue 20).
+func TestShopLoginOncePerUser(t *testing.T) {
+	t.Parallel()
+	const token = "t0ken-for-the-test"
+	host := clitest.Shop(t, func(k *sut.Knobs) { k.AdminToken = token })
+	dir := t.TempDir()
+	for _, jar := range []string{"user", "pass"} {
+		code, out, errs := lab(t, nil, "apply", "e2e/testdata/plans/shop-login.hcl", "-var", "host="+host, "-var", "jar="+jar,
+			"-var", "duration=4s", "-var", "users=4", "--results", filepath.Join(dir, jar), "--quiet")
+		if code != 0 {
+			t.Fatalf("cookies = %q: exit %d\n%s\n%s", jar, code, out, errs)
+		}
+		_, run := clitest.LatestRun(t, filepath.Join(dir, jar))
+		counts := map[string]int64{}
+		for _, q := range run.Requests {
+			counts[q.Name] = q.Count
+			if q.Failures != 0 {
+				t.Errorf("cookies = %q: %s failed %d of %d", jar, q.Name, q.Failures, q.Count)
+			}
+		}
+		if counts["POST /login"] != 4 {
+			t.Errorf("cookies = %q: lab sent %d logins for 4 users", jar, counts["POST /login"])
+		}
+	}
+	req, _ := http.NewRequest("GET", host+"/admin/sessions", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Sessions []struct {
+			Session, User string
+			Requests      int
+		}
+		Logins map[string]int
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	// Two runs of 4 users each: member1…member4 twice, one session each time.
+	if len(got.Sessions) != 8 || len(got.Logins) != 4 {
+		t.Fatalf("the shop has %d sessions and logins %v; want 8 sessions of member1…member4", len(got.Sessions), got.Logins)
+	}
+	for u, n := range got.Logins {
+		if !strings.HasPrefix(u, "member") || n != 2 {
+			t.Errorf("the shop saw %s log in %d times; want once per run", u, n)
+		}
+	}
+	for _, s := range got.Sessions {
+		// 4 s of passes of three steps each, 100 ms apart: dozens of
+		// requests each; a session lost after the first pass has 3.
+		if s.Requests < 9 {
+			t.Errorf("session of %s carried %d requests: the jar did not keep it", s.User, s.Requests)
+		}
+	}
+}
+
+// A real Django (Debian's python3-django) with its own auth views and
+// CSRF middleware: lab's start block reads the CSRF cookie, logs each
+// user in once and follows on with the session cookie Django set. Judged
+// from Django's own request log: one login per user, and every later
+// request of that user carries the session the login created — no
+// request is redirected to the login page (issue 20).
+func TestDjangoLoginWithLab(t *testing.T) {
+	t.Parallel()
+	host, requests := startDjango(t, 5)
+	dir := t.TempDir()
+	code, out, errs := lab(t, nil, "apply", "e2e/testdata/plans/django-login.hcl", "-var", "host="+host,
+		"-var", "duration=5s", "-var", "users=5", "--results", dir, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	_, run := clitest.LatestRun(t, dir)
+	var sent int64
+	for _, q := range run.Requests {
+		sent += q.Count
+	}
+	log := requests()
+	logins := map[string]int{}
+	sessionOf := map[string]string{} // user → the session its login created
+	byUser := map[string]int{}
+	for _, r := range log {
+		if r.Login {
+			logins[r.User]++
+		}
+	}
+	for _, r := range log {
+		if r.Session == "" || r.Login {
+			continue
+		}
+		if prev, ok := sessionOf[r.User]; ok && prev != r.Session {
+			t.Errorf("%s's requests came with two sessions: %s… and %s…", r.User, prev[:6], r.Session[:6])
+		}
+		sessionOf[r.User] = r.Session
+		byUser[r.User]++
+		if r.Status != 200 {
+			t.Errorf("%s %s with %s's session: status %d", r.Method, r.Path, r.User, r.Status)
+		}
+	}
+	if int64(len(log)) != sent {
+		t.Errorf("Django logged %d requests, lab counted %d", len(log), sent)
+	}
+	for i := 1; i <= 5; i++ {
+		u := "user" + string(rune('0'+i))
+		if logins[u] != 1 {
+			t.Errorf("Django logged %d logins of %s, want 1", logins[u], u)
+		}
+		if byUser[u] < 3 {
+			t.Errorf("%s made %d requests with its session after logging in", u, byUser[u])
+		}
+	}
+	seen := map[string]string{}
+	for u, s := range sessionOf {
+		if other, dup := seen[s]; dup {
+			t.Errorf("%s and %s share one session", u, other)
+		}
+		seen[s] = u
+	}
+	for _, r := range log {
+		if strings.HasPrefix(r.Path, "/whoami") || strings.HasPrefix(r.Path, "/items") {
+			if r.User == "" {
+				t.Errorf("%s %s reached Django without a logged-in session (status %d)", r.Method, r.Path, r.Status)
+			}
+		}
+	}
+}

@@ -1,0 +1,307 @@
+package engine_test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"lab/runtime/engine"
+)
+
+// loginTarget is a target with Django's login pattern: GET /login sets a
+// csrftoken cookie; POST /login must send it back as a cookie and as the
+// form's csrfmiddlewaretoken, then gets a sessionid cookie, a rotated
+// csrftoken and a 302; GET /account needs the session. It counts, from
+// its own side, the logins per user and the requests per session.
+type loginTarget struct {
+	mu       sync.Mutex
+	csrf     map[string]bool   // tokens handed out
+	sessions map[string]string // session → user
+	logins   map[string]int    // user → logins
+	perSess  map[string]int    // session → requests to /account
+	refused  int               // requests refused for a missing session or token
+	ctypes   map[string]int    // Content-Type of POST /echo
+}
+
+func newLoginTarget() *loginTarget {
+	return &loginTarget{csrf: map[string]bool{}, sessions: map[string]string{}, logins: map[string]int{},
+		perSess: map[string]int{}, ctypes: map[string]int{}}
+}
+
+func token() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (lt *loginTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	switch {
+	case r.URL.Path == "/login" && r.Method == "GET":
+		t := token()
+		lt.csrf[t] = true
+		http.SetCookie(w, &http.Cookie{Name: "csrftoken", Value: t, Path: "/"})
+		fmt.Fprintf(w, `<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="%s"></form>`, t)
+	case r.URL.Path == "/login" && r.Method == "POST":
+		c, err := r.Cookie("csrftoken")
+		if err != nil || !lt.csrf[c.Value] || r.FormValue("csrfmiddlewaretoken") != c.Value {
+			lt.refused++
+			http.Error(w, "CSRF verification failed", http.StatusForbidden)
+			return
+		}
+		user := r.FormValue("username")
+		sid := token()
+		lt.sessions[sid] = user
+		lt.logins[user]++
+		delete(lt.csrf, c.Value)
+		t := token()
+		lt.csrf[t] = true
+		http.SetCookie(w, &http.Cookie{Name: "sessionid", Value: sid, Path: "/", HttpOnly: true})
+		http.SetCookie(w, &http.Cookie{Name: "csrftoken", Value: t, Path: "/"})
+		w.Header().Set("Location", "/account")
+		w.WriteHeader(http.StatusFound)
+	case r.URL.Path == "/account":
+		c, err := r.Cookie("sessionid")
+		user, ok := "", false
+		if err == nil {
+			user, ok = lt.sessions[c.Value]
+		}
+		if !ok {
+			lt.refused++
+			w.Header().Set("Location", "/login?next=/account")
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+		lt.perSess[c.Value]++
+		fmt.Fprintf(w, `{"user": %q}`, user)
+	case r.URL.Path == "/echo":
+		io.Copy(io.Discard, r.Body)
+		lt.ctypes[r.Header.Get("Content-Type")]++
+		w.Write([]byte("ok"))
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+const loginWorkload = `
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+variable "jar" {
+  default = "user"
+}
+workload "w" {
+  host    = var.host
+  cookies = var.jar
+  user "u" {
+    wait = constant("100ms")
+    start {
+      step "login page" {
+        get = "/login"
+      }
+      step "login" {
+        post = "/login"
+        form = {
+          username            = "user${user.id}"
+          password            = "secret"
+          csrfmiddlewaretoken = cookie("csrftoken")
+        }
+        capture = { session = response.cookies["sessionid"], n = length(response.header_values["set-cookie"]) }
+        expect {
+          status = 302
+        }
+      }
+    }
+    task "account" {
+      get = "/account"
+      headers = { "X-Session-Seen" = captured.session }
+      expect {
+        status = 200
+        json   = ["user"]
+      }
+    }
+  }
+}
+`
+
+// TestStartLogsInOncePerUser: a start block logs each user in once, with
+// the CSRF token read from the cookie jar, and every later pass carries
+// the session cookie it set, under cookies = "user" and "pass" alike;
+// proved from the target's side (its logins per user and its requests
+// per session), not from lab's counters. In the open model every arrival
+// is a new user and logs in once.
+func TestStartLogsInOncePerUser(t *testing.T) {
+	shapes := map[string]string{"closed": `
+shape "s" {
+  stage {
+    until = "2s"
+    users = 5
+  }
+}`, "open": `
+shape "s" {
+  stage {
+    until = "2s"
+    rate  = "20/s"
+  }
+}`}
+	for _, c := range []struct{ model, jar string }{{"closed", "user"}, {"closed", "pass"}, {"open", "user"}} {
+		lt := newLoginTarget()
+		host := serve(t, lt)
+		plan := writePlan(t, map[string]string{"plan.hcl": loginWorkload + shapes[c.model]})
+		e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host, "jar="+c.jar)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Run(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[string][2]int64{}
+		for _, q := range r.Requests {
+			counts[q.Name] = [2]int64{q.Count, q.Failures}
+		}
+		lt.mu.Lock()
+		logins, sessions, refused := lt.logins, lt.perSess, lt.refused
+		var accountReqs int
+		for _, n := range sessions {
+			accountReqs += n
+		}
+		lt.mu.Unlock()
+		name := c.model + "/" + c.jar
+		if refused != 0 || counts["POST /login"][1] != 0 || counts["GET /account"][1] != 0 {
+			t.Errorf("%s: the target refused %d requests; lab counted %v", name, refused, counts)
+		}
+		for u, n := range logins {
+			if n != 1 {
+				t.Errorf("%s: %s logged in %d times, want once", name, u, n)
+			}
+		}
+		wantLogins := 5
+		if c.model == "open" {
+			wantLogins = int(counts["POST /login"][0])
+		}
+		if len(logins) != wantLogins || int64(len(logins)) != counts["POST /login"][0] {
+			t.Errorf("%s: the target saw %d users log in, lab sent %d logins; want %d", name, len(logins), counts["POST /login"][0], wantLogins)
+		}
+		if int64(accountReqs) != counts["GET /account"][0] || accountReqs < wantLogins {
+			t.Errorf("%s: the target served %d pages to a session; lab counted %d", name, accountReqs, counts["GET /account"][0])
+		}
+		if c.model == "closed" {
+			for s, n := range sessions {
+				if n < 3 {
+					t.Errorf("%s: session %s… carried only %d passes in 2 s: the session is not kept between passes", name, s[:6], n)
+				}
+			}
+		}
+	}
+}
+
+// TestNoJarSendsNoCookie: without a jar (the default), a cookie the target
+// set is not sent back, so the CSRF check refuses the login: the start
+// fails and is counted, and the user's tasks never run.
+func TestNoJarSendsNoCookie(t *testing.T) {
+	lt := newLoginTarget()
+	host := serve(t, lt)
+	src := strings.Replace(loginWorkload, "cookie(\"csrftoken\")", "\"none\"", 1) + `
+shape "s" {
+  stage {
+    until = "1s"
+    users = 2
+  }
+}`
+	plan := writePlan(t, map[string]string{"plan.hcl": src})
+	e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host, "jar=none")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range r.Requests {
+		switch q.Name {
+		case "POST /login":
+			if q.Count == 0 || q.Failures != q.Count {
+				t.Errorf("POST /login: %d sent, %d failed; want every login refused", q.Count, q.Failures)
+			}
+		case "GET /account":
+			if q.Count != 0 {
+				t.Errorf("GET /account was sent %d times by users whose start failed", q.Count)
+			}
+		}
+	}
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if len(lt.logins) != 0 {
+		t.Errorf("the target logged in %v without the CSRF cookie", lt.logins)
+	}
+}
+
+// TestWrittenContentTypeWins: a Content-Type the plan writes is the one
+// sent, on the request or on the workload, over the type of the body kind
+// (it was replaced by text/plain before).
+func TestWrittenContentTypeWins(t *testing.T) {
+	lt := newLoginTarget()
+	host := serve(t, lt)
+	src := `
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+workload "w" {
+  host = var.host
+  user "u" {
+    task "xml" {
+      post    = "/echo"
+      name    = "/echo xml"
+      headers = { "content-type" = "application/xml" }
+      body    = "<a>${user.id}</a>"
+    }
+    task "soap" {
+      post    = "/echo"
+      name    = "/echo soap"
+      headers = { "Content-Type" = "application/soap+xml; charset=utf-8" }
+      body    = "<Envelope/>"
+    }
+    task "plain" {
+      post = "/echo"
+      name = "/echo plain"
+      body = "x"
+    }
+    task "json" {
+      post = "/echo"
+      name = "/echo json"
+      json = { a = 1 }
+    }
+  }
+}
+shape "s" {
+  stage {
+    until = "1s"
+    rate  = "40/s"
+  }
+}`
+	plan := writePlan(t, map[string]string{"plan.hcl": src})
+	e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	for _, want := range []string{"application/xml", "application/soap+xml; charset=utf-8", "text/plain; charset=utf-8", "application/json"} {
+		if lt.ctypes[want] == 0 {
+			t.Errorf("no request arrived with Content-Type %q; the target saw %v", want, lt.ctypes)
+		}
+	}
+	if len(lt.ctypes) != 4 {
+		t.Errorf("the target saw the types %v; want exactly the four written", lt.ctypes)
+	}
+}
