@@ -12,6 +12,7 @@
 #   TOOLS="lab lab-metrics" REPS=5 bench/generators.sh   # what serving metrics costs
 #   TOOLS="lab lab-ui" REPS=7 bench/generators.sh        # metrics and the live page, both watched
 #   LAB_REF=/tmp/lab-old TOOLS="lab lab-ref wrk" bench/generators.sh   # this tree against another build
+#   TOOLS="lab lab-jar wrk" REPS=5 bench/generators.sh   # what a cookie jar costs per request
 #
 # Repetitions go round the tools (one run of each, then the next round), so
 # a machine that slows down slows every tool alike.
@@ -38,7 +39,7 @@ sleep 0.5
 lab_apply() {
 	local bin=$1
 	shift
-	taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$bin" apply bench/plans/closed.hcl \
+	taskset -c 1 /usr/bin/time -f "%U %S %M" -o "$t" "$bin" apply "${plan:-bench/plans/closed.hcl}" \
 		-var users="$CONNS" -var duration="${DUR}s" --quiet --results "$tmp/results" "$@" >"$out" 2>&1
 	n=$(awk '$1 == "total" {print $2}' "$out")
 }
@@ -57,6 +58,10 @@ run() {
 		lab_apply "$tmp/lab" --metrics 127.0.0.1:9097
 		kill $scraper
 		wait $scraper 2>/dev/null || true ;;
+	lab-jar)
+		# A cookie jar: a login per user, the session cookie parsed from
+		# every answer and sent with every request (bench/plans/session.hcl).
+		plan=bench/plans/session.hcl lab_apply "$tmp/lab" --metrics off ;;
 	lab-ref)
 		# Another build of lab (LAB_REF=path/to/binary, built from an earlier
 		# commit, say), the same plan: did a change cost the engine anything?
@@ -124,6 +129,9 @@ if [ -n "${cpu[wrk]:-}" ] && [ -n "${cpu[lab]:-}" ]; then
 	for tool in $TOOLS; do
 		python3 -c "print('%-8s %.2fx wrk, lab is %.2fx cheaper' % ('$tool', ${cpu[$tool]} / ${cpu[wrk]}, ${cpu[$tool]} / ${cpu[lab]}))"
 	done
+fi
+if [ -n "${cpu[lab-jar]:-}" ] && [ -n "${cpu[lab]:-}" ]; then
+	python3 -c "print('lab-jar: %.2fx the CPU per request of lab without a jar' % (${cpu[lab-jar]} / ${cpu[lab]}))"
 fi
 if [ -n "${cpu[lab-metrics]:-}" ] && [ -n "${cpu[lab]:-}" ]; then
 	python3 -c "print('lab-metrics: %+.1f%% CPU per request against lab without metrics' % ((${cpu[lab-metrics]} / ${cpu[lab]} - 1) * 100))"

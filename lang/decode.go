@@ -18,19 +18,22 @@ import (
 // decoder turns one parsed plan into a Plan, collecting every diagnostic
 // rather than stopping at the first.
 type decoder struct {
-	loader   *Loader
-	path     string
-	dir      string
-	diags    hcl.Diagnostics
-	env      *env
-	static   *hcl.EvalContext
-	trial    *hcl.EvalContext
-	varNames []string
-	sutNames []string
+	loader     *Loader
+	path       string
+	dir        string
+	diags      hcl.Diagnostics
+	env        *env
+	static     *hcl.EvalContext
+	trial      *hcl.EvalContext
+	varNames   []string
+	sutNames   []string
+	localNames []string
 	// readsOutside: a file outside the plan's folder was read (allowed).
 	readsOutside bool
 	// sensitiveVars are the variables declared sensitive = true.
 	sensitiveVars map[string]bool
+	// sensitiveLocals are the locals made from a sensitive variable.
+	sensitiveLocals map[string]bool
 }
 
 func (d *decoder) decodePlan(f *hcl.File) *Plan {
@@ -82,6 +85,11 @@ func (d *decoder) decodePlan(f *hcl.File) *Plan {
 	if d.diags.HasErrors() {
 		// Without every variable's value the rest would only repeat the
 		// same mistake in other words.
+		return plan
+	}
+	d.env.locals = d.decodeLocals(raw.Locals)
+	d.static.Variables["local"] = d.env.locals
+	if d.diags.HasErrors() {
 		return plan
 	}
 
@@ -207,7 +215,7 @@ func (d *decoder) trialEval(expr hcl.Expression) hcl.Diagnostics {
 		scope.r = rand.New(&scope.pcg)
 		d.trial = &hcl.EvalContext{
 			Variables: map[string]cty.Value{
-				"var": d.env.vars, "sut": d.env.suts,
+				"var": d.env.vars, "sut": d.env.suts, "local": d.env.locals, "pass": cty.DynamicVal,
 				"user": cty.ObjectVal(map[string]cty.Value{
 					"id": cty.NumberIntVal(1), "class": cty.StringVal("trial"), "iteration": cty.NumberIntVal(0)}),
 				"captured": cty.DynamicVal,

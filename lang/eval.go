@@ -22,9 +22,10 @@ import (
 // the declared shops and the load-time functions. Per-request expressions
 // read it too, through their user's Scope.
 type env struct {
-	vars  cty.Value
-	suts  cty.Value
-	funcs map[string]function.Function
+	vars   cty.Value
+	suts   cty.Value
+	locals cty.Value
+	funcs  map[string]function.Function
 }
 
 // didYouMean returns ` Did you mean "x"?` for the closest name, or "".
@@ -77,6 +78,7 @@ type refScope struct {
 	user     bool
 	response bool
 	captured map[string]bool // nil: captures are not available here
+	pass     map[string]bool // nil: no pass block here
 	// anyCapture accepts every captured name: an earlier step had an
 	// error, and its captures are unknown, not missing.
 	anyCapture bool
@@ -96,7 +98,10 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 				attr = a.Name
 			}
 		}
-		roots := []string{"var", "sut"}
+		roots := []string{"var", "sut", "local"}
+		if rs.pass != nil {
+			roots = append(roots, "pass")
+		}
 		if rs.user {
 			roots = append(roots, "user")
 		}
@@ -126,6 +131,27 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 				}
 				ok = false
 			}
+		case root == "local":
+			if attr != "" && !contains(d.localNames, attr) {
+				if len(d.localNames) == 0 {
+					d.errorf(rng, "Unknown local", "The plan has no locals block; local.%s names nothing.", attr)
+				} else {
+					d.errorf(rng, "Unknown local", "The plan's locals define no %q.%s", attr, didYouMean(attr, d.localNames))
+				}
+				ok = false
+			}
+		case root == "pass" && rs.pass != nil:
+			if attr != "" && !rs.pass[attr] {
+				var names []string
+				for n := range rs.pass {
+					names = append(names, n)
+				}
+				d.errorf(rng, "Unknown pass value", "pass.%s is read here, but this task's or sequence's pass block defines no %q before it.%s", attr, attr, didYouMean(attr, names))
+				ok = false
+			}
+		case root == "pass":
+			d.errorf(rng, "Pass values not available here", "pass.* is only available in the requests of a task or sequence whose pass block defines the value.")
+			ok = false
 		case root == "user" && rs.user:
 			if attr != "" && attr != "id" && attr != "class" && attr != "iteration" {
 				d.errorf(rng, "Unsupported attribute", "user has id, class and iteration; not %q.%s", attr, didYouMean(attr, []string{"id", "class", "iteration"}))

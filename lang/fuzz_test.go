@@ -21,7 +21,9 @@ func FuzzLoad(f *testing.F) {
 	}
 	seeds, _ := filepath.Glob("../plans/*.hcl")
 	broken, _ := filepath.Glob("testdata/broken/*.hcl")
-	for _, path := range append(seeds, broken...) {
+	workloads, _ := filepath.Glob("testdata/workloads/*.hcl")
+	seeds = append(append(seeds, broken...), workloads...)
+	for _, path := range seeds {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)

@@ -137,7 +137,8 @@ type Task struct {
 	Name     string
 	Weight   int
 	Sequence bool
-	Steps    []*Request // one for a plain task
+	Pass     []*PassValue // drawn at the start of every pass
+	Steps    []*Request   // one for a plain task
 	Range    hcl.Range
 }
 

@@ -11,6 +11,7 @@ import (
 
 type rawPlan struct {
 	Variables  []*rawVariable `hcl:"variable,block"`
+	Locals     []*rawLocals   `hcl:"locals,block"`
 	Run        *rawRun        `hcl:"run,block"`
 	SUTs       []*rawSUT      `hcl:"sut,block"`
 	Workloads  []*rawWorkload `hcl:"workload,block"`
@@ -73,9 +74,21 @@ type rawUser struct {
 	DefRange  hcl.Range      `hcl:",def_range"`
 }
 
+// rawLocals is a locals block: values computed once at load.
+type rawLocals struct {
+	Body hcl.Body `hcl:",remain"`
+}
+
+// rawPass is a pass block: values drawn anew at every pass.
+type rawPass struct {
+	Body     hcl.Body  `hcl:",remain"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
 type rawTask struct {
 	Name     string         `hcl:"name,label"`
 	Weight   hcl.Expression `hcl:"weight,optional"`
+	Pass     *rawPass       `hcl:"pass,block"`
 	Request  hcl.Body       `hcl:",remain"`
 	DefRange hcl.Range      `hcl:",def_range"`
 }
@@ -83,6 +96,7 @@ type rawTask struct {
 type rawSequence struct {
 	Name     string         `hcl:"name,label"`
 	Weight   hcl.Expression `hcl:"weight,optional"`
+	Pass     *rawPass       `hcl:"pass,block"`
 	Steps    []*rawStep     `hcl:"step,block"`
 	DefRange hcl.Range      `hcl:",def_range"`
 }

@@ -25,12 +25,14 @@ type Scope struct {
 	// kept holds what the user's start block captured: it lasts for the
 	// user's life, where captured is forgotten at every pass.
 	kept     map[string]cty.Value
-	starting bool             // the start block runs: captures go to kept
-	trial    bool             // the load-time type check's: what a jar would hold is unknown
-	jar      []cookie         // the cookies the target set, under cookies = "pass" or "user"
-	jarStart []cookie         // the jar as the start block left it
-	response Response         // set while captures are evaluated
-	ctx      *hcl.EvalContext // built on first use of a generic expression
+	starting bool                 // the start block runs: captures go to kept
+	trial    bool                 // the load-time type check's: what a jar would hold is unknown
+	jar      []cookie             // the cookies the target set, under cookies = "pass" or "user"
+	jarStart []cookie             // the jar as the start block left it
+	pass     map[string]cty.Value // the pass block's values for this pass
+	passErr  error                // why they could not be drawn
+	response Response             // set while captures are evaluated
+	ctx      *hcl.EvalContext     // built on first use of a generic expression
 }
 
 // NewScope returns the scope of user id of class in a run of plan; the user's
@@ -147,6 +149,12 @@ func (s *Scope) evalContext() *hcl.EvalContext {
 	vars := s.ctx.Variables
 	vars["var"] = s.env.vars
 	vars["sut"] = s.env.suts
+	vars["local"] = s.env.locals
+	if len(s.pass) > 0 {
+		vars["pass"] = cty.ObjectVal(s.pass)
+	} else {
+		vars["pass"] = cty.EmptyObjectVal
+	}
 	vars["user"] = cty.ObjectVal(map[string]cty.Value{
 		"id":        cty.NumberIntVal(s.UserID),
 		"class":     cty.StringVal(s.Class),

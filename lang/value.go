@@ -207,6 +207,33 @@ func (n capturedNode) appendJSON(dst []byte, s *Scope) ([]byte, error) {
 	return appendJSONValue(dst, v), nil
 }
 
+// passNode reads pass.<name>.
+type passNode struct{ name string }
+
+func (n passNode) value(s *Scope) (cty.Value, error) {
+	v, ok := s.pass[n.name]
+	if !ok {
+		return cty.NilVal, fmt.Errorf("pass.%s was not drawn in this pass", n.name)
+	}
+	return v, nil
+}
+
+func (n passNode) appendText(dst []byte, s *Scope) ([]byte, error) {
+	v, err := n.value(s)
+	if err != nil {
+		return dst, err
+	}
+	return appendText(dst, v), nil
+}
+
+func (n passNode) appendJSON(dst []byte, s *Scope) ([]byte, error) {
+	v, err := n.value(s)
+	if err != nil {
+		return dst, err
+	}
+	return appendJSONValue(dst, v), nil
+}
+
 // userNode reads user.id, user.class or user.iteration.
 type userNode struct{ field string }
 
@@ -366,7 +393,7 @@ type compiler struct {
 }
 
 // dynamicRoots are the variables that change per request.
-var dynamicRoots = map[string]bool{"user": true, "captured": true, "response": true}
+var dynamicRoots = map[string]bool{"user": true, "captured": true, "response": true, "pass": true}
 
 // isDynamic tells whether expr reads a per-request variable or calls a
 // function that gives a new value each time.
@@ -447,6 +474,8 @@ func (c *compiler) node(expr hclsyntax.Expression) node {
 				switch e.Traversal.RootName() {
 				case "captured":
 					return capturedNode{attr.Name}
+				case "pass":
+					return passNode{attr.Name}
 				case "user":
 					return userNode{attr.Name}
 				}

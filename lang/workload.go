@@ -160,7 +160,7 @@ func (d *decoder) cookieMode(expr hcl.Expression) (CookieMode, bool) {
 
 // decodeSteps decodes the steps of a sequence or a start block; captured
 // holds the names captured before the first step, and gains the steps'.
-func (d *decoder) decodeSteps(steps []*rawStep, w *Workload, captured map[string]bool) ([]*Request, bool) {
+func (d *decoder) decodeSteps(steps []*rawStep, w *Workload, captured, pass map[string]bool) ([]*Request, bool) {
 	var out []*Request
 	stepNames := map[string]hcl.Range{}
 	ok := true
@@ -173,7 +173,7 @@ func (d *decoder) decodeSteps(steps []*rawStep, w *Workload, captured map[string
 		}
 		stepNames[st.Name] = st.DefRange
 		errsBefore := len(d.diags.Errs())
-		r := d.decodeRequest(st.Request, st.DefRange, st.Name, w, refScope{user: true, captured: copySet(captured), anyCapture: broken})
+		r := d.decodeRequest(st.Request, st.DefRange, st.Name, w, refScope{user: true, captured: copySet(captured), anyCapture: broken, pass: pass})
 		if r == nil || len(d.diags.Errs()) > errsBefore {
 			ok, broken = false, true
 		}
@@ -220,7 +220,7 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 		if len(rs.Steps) == 0 {
 			d.errorf(rs.DefRange, "Empty start", "The start block of user %q has no step blocks.", u.Name)
 		}
-		steps, ok := d.decodeSteps(rs.Steps, w, kept)
+		steps, ok := d.decodeSteps(rs.Steps, w, kept, nil)
 		if !ok {
 			return nil
 		}
@@ -256,7 +256,12 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 			}
 			t.Weight = int(n)
 		}
-		r := d.decodeRequest(rt.Request, rt.DefRange, rt.Name, w, taskRefs)
+		refs := taskRefs
+		if rt.Pass != nil {
+			refs.pass = map[string]bool{}
+			t.Pass = d.decodePass(rt.Pass, taskRefs, refs.pass)
+		}
+		r := d.decodeRequest(rt.Request, rt.DefRange, rt.Name, w, refs)
 		if r == nil {
 			continue
 		}
@@ -279,7 +284,12 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 			d.errorf(rs.DefRange, "Empty sequence", "Sequence %q has no step blocks.", rs.Name)
 			continue
 		}
-		steps, ok := d.decodeSteps(rs.Steps, w, copySet(kept))
+		passNames := map[string]bool{}
+		t.Pass = d.decodePass(rs.Pass, refScope{user: true, captured: copySet(kept)}, passNames)
+		if rs.Pass == nil {
+			passNames = nil
+		}
+		steps, ok := d.decodeSteps(rs.Steps, w, copySet(kept), passNames)
 		t.Steps = steps
 		if ok {
 			items = append(items, item{rs.DefRange, t})
@@ -565,6 +575,25 @@ func (d *decoder) sensitive(name string) bool {
 	return d.sensitiveVars[name]
 }
 
+// readsSensitive tells whether expr reads a sensitive variable, directly
+// or through a local made from one: its value is a secret too.
+func (d *decoder) readsSensitive(expr hcl.Expression) bool {
+	for _, tr := range expr.Variables() {
+		if len(tr) < 2 {
+			continue
+		}
+		a, ok := tr[1].(hcl.TraverseAttr)
+		switch {
+		case !ok:
+		case tr.RootName() == "var" && d.sensitive(a.Name):
+			return true
+		case tr.RootName() == "local" && d.sensitiveLocals[a.Name]:
+			return true
+		}
+	}
+	return false
+}
+
 func (d *decoder) pairs(expr hcl.Expression, what string, rs refScope) []Pair {
 	items, diags := hcl.ExprMap(expr)
 	if diags.HasErrors() {
@@ -590,15 +619,7 @@ func (d *decoder) pairs(expr hcl.Expression, what string, rs refScope) []Pair {
 		if v == nil {
 			continue
 		}
-		secret := what == "headers" && secretHeaders[strings.ToLower(key)]
-		for _, tr := range it.Value.Variables() {
-			if tr.RootName() != "var" || len(tr) < 2 {
-				continue
-			}
-			if a, ok := tr[1].(hcl.TraverseAttr); ok && d.sensitive(a.Name) {
-				secret = true
-			}
-		}
+		secret := what == "headers" && secretHeaders[strings.ToLower(key)] || d.readsSensitive(it.Value)
 		out = append(out, Pair{Key: key, Value: v, Secret: secret, Range: it.Value.Range()})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Key < out[j].Key })

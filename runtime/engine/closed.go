@@ -347,6 +347,9 @@ func (c *closedRun) run(u *vuser, f *flight) {
 				if u.class.Cookies == lang.CookiesPass {
 					u.scope.NewPassJar()
 				}
+				if len(u.task.Pass) > 0 {
+					u.task.DrawPass(u.scope)
+				}
 			}
 		}
 		task := u.task

@@ -195,6 +195,9 @@ func New(opts Options) (*Engine, error) {
 			for _, r := range t.Steps {
 				e.steps[r] = newStep(r, index[r.Name], u.Cookies, p.Workload)
 			}
+			// The pass's values are drawn before its first request, which
+			// fails, unsent, when they could not be.
+			e.steps[t.Steps[0]].drawsPass = len(t.Pass) > 0
 		}
 	}
 	e.flights = newFlights(len(names))

@@ -31,6 +31,7 @@ type step struct {
 	body      []byte // when static
 	ctype     []byte // the body's own type; nil when the plan wrote a Content-Type
 	jar       bool   // the user keeps cookies: send its jar, keep what the target sets
+	drawsPass bool   // the first request of a task with pass values
 	timeout   time.Duration
 	checkJSON bool
 	// failure reasons, built once so the hot path does not format them
@@ -131,6 +132,11 @@ func appendForm(dst []byte, ps []lang.Pair, s *lang.Scope) ([]byte, error) {
 
 // build fills req for one send of st by the user with scope s.
 func (c *client) build(req *fasthttp.Request, st *step, s *lang.Scope, scratch []byte) ([]byte, error) {
+	if st.drawsPass {
+		if err := s.PassError(); err != nil {
+			return scratch, err
+		}
+	}
 	req.Header.SetMethodBytes(st.method)
 	r := st.req
 	if st.path != nil {

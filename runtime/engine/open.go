@@ -382,6 +382,9 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 		case task.Sequence:
 			ex.scope.ResetCaptures()
 		}
+		if len(task.Pass) > 0 {
+			task.DrawPass(ex.scope)
+		}
 		intended, started := a.at, true
 		if len(class.Start) > 0 {
 			// The arrival's clock runs from its first start step: a visitor

@@ -305,3 +305,77 @@ shape "s" {
 		t.Errorf("the target saw the types %v; want exactly the four written", lt.ctypes)
 	}
 }
+
+// TestPassValuesAreSharedByAPass: a value drawn in a pass block is the
+// same in every request of the pass and drawn anew for the next, in both
+// models; seen from the target, which gets each user's requests in order.
+func TestPassValuesAreSharedByAPass(t *testing.T) {
+	var mu sync.Mutex
+	byUser := map[string][]string{}
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		u := r.Header.Get("X-User")
+		byUser[u] = append(byUser[u], r.URL.Path)
+		mu.Unlock()
+	}))
+	const src = `
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+workload "w" {
+  host = var.host
+  user "u" {
+    sequence "buy" {
+      pass {
+        product = random_int(1, 1000000)
+        twice   = pass.product * 2
+      }
+      step "view" {
+        get     = "/view/${pass.product}"
+        name    = "/view/:id"
+        headers = { "X-User" = "${user.id}" }
+      }
+      step "add" {
+        post    = "/add/${pass.twice}"
+        name    = "/add/:id"
+        headers = { "X-User" = "${user.id}" }
+      }
+    }
+  }
+}
+`
+	shapes := map[string]string{"closed": "shape \"s\" {\n  stage {\n    until = \"1s\"\n    users = 3\n  }\n}\n",
+		"open": "shape \"s\" {\n  stage {\n    until = \"1s\"\n    rate = \"30/s\"\n  }\n}\n"}
+	for _, model := range []string{"closed", "open"} {
+		mu.Lock()
+		clear(byUser)
+		mu.Unlock()
+		plan := writePlan(t, map[string]string{"plan.hcl": src + shapes[model]})
+		e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Run(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		passes, distinct := 0, map[string]bool{}
+		for u, paths := range byUser {
+			for i := 0; i+1 < len(paths); i += 2 {
+				var a, b int
+				fmt.Sscanf(paths[i], "/view/%d", &a)
+				fmt.Sscanf(paths[i+1], "/add/%d", &b)
+				if a == 0 || b != 2*a {
+					t.Errorf("%s model, user %s: a pass viewed %s and added %s", model, u, paths[i], paths[i+1])
+				}
+				passes++
+				distinct[paths[i]] = true
+			}
+		}
+		mu.Unlock()
+		if passes < 10 || len(distinct) < passes*9/10 {
+			t.Errorf("%s model: %d passes viewed %d distinct products: not drawn anew per pass", model, passes, len(distinct))
+		}
+	}
+}

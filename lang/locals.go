@@ -1,0 +1,160 @@
+package lang
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// decodeLocals evaluates the plan's locals blocks: named values computed
+// once at load (test data read with csvdecode(file(…)), a base URL), read
+// as local.NAME anywhere. A local may read another, in any order.
+func (d *decoder) decodeLocals(blocks []*rawLocals) cty.Value {
+	type item struct {
+		name string
+		attr *hcl.Attribute
+	}
+	var items []item
+	seen := map[string]hcl.Range{}
+	for _, b := range blocks {
+		attrs, diags := b.Body.JustAttributes()
+		d.diags = append(d.diags, diags...)
+		for name, a := range attrs {
+			if prev, dup := seen[name]; dup {
+				d.errorf(a.NameRange, "Duplicate local", "A local named %q was already defined at %s.", name, prev)
+				continue
+			}
+			seen[name] = a.NameRange
+			items = append(items, item{name, a})
+		}
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].attr.Range.Start.Byte < items[j].attr.Range.Start.Byte })
+	for _, it := range items {
+		d.localNames = append(d.localNames, it.name)
+	}
+	values := map[string]cty.Value{}
+	object := func() cty.Value {
+		if len(values) == 0 {
+			return cty.EmptyObjectVal
+		}
+		return cty.ObjectVal(values)
+	}
+	// Evaluate in rounds: a local whose references are all known goes in
+	// each round; what is left when a round makes no progress is a cycle.
+	pending := items
+	for len(pending) > 0 {
+		var next []item
+		for _, it := range pending {
+			if !d.localsReady(it.attr.Expr, values) {
+				next = append(next, it)
+				continue
+			}
+			if isDynamic(it.attr.Expr) {
+				d.errorf(it.attr.Expr.Range(), "Value must be known at load", "A local is computed once, when the plan loads. For a value drawn anew in every pass (a random product both steps use), write it in the sequence's pass block and read it as pass.%s.", it.name)
+				values[it.name] = cty.DynamicVal
+				continue
+			}
+			d.static.Variables["local"] = object()
+			if d.readsSensitive(it.attr.Expr) {
+				if d.sensitiveLocals == nil {
+					d.sensitiveLocals = map[string]bool{}
+				}
+				d.sensitiveLocals[it.name] = true
+			}
+			v, ok := d.value(it.attr.Expr)
+			if !ok {
+				v = cty.DynamicVal
+			}
+			values[it.name] = v
+		}
+		if len(next) == len(pending) {
+			for _, it := range next {
+				d.errorf(it.attr.Expr.Range(), "Locals refer to each other", "local.%s cannot be computed: it depends, through other locals, on itself.", it.name)
+			}
+			break
+		}
+		pending = next
+	}
+	return object()
+}
+
+// localsReady tells whether every local expr reads is computed.
+func (d *decoder) localsReady(expr hcl.Expression, values map[string]cty.Value) bool {
+	for _, t := range expr.Variables() {
+		if t.RootName() != "local" || len(t) < 2 {
+			continue
+		}
+		if a, ok := t[1].(hcl.TraverseAttr); ok && contains(d.localNames, a.Name) {
+			if _, done := values[a.Name]; !done {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// PassValue is a value drawn once at the start of every pass of a task or
+// sequence (a pass block), read by its requests as pass.NAME.
+type PassValue struct {
+	Name  string
+	Value *Value
+}
+
+// decodePass reads a task's or sequence's pass block; names gains the
+// names it defines, which later values of the block may read too.
+func (d *decoder) decodePass(rp *rawPass, rs refScope, names map[string]bool) []*PassValue {
+	if rp == nil {
+		return nil
+	}
+	attrs, diags := rp.Body.JustAttributes()
+	d.diags = append(d.diags, diags...)
+	list := make([]*hcl.Attribute, 0, len(attrs))
+	for _, a := range attrs {
+		list = append(list, a)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Range.Start.Byte < list[j].Range.Start.Byte })
+	c := &compiler{d: d}
+	var out []*PassValue
+	for _, a := range list {
+		rs.pass = copySet(names)
+		if !d.checkRefs(a.Expr, rs) {
+			continue
+		}
+		v, vd := c.compile(a.Expr)
+		d.diags = append(d.diags, vd...)
+		if v == nil {
+			continue
+		}
+		names[a.Name] = true
+		out = append(out, &PassValue{Name: a.Name, Value: v})
+	}
+	return out
+}
+
+// DrawPass evaluates a task's pass values for a new pass of the user with
+// scope s. An error is kept and fails the pass's first request, unsent.
+func (t *Task) DrawPass(s *Scope) {
+	for k := range s.pass {
+		delete(s.pass, k)
+	}
+	s.passErr = nil
+	for _, p := range t.Pass {
+		v, err := p.Value.Eval(s)
+		if err == nil && v.IsNull() {
+			err = fmt.Errorf("%s is null", p.Value.Source())
+		}
+		if err != nil {
+			s.passErr = fmt.Errorf("pass.%s: %v", p.Name, err)
+			return
+		}
+		if s.pass == nil {
+			s.pass = make(map[string]cty.Value, len(t.Pass))
+		}
+		s.pass[p.Name] = cty.UnknownAsNull(v)
+	}
+}
+
+// PassError is why the pass's values could not be drawn, or nil.
+func (s *Scope) PassError() error { return s.passErr }
