@@ -118,6 +118,7 @@ func (d *decoder) decodePlan(f *hcl.File) *Plan {
 	plan.Shapes = d.decodeShapes(shapeBlocks, f.Body)
 	defer func() { plan.ReadsOutside = d.readsOutside }()
 	plan.Shape, plan.ShapeFrom = d.pickShape(plan.Shapes, len(shapeBlocks), raw.Run, shapeName, shapeFrom)
+	d.checkOpenFirstRequests(plan)
 	workloadOK := plan.Workload != nil && !d.diags.HasErrors()
 	w := plan.Workload
 	if !workloadOK {
@@ -216,6 +217,7 @@ func (d *decoder) trialEval(expr hcl.Expression) hcl.Diagnostics {
 		d.trial = &hcl.EvalContext{
 			Variables: map[string]cty.Value{
 				"var": d.env.vars, "sut": d.env.suts, "local": d.env.locals, "pass": cty.DynamicVal,
+				"repeat": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(0)}),
 				"user": cty.ObjectVal(map[string]cty.Value{
 					"id": cty.NumberIntVal(1), "class": cty.StringVal("trial"), "iteration": cty.NumberIntVal(0)}),
 				"captured": cty.DynamicVal,

@@ -79,6 +79,7 @@ type refScope struct {
 	response bool
 	captured map[string]bool // nil: captures are not available here
 	pass     map[string]bool // nil: no pass block here
+	repeat   bool            // the request repeats: repeat.index is there
 	// anyCapture accepts every captured name: an earlier step had an
 	// error, and its captures are unknown, not missing.
 	anyCapture bool
@@ -101,6 +102,9 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 		roots := []string{"var", "sut", "local"}
 		if rs.pass != nil {
 			roots = append(roots, "pass")
+		}
+		if rs.repeat {
+			roots = append(roots, "repeat")
 		}
 		if rs.user {
 			roots = append(roots, "user")
@@ -149,6 +153,14 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 				d.errorf(rng, "Unknown pass value", "pass.%s is read here, but this task's or sequence's pass block defines no %q before it.%s", attr, attr, didYouMean(attr, names))
 				ok = false
 			}
+		case root == "repeat" && rs.repeat:
+			if attr != "" && attr != "index" {
+				d.errorf(rng, "Unsupported attribute", "repeat has index (0 for the first sending); not %q.", attr)
+				ok = false
+			}
+		case root == "repeat":
+			d.errorf(rng, "Repeat not available here", "repeat.index is only available in a task or step that sets repeat.")
+			ok = false
 		case root == "pass":
 			d.errorf(rng, "Pass values not available here", "pass.* is only available in the requests of a task or sequence whose pass block defines the value.")
 			ok = false

@@ -139,14 +139,14 @@ func (t *Task) DrawPass(s *Scope) {
 	for k := range s.pass {
 		delete(s.pass, k)
 	}
-	s.passErr = nil
+	s.pending = nil
 	for _, p := range t.Pass {
 		v, err := p.Value.Eval(s)
 		if err == nil && v.IsNull() {
 			err = fmt.Errorf("%s is null", p.Value.Source())
 		}
 		if err != nil {
-			s.passErr = fmt.Errorf("pass.%s: %v", p.Name, err)
+			s.pending = fmt.Errorf("pass.%s: %v", p.Name, err)
 			return
 		}
 		if s.pass == nil {
@@ -156,5 +156,86 @@ func (t *Task) DrawPass(s *Scope) {
 	}
 }
 
-// PassError is why the pass's values could not be drawn, or nil.
-func (s *Scope) PassError() error { return s.passErr }
+// SetPending keeps why the next request cannot be built (its pass's
+// values or its repeat could not be drawn): that request then fails,
+// unsent, with the reason.
+func (s *Scope) SetPending(err error) { s.pending = err }
+
+// TakePending returns the reason SetPending kept, once, or nil.
+func (s *Scope) TakePending() error {
+	err := s.pending
+	s.pending = nil
+	return err
+}
+
+// MaxRepeat bounds a request's repeat: every load loop is bounded.
+const MaxRepeat = 100_000
+
+// decodeRepeat reads a task's or step's repeat = N (a whole number, or an
+// expression drawn per pass such as random_int(1, 5)).
+func (d *decoder) decodeRepeat(expr hcl.Expression, rs refScope, r *Request) {
+	if !present(expr) {
+		return
+	}
+	if !d.checkRefs(expr, rs) {
+		return
+	}
+	if !isDynamic(expr) {
+		n, ok := d.integer(expr, "repeat", 0, MaxRepeat)
+		if !ok {
+			return
+		}
+		r.repeatN = int(n)
+	} else {
+		r.repeatN = -1
+	}
+	c := &compiler{d: d}
+	v, diags := c.compile(expr)
+	d.diags = append(d.diags, diags...)
+	r.Repeat = v
+}
+
+// Times is how many times the request is sent in this pass of the user
+// with scope s: once without repeat.
+func (r *Request) Times(s *Scope) (int, error) {
+	switch {
+	case r.Repeat == nil:
+		return 1, nil
+	case r.repeatN >= 0:
+		return r.repeatN, nil
+	}
+	v, err := r.Repeat.Eval(s)
+	if err != nil {
+		return 0, fmt.Errorf("repeat: %v", err)
+	}
+	n, err := ctyConvert(v, cty.Number)
+	if err != nil || n.IsNull() || !n.IsKnown() {
+		return 0, fmt.Errorf("repeat: %s is not a number", describe(v))
+	}
+	i, acc := n.AsBigFloat().Int64()
+	if acc != 0 || i < 0 || i > MaxRepeat {
+		return 0, fmt.Errorf("repeat: %s is not a whole number from 0 to %d", n.AsBigFloat().String(), MaxRepeat)
+	}
+	return int(i), nil
+}
+
+// checkOpenFirstRequests refuses, in the open model, a repeat on the first
+// request of a pass: that request is the arrival, counted against the
+// arrivals offered, and must go exactly once.
+func (d *decoder) checkOpenFirstRequests(p *Plan) {
+	if p.Shape == nil || p.Shape.Model != Open || p.Workload == nil {
+		return
+	}
+	for _, u := range p.Workload.Users {
+		for _, t := range u.Tasks {
+			first := t.Steps[0]
+			if len(u.Start) > 0 {
+				first = u.Start[0]
+			}
+			if first.Repeat != nil {
+				d.errorf(first.Repeat.Range(), "Repeat on an arrival", "In the open model (shape %q) the first request of a pass is the arrival itself and goes once; repeat a later step, or put a step before this one.", p.Shape.Name)
+				return
+			}
+		}
+	}
+}

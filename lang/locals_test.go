@@ -47,7 +47,7 @@ func TestLocalsAndPassValues(t *testing.T) {
 	seen := map[string]bool{}
 	for pass := 0; pass < 20; pass++ {
 		buy.DrawPass(s)
-		if err := s.PassError(); err != nil {
+		if err := s.TakePending(); err != nil {
 			t.Fatal(err)
 		}
 		path, err := buy.Steps[0].Path.AppendText(nil, s)
@@ -71,7 +71,7 @@ func TestLocalsAndPassValues(t *testing.T) {
 	bad := &Task{Pass: []*PassValue{{Name: "x", Value: buy.Steps[0].Path}}}
 	s2 := p.NewScope(3, "member")
 	bad.DrawPass(s2)
-	if err := s2.PassError(); err == nil || !strings.Contains(err.Error(), "pass.x") {
+	if err := s2.TakePending(); err == nil || !strings.Contains(err.Error(), "pass.x") {
 		t.Errorf("a pass value reading an undrawn one: error %v", err)
 	}
 }

@@ -145,15 +145,19 @@ type Task struct {
 // Request is one HTTP request a task or a step sends, with its checks and
 // the values it captures for later steps.
 type Request struct {
-	Step     string // the task's or step's name
-	Name     string // the stats key: "POST /checkout"
-	Method   string
-	Path     *Value // path and query, relative to the workload's host
-	Query    []Pair // extra query parameters
-	Headers  []Pair
-	Body     *Body // nil for none
-	Timeout  time.Duration
-	Think    Wait // wait before this step (sequences only)
+	Step    string // the task's or step's name
+	Name    string // the stats key: "POST /checkout"
+	Method  string
+	Path    *Value // path and query, relative to the workload's host
+	Query   []Pair // extra query parameters
+	Headers []Pair
+	Body    *Body // nil for none
+	Timeout time.Duration
+	Think   Wait // wait before this step (sequences only)
+	// Repeat is how many times the request is sent in a row (nil: once),
+	// drawn when the pass reaches it; repeat.index counts from 0.
+	Repeat   *Value
+	repeatN  int // Repeat's value when static, -1 when drawn per pass
 	Expect   Expect
 	Captures []*Capture
 	Range    hcl.Range

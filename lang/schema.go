@@ -89,6 +89,7 @@ type rawTask struct {
 	Name     string         `hcl:"name,label"`
 	Weight   hcl.Expression `hcl:"weight,optional"`
 	Pass     *rawPass       `hcl:"pass,block"`
+	Repeat   hcl.Expression `hcl:"repeat,optional"`
 	Request  hcl.Body       `hcl:",remain"`
 	DefRange hcl.Range      `hcl:",def_range"`
 }
@@ -111,6 +112,7 @@ type rawStart struct {
 type rawStep struct {
 	Name     string         `hcl:"name,label"`
 	Think    hcl.Expression `hcl:"think,optional"`
+	Repeat   hcl.Expression `hcl:"repeat,optional"`
 	Request  hcl.Body       `hcl:",remain"`
 	DefRange hcl.Range      `hcl:",def_range"`
 }

@@ -20,6 +20,8 @@ type Scope struct {
 	UserID    int64  // 1-based, unique across the run's workers
 	Class     string // the user class's name
 	Iteration int64  // passes this user completed
+	// RepeatIndex is which repetition of a repeated request is sent (repeat.index).
+	RepeatIndex int64
 
 	captured map[string]cty.Value
 	// kept holds what the user's start block captured: it lasts for the
@@ -30,7 +32,7 @@ type Scope struct {
 	jar      []cookie             // the cookies the target set, under cookies = "pass" or "user"
 	jarStart []cookie             // the jar as the start block left it
 	pass     map[string]cty.Value // the pass block's values for this pass
-	passErr  error                // why they could not be drawn
+	pending  error                // why the next request cannot be built (SetPending)
 	response Response             // set while captures are evaluated
 	ctx      *hcl.EvalContext     // built on first use of a generic expression
 }
@@ -150,6 +152,7 @@ func (s *Scope) evalContext() *hcl.EvalContext {
 	vars["var"] = s.env.vars
 	vars["sut"] = s.env.suts
 	vars["local"] = s.env.locals
+	vars["repeat"] = cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(s.RepeatIndex)})
 	if len(s.pass) > 0 {
 		vars["pass"] = cty.ObjectVal(s.pass)
 	} else {

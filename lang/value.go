@@ -234,6 +234,15 @@ func (n passNode) appendJSON(dst []byte, s *Scope) ([]byte, error) {
 	return appendJSONValue(dst, v), nil
 }
 
+// repeatNode reads repeat.index.
+type repeatNode struct{}
+
+func (repeatNode) appendText(dst []byte, s *Scope) ([]byte, error) {
+	return strconv.AppendInt(dst, s.RepeatIndex, 10), nil
+}
+
+func (n repeatNode) appendJSON(dst []byte, s *Scope) ([]byte, error) { return n.appendText(dst, s) }
+
 // userNode reads user.id, user.class or user.iteration.
 type userNode struct{ field string }
 
@@ -393,7 +402,7 @@ type compiler struct {
 }
 
 // dynamicRoots are the variables that change per request.
-var dynamicRoots = map[string]bool{"user": true, "captured": true, "response": true, "pass": true}
+var dynamicRoots = map[string]bool{"user": true, "captured": true, "response": true, "pass": true, "repeat": true}
 
 // isDynamic tells whether expr reads a per-request variable or calls a
 // function that gives a new value each time.
@@ -476,6 +485,8 @@ func (c *compiler) node(expr hclsyntax.Expression) node {
 					return capturedNode{attr.Name}
 				case "pass":
 					return passNode{attr.Name}
+				case "repeat":
+					return repeatNode{}
 				case "user":
 					return userNode{attr.Name}
 				}

@@ -173,7 +173,13 @@ func (d *decoder) decodeSteps(steps []*rawStep, w *Workload, captured, pass map[
 		}
 		stepNames[st.Name] = st.DefRange
 		errsBefore := len(d.diags.Errs())
-		r := d.decodeRequest(st.Request, st.DefRange, st.Name, w, refScope{user: true, captured: copySet(captured), anyCapture: broken, pass: pass})
+		rs := refScope{user: true, captured: copySet(captured), anyCapture: broken, pass: pass}
+		reqRefs := rs
+		reqRefs.repeat = present(st.Repeat)
+		r := d.decodeRequest(st.Request, st.DefRange, st.Name, w, reqRefs)
+		if r != nil {
+			d.decodeRepeat(st.Repeat, rs, r)
+		}
 		if r == nil || len(d.diags.Errs()) > errsBefore {
 			ok, broken = false, true
 		}
@@ -261,7 +267,12 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 			refs.pass = map[string]bool{}
 			t.Pass = d.decodePass(rt.Pass, taskRefs, refs.pass)
 		}
-		r := d.decodeRequest(rt.Request, rt.DefRange, rt.Name, w, refs)
+		reqRefs := refs
+		reqRefs.repeat = present(rt.Repeat)
+		r := d.decodeRequest(rt.Request, rt.DefRange, rt.Name, w, reqRefs)
+		if r != nil {
+			d.decodeRepeat(rt.Repeat, refs, r)
+		}
 		if r == nil {
 			continue
 		}

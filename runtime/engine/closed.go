@@ -30,6 +30,7 @@ type vuser struct {
 	task      *lang.Task  // the pass in progress, nil between passes
 	step      int         // next step of the pass
 	thought   bool        // the next step's think time is over
+	rep, reps int32       // the step's repetition in progress, and how many it has
 	starting  bool        // the pass in progress is the class's start block
 	started   bool        // the start block succeeded (or the class has none)
 	passStart time.Duration
@@ -356,7 +357,20 @@ func (c *closedRun) run(u *vuser, f *flight) {
 		failed := false
 		for u.step < len(task.Steps) {
 			st := task.Steps[u.step]
-			if u.step > 0 && st.Think.Kind != lang.WaitNone && !u.thought {
+			if u.rep == 0 && st.Repeat != nil && !u.thought {
+				// Drawn once when the pass reaches the step.
+				n, err := st.Times(u.scope)
+				if err != nil {
+					u.scope.SetPending(err) // the step fails, unsent, once
+					n = 1
+				}
+				if n == 0 {
+					u.step++
+					continue
+				}
+				u.reps = int32(n)
+			}
+			if (u.step > 0 || u.rep > 0) && st.Think.Kind != lang.WaitNone && !u.thought {
 				u.thought = true
 				if d := e.waitAfter(st.Think, r, e.since()); d > 0 {
 					c.sleep(u, d)
@@ -364,9 +378,14 @@ func (c *closedRun) run(u *vuser, f *flight) {
 				}
 			}
 			u.thought = false
+			u.scope.RepeatIndex = int64(u.rep)
 			ok := e.send(e.steps[st], u.scope, int(u.id), fromSend, buf, f)
-			u.step++
+			if u.rep++; u.rep >= u.reps {
+				u.step++
+				u.rep, u.reps = 0, 0
+			}
 			if !ok {
+				u.rep, u.reps = 0, 0
 				failed = true
 				break // a failed step ends the pass
 			}

@@ -197,7 +197,9 @@ func New(opts Options) (*Engine, error) {
 			}
 			// The pass's values are drawn before its first request, which
 			// fails, unsent, when they could not be.
-			e.steps[t.Steps[0]].drawsPass = len(t.Pass) > 0
+			if len(t.Pass) > 0 {
+				e.steps[t.Steps[0]].pending = true
+			}
 		}
 	}
 	e.flights = newFlights(len(names))

@@ -31,7 +31,7 @@ type step struct {
 	body      []byte // when static
 	ctype     []byte // the body's own type; nil when the plan wrote a Content-Type
 	jar       bool   // the user keeps cookies: send its jar, keep what the target sets
-	drawsPass bool   // the first request of a task with pass values
+	pending   bool   // may have a reason not to be built (lang.Scope.SetPending)
 	timeout   time.Duration
 	checkJSON bool
 	// failure reasons, built once so the hot path does not format them
@@ -73,7 +73,8 @@ func newClient(w *lang.Workload, maxConns int) *client {
 }
 
 func newStep(r *lang.Request, name int, cookies lang.CookieMode, w *lang.Workload) *step {
-	s := &step{req: r, name: name, method: []byte(r.Method), timeout: r.Timeout, jar: cookies != lang.CookiesNone}
+	s := &step{req: r, name: name, method: []byte(r.Method), timeout: r.Timeout, jar: cookies != lang.CookiesNone,
+		pending: r.Repeat != nil}
 	if r.Path.Static() && len(r.Query) == 0 {
 		s.path = []byte(r.Path.StaticText())
 	}
@@ -132,8 +133,8 @@ func appendForm(dst []byte, ps []lang.Pair, s *lang.Scope) ([]byte, error) {
 
 // build fills req for one send of st by the user with scope s.
 func (c *client) build(req *fasthttp.Request, st *step, s *lang.Scope, scratch []byte) ([]byte, error) {
-	if st.drawsPass {
-		if err := s.PassError(); err != nil {
+	if st.pending {
+		if err := s.TakePending(); err != nil {
 			return scratch, err
 		}
 	}

@@ -407,20 +407,28 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 // first due at intended; false when a step failed or the run stopped.
 func (e *Engine) runSteps(steps []*lang.Request, ex *executor, shard int, intended time.Duration, buf *[]byte, think **time.Timer) bool {
 	for i, r := range steps {
-		if i > 0 {
-			intended = fromSend // later steps have no schedule of their own
-			if d := e.waitAfter(r.Think, ex.scope.Rand(), e.since()); d > 0 && !e.sleep(d, think) {
+		n, err := r.Times(ex.scope)
+		if err != nil {
+			ex.scope.SetPending(err) // the step fails, unsent, once
+			n = 1
+		}
+		for k := range n {
+			if i > 0 || k > 0 {
+				intended = fromSend // later requests have no schedule of their own
+				if d := e.waitAfter(r.Think, ex.scope.Rand(), e.since()); d > 0 && !e.sleep(d, think) {
+					return false
+				}
+			}
+			// Once the run has stopped, a pass sends no more steps (the
+			// closed model's users stop between steps too); only an
+			// arrival's first request, due before the stop, still goes.
+			if intended == fromSend && e.stopped() {
 				return false
 			}
-		}
-		// Once the run has stopped, a pass sends no more steps (the closed
-		// model's users stop between steps too); only an arrival's first
-		// request, due before the stop, still goes.
-		if intended == fromSend && e.stopped() {
-			return false
-		}
-		if !e.send(e.steps[r], ex.scope, shard, intended, buf, ex.flight) {
-			return false
+			ex.scope.RepeatIndex = int64(k)
+			if !e.send(e.steps[r], ex.scope, shard, intended, buf, ex.flight) {
+				return false
+			}
 		}
 	}
 	return true

@@ -379,3 +379,122 @@ workload "w" {
 		}
 	}
 }
+
+// TestRepeatSendsAStepNTimes: repeat = random_int(2, 4) sends the step two
+// to four times in a row, repeat.index counting 0, 1, …, drawn anew per
+// pass; repeat = 0 sends nothing; a repeat that is not a number fails the
+// step, unsent, with the reason. Seen from the target, in both models.
+func TestRepeatSendsAStepNTimes(t *testing.T) {
+	var mu sync.Mutex
+	byUser := map[string][]string{}
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		u := r.Header.Get("X-User")
+		byUser[u] = append(byUser[u], r.URL.Path)
+		mu.Unlock()
+		w.Write([]byte(`{"n": "many"}`))
+	}))
+	const src = `
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+workload "w" {
+  host = var.host
+  user "u" {
+    sequence "browse" {
+      step "home" {
+        get     = "/home"
+        headers = { "X-User" = "${user.id}" }
+        capture = { n = response.json.n }
+      }
+      step "list" {
+        get     = "/list/${repeat.index}"
+        name    = "/list/:page"
+        repeat  = random_int(2, 4)
+        headers = { "X-User" = "${user.id}" }
+      }
+      step "never" {
+        get    = "/never"
+        repeat = 0
+      }
+      step "end" {
+        get     = "/end"
+        headers = { "X-User" = "${user.id}" }
+      }
+    }
+    task "bad" {
+      weight = 0
+      get    = "/bad"
+    }
+  }
+}
+`
+	shapes := map[string]string{"closed": "shape \"s\" {\n  stage {\n    until = \"1s\"\n    users = 3\n  }\n}\n",
+		"open": "shape \"s\" {\n  stage {\n    until = \"1s\"\n    rate = \"30/s\"\n  }\n}\n"}
+	for _, model := range []string{"closed", "open"} {
+		mu.Lock()
+		clear(byUser)
+		mu.Unlock()
+		plan := writePlan(t, map[string]string{"plan.hcl": src + shapes[model]})
+		e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Run(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Validate(); err != nil {
+			t.Errorf("%s: %v", model, err)
+		}
+		mu.Lock()
+		lengths := map[int]int{}
+		for u, paths := range byUser {
+			for i := 0; i < len(paths); {
+				if paths[i] != "/home" {
+					t.Fatalf("%s model, user %s: a pass starts with %s: %v", model, u, paths[i], paths)
+				}
+				k := 0
+				for i+1+k < len(paths) && paths[i+1+k] == fmt.Sprintf("/list/%d", k) {
+					k++
+				}
+				end := i + 1 + k
+				if end == len(paths) {
+					break // the run ended in this pass
+				}
+				if paths[end] != "/end" || k < 2 || k > 4 {
+					t.Fatalf("%s model, user %s: a pass sent %v", model, u, paths[i:end+1])
+				}
+				lengths[k]++
+				i = end + 1
+			}
+		}
+		mu.Unlock()
+		if len(lengths) != 3 {
+			t.Errorf("%s model: passes repeated the step %v times: want 2, 3 and 4, drawn per pass", model, lengths)
+		}
+	}
+	// A repeat drawn from a capture that is not a number fails the step.
+	bad := strings.Replace(src, "random_int(2, 4)", "captured.n", 1)
+	plan := writePlan(t, map[string]string{"plan.hcl": bad + shapes["closed"]})
+	e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range r.Requests {
+		if q.Name == "GET /list/:page" && (q.Count == 0 || q.Failures != q.Count) {
+			t.Errorf("a repeat that is not a number: %d sent, %d failed", q.Count, q.Failures)
+		}
+	}
+	found := false
+	for _, f := range r.Failures {
+		found = found || strings.Contains(f.Reason, "repeat:") && strings.Contains(f.Reason, "not a number")
+	}
+	if !found {
+		t.Errorf("no failure says the repeat is not a number: %+v", r.Failures)
+	}
+}

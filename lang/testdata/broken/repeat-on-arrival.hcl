@@ -1,0 +1,22 @@
+variable "host" {
+  default = "http://127.0.0.1:8080"
+}
+
+workload "w" {
+  host = var.host
+
+  user "u" {
+    task "list" {
+      get    = "/products?page=${repeat.index}"
+      name   = "/products"
+      repeat = 3 # ERROR
+    }
+  }
+}
+
+shape "open" {
+  stage {
+    until = "1m"
+    rate  = "10/s"
+  }
+}
