@@ -1,0 +1,117 @@
+# VilnaCRM user service (VilnaCRM-Org/user-service), its k6 GraphQL test
+# tests/Load/scripts/graphql/graphQLGetUser.js, with the options its
+# helpers build from config.json.dist, written as a lab plan. See SOURCE.txt.
+
+variable "host" {
+  default = "http://localhost:8081" # API_HOST:API_PORT
+}
+
+# APPROX: the users (an id and an access token each) are made before the
+# run by the suite's prepare step and read from users.json; lab has no
+# step before the run. The plan takes them as a variable; these two rows
+# are placeholders for the file's.
+variable "users" {
+  default = [
+    { id = "00000000-0000-0000-0000-000000000001", accessToken = "token-1" },
+    { id = "00000000-0000-0000-0000-000000000002", accessToken = "token-2" },
+  ]
+}
+
+# APPROX: teardown() asks MailCatcher (a second host, port 1080) to delete
+# its messages; lab sends requests to one host and nothing after the run.
+
+workload "user-service" {
+  host = var.host
+
+  user "getUser" {
+    task "user" {
+      post = "/api/graphql"
+      # users[counter.up() % users.length]: each request takes the next row
+      # of the file; user.id is the arrival's number in the open model.
+      headers = { Authorization = "Bearer ${element(var.users, user.id).accessToken}" } # getJsonHeaderWithAuth
+      json    = { query = "query{ user(id: \"/api/users/${element(var.users, user.id).id}\"){ id } }" }
+      expect {
+        status = 200
+        # APPROX: the check compares data.user.id with the id asked for;
+        # an expected value cannot depend on the request, so the plan
+        # checks that the field is there.
+        json = ["data.user.id"]
+      }
+    }
+  }
+}
+
+# The four scenarios of config.json.dist, one after the other with
+# delayBetweenScenarios (30s) between them: smoke (constant-arrival-rate,
+# 10/s for 10s), average (ramping-arrival-rate to 50/s in 5s, 20s there,
+# to 0 in 5s), stress (the same to 300/s) and spike (to 400/s in 10s, to 0
+# in 10s).
+shape "smoke-average-stress-spike" {
+  # APPROX: k6 caps each scenario at its preAllocatedVUs (10, 50, 300,
+  # 400 requests in flight); lab has one cap for the shape.
+  max_in_flight = 400
+
+  stage {
+    until = "10s"
+    rate  = 10
+  }
+  stage {
+    until = "40s"
+    rate  = 0
+  }
+  stage {
+    until = "45s"
+    rate  = 50
+    ramp  = true
+  }
+  stage {
+    until = "65s"
+    rate  = 50
+  }
+  stage {
+    until = "70s"
+    rate  = 0
+    ramp  = true
+  }
+  stage {
+    until = "100s"
+    rate  = 0
+  }
+  stage {
+    until = "105s"
+    rate  = 300
+    ramp  = true
+  }
+  stage {
+    until = "125s"
+    rate  = 300
+  }
+  stage {
+    until = "130s"
+    rate  = 0
+    ramp  = true
+  }
+  stage {
+    until = "160s"
+    rate  = 0
+  }
+  stage {
+    until = "170s"
+    rate  = 400
+    ramp  = true
+  }
+  stage {
+    until = "180s"
+    rate  = 0
+    ramp  = true
+  }
+}
+
+# APPROX: each scenario has its own thresholds: p99 below 350ms (smoke),
+# 200ms (average), 6000ms (stress) and 8000ms (spike), and checks above
+# 99%. A lab budget judges the whole run, not one stage: the plan keeps
+# the loosest latency budget and the checks as an error rate.
+sla "POST /api/graphql" {
+  p99        = "8s"
+  error_rate = "1%"
+}
