@@ -219,6 +219,46 @@ func (r *Request) Times(s *Scope) (int, error) {
 	return int(i), nil
 }
 
+// decodeWhen reads a task's or step's when = condition.
+func (d *decoder) decodeWhen(expr hcl.Expression, rs refScope, r *Request) {
+	if !present(expr) || !d.checkRefs(expr, rs) {
+		return
+	}
+	c := &compiler{d: d}
+	v, diags := c.compile(expr)
+	d.diags = append(d.diags, diags...)
+	if v == nil {
+		return
+	}
+	if v.Static() {
+		b, err := ctyConvert(v.StaticValue(), cty.Bool)
+		if err != nil || b.IsNull() {
+			d.errorf(expr.Range(), "Invalid when", "when takes a condition, true or false; got %s.", describe(v.StaticValue()))
+			return
+		}
+		if b.True() {
+			return // always sent
+		}
+	}
+	r.When = v
+}
+
+// Sends tells whether the request goes in this pass: its when holds.
+func (r *Request) Sends(s *Scope) (bool, error) {
+	if r.When == nil {
+		return true, nil
+	}
+	v, err := r.When.Eval(s)
+	if err != nil {
+		return false, fmt.Errorf("when: %v", err)
+	}
+	b, err := ctyConvert(v, cty.Bool)
+	if err != nil || b.IsNull() || !b.IsKnown() {
+		return false, fmt.Errorf("when: %s is not true or false", describe(v))
+	}
+	return b.True(), nil
+}
+
 // checkOpenFirstRequests refuses, in the open model, a repeat on the first
 // request of a pass: that request is the arrival, counted against the
 // arrivals offered, and must go exactly once.
@@ -234,6 +274,10 @@ func (d *decoder) checkOpenFirstRequests(p *Plan) {
 			}
 			if first.Repeat != nil {
 				d.errorf(first.Repeat.Range(), "Repeat on an arrival", "In the open model (shape %q) the first request of a pass is the arrival itself and goes once; repeat a later step, or put a step before this one.", p.Shape.Name)
+				return
+			}
+			if first.When != nil {
+				d.errorf(first.When.Range(), "Condition on an arrival", "In the open model (shape %q) the first request of a pass is the arrival itself and always goes; put the condition on a later step.", p.Shape.Name)
 				return
 			}
 		}

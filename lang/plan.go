@@ -138,8 +138,11 @@ type Task struct {
 	Weight   int
 	Sequence bool
 	Pass     []*PassValue // drawn at the start of every pass
-	Steps    []*Request   // one for a plain task
-	Range    hcl.Range
+	// GoOn: a failed step does not end the pass (on_failure = "continue",
+	// as Locust and k6 go on after a failed request).
+	GoOn  bool
+	Steps []*Request // one for a plain task
+	Range hcl.Range
 }
 
 // Request is one HTTP request a task or a step sends, with its checks and
@@ -156,8 +159,11 @@ type Request struct {
 	Think   Wait // wait before this step (sequences only)
 	// Repeat is how many times the request is sent in a row (nil: once),
 	// drawn when the pass reaches it; repeat.index counts from 0.
-	Repeat   *Value
-	repeatN  int // Repeat's value when static, -1 when drawn per pass
+	Repeat  *Value
+	repeatN int // Repeat's value when static, -1 when drawn per pass
+	// When decides, each time a pass reaches the request, whether it is
+	// sent (nil: always); a false one counts as skipped.
+	When     *Value
 	Expect   Expect
 	Captures []*Capture
 	Range    hcl.Range

@@ -90,16 +90,18 @@ type rawTask struct {
 	Weight   hcl.Expression `hcl:"weight,optional"`
 	Pass     *rawPass       `hcl:"pass,block"`
 	Repeat   hcl.Expression `hcl:"repeat,optional"`
+	When     hcl.Expression `hcl:"when,optional"`
 	Request  hcl.Body       `hcl:",remain"`
 	DefRange hcl.Range      `hcl:",def_range"`
 }
 
 type rawSequence struct {
-	Name     string         `hcl:"name,label"`
-	Weight   hcl.Expression `hcl:"weight,optional"`
-	Pass     *rawPass       `hcl:"pass,block"`
-	Steps    []*rawStep     `hcl:"step,block"`
-	DefRange hcl.Range      `hcl:",def_range"`
+	Name      string         `hcl:"name,label"`
+	Weight    hcl.Expression `hcl:"weight,optional"`
+	OnFailure hcl.Expression `hcl:"on_failure,optional"`
+	Pass      *rawPass       `hcl:"pass,block"`
+	Steps     []*rawStep     `hcl:"step,block"`
+	DefRange  hcl.Range      `hcl:",def_range"`
 }
 
 // rawStart is a user's start block: steps run once, before its first
@@ -113,6 +115,7 @@ type rawStep struct {
 	Name     string         `hcl:"name,label"`
 	Think    hcl.Expression `hcl:"think,optional"`
 	Repeat   hcl.Expression `hcl:"repeat,optional"`
+	When     hcl.Expression `hcl:"when,optional"`
 	Request  hcl.Body       `hcl:",remain"`
 	DefRange hcl.Range      `hcl:",def_range"`
 }

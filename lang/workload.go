@@ -179,6 +179,7 @@ func (d *decoder) decodeSteps(steps []*rawStep, w *Workload, captured, pass map[
 		r := d.decodeRequest(st.Request, st.DefRange, st.Name, w, reqRefs)
 		if r != nil {
 			d.decodeRepeat(st.Repeat, rs, r)
+			d.decodeWhen(st.When, rs, r)
 		}
 		if r == nil || len(d.diags.Errs()) > errsBefore {
 			ok, broken = false, true
@@ -272,6 +273,7 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 		r := d.decodeRequest(rt.Request, rt.DefRange, rt.Name, w, reqRefs)
 		if r != nil {
 			d.decodeRepeat(rt.Repeat, refs, r)
+			d.decodeWhen(rt.When, refs, r)
 		}
 		if r == nil {
 			continue
@@ -294,6 +296,11 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 		if len(rs.Steps) == 0 {
 			d.errorf(rs.DefRange, "Empty sequence", "Sequence %q has no step blocks.", rs.Name)
 			continue
+		}
+		if present(rs.OnFailure) {
+			if v, ok := d.oneOf(rs.OnFailure, "on_failure", "stop", "continue"); ok {
+				t.GoOn = v == "continue"
+			}
 		}
 		passNames := map[string]bool{}
 		t.Pass = d.decodePass(rs.Pass, refScope{user: true, captured: copySet(kept)}, passNames)

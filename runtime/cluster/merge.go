@@ -421,6 +421,7 @@ func addRequest(q, p *result.Request) {
 	q.CutOff += p.CutOff
 	q.Late += p.Late
 	q.Unsent += p.Unsent
+	q.Skipped += p.Skipped
 	if p.Offered != nil {
 		if q.Offered == nil {
 			q.Offered = new(int64)

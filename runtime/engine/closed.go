@@ -357,6 +357,17 @@ func (c *closedRun) run(u *vuser, f *flight) {
 		failed := false
 		for u.step < len(task.Steps) {
 			st := task.Steps[u.step]
+			if u.rep == 0 && st.When != nil && !u.thought {
+				// Decided when the pass reaches the step.
+				send, err := st.Sends(u.scope)
+				if err != nil {
+					u.scope.SetPending(err) // the step fails, unsent
+				} else if !send {
+					f.skipped(e.steps[st].name)
+					u.step++
+					continue
+				}
+			}
 			if u.rep == 0 && st.Repeat != nil && !u.thought {
 				// Drawn once when the pass reaches the step.
 				n, err := st.Times(u.scope)
@@ -385,9 +396,11 @@ func (c *closedRun) run(u *vuser, f *flight) {
 				u.rep, u.reps = 0, 0
 			}
 			if !ok {
-				u.rep, u.reps = 0, 0
 				failed = true
-				break // a failed step ends the pass
+				if !task.GoOn {
+					u.rep, u.reps = 0, 0
+					break // a failed step ends the pass
+				}
 			}
 			if u.stopped.Load() || e.stopped() {
 				u.state.Store(userGone)

@@ -23,23 +23,25 @@ type flight struct {
 	name int           // the request on the wire
 	from time.Duration // when it was due, or started
 	sent []int64       // requests started, per name
+	skip []int64       // requests skipped by their when, per name
 }
 
 // flights registers every sender's slot.
 type flights struct {
-	mu    sync.Mutex
-	all   map[*flight]struct{}
-	names int
-	gone  []int64 // requests started by senders that have left
+	mu       sync.Mutex
+	all      map[*flight]struct{}
+	names    int
+	gone     []int64 // requests started by senders that have left
+	goneSkip []int64 // … and skipped
 }
 
 func newFlights(names int) *flights {
-	return &flights{all: map[*flight]struct{}{}, names: names, gone: make([]int64, names)}
+	return &flights{all: map[*flight]struct{}{}, names: names, gone: make([]int64, names), goneSkip: make([]int64, names)}
 }
 
 // add registers a new sender's slot.
 func (fs *flights) add() *flight {
-	f := &flight{sent: make([]int64, fs.names)}
+	f := &flight{sent: make([]int64, fs.names), skip: make([]int64, fs.names)}
 	fs.mu.Lock()
 	fs.all[f] = struct{}{}
 	fs.mu.Unlock()
@@ -53,9 +55,17 @@ func (fs *flights) remove(f *flight) {
 	f.mu.Lock()
 	for i, n := range f.sent {
 		fs.gone[i] += n
+		fs.goneSkip[i] += f.skip[i]
 	}
 	f.mu.Unlock()
 	fs.mu.Unlock()
+}
+
+// skipped counts a request of name that its when left unsent.
+func (f *flight) skipped(name int) {
+	f.mu.Lock()
+	f.skip[name]++
+	f.mu.Unlock()
 }
 
 // begin puts a request of name on the wire, timed from from; false when
@@ -88,12 +98,13 @@ func (f *flight) done() { f.mu.Unlock() }
 
 // cutOff ends every slot at at: a request still on the wire is recorded as
 // a failure cut off when the grace period ended, and nothing more is sent
-// or recorded. It returns the requests started, per name.
-func (fs *flights) cutOff(at, grace time.Duration, rec *tally.Recorder) []int64 {
+// or recorded. It returns the requests started, and skipped, per name.
+func (fs *flights) cutOff(at, grace time.Duration, rec *tally.Recorder) (sent, skipped []int64) {
 	reason := "cut off: still in flight when the " + units.FormatDuration(grace) + " grace period ended"
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	sent := append([]int64(nil), fs.gone...)
+	sent = append([]int64(nil), fs.gone...)
+	skipped = append([]int64(nil), fs.goneSkip...)
 	shard := 0
 	for f := range fs.all {
 		f.mu.Lock()
@@ -106,8 +117,9 @@ func (fs *flights) cutOff(at, grace time.Duration, rec *tally.Recorder) []int64 
 		f.cut = true
 		for i, n := range f.sent {
 			sent[i] += n
+			skipped[i] += f.skip[i]
 		}
 		f.mu.Unlock()
 	}
-	return sent
+	return sent, skipped
 }

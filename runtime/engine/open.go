@@ -390,12 +390,12 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 			// The arrival's clock runs from its first start step: a visitor
 			// who must log in first waits for it.
 			ex.scope.Starting(true)
-			started = e.runSteps(class.Start, ex, shard, intended, &buf, &think)
+			started = e.runSteps(class.Start, false, ex, shard, intended, &buf, &think)
 			ex.scope.Starting(false)
 			intended = fromSend
 		}
 		if started {
-			e.runSteps(task.Steps, ex, shard, intended, &buf, &think)
+			e.runSteps(task.Steps, task.GoOn, ex, shard, intended, &buf, &think)
 		}
 		ex.scope.Iteration++
 		e.inFlight.Add(-1)
@@ -404,9 +404,17 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 }
 
 // runSteps sends the steps of one pass for an open-model arrival, the
-// first due at intended; false when a step failed or the run stopped.
-func (e *Engine) runSteps(steps []*lang.Request, ex *executor, shard int, intended time.Duration, buf *[]byte, think **time.Timer) bool {
+// first due at intended; false when a step failed (and goOn is false: a
+// sequence's on_failure = "continue" goes on) or the run stopped.
+func (e *Engine) runSteps(steps []*lang.Request, goOn bool, ex *executor, shard int, intended time.Duration, buf *[]byte, think **time.Timer) bool {
+	all := true
 	for i, r := range steps {
+		if send, err := r.Sends(ex.scope); err != nil {
+			ex.scope.SetPending(err) // the step fails, unsent
+		} else if !send {
+			ex.flight.skipped(e.steps[r].name)
+			continue
+		}
 		n, err := r.Times(ex.scope)
 		if err != nil {
 			ex.scope.SetPending(err) // the step fails, unsent, once
@@ -427,11 +435,14 @@ func (e *Engine) runSteps(steps []*lang.Request, ex *executor, shard int, intend
 			}
 			ex.scope.RepeatIndex = int64(k)
 			if !e.send(e.steps[r], ex.scope, shard, intended, buf, ex.flight) {
-				return false
+				if !goOn {
+					return false
+				}
+				all = false
 			}
 		}
 	}
-	return true
+	return all
 }
 
 // sleep waits for d, or until the run stops (then false); *t is a timer

@@ -498,3 +498,101 @@ workload "w" {
 		t.Errorf("no failure says the repeat is not a number: %+v", r.Failures)
 	}
 }
+
+// TestWhenSkipsAndOnFailureGoesOn: a step whose when is false is not sent
+// and counts as skipped (sent + skipped = passes that reached it, seen at
+// the target); a sequence with on_failure = "continue" goes on after a
+// failed step, as Locust and k6 do, where the default ends the pass.
+func TestWhenSkipsAndOnFailureGoesOn(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string]int{}
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		if strings.HasPrefix(r.URL.Path, "/broken") {
+			w.WriteHeader(500)
+		}
+	}))
+	const src = `
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+workload "w" {
+  host = var.host
+  user "u" {
+    sequence "visit" {
+      on_failure = "continue"
+      pass {
+        vote = random_int(1, 10) <= 3
+      }
+      step "home" {
+        get = "/home"
+      }
+      step "vote" {
+        post = "/vote"
+        when = pass.vote
+      }
+      step "broken" {
+        get = "/broken"
+      }
+      step "after" {
+        get = "/after"
+      }
+    }
+    sequence "strict" {
+      step "broken" {
+        get  = "/broken-strict"
+      }
+      step "never" {
+        get = "/never"
+      }
+    }
+  }
+}
+`
+	shapes := map[string]string{"closed": "shape \"s\" {\n  stage {\n    until = \"1s\"\n    users = 3\n  }\n}\n",
+		"open": "shape \"s\" {\n  stage {\n    until = \"1s\"\n    rate = \"100/s\"\n  }\n}\n"}
+	for _, model := range []string{"closed", "open"} {
+		mu.Lock()
+		clear(hits)
+		mu.Unlock()
+		plan := writePlan(t, map[string]string{"plan.hcl": src + shapes[model]})
+		e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Run(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Validate(); err != nil {
+			t.Errorf("%s: %v", model, err)
+		}
+		vote := r.RequestByName("POST /vote")
+		home := r.RequestByName("GET /home")
+		mu.Lock()
+		h := map[string]int{}
+		for k, v := range hits {
+			h[k] = v
+		}
+		mu.Unlock()
+		if vote == nil || home == nil || vote.Failures != 0 {
+			t.Fatalf("%s: no vote or home in the Run: %+v", model, r.Requests)
+		}
+		// A pass or two per user may be cut short by the end of the run.
+		if d := home.Count - vote.Count - vote.Skipped; int64(h["/vote"]) != vote.Count || d < 0 || d > 3 {
+			t.Errorf("%s: the target got %d votes; lab counts %d sent and %d skipped of %d passes", model, h["/vote"], vote.Count, vote.Skipped, home.Count)
+		}
+		if share := float64(vote.Count) / float64(home.Count); share < 0.15 || share > 0.45 {
+			t.Errorf("%s: %.0f%% of passes voted, want about 30%%", model, share*100)
+		}
+		// on_failure = "continue": every pass that reached /broken went on.
+		if d := h["/broken"] - h["/after"]; d < 0 || d > 3 || h["/after"] == 0 {
+			t.Errorf("%s: %d passes failed at /broken, %d went on to /after", model, h["/broken"], h["/after"])
+		}
+		if h["/never"] != 0 {
+			t.Errorf("%s: the strict sequence sent %d requests after its failed step", model, h["/never"])
+		}
+	}
+}

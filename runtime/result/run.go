@@ -116,6 +116,9 @@ type Request struct {
 	// Late counts the requests that finished in a second (or window) the
 	// collector had already closed: they are counted in the next open one.
 	Late int64 `json:"late,omitempty"`
+	// Skipped counts the times a pass reached this request and its when
+	// was false: not sent, not a failure, in no other figure.
+	Skipped int64 `json:"skipped,omitempty"`
 }
 
 // Summary is a histogram's figures in microseconds, for people and tools
