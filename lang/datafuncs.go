@@ -87,3 +87,16 @@ func totpCode(secret string, now time.Time) (string, error) {
 	code := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
 	return fmt.Sprintf("%06d", code%1_000_000), nil
 }
+
+// traceparent is a W3C Trace Context header value for a new sampled trace,
+// drawn from the user's random sequence: the target's tracing then shows
+// lab's requests as traces of their own.
+func (s *Scope) traceparent() string {
+	var b [55]byte
+	copy(b[:], "00-")
+	hex.Encode(b[3:35], binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, s.r.Uint64()), s.r.Uint64()|1))
+	b[35] = '-'
+	hex.Encode(b[36:52], binary.BigEndian.AppendUint64(nil, s.r.Uint64()|1))
+	copy(b[52:], "-01")
+	return string(b[:])
+}

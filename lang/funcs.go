@@ -92,6 +92,7 @@ var dynamicFuncNames = map[string]bool{
 	"cookie":        true,
 	"unix_ms":       true,
 	"totp":          true,
+	"traceparent":   true,
 }
 
 // FunctionNames lists every function a plan can call, sorted; the language
@@ -242,6 +243,12 @@ func dynamicFuncs(s *Scope) map[string]function.Function {
 	return map[string]function.Function{
 		"cookie": cookieFunc(s),
 		"totp":   totpFunc,
+		"traceparent": function.New(&function.Spec{
+			Type: function.StaticReturnType(cty.String),
+			Impl: func([]cty.Value, cty.Type) (cty.Value, error) {
+				return cty.StringVal(s.traceparent()), nil
+			},
+		}),
 		"random_int": function.New(&function.Spec{
 			Params: []function.Parameter{{Name: "min", Type: cty.Number}, {Name: "max", Type: cty.Number}},
 			Type:   function.StaticReturnType(cty.Number),

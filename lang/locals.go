@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -282,4 +283,83 @@ func (d *decoder) checkOpenFirstRequests(p *Plan) {
 			}
 		}
 	}
+}
+
+// decodeExpectMore reads an expect block's headers, cookies and that.
+func (d *decoder) decodeExpectMore(re *rawExpect, rs refScope, e *Expect) {
+	if present(re.Headers) {
+		if v, ok := d.value(re.Headers); ok {
+			if v.IsNull() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
+				d.errorf(re.Headers.Range(), "Invalid headers expectation", "headers takes a map of header names to the values the response must carry, like { \"content-type\" = \"application/json\" }; got %s.", describe(v))
+			} else {
+				for k, hv := range v.AsValueMap() {
+					sv, err := ctyConvert(hv, cty.String)
+					if err != nil || sv.IsNull() {
+						d.errorf(re.Headers.Range(), "Invalid headers expectation", "The value of header %q must be a string; got %s.", k, describe(hv))
+						continue
+					}
+					e.Headers = append(e.Headers, HeaderEquals{Name: lowerASCII(k), Value: sv.AsString()})
+				}
+				sort.Slice(e.Headers, func(i, j int) bool { return e.Headers[i].Name < e.Headers[j].Name })
+			}
+		}
+	}
+	if present(re.Cookies) {
+		if v, ok := d.value(re.Cookies); ok {
+			if v.IsNull() || !(v.Type().IsListType() || v.Type().IsTupleType()) {
+				d.errorf(re.Cookies.Range(), "Invalid cookies expectation", "cookies takes a list of cookie names the response must set, like [\"sessionid\"]; got %s.", describe(v))
+			} else {
+				for _, c := range v.AsValueSlice() {
+					if c.IsNull() || c.Type() != cty.String || c.AsString() == "" {
+						d.errorf(re.Cookies.Range(), "Invalid cookies expectation", "A cookie name is a non-empty string; got %s.", describe(c))
+						break
+					}
+					e.Cookies = append(e.Cookies, c.AsString())
+				}
+			}
+		}
+	}
+	if present(re.That) {
+		exprs := []hcl.Expression{re.That}
+		if tup, ok := re.That.(*hclsyntax.TupleConsExpr); ok {
+			exprs = exprs[:0]
+			for _, x := range tup.Exprs {
+				exprs = append(exprs, x)
+			}
+		}
+		crs := rs
+		crs.response = true
+		c := &compiler{d: d}
+		for _, x := range exprs {
+			if !d.checkRefs(x, crs) {
+				continue
+			}
+			v, diags := c.compile(x)
+			d.diags = append(d.diags, diags...)
+			if v != nil {
+				e.That = append(e.That, v)
+			}
+		}
+	}
+}
+
+// CheckThat evaluates the request's that conditions against its response;
+// "" when all hold, else why (bounded: the condition as written).
+func (r *Request) CheckThat(s *Scope, resp Response) string {
+	s.response = resp
+	defer func() { s.response = nil }()
+	for _, v := range r.Expect.That {
+		val, err := v.Eval(s)
+		if err != nil {
+			return "expect that " + v.Source() + ": could not be evaluated"
+		}
+		b, err := ctyConvert(val, cty.Bool)
+		if err != nil || b.IsNull() || !b.IsKnown() {
+			return "expect that " + v.Source() + ": not true or false"
+		}
+		if b.False() {
+			return "expect that " + v.Source() + " is false"
+		}
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +101,17 @@ func TestTOTP(t *testing.T) {
 	}
 	if _, err := totpCode("not base32!", time.Now()); err == nil {
 		t.Error("a secret that is not base32 gave a code")
+	}
+}
+
+// TestTraceparent: W3C Trace Context's format, version 00, sampled, ids
+// not all zero, a new trace each call.
+func TestTraceparent(t *testing.T) {
+	p := mustLoad(t, "testdata/workloads/data.hcl", Options{})
+	s := p.NewScope(1, "member")
+	re := regexp.MustCompile(`^00-[0-9a-f]{32}-[0-9a-f]{16}-01$`)
+	a, b := s.traceparent(), s.traceparent()
+	if !re.MatchString(a) || a == b || strings.Contains(a, "-00000000000000000000000000000000-") {
+		t.Errorf("traceparent %q then %q", a, b)
 	}
 }

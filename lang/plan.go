@@ -76,6 +76,9 @@ type Workload struct {
 	MaxConnections int
 	Headers        []Pair     // sent with every request (static)
 	Cookies        CookieMode // the user classes' default
+	// InsecureSkipVerify accepts any TLS certificate (a test
+	// environment's self-signed one), as k6's insecureSkipTLSVerify.
+	InsecureSkipVerify bool
 	Users          []*UserClass
 	Requests       []string // every request name a task sends, sorted
 }
@@ -244,6 +247,17 @@ type Expect struct {
 	JSONEquals   []JSONEquals
 	BodyContains []string
 	MaxLatency   time.Duration // 0 = none
+	// Headers the response must carry with these values (names in lower
+	// case), Cookies it must set, and That, conditions over the response,
+	// the captures and the pass's values that must all hold.
+	Headers []HeaderEquals
+	Cookies []string
+	That    []*Value
+}
+
+// HeaderEquals is a header a response must carry, with its value.
+type HeaderEquals struct {
+	Name, Value string
 }
 
 // JSONPath is a dotted path into a JSON document: "order.items.0.id".

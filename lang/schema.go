@@ -53,6 +53,7 @@ type rawWorkload struct {
 	MaxConnections hcl.Expression `hcl:"max_connections,optional"`
 	Headers        hcl.Expression `hcl:"headers,optional"`
 	Cookies        hcl.Expression `hcl:"cookies,optional"`
+	Insecure       hcl.Expression `hcl:"insecure_skip_verify,optional"`
 	Users          []*rawUser     `hcl:"user,block"`
 	DefRange       hcl.Range      `hcl:",def_range"`
 }
@@ -147,6 +148,9 @@ type rawExpect struct {
 	JSON         hcl.Expression `hcl:"json,optional"`
 	BodyContains hcl.Expression `hcl:"body_contains,optional"`
 	MaxLatency   hcl.Expression `hcl:"max_latency,optional"`
+	Headers      hcl.Expression `hcl:"headers,optional"`
+	Cookies      hcl.Expression `hcl:"cookies,optional"`
+	That         hcl.Expression `hcl:"that,optional"`
 	DefRange     hcl.Range      `hcl:",def_range"`
 }
 

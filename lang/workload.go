@@ -71,6 +71,16 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 	if present(rw.Cookies) {
 		w.Cookies, _ = d.cookieMode(rw.Cookies)
 	}
+	if present(rw.Insecure) {
+		if v, ok := d.value(rw.Insecure); ok {
+			b, err := ctyConvert(v, cty.Bool)
+			if err != nil || b.IsNull() {
+				d.errorf(rw.Insecure.Range(), "Invalid insecure_skip_verify", "insecure_skip_verify is true or false; got %s.", describe(v))
+			} else {
+				w.InsecureSkipVerify = b.True()
+			}
+		}
+	}
 
 	var users []*rawUser
 	switch {
@@ -397,6 +407,7 @@ func (d *decoder) decodeRequest(body hcl.Body, defRange hcl.Range, step string, 
 	}
 	if rr.Expect != nil {
 		r.Expect = d.decodeExpect(rr.Expect)
+		d.decodeExpectMore(rr.Expect, rs, &r.Expect)
 	}
 	if present(rr.Capture) {
 		r.Captures = d.decodeCaptures(rr.Capture, rs, c)

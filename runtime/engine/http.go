@@ -63,7 +63,7 @@ func newClient(w *lang.Workload, maxConns int) *client {
 	}
 	if w.Scheme == "https" {
 		hc.IsTLS = true
-		hc.TLSConfig = &tls.Config{ServerName: strings.Split(w.Addr, ":")[0]}
+		hc.TLSConfig = &tls.Config{ServerName: strings.Split(w.Addr, ":")[0], InsecureSkipVerify: w.InsecureSkipVerify}
 	}
 	c := &client{hc: hc, host: []byte(strings.TrimPrefix(strings.TrimPrefix(w.Host, "https://"), "http://"))}
 	for _, h := range w.Headers {
@@ -160,6 +160,10 @@ func (c *client) build(req *fasthttp.Request, st *step, s *lang.Scope, scratch [
 		req.SetRequestURIBytes(scratch)
 	}
 	req.Header.SetHostBytes(c.host)
+	if c.hc.IsTLS {
+		// fasthttp refuses a request whose URI says http to a TLS host.
+		req.URI().SetSchemeBytes(schemeHTTPS)
+	}
 	for _, h := range c.headers {
 		req.Header.SetBytesKV(h[0], h[1])
 	}
@@ -198,6 +202,8 @@ func (c *client) build(req *fasthttp.Request, st *step, s *lang.Scope, scratch [
 	return scratch, nil
 }
 
+var schemeHTTPS = []byte("https")
+
 // errorReason names a transport error with a bounded set of reasons.
 func errorReason(err error, st *step) (reason string, timeout bool) {
 	switch {
@@ -235,7 +241,7 @@ func errorReason(err error, st *step) (reason string, timeout bool) {
 }
 
 // check applies a request's expectations to its response; "" means it passed.
-func (c *client) check(st *step, resp *fasthttp.Response, latency time.Duration) string {
+func (c *client) check(st *step, resp *fasthttp.Response, latency time.Duration, s *lang.Scope) string {
 	e := &st.req.Expect
 	code := resp.StatusCode()
 	if len(e.Status) == 0 {
@@ -266,6 +272,21 @@ func (c *client) check(st *step, resp *fasthttp.Response, latency time.Duration)
 	}
 	if e.MaxLatency > 0 && latency > e.MaxLatency {
 		return "slower than " + units.FormatDuration(e.MaxLatency)
+	}
+	for _, h := range e.Headers {
+		if string(resp.Header.Peek(h.Name)) != h.Value {
+			return "header " + h.Name + " is not " + h.Value
+		}
+	}
+	for _, name := range e.Cookies {
+		set := false
+		resp.Header.VisitAllCookie(func(k, _ []byte) { set = set || string(k) == name })
+		if !set {
+			return "no cookie " + name + " set"
+		}
+	}
+	if len(e.That) > 0 {
+		return st.req.CheckThat(s, response{resp})
 	}
 	return ""
 }
@@ -447,7 +468,7 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 	if st.jar {
 		keepCookies(s, resp)
 	}
-	if reason := e.client.check(st, resp, out.Response); reason != "" {
+	if reason := e.client.check(st, resp, out.Response, s); reason != "" {
 		out.Failed, out.Reason = true, reason
 	} else if len(st.req.Captures) > 0 {
 		if reason := capture(st, s, resp); reason != "" {

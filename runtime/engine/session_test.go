@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -593,6 +594,127 @@ workload "w" {
 		}
 		if h["/never"] != 0 {
 			t.Errorf("%s: the strict sequence sent %d requests after its failed step", model, h["/never"])
+		}
+	}
+}
+
+// TestExpectHeadersCookiesThat: a response fails when it lacks a header
+// value, a cookie or a condition the plan expects, with the reason; and
+// passes when it has them.
+func TestExpectHeadersCookiesThat(t *testing.T) {
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/good" {
+			http.SetCookie(w, &http.Cookie{Name: "sessionid", Value: "x"})
+			w.Write([]byte(`{"total": 20, "items": [1, 2]}`))
+			return
+		}
+		w.Write([]byte(`{"total": 19, "items": []}`))
+	}))
+	src := `
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+workload "w" {
+  host = var.host
+  user "u" {
+    sequence "s" {
+      on_failure = "continue"
+      pass {
+        qty = 2
+      }
+%s
+    }
+  }
+}
+shape "s" {
+  stage {
+    until = "500ms"
+    users = 1
+  }
+}
+`
+	step := func(path string) string {
+		return fmt.Sprintf(`      step %[1]q {
+        get = "/%[1]s"
+        expect {
+          headers = { "Content-Type" = "application/json" }
+          cookies = ["sessionid"]
+          that    = [response.json.total == pass.qty * 10, length(response.json.items) > 0]
+        }
+      }
+`, path)
+	}
+	plan := writePlan(t, map[string]string{"plan.hcl": fmt.Sprintf(src, step("good")+step("bad"))})
+	e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, bad := r.RequestByName("GET /good"), r.RequestByName("GET /bad")
+	if good == nil || bad == nil || good.Count == 0 || good.Failures != 0 || bad.Failures != bad.Count {
+		t.Fatalf("good %+v, bad %+v: want every good one to pass and every bad one to fail", good, bad)
+	}
+	for _, f := range r.Failures {
+		if f.Name == "GET /bad" && f.Reason != "no cookie sessionid set" {
+			t.Errorf("GET /bad failed with %q; want the first unmet expectation, the cookie", f.Reason)
+		}
+	}
+	// Without the cookie expectation, the condition decides.
+	plan = writePlan(t, map[string]string{"plan.hcl": strings.ReplaceAll(fmt.Sprintf(src, step("bad")), `cookies = ["sessionid"]`, "")})
+	e, _ = engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
+	r, _ = e.Run(t.Context())
+	if len(r.Failures) != 1 || r.Failures[0].Reason != "expect that response.json.total == pass.qty * 10 is false" {
+		t.Errorf("failures %+v; want the condition as written", r.Failures)
+	}
+}
+
+// TestInsecureSkipVerify: an https target with a self-signed certificate
+// fails every request, unless the workload says insecure_skip_verify; and
+// an https target is reached at all (fasthttp refused every request whose
+// URI said http before).
+func TestInsecureSkipVerify(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	for _, insecure := range []bool{false, true} {
+		src := fmt.Sprintf(`
+variable "host" {
+  default = "https://127.0.0.1:1"
+}
+workload "w" {
+  host                 = var.host
+  insecure_skip_verify = %v
+  user "u" {
+    task "t" {
+      get = "/"
+    }
+  }
+}
+shape "s" {
+  stage {
+    until = "300ms"
+    users = 1
+  }
+}
+`, insecure)
+		plan := writePlan(t, map[string]string{"plan.hcl": src})
+		e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+srv.URL)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Run(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := r.RequestByName("GET /")
+		if !insecure && (len(r.Failures) == 0 || !strings.Contains(r.Failures[0].Reason, "certificate")) {
+			t.Errorf("a self-signed certificate: failures %+v, want the certificate named", r.Failures)
+		}
+		if q == nil || q.Count == 0 || (q.Failures == 0) != insecure {
+			t.Errorf("insecure_skip_verify = %v: %d sent, %d failed: %+v", insecure, q.Count, q.Failures, r.Failures)
 		}
 	}
 }
