@@ -79,8 +79,8 @@ type Workload struct {
 	// InsecureSkipVerify accepts any TLS certificate (a test
 	// environment's self-signed one), as k6's insecureSkipTLSVerify.
 	InsecureSkipVerify bool
-	Users          []*UserClass
-	Requests       []string // every request name a task sends, sorted
+	Users              []*UserClass
+	Requests           []string // every request name a task sends, sorted
 }
 
 // UserClass is one kind of virtual user: its share of the users, how long it
