@@ -79,6 +79,7 @@ type Workload struct {
 	// InsecureSkipVerify accepts any TLS certificate (a test
 	// environment's self-signed one), as k6's insecureSkipTLSVerify.
 	InsecureSkipVerify bool
+	Redirects          int // the requests' default: how many redirects to follow
 	Users              []*UserClass
 	Requests           []string // every request name a task sends, sorted
 }
@@ -159,7 +160,10 @@ type Request struct {
 	Headers []Pair
 	Body    *Body // nil for none
 	Timeout time.Duration
-	Think   Wait // wait before this step (sequences only)
+	// Redirects is how many redirects to the workload's host to follow
+	// (0: none, the 3xx is the answer); the chain is timed as one request.
+	Redirects int
+	Think     Wait // wait before this step (sequences only)
 	// Repeat is how many times the request is sent in a row (nil: once),
 	// drawn when the pass reaches it; repeat.index counts from 0.
 	Repeat  *Value

@@ -54,6 +54,7 @@ type rawWorkload struct {
 	Headers        hcl.Expression `hcl:"headers,optional"`
 	Cookies        hcl.Expression `hcl:"cookies,optional"`
 	Insecure       hcl.Expression `hcl:"insecure_skip_verify,optional"`
+	Redirects      hcl.Expression `hcl:"redirects,optional"`
 	Users          []*rawUser     `hcl:"user,block"`
 	DefRange       hcl.Range      `hcl:",def_range"`
 }
@@ -123,24 +124,25 @@ type rawStep struct {
 
 // rawRequest is the body of a task or a step: one request.
 type rawRequest struct {
-	Get     hcl.Expression `hcl:"get,optional"`
-	Post    hcl.Expression `hcl:"post,optional"`
-	Put     hcl.Expression `hcl:"put,optional"`
-	Patch   hcl.Expression `hcl:"patch,optional"`
-	Delete  hcl.Expression `hcl:"delete,optional"`
-	Head    hcl.Expression `hcl:"head,optional"`
-	Options hcl.Expression `hcl:"options,optional"`
-	Method  hcl.Expression `hcl:"method,optional"`
-	Path    hcl.Expression `hcl:"path,optional"`
-	Name    hcl.Expression `hcl:"name,optional"`
-	Query   hcl.Expression `hcl:"query,optional"`
-	Headers hcl.Expression `hcl:"headers,optional"`
-	JSON    hcl.Expression `hcl:"json,optional"`
-	Form    hcl.Expression `hcl:"form,optional"`
-	Body    hcl.Expression `hcl:"body,optional"`
-	Timeout hcl.Expression `hcl:"timeout,optional"`
-	Capture hcl.Expression `hcl:"capture,optional"`
-	Expect  *rawExpect     `hcl:"expect,block"`
+	Get       hcl.Expression `hcl:"get,optional"`
+	Post      hcl.Expression `hcl:"post,optional"`
+	Put       hcl.Expression `hcl:"put,optional"`
+	Patch     hcl.Expression `hcl:"patch,optional"`
+	Delete    hcl.Expression `hcl:"delete,optional"`
+	Head      hcl.Expression `hcl:"head,optional"`
+	Options   hcl.Expression `hcl:"options,optional"`
+	Method    hcl.Expression `hcl:"method,optional"`
+	Path      hcl.Expression `hcl:"path,optional"`
+	Name      hcl.Expression `hcl:"name,optional"`
+	Query     hcl.Expression `hcl:"query,optional"`
+	Headers   hcl.Expression `hcl:"headers,optional"`
+	JSON      hcl.Expression `hcl:"json,optional"`
+	Form      hcl.Expression `hcl:"form,optional"`
+	Body      hcl.Expression `hcl:"body,optional"`
+	Timeout   hcl.Expression `hcl:"timeout,optional"`
+	Capture   hcl.Expression `hcl:"capture,optional"`
+	Redirects hcl.Expression `hcl:"redirects,optional"`
+	Expect    *rawExpect     `hcl:"expect,block"`
 }
 
 type rawExpect struct {

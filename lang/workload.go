@@ -13,6 +13,9 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 )
 
+// MaxRedirects bounds a redirect chain, as browsers do (about 20).
+const MaxRedirects = 20
+
 // DefaultTimeout is a request's deadline when the plan sets none.
 const DefaultTimeout = 30 * time.Second
 
@@ -70,6 +73,11 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 	}
 	if present(rw.Cookies) {
 		w.Cookies, _ = d.cookieMode(rw.Cookies)
+	}
+	if present(rw.Redirects) {
+		if n, ok := d.integer(rw.Redirects, "redirects", 0, MaxRedirects); ok {
+			w.Redirects = int(n)
+		}
 	}
 	if present(rw.Insecure) {
 		if v, ok := d.value(rw.Insecure); ok {
@@ -371,7 +379,12 @@ func (d *decoder) decodeRequest(body hcl.Body, defRange hcl.Range, step string, 
 	if diags.HasErrors() {
 		return nil
 	}
-	r := &Request{Step: step, Range: defRange, Timeout: w.Timeout}
+	r := &Request{Step: step, Range: defRange, Timeout: w.Timeout, Redirects: w.Redirects}
+	if present(rr.Redirects) {
+		if n, ok := d.integer(rr.Redirects, "redirects", 0, MaxRedirects); ok {
+			r.Redirects = int(n)
+		}
+	}
 	c := &compiler{d: d}
 
 	method, pathExpr, ok := d.requestMethod(&rr, defRange, step)

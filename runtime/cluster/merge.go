@@ -422,6 +422,7 @@ func addRequest(q, p *result.Request) {
 	q.Late += p.Late
 	q.Unsent += p.Unsent
 	q.Skipped += p.Skipped
+	q.Redirects += p.Redirects
 	if p.Offered != nil {
 		if q.Offered == nil {
 			q.Offered = new(int64)

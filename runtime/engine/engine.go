@@ -118,6 +118,7 @@ type Engine struct {
 	flights *flights
 	sent    []int64
 	skipped []int64
+	hops    []int64
 
 	// Totals over the seconds collected so far (collector goroutine only).
 	doneReq, doneFail int64
@@ -387,7 +388,7 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 	case <-time.After(e.opts.Grace):
 	}
 	finalAt := max(e.since(), end)
-	e.sent, e.skipped = e.flights.cutOff(finalAt, e.opts.Grace, e.rec)
+	e.sent, e.skipped, e.hops = e.flights.cutOff(finalAt, e.opts.Grace, e.rec)
 	if e.shape.Model == lang.Open {
 		// The dispatcher returns as soon as sending stops, in-flight
 		// requests or not; its count of the arrivals due must be in.
@@ -570,6 +571,7 @@ func (e *Engine) assemble(seconds []result.Second, end time.Duration) *result.Ru
 		n := e.sent[index[q.Name]]
 		q.Sent = &n
 		q.Skipped = e.skipped[index[q.Name]]
+		q.Redirects = e.hops[index[q.Name]]
 	}
 	for i, u := range p.Workload.Users {
 		c := &e.classes[i]

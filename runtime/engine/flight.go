@@ -24,6 +24,7 @@ type flight struct {
 	from time.Duration // when it was due, or started
 	sent []int64       // requests started, per name
 	skip []int64       // requests skipped by their when, per name
+	hops []int64       // redirects followed, per name
 }
 
 // flights registers every sender's slot.
@@ -33,15 +34,16 @@ type flights struct {
 	names    int
 	gone     []int64 // requests started by senders that have left
 	goneSkip []int64 // … and skipped
+	goneHops []int64 // … and redirects followed
 }
 
 func newFlights(names int) *flights {
-	return &flights{all: map[*flight]struct{}{}, names: names, gone: make([]int64, names), goneSkip: make([]int64, names)}
+	return &flights{all: map[*flight]struct{}{}, names: names, gone: make([]int64, names), goneSkip: make([]int64, names), goneHops: make([]int64, names)}
 }
 
 // add registers a new sender's slot.
 func (fs *flights) add() *flight {
-	f := &flight{sent: make([]int64, fs.names), skip: make([]int64, fs.names)}
+	f := &flight{sent: make([]int64, fs.names), skip: make([]int64, fs.names), hops: make([]int64, fs.names)}
 	fs.mu.Lock()
 	fs.all[f] = struct{}{}
 	fs.mu.Unlock()
@@ -56,9 +58,17 @@ func (fs *flights) remove(f *flight) {
 	for i, n := range f.sent {
 		fs.gone[i] += n
 		fs.goneSkip[i] += f.skip[i]
+		fs.goneHops[i] += f.hops[i]
 	}
 	f.mu.Unlock()
 	fs.mu.Unlock()
+}
+
+// redirected counts a redirect followed by a request of name.
+func (f *flight) redirected(name int) {
+	f.mu.Lock()
+	f.hops[name]++
+	f.mu.Unlock()
 }
 
 // skipped counts a request of name that its when left unsent.
@@ -99,12 +109,13 @@ func (f *flight) done() { f.mu.Unlock() }
 // cutOff ends every slot at at: a request still on the wire is recorded as
 // a failure cut off when the grace period ended, and nothing more is sent
 // or recorded. It returns the requests started, and skipped, per name.
-func (fs *flights) cutOff(at, grace time.Duration, rec *tally.Recorder) (sent, skipped []int64) {
+func (fs *flights) cutOff(at, grace time.Duration, rec *tally.Recorder) (sent, skipped, hops []int64) {
 	reason := "cut off: still in flight when the " + units.FormatDuration(grace) + " grace period ended"
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	sent = append([]int64(nil), fs.gone...)
 	skipped = append([]int64(nil), fs.goneSkip...)
+	hops = append([]int64(nil), fs.goneHops...)
 	shard := 0
 	for f := range fs.all {
 		f.mu.Lock()
@@ -118,8 +129,9 @@ func (fs *flights) cutOff(at, grace time.Duration, rec *tally.Recorder) (sent, s
 		for i, n := range f.sent {
 			sent[i] += n
 			skipped[i] += f.skip[i]
+			hops[i] += f.hops[i]
 		}
 		f.mu.Unlock()
 	}
-	return sent, skipped
+	return sent, skipped, hops
 }

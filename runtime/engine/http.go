@@ -42,6 +42,7 @@ type step struct {
 type client struct {
 	hc      *fasthttp.HostClient
 	host    []byte
+	origin  []byte      // scheme://host[:port] as the plan writes it: a redirect there is followed
 	headers [][2][]byte // workload headers, static
 	json    fastjson.ParserPool
 }
@@ -65,7 +66,7 @@ func newClient(w *lang.Workload, maxConns int) *client {
 		hc.IsTLS = true
 		hc.TLSConfig = &tls.Config{ServerName: strings.Split(w.Addr, ":")[0], InsecureSkipVerify: w.InsecureSkipVerify}
 	}
-	c := &client{hc: hc, host: []byte(strings.TrimPrefix(strings.TrimPrefix(w.Host, "https://"), "http://"))}
+	c := &client{hc: hc, host: []byte(strings.TrimPrefix(strings.TrimPrefix(w.Host, "https://"), "http://")), origin: []byte(w.Host)}
 	for _, h := range w.Headers {
 		c.headers = append(c.headers, [2][]byte{[]byte(h.Key), []byte(h.Value.StaticText())})
 	}
@@ -204,6 +205,8 @@ func (c *client) build(req *fasthttp.Request, st *step, s *lang.Scope, scratch [
 
 var schemeHTTPS = []byte("https")
 
+var errTooManyRedirects = errors.New("too many redirects")
+
 // errorReason names a transport error with a bounded set of reasons.
 func errorReason(err error, st *step) (reason string, timeout bool) {
 	switch {
@@ -219,6 +222,8 @@ func errorReason(err error, st *step) (reason string, timeout bool) {
 		return "connection closed by the server", false
 	case errors.Is(err, fasthttp.ErrDialTimeout):
 		return "connect timeout", true
+	case errors.Is(err, errTooManyRedirects):
+		return fmt.Sprintf("more than %d redirects", st.req.Redirects), false
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -387,6 +392,69 @@ func (r response) HeaderNames() []string {
 	return out
 }
 
+// follow follows the redirects of resp to the workload's own host, up to
+// the request's redirects, within its deadline: resp ends as the last
+// answer, which the expectations judge. 301, 302 and 303 turn a request
+// with a body into a GET without it, as browsers do; 307 and 308 send it
+// again. A redirect elsewhere ends the chain with its 3xx. Each hop is a
+// request the target sees: counted in the flight as redirected.
+func (c *client) follow(req *fasthttp.Request, resp *fasthttp.Response, st *step, s *lang.Scope, f *flight, deadline time.Time) error {
+	for hop := 0; ; hop++ {
+		code := resp.StatusCode()
+		if code != 301 && code != 302 && code != 303 && code != 307 && code != 308 {
+			return nil
+		}
+		path, ok := c.sameHost(resp.Header.Peek(fasthttp.HeaderLocation))
+		if !ok {
+			return nil
+		}
+		if hop == st.req.Redirects {
+			return errTooManyRedirects
+		}
+		if st.jar {
+			keepCookies(s, resp)
+		}
+		if code <= 303 && !bytes.Equal(req.Header.Method(), []byte("HEAD")) {
+			req.Header.SetMethod(fasthttp.MethodGet)
+			req.ResetBody()
+			req.Header.Del(fasthttp.HeaderContentType)
+			// The header keeps the body's length otherwise: the target
+			// would wait for a body that never comes.
+			req.Header.SetContentLength(0)
+		}
+		req.SetRequestURIBytes(path)
+		if c.hc.IsTLS {
+			req.URI().SetSchemeBytes(schemeHTTPS)
+		}
+		if st.jar {
+			req.Header.DelAllCookies()
+			s.EachCookie(path, func(name, value string) { req.Header.SetCookie(name, value) })
+		}
+		f.redirected(st.name)
+		if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
+			return err
+		}
+	}
+}
+
+// sameHost is the path of a Location on the workload's own host: a path
+// ("/next"), or an absolute URL of the same scheme and host.
+func (c *client) sameHost(loc []byte) ([]byte, bool) {
+	switch {
+	case len(loc) > 0 && loc[0] == '/' && (len(loc) == 1 || loc[1] != '/'):
+		return loc, true
+	case bytes.HasPrefix(loc, c.origin):
+		rest := loc[len(c.origin):]
+		if len(rest) == 0 {
+			return []byte("/"), true
+		}
+		if rest[0] == '/' || rest[0] == '?' {
+			return rest, true
+		}
+	}
+	return nil, false
+}
+
 // keepCookies puts the cookies a response sets in the user's jar, or takes
 // out those it expires (a logout).
 func keepCookies(s *lang.Scope, resp *fasthttp.Response) {
@@ -450,7 +518,11 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 		e.record(f, shard, &out)
 		return false
 	}
-	err = e.client.hc.DoDeadline(req, resp, e.start.Add(sent+st.timeout))
+	deadline := e.start.Add(sent + st.timeout)
+	err = e.client.hc.DoDeadline(req, resp, deadline)
+	if err == nil && st.req.Redirects > 0 {
+		err = e.client.follow(req, resp, st, s, f, deadline)
+	}
 	done := e.since()
 	out.At, out.Response, out.Service = done, done-intended, done-sent
 	if err != nil {

@@ -718,3 +718,134 @@ shape "s" {
 		}
 	}
 }
+
+// TestRedirects: a request follows redirects to its own host, up to its
+// limit, as one request timed to the last answer: 302 turns a POST into a
+// GET without its body, 307 keeps the method and body, the jar takes each
+// hop's cookies, a redirect to another host is not followed (its 3xx is
+// the answer), one hop too many fails. Counted at the target: each hop
+// is a request it served, and the Run's count plus redirects equal them.
+func TestRedirects(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen[r.Method+" "+r.URL.Path+" "+string(body)]++
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/login":
+			http.SetCookie(w, &http.Cookie{Name: "sessionid", Value: "s1", Path: "/"})
+			http.Redirect(w, r, "/mid", http.StatusFound)
+		case "/mid":
+			http.Redirect(w, r, "http://"+r.Host+"/end", http.StatusTemporaryRedirect)
+		case "/end":
+			if c, err := r.Cookie("sessionid"); err != nil || c.Value != "s1" {
+				http.Error(w, "no session", 403)
+				return
+			}
+			w.Write([]byte(`{"at": "end"}`))
+		case "/keep":
+			http.Redirect(w, r, "/kept", http.StatusPermanentRedirect)
+		case "/kept":
+			w.Write(body)
+		case "/away":
+			http.Redirect(w, r, "http://example.invalid/x", http.StatusFound)
+		case "/loop":
+			http.Redirect(w, r, "/loop", http.StatusFound)
+		}
+	}))
+	const src = `
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+workload "w" {
+  host      = var.host
+  cookies   = "pass"
+  redirects = 5
+  user "u" {
+    sequence "s" {
+      on_failure = "continue"
+      step "login" {
+        post    = "/login"
+        form    = { user = "a" }
+        capture = { at = response.json.at }
+        expect {
+          status = 200
+        }
+      }
+      step "keep" {
+        post = "/keep"
+        body = "payload"
+        expect {
+          body_contains = "payload"
+        }
+      }
+      step "away" {
+        get = "/away"
+        expect {
+          status = 302
+        }
+      }
+      step "loop" {
+        get       = "/loop"
+        redirects = 3
+      }
+      step "none" {
+        get       = "/away"
+        name      = "/away (not followed)"
+        redirects = 0
+      }
+    }
+  }
+}
+shape "s" {
+  stage {
+    until = "1s"
+    users = 2
+  }
+}
+`
+	plan := writePlan(t, map[string]string{"plan.hcl": src})
+	e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	login, keep, loop := r.RequestByName("POST /login"), r.RequestByName("POST /keep"), r.RequestByName("GET /loop")
+	if login.Count == 0 || login.Failures != 0 || login.Redirects != 2*login.Count {
+		t.Errorf("POST /login: %d sent, %d failed, %d redirects: want each to follow two to a 200 (%+v)", login.Count, login.Failures, login.Redirects, r.Failures)
+	}
+	if int64(seen["POST /login user=a"]) != login.Count || int64(seen["GET /mid "]) != login.Count || int64(seen["GET /end "]) != login.Count {
+		t.Errorf("the target saw %v; want each login, then GET /mid (302 drops the body) and GET /end", seen)
+	}
+	if keep.Failures != 0 || int64(seen["POST /kept payload"]) != keep.Count {
+		t.Errorf("308: %d failures, the target got %d POSTs with the body at /kept of %d", keep.Failures, seen["POST /kept payload"], keep.Count)
+	}
+	if q := r.RequestByName("GET /away"); q.Failures != 0 || q.Redirects != 0 {
+		t.Errorf("a redirect to another host: %+v", q)
+	}
+	if loop.Failures != loop.Count || loop.Redirects != 3*loop.Count || int64(seen["GET /loop "]) != 4*loop.Count {
+		t.Errorf("a redirect loop with redirects = 3: %d sent, %d failed, %d redirects, the target served %d", loop.Count, loop.Failures, loop.Redirects, seen["GET /loop "])
+	}
+	for _, f := range r.Failures {
+		if f.Name == "GET /loop" && f.Reason != "more than 3 redirects" {
+			t.Errorf("the loop failed with %q", f.Reason)
+		}
+	}
+	var served, counted int64
+	for _, n := range seen {
+		served += int64(n)
+	}
+	for _, q := range r.Requests {
+		counted += q.Count + q.Redirects
+	}
+	if served != counted {
+		t.Errorf("the target served %d requests; the Run counts %d plus redirects", served, counted)
+	}
+}

@@ -119,6 +119,10 @@ type Request struct {
 	// Skipped counts the times a pass reached this request and its when
 	// was false: not sent, not a failure, in no other figure.
 	Skipped int64 `json:"skipped,omitempty"`
+	// Redirects counts the redirects its requests followed: each is a
+	// request the target served (its log has Count + Redirects lines),
+	// timed within the request that followed it.
+	Redirects int64 `json:"redirects,omitempty"`
 }
 
 // Summary is a histogram's figures in microseconds, for people and tools
