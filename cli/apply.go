@@ -175,6 +175,9 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) error {
 	if err := waitForTarget(ctx, o); err != nil {
 		return err
 	}
+	if err := runSetup(ctx, env, o); err != nil {
+		return err
+	}
 	sampler, err := openMemory(ctx, o.leak(), target.info)
 	if err != nil {
 		return err
@@ -199,6 +202,7 @@ func apply(ctx context.Context, env *cmdEnv, o *applyOpts) error {
 	if err != nil {
 		return err
 	}
+	runTeardown(ctx, env, o, run)
 	o.live.finish(run)
 	return judgeAndStore(env, o, run)
 }

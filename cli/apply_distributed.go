@@ -112,6 +112,8 @@ func order(env *cmdEnv, o *applyOpts) cluster.Order {
 	for path, src := range o.plan.Sources {
 		ord.Sources[path] = string(src)
 	}
+	// What the setup captured: it ran here, once; every worker's users read it.
+	ord.Setup, _ = o.plan.SetupJSON()
 	names := []string{"LAB_SHAPE"}
 	for _, v := range o.plan.Vars {
 		names = append(names, "LAB_VAR_"+v.Name)

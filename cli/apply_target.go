@@ -12,6 +12,7 @@ import (
 	"lab/lang"
 	"lab/runtime/engine"
 	"lab/runtime/memory"
+	"lab/runtime/result"
 	"lab/sut"
 )
 
@@ -181,4 +182,38 @@ func envKnobs(k sut.Knobs, getenv func(string) string) (sut.Knobs, []string, err
 		return k, nil, fmt.Errorf("the shop's knobs were refused: %s", strings.Join(problems, "; "))
 	}
 	return k, said, nil
+}
+
+// runSetup sends the workload's setup steps once, before the load, and
+// gives what they capture to every user (setup.NAME). A setup that fails
+// leaves nothing to measure: exit 3, with the step and why.
+func runSetup(ctx context.Context, env *cmdEnv, o *applyOpts) error {
+	w := o.plan.Workload
+	if len(w.Setup) == 0 {
+		return nil
+	}
+	s := o.plan.NewSetupScope()
+	if err := engine.RunSteps(ctx, o.plan, w.Setup, s); err != nil {
+		return failf(exitcode.CouldNotRun, "setup failed at %v; nothing was run", err)
+	}
+	o.plan.SetSetup(s.CapturedValues())
+	fmt.Fprintf(env.stderr, "setup: %d requests sent, %d values captured\n", len(w.Setup), len(s.CapturedValues()))
+	return nil
+}
+
+// runTeardown sends the teardown steps once the load is over, whatever
+// its outcome; a failure is said, and kept in the Run, but judges nothing.
+func runTeardown(ctx context.Context, env *cmdEnv, o *applyOpts, run *result.Run) {
+	w := o.plan.Workload
+	if len(w.Teardown) == 0 {
+		return
+	}
+	s := o.plan.NewSetupScope()
+	if err := engine.RunSteps(context.WithoutCancel(ctx), o.plan, w.Teardown, s); err != nil {
+		env.notef("warning: teardown failed at %v", err)
+		if run.Extra == nil {
+			run.Extra = map[string]any{}
+		}
+		run.Extra["teardown_failed"] = err.Error()
+	}
 }

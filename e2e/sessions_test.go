@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,5 +144,68 @@ func TestDjangoLoginWithLab(t *testing.T) {
 				t.Errorf("%s %s reached Django without a logged-in session (status %d)", r.Method, r.Path, r.Status)
 			}
 		}
+	}
+}
+
+// shopRouteCount is how many requests the shop served on route, by its
+// own counter (shop_http_requests_total, every code).
+func shopRouteCount(t *testing.T, host, route string) int {
+	t.Helper()
+	resp, err := http.Get(host + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "shop_http_requests_total{") && strings.Contains(line, `route="`+route+`"`) {
+			var v float64
+			fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v)
+			n += int(v)
+		}
+	}
+	return n
+}
+
+// A workload's setup runs once before the load, on the master of a
+// distributed run too, and every user on every worker reads what it
+// captured; the teardown runs once after. Counted by the shop: one cart
+// opened, one checkout, and every cart read the run counts was of that
+// cart. A setup that fails exits 3 and sends no load (issue 20).
+func TestSetupOnceTeardownOnce(t *testing.T) {
+	t.Parallel()
+	bin := clitest.Binary(t)
+	for _, workers := range []string{"1", "2"} {
+		host := clitest.Shop(t, func(*sut.Knobs) {})
+		dir := t.TempDir()
+		out, err := exec.Command(bin, "apply", "e2e/testdata/plans/shop-setup.hcl", "-var", "host="+host, "-var", "duration=3s",
+			"--workers", workers, "--results", dir, "--quiet", "--metrics", "off").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s workers: %v\n%s", workers, err, out)
+		}
+		_, run := clitest.LatestRun(t, dir)
+		q := run.RequestByName("GET /cart/:id")
+		if q == nil || q.Count == 0 || q.Failures != 0 {
+			t.Fatalf("%s workers: %+v", workers, q)
+		}
+		carts, checkouts, reads := shopRouteCount(t, host, "POST /cart"), shopRouteCount(t, host, "POST /checkout"), shopRouteCount(t, host, "GET /cart/{id}")
+		if carts != 1 || checkouts != 1 || int64(reads) != q.Count {
+			t.Errorf("%s workers: the shop opened %d carts, checked out %d, served %d cart reads; lab counts %d reads; want one setup, one teardown",
+				workers, carts, checkouts, reads, q.Count)
+		}
+		if strings.Contains(string(out), "POST /cart") && run.RequestByName("POST /cart") != nil {
+			t.Errorf("the setup's request is in the Run's statistics")
+		}
+	}
+	// A setup that fails: an unknown product.
+	host := clitest.Shop(t, func(*sut.Knobs) {})
+	code, _, errs := lab(t, nil, "apply", "e2e/testdata/plans/shop-setup.hcl", "-var", "host="+host, "-var", "product=999999",
+		"--results", t.TempDir(), "--quiet", "--metrics", "off")
+	if code != 3 || !strings.Contains(errs, "setup failed at cart (POST /cart)") {
+		t.Errorf("a failed setup: exit %d, %s", code, errs)
+	}
+	if n := shopRouteCount(t, host, "GET /cart/{id}"); n != 0 {
+		t.Errorf("after a failed setup the shop served %d cart reads", n)
 	}
 }

@@ -28,6 +28,7 @@ type decoder struct {
 	varNames   []string
 	sutNames   []string
 	localNames []string
+	setupNames map[string]bool // what the workload's setup captures
 	// readsOutside: a file outside the plan's folder was read (allowed).
 	readsOutside bool
 	// sensitiveVars are the variables declared sensitive = true.
@@ -216,7 +217,7 @@ func (d *decoder) trialEval(expr hcl.Expression) hcl.Diagnostics {
 		scope.r = rand.New(&scope.pcg)
 		d.trial = &hcl.EvalContext{
 			Variables: map[string]cty.Value{
-				"var": d.env.vars, "sut": d.env.suts, "local": d.env.locals, "pass": cty.DynamicVal,
+				"var": d.env.vars, "sut": d.env.suts, "local": d.env.locals, "pass": cty.DynamicVal, "setup": cty.DynamicVal,
 				"repeat": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(0)}),
 				"user": cty.ObjectVal(map[string]cty.Value{
 					"id": cty.NumberIntVal(1), "class": cty.StringVal("trial"), "iteration": cty.NumberIntVal(0)}),

@@ -25,6 +25,7 @@ type env struct {
 	vars   cty.Value
 	suts   cty.Value
 	locals cty.Value
+	setup  cty.Value // what the setup steps captured, once they ran
 	funcs  map[string]function.Function
 }
 
@@ -100,6 +101,9 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 			}
 		}
 		roots := []string{"var", "sut", "local"}
+		if len(d.setupNames) > 0 {
+			roots = append(roots, "setup")
+		}
 		if rs.pass != nil {
 			roots = append(roots, "pass")
 		}
@@ -133,6 +137,15 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 				} else {
 					d.errorf(rng, "Unknown shop", "The plan declares no sut %q.%s", attr, didYouMean(attr, d.sutNames))
 				}
+				ok = false
+			}
+		case root == "setup":
+			if attr != "" && !d.setupNames[attr] {
+				var names []string
+				for n := range d.setupNames {
+					names = append(names, n)
+				}
+				d.errorf(rng, "Unknown setup value", "setup.%s is read here, but no step of the workload's setup block captures %q.%s", attr, attr, didYouMean(attr, names))
 				ok = false
 			}
 		case root == "local":

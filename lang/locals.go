@@ -1,12 +1,14 @@
 package lang
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // decodeLocals evaluates the plan's locals blocks: named values computed
@@ -362,4 +364,93 @@ func (r *Request) CheckThat(s *Scope, resp Response) string {
 		}
 	}
 	return ""
+}
+
+// decodeSetup reads the workload's setup and teardown blocks: steps sent
+// once, before the load and after it. What setup captures, every request
+// (and the teardown) reads as setup.NAME.
+func (d *decoder) decodeSetup(w *Workload, setup, teardown *rawStart) {
+	if setup != nil {
+		if len(setup.Steps) == 0 {
+			d.errorf(setup.DefRange, "Empty setup", "The setup block has no step blocks.")
+		}
+		captured := map[string]bool{}
+		w.Setup, _ = d.decodeSteps(setup.Steps, w, captured, nil)
+		d.setupNames = captured
+	}
+	if teardown != nil {
+		if len(teardown.Steps) == 0 {
+			d.errorf(teardown.DefRange, "Empty teardown", "The teardown block has no step blocks.")
+		}
+		w.Teardown, _ = d.decodeSteps(teardown.Steps, w, map[string]bool{}, nil)
+	}
+}
+
+// SetSetup gives every request the values the setup captured (setup.NAME).
+// Call it before the load starts: the users read them without a lock.
+func (p *Plan) SetSetup(vals map[string]cty.Value) {
+	if len(vals) == 0 {
+		p.env.setup = cty.EmptyObjectVal
+		return
+	}
+	p.env.setup = cty.ObjectVal(vals)
+}
+
+// SetupJSON encodes what the setup captured, with its type, for workers.
+func (p *Plan) SetupJSON() ([]byte, error) {
+	v := p.env.setup
+	if v == cty.NilVal {
+		return nil, nil
+	}
+	val, err := ctyjson.Marshal(v, v.Type())
+	if err != nil {
+		return nil, err
+	}
+	ty, err := ctyjson.MarshalType(v.Type())
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(setupWire{Type: ty, Value: val})
+}
+
+// SetSetupJSON takes what SetupJSON encoded (a worker, from its master).
+func (p *Plan) SetSetupJSON(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	var w setupWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	ty, err := ctyjson.UnmarshalType(w.Type)
+	if err != nil {
+		return err
+	}
+	v, err := ctyjson.Unmarshal(w.Value, ty)
+	if err != nil {
+		return err
+	}
+	p.env.setup = v
+	return nil
+}
+
+type setupWire struct {
+	Type  json.RawMessage `json:"type"`
+	Value json.RawMessage `json:"value"`
+}
+
+// NewSetupScope is the scope the setup and teardown steps run in: user 0,
+// its captures kept for SetSetup.
+func (p *Plan) NewSetupScope() *Scope { return p.NewScope(0, "setup") }
+
+// CapturedValues is everything the scope's steps captured.
+func (s *Scope) CapturedValues() map[string]cty.Value {
+	out := map[string]cty.Value{}
+	for k, v := range s.kept {
+		out[k] = v
+	}
+	for k, v := range s.captured {
+		out[k] = v
+	}
+	return out
 }

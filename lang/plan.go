@@ -80,8 +80,12 @@ type Workload struct {
 	// environment's self-signed one), as k6's insecureSkipTLSVerify.
 	InsecureSkipVerify bool
 	Redirects          int // the requests' default: how many redirects to follow
-	Users              []*UserClass
-	Requests           []string // every request name a task sends, sorted
+	// Setup is sent once before the load starts, Teardown once after it
+	// ends, outside every statistic; what Setup captures every request
+	// reads as setup.NAME.
+	Setup, Teardown []*Request
+	Users           []*UserClass
+	Requests        []string // every request name a task sends, sorted
 }
 
 // UserClass is one kind of virtual user: its share of the users, how long it

@@ -55,6 +55,8 @@ type rawWorkload struct {
 	Cookies        hcl.Expression `hcl:"cookies,optional"`
 	Insecure       hcl.Expression `hcl:"insecure_skip_verify,optional"`
 	Redirects      hcl.Expression `hcl:"redirects,optional"`
+	Setup          *rawStart      `hcl:"setup,block"`
+	Teardown       *rawStart      `hcl:"teardown,block"`
 	Users          []*rawUser     `hcl:"user,block"`
 	DefRange       hcl.Range      `hcl:",def_range"`
 }
@@ -62,7 +64,9 @@ type rawWorkload struct {
 // rawWorkloadFile is a workload file: user classes only, so that one
 // reviewed workload serves every scenario.
 type rawWorkloadFile struct {
-	Users []*rawUser `hcl:"user,block"`
+	Setup    *rawStart  `hcl:"setup,block"`
+	Teardown *rawStart  `hcl:"teardown,block"`
+	Users    []*rawUser `hcl:"user,block"`
 }
 
 type rawUser struct {

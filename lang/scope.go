@@ -152,6 +152,11 @@ func (s *Scope) evalContext() *hcl.EvalContext {
 	vars["var"] = s.env.vars
 	vars["sut"] = s.env.suts
 	vars["local"] = s.env.locals
+	if s.env.setup != cty.NilVal {
+		vars["setup"] = s.env.setup
+	} else {
+		vars["setup"] = cty.EmptyObjectVal
+	}
 	vars["repeat"] = cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(s.RepeatIndex)})
 	if len(s.pass) > 0 {
 		vars["pass"] = cty.ObjectVal(s.pass)

@@ -131,7 +131,18 @@ func (p *Plan) writeWorkload(b *strings.Builder) {
 	for _, h := range w.Headers {
 		fmt.Fprintf(tw, "  header\t%s: %s\n", h.Key, h.Text())
 	}
+	if w.Cookies != CookiesNone {
+		fmt.Fprintf(tw, "  cookies\t%s\n", cookieText(w.Cookies))
+	}
+	if w.Redirects > 0 {
+		fmt.Fprintf(tw, "  redirects\tfollowed, up to %d\n", w.Redirects)
+	}
+	if w.InsecureSkipVerify {
+		fmt.Fprintf(tw, "  tls\tany certificate accepted (insecure_skip_verify)\n")
+	}
 	tw.Flush()
+	writeSteps(b, "  setup, once before the load (outside the statistics)", "    ", w.Setup)
+	writeSteps(b, "  teardown, once after the load", "    ", w.Teardown)
 
 	totalWeight := 0
 	for _, u := range w.Users {
@@ -140,16 +151,25 @@ func (p *Plan) writeWorkload(b *strings.Builder) {
 	b.WriteString("\n  user mix\n")
 	tw = table(b)
 	for _, u := range w.Users {
-		fmt.Fprintf(tw, "    %s\t%s of users\twait %s\n", u.Name, pct(float64(u.Weight), float64(totalWeight)), WaitText(u.Wait))
+		jar := ""
+		if u.Cookies != w.Cookies {
+			jar = "\tcookies " + cookieText(u.Cookies)
+		}
+		fmt.Fprintf(tw, "    %s\t%s of users\twait %s%s\n", u.Name, pct(float64(u.Weight), float64(totalWeight)), WaitText(u.Wait), jar)
 		tw.Flush()
+		writeSteps(b, "      start, once per user (its captures last the user's life)", "        ", u.Start)
 		tt := table(b)
 		tasks := u.TaskWeight()
 		for _, t := range u.Tasks {
 			if !t.Sequence {
-				fmt.Fprintf(tt, "      task %s\t%s of passes\t%s%s\n", t.Name, pct(float64(t.Weight), float64(tasks)), t.Steps[0].Name, requestNotes(t.Steps[0]))
+				fmt.Fprintf(tt, "      task %s\t%s of passes\t%s%s%s\n", t.Name, pct(float64(t.Weight), float64(tasks)), t.Steps[0].Name, requestNotes(t.Steps[0]), passText(t))
 				continue
 			}
-			fmt.Fprintf(tt, "      sequence %s\t%s of passes\t%d steps, in order; a failed step ends the pass\n", t.Name, pct(float64(t.Weight), float64(tasks)), len(t.Steps))
+			onFail := "a failed step ends the pass"
+			if t.GoOn {
+				onFail = "a failed step does not end the pass"
+			}
+			fmt.Fprintf(tt, "      sequence %s\t%s of passes\t%d steps, in order; %s%s\n", t.Name, pct(float64(t.Weight), float64(tasks)), len(t.Steps), onFail, passText(t))
 			tt.Flush()
 			st := table(b)
 			for i, r := range t.Steps {
@@ -223,6 +243,28 @@ func requestNotes(r *Request) string {
 	}
 	if r.Timeout != DefaultTimeout {
 		notes = append(notes, "timeout "+units.FormatDuration(r.Timeout))
+	}
+	if r.Repeat != nil {
+		notes = append(notes, "repeat "+strings.TrimSpace(r.Repeat.Source()))
+	}
+	if r.When != nil {
+		notes = append(notes, "when "+strings.TrimSpace(r.When.Source()))
+	}
+	if r.Redirects > 0 {
+		notes = append(notes, fmt.Sprintf("follows up to %d redirects", r.Redirects))
+	}
+	if len(e.Headers)+len(e.Cookies)+len(e.That) > 0 {
+		var more []string
+		for _, h := range e.Headers {
+			more = append(more, h.Name+": "+h.Value)
+		}
+		for _, c := range e.Cookies {
+			more = append(more, "sets cookie "+c)
+		}
+		for _, v := range e.That {
+			more = append(more, strings.TrimSpace(v.Source()))
+		}
+		notes = append(notes, "expects that "+strings.Join(more, ", "))
 	}
 	if len(notes) == 0 {
 		return ""
@@ -458,4 +500,39 @@ func MemoryText(m MemorySource) string {
 // trimFloat prints a float without trailing zeros: 0.5, 10, 0.002.
 func trimFloat(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+func cookieText(m CookieMode) string {
+	switch m {
+	case CookiesPass:
+		return "a jar per pass"
+	case CookiesUser:
+		return "a jar per user, for its life"
+	}
+	return "none kept"
+}
+
+// passText names a task's pass values.
+func passText(t *Task) string {
+	if len(t.Pass) == 0 {
+		return ""
+	}
+	var names []string
+	for _, p := range t.Pass {
+		names = append(names, p.Name)
+	}
+	return "; draws " + strings.Join(names, ", ") + " per pass"
+}
+
+// writeSteps lists steps sent once (a setup, a teardown, a user's start).
+func writeSteps(b *strings.Builder, title, indent string, steps []*Request) {
+	if len(steps) == 0 {
+		return
+	}
+	b.WriteString(title + "\n")
+	st := table(b)
+	for i, r := range steps {
+		fmt.Fprintf(st, "%s%d. %s\t%s%s\n", indent, i+1, r.Step, r.Name, requestNotes(r))
+	}
+	st.Flush()
 }

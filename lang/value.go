@@ -234,6 +234,34 @@ func (n passNode) appendJSON(dst []byte, s *Scope) ([]byte, error) {
 	return appendJSONValue(dst, v), nil
 }
 
+// setupNode reads setup.<name>: constant during a run, known once the
+// setup steps ran.
+type setupNode struct{ name string }
+
+func (n setupNode) value(s *Scope) (cty.Value, error) {
+	v := s.env.setup
+	if v == cty.NilVal || v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute(n.name) {
+		return cty.NilVal, fmt.Errorf("setup.%s: the setup did not run, or captured no %s", n.name, n.name)
+	}
+	return v.GetAttr(n.name), nil
+}
+
+func (n setupNode) appendText(dst []byte, s *Scope) ([]byte, error) {
+	v, err := n.value(s)
+	if err != nil {
+		return dst, err
+	}
+	return appendText(dst, v), nil
+}
+
+func (n setupNode) appendJSON(dst []byte, s *Scope) ([]byte, error) {
+	v, err := n.value(s)
+	if err != nil {
+		return dst, err
+	}
+	return appendJSONValue(dst, v), nil
+}
+
 // repeatNode reads repeat.index.
 type repeatNode struct{}
 
@@ -402,7 +430,7 @@ type compiler struct {
 }
 
 // dynamicRoots are the variables that change per request.
-var dynamicRoots = map[string]bool{"user": true, "captured": true, "response": true, "pass": true, "repeat": true}
+var dynamicRoots = map[string]bool{"user": true, "captured": true, "response": true, "pass": true, "repeat": true, "setup": true}
 
 // isDynamic tells whether expr reads a per-request variable or calls a
 // function that gives a new value each time.
@@ -487,6 +515,8 @@ func (c *compiler) node(expr hclsyntax.Expression) node {
 					return passNode{attr.Name}
 				case "repeat":
 					return repeatNode{}
+				case "setup":
+					return setupNode{attr.Name}
 				case "user":
 					return userNode{attr.Name}
 				}

@@ -91,6 +91,7 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 	}
 
 	var users []*rawUser
+	setup, teardown := rw.Setup, rw.Teardown
 	switch {
 	case present(rw.Source) && len(rw.Users) > 0:
 		d.errorf(rw.Users[0].DefRange, "Workload defined twice", "This workload reads its users from source; define users there or here, not both.")
@@ -114,6 +115,18 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 		wdiags := gohcl.DecodeBody(f.Body, nil, &wf)
 		d.diags = append(d.diags, wdiags...)
 		users = wf.Users
+		if wf.Setup != nil && rw.Setup != nil {
+			d.errorf(rw.Setup.DefRange, "Setup written twice", "The workload's source has a setup block too (%s); keep one.", wf.Setup.DefRange)
+		}
+		if wf.Teardown != nil && rw.Teardown != nil {
+			d.errorf(rw.Teardown.DefRange, "Teardown written twice", "The workload's source has a teardown block too (%s); keep one.", wf.Teardown.DefRange)
+		}
+		if wf.Setup != nil {
+			setup = wf.Setup
+		}
+		if wf.Teardown != nil {
+			teardown = wf.Teardown
+		}
 		if len(users) == 0 && !wdiags.HasErrors() {
 			d.errorf(f.Body.MissingItemRange(), "Empty workload", "%s defines no user block.", path)
 			return nil
@@ -127,6 +140,7 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 		}
 	}
 
+	d.decodeSetup(w, setup, teardown)
 	total := 0
 	seen := map[string]hcl.Range{}
 	for _, ru := range users {

@@ -130,10 +130,13 @@ type Order struct {
 	Shape   string            `json:"shape,omitempty"`
 	// Summary is the plan as the master compiled it: a worker whose own
 	// compilation differs refuses to run.
-	Summary string        `json:"summary"`
-	Start   time.Time     `json:"start"`
-	Grace   time.Duration `json:"grace"`
-	Share   ShareOrder    `json:"share"`
+	Summary string `json:"summary"`
+	// Setup is what the workload's setup captured, on the master
+	// (lang.Plan.SetupJSON): workers do not run it again.
+	Setup json.RawMessage `json:"setup,omitempty"`
+	Start time.Time       `json:"start"`
+	Grace time.Duration   `json:"grace"`
+	Share ShareOrder      `json:"share"`
 }
 
 // ShareOrder is a worker's share of the load (engine.Share), in force for

@@ -200,6 +200,9 @@ func compile(o *Order) (*lang.Plan, error) {
 	if plan.Summary() != o.Summary {
 		return nil, errors.New("the plan compiles differently here than on the master")
 	}
+	if err := plan.SetSetupJSON(o.Setup); err != nil {
+		return nil, fmt.Errorf("what the master's setup captured does not decode here: %v", err)
+	}
 	return plan, nil
 }
 

@@ -430,7 +430,9 @@ func (c *client) follow(req *fasthttp.Request, resp *fasthttp.Response, st *step
 			req.Header.DelAllCookies()
 			s.EachCookie(path, func(name, value string) { req.Header.SetCookie(name, value) })
 		}
-		f.redirected(st.name)
+		if f != nil {
+			f.redirected(st.name)
+		}
 		if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
 			return err
 		}

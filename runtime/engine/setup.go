@@ -1,0 +1,58 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"lab/lang"
+)
+
+// RunSteps sends steps once, in order, outside any run and any statistic:
+// a workload's setup before the load, its teardown after. Each follows its
+// redirects, keeps cookies for the next (a setup that logs in), and must
+// meet its expectations; the first that does not stops the steps, with
+// which request and why. What they capture stays in s.
+func RunSteps(ctx context.Context, p *lang.Plan, steps []*lang.Request, s *lang.Scope) error {
+	c := newClient(p.Workload, 1)
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	var scratch []byte
+	for _, r := range steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		st := newStep(r, 0, lang.CookiesUser, p.Workload)
+		req.Reset()
+		resp.Reset()
+		var err error
+		if scratch, err = c.build(req, st, s, scratch); err != nil {
+			return fmt.Errorf("%s (%s): request not built: %v", r.Step, r.Name, err)
+		}
+		start := time.Now()
+		deadline := start.Add(st.timeout)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		err = c.hc.DoDeadline(req, resp, deadline)
+		if err == nil && r.Redirects > 0 {
+			err = c.follow(req, resp, st, s, nil, deadline)
+		}
+		if err != nil {
+			reason, _ := errorReason(err, st)
+			return fmt.Errorf("%s (%s): %s", r.Step, r.Name, reason)
+		}
+		keepCookies(s, resp)
+		if reason := c.check(st, resp, time.Since(start), s); reason != "" {
+			return fmt.Errorf("%s (%s): %s", r.Step, r.Name, reason)
+		}
+		if reason := capture(st, s, resp); reason != "" {
+			return fmt.Errorf("%s (%s): %s", r.Step, r.Name, reason)
+		}
+	}
+	return nil
+}
