@@ -30,7 +30,7 @@ type target struct {
 // elsewhere (--no-sut).
 func startTarget(ctx context.Context, env *cmdEnv, o *applyOpts) (target, error) {
 	docker := env.getenv("DOCKER_HOST")
-	t := target{info: memory.SUTInfo{BaseURL: o.plan.Workload.Host, DockerHost: docker}}
+	t := target{info: memory.SUTInfo{BaseURL: o.plan.Workload.TargetOf(nil).Origin(), DockerHost: docker}}
 	if o.plan.SUT == nil || o.noSUT {
 		return t, nil
 	}

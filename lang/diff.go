@@ -51,16 +51,35 @@ func (p *Plan) Facts() []Fact {
 		for _, h := range w.Headers {
 			add("workload header "+h.Key, h.Text())
 		}
+		add("workload redirects", fmt.Sprint(w.Redirects))
+		add("workload insecure_skip_verify", fmt.Sprint(w.InsecureSkipVerify))
+		for i, r := range w.Setup {
+			add(fmt.Sprintf("workload setup step %d", i+1), strings.TrimSpace(r.Step+" "+r.Name+requestNotes(r)))
+		}
+		for i, r := range w.Teardown {
+			add(fmt.Sprintf("workload teardown step %d", i+1), strings.TrimSpace(r.Step+" "+r.Name+requestNotes(r)))
+		}
 		for _, u := range w.Users {
 			k := fmt.Sprintf("user %q", u.Name)
 			add(k+" weight", fmt.Sprint(u.Weight))
 			add(k+" wait", WaitText(u.Wait))
+			add(k+" cookies", u.Cookies.String())
+			add(k+" host", w.TargetOf(u).Host)
+			for i, r := range u.Start {
+				add(fmt.Sprintf("%s start step %d", k, i+1), strings.TrimSpace(r.Step+" "+r.Name+requestNotes(r)))
+			}
 			for _, t := range u.Tasks {
 				tk := fmt.Sprintf("%s task %q", k, t.Name)
 				if t.Sequence {
 					tk = fmt.Sprintf("%s sequence %q", k, t.Name)
 				}
 				add(tk+" weight", fmt.Sprint(t.Weight))
+				if t.Sequence {
+					add(tk+" on_failure", map[bool]string{false: "stop", true: "continue"}[t.GoOn])
+				}
+				for _, pv := range t.Pass {
+					add(tk+" pass "+pv.Name, strings.TrimSpace(pv.Value.Source()))
+				}
 				for i, r := range t.Steps {
 					rk := tk
 					if t.Sequence {

@@ -72,6 +72,7 @@ type Workload struct {
 	Host           string // as written: "http://127.0.0.1:8080"
 	Scheme         string // "http" or "https"
 	Addr           string // host:port to dial
+	Prefix         string // a path prefix every request's path follows ("/api"), or ""
 	Timeout        time.Duration
 	MaxConnections int
 	Headers        []Pair     // sent with every request (static)
@@ -95,6 +96,9 @@ type UserClass struct {
 	Weight  int
 	Wait    Wait
 	Cookies CookieMode
+	// Target is the class's own host (host on the user block), nil when
+	// it sends to the workload's.
+	Target *Target
 	// Start is the steps a user runs once before its first pass (in the
 	// open model, every arrival is a new user and runs them); a failed
 	// start is tried again after the user's wait.

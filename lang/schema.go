@@ -74,6 +74,7 @@ type rawUser struct {
 	Weight    hcl.Expression `hcl:"weight,optional"`
 	Wait      hcl.Expression `hcl:"wait,optional"`
 	Cookies   hcl.Expression `hcl:"cookies,optional"`
+	Host      hcl.Expression `hcl:"host,optional"`
 	Start     *rawStart      `hcl:"start,block"`
 	Tasks     []*rawTask     `hcl:"task,block"`
 	Sequences []*rawSequence `hcl:"sequence,block"`

@@ -155,6 +155,9 @@ func (p *Plan) writeWorkload(b *strings.Builder) {
 		if u.Cookies != w.Cookies {
 			jar = "\tcookies " + cookieText(u.Cookies)
 		}
+		if u.Target != nil {
+			jar += "\thost " + u.Target.Host
+		}
 		fmt.Fprintf(tw, "    %s\t%s of users\twait %s%s\n", u.Name, pct(float64(u.Weight), float64(totalWeight)), WaitText(u.Wait), jar)
 		tw.Flush()
 		writeSteps(b, "      start, once per user (its captures last the user's life)", "        ", u.Start)

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -35,25 +36,8 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 	}
 	rw := raws[0]
 	w := &Workload{Name: rw.Name, Timeout: DefaultTimeout}
-	if host, ok := d.str(rw.Host, "host"); ok {
-		u, err := url.Parse(host)
-		switch {
-		case err != nil || u.Host == "":
-			d.errorf(rw.Host.Range(), "Invalid host", "host must be a URL like \"http://127.0.0.1:8080\"; got %q.", host)
-		case u.Scheme != "http" && u.Scheme != "https":
-			d.errorf(rw.Host.Range(), "Invalid host", "host must start with http:// or https://; got %q.", host)
-		case u.Path != "" && u.Path != "/" || u.RawQuery != "":
-			d.errorf(rw.Host.Range(), "Invalid host", "host is a scheme and an address only; put paths in the tasks. Got %q.", host)
-		default:
-			w.Host, w.Scheme, w.Addr = strings.TrimSuffix(host, "/"), u.Scheme, u.Host
-			if u.Port() == "" {
-				if u.Scheme == "https" {
-					w.Addr += ":443"
-				} else {
-					w.Addr += ":80"
-				}
-			}
-		}
+	if t, ok := d.target(rw.Host); ok {
+		w.Host, w.Scheme, w.Addr, w.Prefix = t.Host, t.Scheme, t.Addr, t.Prefix
 	}
 	if present(rw.Timeout) {
 		if t, ok := d.duration(rw.Timeout, "timeout"); ok {
@@ -159,13 +143,22 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 		d.errorf(users[0].DefRange, "Zero total weight", "Every user class has weight 0, so no user would ever start; give at least one a positive weight.")
 	}
 	names := map[string]bool{}
+	hostOf := map[string]string{} // request name → the host that sends it
 	for _, u := range w.Users {
-		for _, r := range u.Start {
+		host := w.TargetOf(u).Host
+		add := func(r *Request) {
+			if prev, ok := hostOf[r.Name]; ok && prev != host {
+				d.errorf(r.Range, "One name, two hosts", "%s is sent to %s and to %s: give one of them a name of its own (name = \"…\") so that their statistics and budgets stay apart.", r.Name, prev, host)
+			}
+			hostOf[r.Name] = host
 			names[r.Name] = true
+		}
+		for _, r := range u.Start {
+			add(r)
 		}
 		for _, t := range u.Tasks {
 			for _, r := range t.Steps {
-				names[r.Name] = true
+				add(r)
 			}
 		}
 	}
@@ -232,6 +225,67 @@ func (d *decoder) decodeSteps(steps []*rawStep, w *Workload, captured, pass map[
 	return out, ok
 }
 
+// Target is where a user class's requests go: the workload's host, or
+// the class's own.
+type Target struct {
+	Host   string // as written, without a trailing slash: "http://127.0.0.1:8080/api"
+	Scheme string // "http" or "https"
+	Addr   string // host:port to dial
+	Prefix string // a path every request's path follows ("/api"), or ""
+}
+
+// target reads a host = "http://host:port[/prefix]".
+func (d *decoder) target(expr hcl.Expression) (Target, bool) {
+	host, ok := d.str(expr, "host")
+	if !ok {
+		return Target{}, false
+	}
+	u, err := url.Parse(host)
+	switch {
+	case err != nil || u.Host == "":
+		d.errorf(expr.Range(), "Invalid host", "host must be a URL like \"http://127.0.0.1:8080\"; got %q.", host)
+		return Target{}, false
+	case u.Scheme != "http" && u.Scheme != "https":
+		d.errorf(expr.Range(), "Invalid host", "host must start with http:// or https://; got %q.", host)
+		return Target{}, false
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		d.errorf(expr.Range(), "Invalid host", "host is a scheme, an address and a path prefix at most; put queries in the tasks. Got %q.", host)
+		return Target{}, false
+	}
+	t := Target{Host: strings.TrimSuffix(host, "/"), Scheme: u.Scheme, Addr: u.Host, Prefix: strings.TrimSuffix(u.EscapedPath(), "/")}
+	if u.Port() == "" {
+		if u.Scheme == "https" {
+			t.Addr += ":443"
+		} else {
+			t.Addr += ":80"
+		}
+	}
+	return t, true
+}
+
+// TargetOf is where class u sends its requests.
+func (w *Workload) TargetOf(u *UserClass) Target {
+	if u != nil && u.Target != nil {
+		return *u.Target
+	}
+	return Target{Host: w.Host, Scheme: w.Scheme, Addr: w.Addr, Prefix: w.Prefix}
+}
+
+// Targets are the distinct hosts the workload sends to, its own first.
+func (w *Workload) Targets() []Target {
+	out := []Target{w.TargetOf(nil)}
+	for _, u := range w.Users {
+		t := w.TargetOf(u)
+		if !slices.ContainsFunc(out, func(o Target) bool { return o.Host == t.Host }) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Origin is the target's scheme and address as written, without the prefix.
+func (t Target) Origin() string { return strings.TrimSuffix(t.Host, t.Prefix) }
+
 func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 	u := &UserClass{Name: ru.Name, Weight: 1, Range: ru.DefRange, Cookies: w.Cookies}
 	if present(ru.Weight) {
@@ -251,6 +305,11 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 	if present(ru.Cookies) {
 		if m, ok := d.cookieMode(ru.Cookies); ok {
 			u.Cookies = m
+		}
+	}
+	if present(ru.Host) {
+		if t, ok := d.target(ru.Host); ok && t.Host != w.Host {
+			u.Target = &t
 		}
 	}
 	// What the start block captures every task and sequence may read.

@@ -82,12 +82,11 @@ var ErrUnreachable = errors.New("target unreachable")
 
 // Engine runs one share of a plan.
 type Engine struct {
-	plan   *lang.Plan
-	opts   Options
-	shape  *lang.Shape
-	client *client
-	rec    *tally.Recorder
-	steps  map[*lang.Request]*step
+	plan  *lang.Plan
+	opts  Options
+	shape *lang.Shape
+	rec   *tally.Recorder
+	steps map[*lang.Request]*step
 	// startTasks are the classes' start blocks as passes to run.
 	startTasks map[*lang.UserClass]*lang.Task
 	start      time.Time // monotonic reference of the run
@@ -186,16 +185,23 @@ func New(opts Options) (*Engine, error) {
 		index[n] = i
 	}
 	e.startTasks = map[*lang.UserClass]*lang.Task{}
+	clients := map[string]*client{}
 	for _, u := range p.Workload.Users {
+		t := p.Workload.TargetOf(u)
+		cl := clients[t.Host]
+		if cl == nil {
+			cl = newClient(p.Workload, t, e.maxConns())
+			clients[t.Host] = cl
+		}
 		if len(u.Start) > 0 {
 			e.startTasks[u] = &lang.Task{Name: "start", Sequence: true, Steps: u.Start, Range: u.Range}
 		}
 		for _, r := range u.Start {
-			e.steps[r] = newStep(r, index[r.Name], u.Cookies, p.Workload)
+			e.steps[r] = newStep(r, index[r.Name], u.Cookies, p.Workload, cl)
 		}
 		for _, t := range u.Tasks {
 			for _, r := range t.Steps {
-				e.steps[r] = newStep(r, index[r.Name], u.Cookies, p.Workload)
+				e.steps[r] = newStep(r, index[r.Name], u.Cookies, p.Workload, cl)
 			}
 			// The pass's values are drawn before its first request, which
 			// fails, unsent, when they could not be.
@@ -205,7 +211,6 @@ func New(opts Options) (*Engine, error) {
 		}
 	}
 	e.flights = newFlights(len(names))
-	e.client = newClient(p.Workload, e.maxConns())
 	return e, nil
 }
 
@@ -304,19 +309,22 @@ func (e *Engine) stopped() bool {
 	}
 }
 
-// Preflight checks that the target takes connections, so that a target that
-// is down is reported as such (exit 3) and not as a run full of failures.
+// Preflight checks that every host of the workload takes connections, so
+// that a target that is down is reported as such (exit 3) and not as a
+// run full of failures.
 func Preflight(ctx context.Context, w *lang.Workload, timeout time.Duration) error {
 	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, "tcp", w.Addr)
-	if err != nil {
-		why := err.Error()
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			why = "connection refused"
+	for _, t := range w.Targets() {
+		conn, err := d.DialContext(ctx, "tcp", t.Addr)
+		if err != nil {
+			why := err.Error()
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				why = "connection refused"
+			}
+			return fmt.Errorf("%w: %s (%s): %s", ErrUnreachable, t.Host, t.Addr, why)
 		}
-		return fmt.Errorf("%w: %s (%s): %s", ErrUnreachable, w.Host, w.Addr, why)
+		conn.Close()
 	}
-	conn.Close()
 	return nil
 }
 

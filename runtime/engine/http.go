@@ -27,29 +27,31 @@ type step struct {
 	req       *lang.Request
 	name      int // index of the request name in the recorder
 	method    []byte
-	path      []byte // when static and without extra query
-	body      []byte // when static
-	ctype     []byte // the body's own type; nil when the plan wrote a Content-Type
-	jar       bool   // the user keeps cookies: send its jar, keep what the target sets
-	pending   bool   // may have a reason not to be built (lang.Scope.SetPending)
+	path      []byte  // when static and without extra query
+	body      []byte  // when static
+	cl        *client // the client of the host the request goes to
+	ctype     []byte  // the body's own type; nil when the plan wrote a Content-Type
+	jar       bool    // the user keeps cookies: send its jar, keep what the target sets
+	pending   bool    // may have a reason not to be built (lang.Scope.SetPending)
 	timeout   time.Duration
 	checkJSON bool
 	// failure reasons, built once so the hot path does not format them
 	reasonTimeout string
 }
 
-// client sends the plan's requests to its one host.
+// client sends requests to one host: the workload's, or a user class's own.
 type client struct {
 	hc      *fasthttp.HostClient
 	host    []byte
 	origin  []byte      // scheme://host[:port] as the plan writes it: a redirect there is followed
+	prefix  []byte      // the host's path prefix ("/api"), before every path
 	headers [][2][]byte // workload headers, static
 	json    fastjson.ParserPool
 }
 
-func newClient(w *lang.Workload, maxConns int) *client {
+func newClient(w *lang.Workload, t lang.Target, maxConns int) *client {
 	hc := &fasthttp.HostClient{
-		Addr:     w.Addr,
+		Addr:     t.Addr,
 		Name:     "lab",
 		MaxConns: maxConns,
 		// A load generator must not retry on its own: every attempt is a
@@ -62,22 +64,26 @@ func newClient(w *lang.Workload, maxConns int) *client {
 		DisablePathNormalizing:    true,
 		DialTimeout:               dialYield,
 	}
-	if w.Scheme == "https" {
+	if t.Scheme == "https" {
 		hc.IsTLS = true
-		hc.TLSConfig = &tls.Config{ServerName: strings.Split(w.Addr, ":")[0], InsecureSkipVerify: w.InsecureSkipVerify}
+		hc.TLSConfig = &tls.Config{ServerName: strings.Split(t.Addr, ":")[0], InsecureSkipVerify: w.InsecureSkipVerify}
 	}
-	c := &client{hc: hc, host: []byte(strings.TrimPrefix(strings.TrimPrefix(w.Host, "https://"), "http://")), origin: []byte(w.Host)}
+	origin := t.Origin()
+	c := &client{hc: hc, host: []byte(strings.TrimPrefix(strings.TrimPrefix(origin, "https://"), "http://")), origin: []byte(origin)}
+	if t.Prefix != "" {
+		c.prefix = []byte(t.Prefix)
+	}
 	for _, h := range w.Headers {
 		c.headers = append(c.headers, [2][]byte{[]byte(h.Key), []byte(h.Value.StaticText())})
 	}
 	return c
 }
 
-func newStep(r *lang.Request, name int, cookies lang.CookieMode, w *lang.Workload) *step {
-	s := &step{req: r, name: name, method: []byte(r.Method), timeout: r.Timeout, jar: cookies != lang.CookiesNone,
+func newStep(r *lang.Request, name int, cookies lang.CookieMode, w *lang.Workload, cl *client) *step {
+	s := &step{req: r, name: name, cl: cl, method: []byte(r.Method), timeout: r.Timeout, jar: cookies != lang.CookiesNone,
 		pending: r.Repeat != nil}
 	if r.Path.Static() && len(r.Query) == 0 {
-		s.path = []byte(r.Path.StaticText())
+		s.path = append(append([]byte(nil), cl.prefix...), r.Path.StaticText()...)
 	}
 	if b := r.Body; b != nil {
 		// A Content-Type the plan wrote (on the request or the workload)
@@ -145,7 +151,7 @@ func (c *client) build(req *fasthttp.Request, st *step, s *lang.Scope, scratch [
 		req.SetRequestURIBytes(st.path)
 	} else {
 		var err error
-		if scratch, err = r.Path.AppendText(scratch[:0], s); err != nil {
+		if scratch, err = r.Path.AppendText(append(scratch[:0], c.prefix...), s); err != nil {
 			return scratch, fmt.Errorf("path: %v", err)
 		}
 		if len(r.Query) > 0 {
@@ -503,7 +509,7 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 	defer fasthttp.ReleaseResponse(resp)
 
 	var err error
-	*scratch, err = e.client.build(req, st, s, *scratch)
+	*scratch, err = st.cl.build(req, st, s, *scratch)
 	sent := e.since()
 	if intended == fromSend || intended > sent {
 		intended = sent
@@ -521,9 +527,9 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 		return false
 	}
 	deadline := e.start.Add(sent + st.timeout)
-	err = e.client.hc.DoDeadline(req, resp, deadline)
+	err = st.cl.hc.DoDeadline(req, resp, deadline)
 	if err == nil && st.req.Redirects > 0 {
-		err = e.client.follow(req, resp, st, s, f, deadline)
+		err = st.cl.follow(req, resp, st, s, f, deadline)
 	}
 	done := e.since()
 	out.At, out.Response, out.Service = done, done-intended, done-sent
@@ -542,7 +548,7 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 	if st.jar {
 		keepCookies(s, resp)
 	}
-	if reason := e.client.check(st, resp, out.Response, s); reason != "" {
+	if reason := st.cl.check(st, resp, out.Response, s); reason != "" {
 		out.Failed, out.Reason = true, reason
 	} else if len(st.req.Captures) > 0 {
 		if reason := capture(st, s, resp); reason != "" {

@@ -849,3 +849,73 @@ shape "s" {
 		t.Errorf("the target served %d requests; the Run counts %d plus redirects", served, counted)
 	}
 }
+
+// TestSeveralHosts: a user class with a host of its own sends there, a
+// host's path prefix goes before every path, and each host gets only its
+// classes' requests (counted by each server).
+func TestSeveralHosts(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string][]string{}
+	handler := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			got[name] = append(got[name], r.URL.Path)
+			mu.Unlock()
+		})
+	}
+	shop, flags := serve(t, handler("shop")), serve(t, handler("flags"))
+	src := `
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+variable "flags" {
+  default = "http://127.0.0.1:1"
+}
+workload "w" {
+  host = "${var.host}/api/"
+  user "shopper" {
+    task "products" {
+      get = "/products"
+    }
+  }
+  user "flagger" {
+    host = "${var.flags}/ofrep/v1"
+    task "flag" {
+      post = "/evaluate/flags/${random_choice(["a", "b"])}"
+      name = "/evaluate/flags/:flag"
+    }
+  }
+}
+shape "s" {
+  stage {
+    until = "500ms"
+    users = 4
+  }
+}
+`
+	plan := writePlan(t, map[string]string{"plan.hcl": src})
+	e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+shop, "flags="+flags)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range got["shop"] {
+		if p != "/api/products" {
+			t.Errorf("the shop got %s", p)
+		}
+	}
+	for _, p := range got["flags"] {
+		if p != "/ofrep/v1/evaluate/flags/a" && p != "/ofrep/v1/evaluate/flags/b" {
+			t.Errorf("the flag service got %s", p)
+		}
+	}
+	products, flag := r.RequestByName("GET /products"), r.RequestByName("POST /evaluate/flags/:flag")
+	if products == nil || flag == nil || int64(len(got["shop"])) != products.Count || int64(len(got["flags"])) != flag.Count || products.Count == 0 || flag.Count == 0 {
+		t.Errorf("the shop served %d, the flag service %d; the Run counts %+v and %+v", len(got["shop"]), len(got["flags"]), products, flag)
+	}
+}

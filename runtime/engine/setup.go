@@ -16,7 +16,7 @@ import (
 // meet its expectations; the first that does not stops the steps, with
 // which request and why. What they capture stays in s.
 func RunSteps(ctx context.Context, p *lang.Plan, steps []*lang.Request, s *lang.Scope) error {
-	c := newClient(p.Workload, 1)
+	c := newClient(p.Workload, p.Workload.TargetOf(nil), 1)
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -26,7 +26,7 @@ func RunSteps(ctx context.Context, p *lang.Plan, steps []*lang.Request, s *lang.
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		st := newStep(r, 0, lang.CookiesUser, p.Workload)
+		st := newStep(r, 0, lang.CookiesUser, p.Workload, c)
 		req.Reset()
 		resp.Reset()
 		var err error
