@@ -209,3 +209,22 @@ func TestSetupOnceTeardownOnce(t *testing.T) {
 		t.Errorf("after a failed setup the shop served %d cart reads", n)
 	}
 }
+
+// A multipart upload of a file and a field, and an XML body sent with the
+// type the plan wrote, judged by the shop's own account of what it got:
+// its sha256 of the file, the field, the Content-Type (issue 20).
+func TestShopUploadAndWrittenContentType(t *testing.T) {
+	t.Parallel()
+	host := clitest.Shop(t, func(*sut.Knobs) {})
+	dir := t.TempDir()
+	code, out, errs := lab(t, nil, "apply", "e2e/testdata/plans/shop-upload.hcl", "-var", "host="+host, "-var", "duration=2s",
+		"--results", dir, "--quiet", "--metrics", "off")
+	_, run := clitest.LatestRun(t, dir)
+	up, xml := run.RequestByName("POST /upload"), run.RequestByName("POST /echo")
+	if code != 0 || up == nil || xml == nil || up.Count == 0 || xml.Count == 0 {
+		t.Fatalf("exit %d, upload %+v, xml %+v\n%s\n%s", code, up, xml, out, errs)
+	}
+	if n := shopRouteCount(t, host, "POST /upload"); int64(n) != up.Count {
+		t.Errorf("the shop served %d uploads; lab counts %d", n, up.Count)
+	}
+}

@@ -100,3 +100,37 @@ func (s *Scope) traceparent() string {
 	copy(b[52:], "-01")
 	return string(b[:])
 }
+
+// MultipartBoundary separates the parts of every multipart body lab sends:
+// one fixed string, so that a body of constants is encoded once at load.
+// It is long and odd enough that no test file holds it.
+const MultipartBoundary = "lab-form-boundary-7b1f3e9c2d5a4086b8e1"
+
+var filePartType = cty.Object(map[string]cty.Type{"kind": cty.String, "filename": cty.String, "content": cty.String, "content_type": cty.String})
+
+// filePartFunc is file_part(filename, content, content_type): a file in a
+// multipart body (content_type defaults to application/octet-stream).
+var filePartFunc = function.New(&function.Spec{
+	Params:   []function.Parameter{{Name: "filename", Type: cty.String}, {Name: "content", Type: cty.String}},
+	VarParam: &function.Parameter{Name: "content_type", Type: cty.String},
+	Type:     function.StaticReturnType(filePartType),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		ct := "application/octet-stream"
+		if len(args) > 2 {
+			ct = args[2].AsString()
+		}
+		if len(args) > 3 {
+			return cty.NilVal, function.NewArgErrorf(3, "file_part takes a file name, its content and at most a content type")
+		}
+		return cty.ObjectVal(map[string]cty.Value{"kind": cty.StringVal("file_part"), "filename": args[0],
+			"content": args[1], "content_type": cty.StringVal(ct)}), nil
+	},
+})
+
+// FilePart is a multipart value that is a file: its name, content and type.
+func FilePart(v cty.Value) (filename, content, contentType string, ok bool) {
+	if v.IsNull() || !v.IsKnown() || !v.Type().Equals(filePartType) || v.GetAttr("kind").AsString() != "file_part" {
+		return "", "", "", false
+	}
+	return v.GetAttr("filename").AsString(), v.GetAttr("content").AsString(), v.GetAttr("content_type").AsString(), true
+}

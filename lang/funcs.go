@@ -77,6 +77,7 @@ func constructorFuncs() map[string]function.Function {
 		"cgroup":    memoryFunc("cgroup", "path"),
 		"container": memoryFunc("container", "name"),
 		"metrics":   metricsFunc,
+		"file_part": filePartFunc,
 	}
 }
 

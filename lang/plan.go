@@ -241,6 +241,7 @@ const (
 	BodyJSON BodyKind = iota + 1
 	BodyForm
 	BodyRaw
+	BodyMultipart
 )
 
 // Body is a request body: JSON from an HCL value, a URL-encoded form, or raw text.
@@ -248,7 +249,7 @@ type Body struct {
 	Kind        BodyKind
 	ContentType string
 	Value       *Value // JSON and raw bodies
-	Form        []Pair // form bodies
+	Form        []Pair // form and multipart bodies (a multipart file part's value is a file_part)
 }
 
 // Expect is what a response must satisfy to count as a success. With no

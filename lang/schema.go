@@ -143,6 +143,7 @@ type rawRequest struct {
 	Headers   hcl.Expression `hcl:"headers,optional"`
 	JSON      hcl.Expression `hcl:"json,optional"`
 	Form      hcl.Expression `hcl:"form,optional"`
+	Multipart hcl.Expression `hcl:"multipart,optional"`
 	Body      hcl.Expression `hcl:"body,optional"`
 	Timeout   hcl.Expression `hcl:"timeout,optional"`
 	Capture   hcl.Expression `hcl:"capture,optional"`

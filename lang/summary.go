@@ -211,6 +211,8 @@ func requestNotes(r *Request) string {
 			notes = append(notes, "form body")
 		case BodyRaw:
 			notes = append(notes, "raw body")
+		case BodyMultipart:
+			notes = append(notes, "multipart body")
 		}
 	}
 	e := r.Expect

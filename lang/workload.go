@@ -588,11 +588,11 @@ func (d *decoder) requestName(nameExpr hcl.Expression, method string, pathExpr h
 // requestBody reads a request's one body, json, form or body, if any.
 func (d *decoder) requestBody(rr *rawRequest, rs refScope, c *compiler) (*Body, bool) {
 	bodies := 0
-	for _, e := range []hcl.Expression{rr.JSON, rr.Form, rr.Body} {
+	for _, e := range []hcl.Expression{rr.JSON, rr.Form, rr.Body, rr.Multipart} {
 		if present(e) {
 			bodies++
 			if bodies > 1 {
-				d.errorf(e.Range(), "Two bodies", "A request has one body: json, form or body.")
+				d.errorf(e.Range(), "Two bodies", "A request has one body: json, form, multipart or body.")
 				return nil, false
 			}
 		}
@@ -614,6 +614,9 @@ func (d *decoder) requestBody(rr *rawRequest, rs refScope, c *compiler) (*Body, 
 		return &Body{Kind: BodyJSON, ContentType: "application/json", Value: v}, true
 	case present(rr.Form):
 		return &Body{Kind: BodyForm, ContentType: "application/x-www-form-urlencoded", Form: d.pairs(rr.Form, "form", rs)}, true
+	case present(rr.Multipart):
+		parts := d.pairs(rr.Multipart, "multipart", rs)
+		return &Body{Kind: BodyMultipart, ContentType: "multipart/form-data; boundary=" + MultipartBoundary, Form: parts}, true
 	case present(rr.Body):
 		v, ok := compiled(rr.Body)
 		if !ok {

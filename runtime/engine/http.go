@@ -98,6 +98,8 @@ func newStep(r *lang.Request, name int, cookies lang.CookieMode, w *lang.Workloa
 			s.body = []byte(b.Value.StaticText())
 		case b.Kind == lang.BodyForm && allStatic(b.Form):
 			s.body, _ = appendForm(nil, b.Form, nil)
+		case b.Kind == lang.BodyMultipart && allStatic(b.Form):
+			s.body, _ = appendMultipart(nil, b.Form, nil)
 		}
 	}
 	e := r.Expect
@@ -199,6 +201,8 @@ func (c *client) build(req *fasthttp.Request, st *step, s *lang.Scope, scratch [
 				scratch, err = b.Value.AppendText(scratch[:0], s)
 			case lang.BodyForm:
 				scratch, err = appendForm(scratch[:0], b.Form, s)
+			case lang.BodyMultipart:
+				scratch, err = appendMultipart(scratch[:0], b.Form, s)
 			}
 			if err != nil {
 				return scratch, fmt.Errorf("body: %v", err)
