@@ -29,6 +29,9 @@ type decoder struct {
 	sutNames   []string
 	localNames []string
 	setupNames map[string]bool // what the workload's setup captures
+	// each is the for_each element being decoded ({key, value}), in the
+	// static and trial contexts meanwhile; cty.NilVal outside a for_each.
+	each cty.Value
 	// readsOutside: a file outside the plan's folder was read (allowed).
 	readsOutside bool
 	// sensitiveVars are the variables declared sensitive = true.
@@ -226,6 +229,9 @@ func (d *decoder) trialEval(expr hcl.Expression) hcl.Diagnostics {
 			},
 			Functions: funcsWithDynamic(d.env.funcs, scope),
 		}
+	}
+	if d.each != cty.NilVal {
+		d.trial.Variables["each"] = d.each
 	}
 	_, diags := expr.Value(d.trial)
 	return diags

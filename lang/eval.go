@@ -139,6 +139,14 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 				}
 				ok = false
 			}
+		case root == "each" && d.each != cty.NilVal:
+			if attr != "" && attr != "key" && attr != "value" {
+				d.errorf(rng, "Unsupported attribute", "each has key and value; not %q.", attr)
+				ok = false
+			}
+		case root == "each":
+			d.errorf(rng, "each not available here", "each.key and each.value are only available in a task or step that sets for_each.")
+			ok = false
 		case root == "setup":
 			if attr != "" && !d.setupNames[attr] {
 				var names []string

@@ -454,3 +454,63 @@ func (s *Scope) CapturedValues() map[string]cty.Value {
 	}
 	return out
 }
+
+// forEach reads a task's or step's for_each: a list, set or map known at
+// load. Each element becomes a copy of the block, named NAME[key], whose
+// expressions read each.key (the index or the map key) and each.value.
+func (d *decoder) forEach(expr hcl.Expression) (keys []string, elems []cty.Value, ok bool) {
+	v, ok := d.value(expr)
+	if !ok {
+		return nil, nil, false
+	}
+	switch {
+	case v.IsNull():
+	case v.Type().IsListType() || v.Type().IsTupleType() || v.Type().IsSetType():
+		for i, e := range v.AsValueSlice() {
+			key := fmt.Sprint(i)
+			if v.Type().IsSetType() {
+				key = string(appendText(nil, e))
+			}
+			keys = append(keys, key)
+			elems = append(elems, cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": e}))
+		}
+		return keys, elems, true
+	case v.Type().IsMapType() || v.Type().IsObjectType():
+		m := v.AsValueMap()
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			elems = append(elems, cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(k), "value": m[k]}))
+		}
+		return keys, elems, true
+	}
+	d.errorf(expr.Range(), "Invalid for_each", "for_each takes a list, a set or a map known at load, like [\"books\", \"music\"]; got %s.", describe(v))
+	return nil, nil, false
+}
+
+// withEach decodes with each set to elem (cty.NilVal: none).
+func (d *decoder) withEach(elem cty.Value, f func()) {
+	d.each = elem
+	if elem == cty.NilVal {
+		delete(d.static.Variables, "each")
+	} else {
+		d.static.Variables["each"] = elem
+	}
+	if d.trial != nil {
+		if elem == cty.NilVal {
+			delete(d.trial.Variables, "each")
+		} else {
+			d.trial.Variables["each"] = elem
+		}
+	}
+	defer func() {
+		d.each = cty.NilVal
+		delete(d.static.Variables, "each")
+		if d.trial != nil {
+			delete(d.trial.Variables, "each")
+		}
+	}()
+	f()
+}

@@ -3,6 +3,7 @@ package lang
 import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // The raw forms below are what gohcl decodes a file into: structure only.
@@ -98,8 +99,10 @@ type rawTask struct {
 	Pass     *rawPass       `hcl:"pass,block"`
 	Repeat   hcl.Expression `hcl:"repeat,optional"`
 	When     hcl.Expression `hcl:"when,optional"`
+	ForEach  hcl.Expression `hcl:"for_each,optional"`
 	Request  hcl.Body       `hcl:",remain"`
 	DefRange hcl.Range      `hcl:",def_range"`
+	each     cty.Value      // the for_each element this copy is for
 }
 
 type rawSequence struct {
@@ -123,8 +126,10 @@ type rawStep struct {
 	Think    hcl.Expression `hcl:"think,optional"`
 	Repeat   hcl.Expression `hcl:"repeat,optional"`
 	When     hcl.Expression `hcl:"when,optional"`
+	ForEach  hcl.Expression `hcl:"for_each,optional"`
 	Request  hcl.Body       `hcl:",remain"`
 	DefRange hcl.Range      `hcl:",def_range"`
+	each     cty.Value      // the for_each element this copy is for
 }
 
 // rawRequest is the body of a task or a step: one request.

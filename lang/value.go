@@ -29,6 +29,7 @@ type Value struct {
 	json   []byte    // static value as JSON
 	node   node      // dynamic fast path, nil when generic
 	src    string    // the expression's source text
+	each   cty.Value // the for_each element it was written for, or cty.NilVal
 }
 
 // Static tells whether the value is the same for every request.
@@ -85,11 +86,7 @@ func (v *Value) Eval(s *Scope) (cty.Value, error) {
 	if v.static {
 		return v.val, nil
 	}
-	val, diags := v.expr.Value(s.evalContext())
-	if diags.HasErrors() {
-		return cty.NilVal, diagsError(diags)
-	}
-	return val, nil
+	return genericNode{v.expr, v.each}.eval(s)
 }
 
 // diagsError turns evaluation diagnostics at run time into one error; at run
@@ -333,10 +330,20 @@ func (n tupleNode) appendJSON(dst []byte, s *Scope) ([]byte, error) {
 func (n tupleNode) appendText(dst []byte, s *Scope) ([]byte, error) { return n.appendJSON(dst, s) }
 
 // genericNode evaluates a sub-expression through HCL.
-type genericNode struct{ expr hcl.Expression }
+// genericNode evaluates through HCL; each is the for_each element the
+// expression was written for (cty.NilVal outside a for_each).
+type genericNode struct {
+	expr hcl.Expression
+	each cty.Value
+}
 
 func (n genericNode) eval(s *Scope) (cty.Value, error) {
-	v, diags := n.expr.Value(s.evalContext())
+	ctx := s.evalContext()
+	if n.each != cty.NilVal {
+		ctx.Variables["each"] = n.each
+		defer delete(ctx.Variables, "each")
+	}
+	v, diags := n.expr.Value(ctx)
 	if diags.HasErrors() {
 		return cty.NilVal, diagsError(diags)
 	}
@@ -455,7 +462,7 @@ func isDynamic(expr hcl.Expression) bool {
 // compile makes a Value of expr, evaluating static parts now. It reports
 // type errors of dynamic parts by a trial evaluation with unknown inputs.
 func (c *compiler) compile(expr hcl.Expression) (*Value, hcl.Diagnostics) {
-	v := &Value{expr: expr, src: sourceText(c.d.loader.srcs, expr.Range())}
+	v := &Value{expr: expr, src: sourceText(c.d.loader.srcs, expr.Range()), each: c.d.each}
 	if !isDynamic(expr) {
 		val, diags := c.d.evalStatic(expr)
 		if diags.HasErrors() {
@@ -485,7 +492,7 @@ func (c *compiler) node(expr hclsyntax.Expression) node {
 	if !isDynamic(expr) {
 		val, diags := c.d.evalStatic(expr)
 		if diags.HasErrors() || !val.IsWhollyKnown() {
-			return genericNode{expr}
+			return genericNode{expr, c.d.each}
 		}
 		return litNode{text: appendText(nil, val), json: appendJSONValue(nil, val)}
 	}
@@ -527,11 +534,11 @@ func (c *compiler) node(expr hclsyntax.Expression) node {
 		for _, item := range e.Items {
 			kv, diags := c.d.evalStatic(item.KeyExpr)
 			if diags.HasErrors() || isDynamic(item.KeyExpr) || !kv.IsKnown() || kv.IsNull() {
-				return genericNode{expr}
+				return genericNode{expr, c.d.each}
 			}
 			ks, err := convert.Convert(kv, cty.String)
 			if err != nil {
-				return genericNode{expr}
+				return genericNode{expr, c.d.each}
 			}
 			n.keys = append(n.keys, append(appendJSONString(nil, ks.AsString()), ':'))
 			n.vals = append(n.vals, c.node(item.ValueExpr))
@@ -544,7 +551,7 @@ func (c *compiler) node(expr hclsyntax.Expression) node {
 		}
 		return n
 	}
-	return genericNode{expr}
+	return genericNode{expr, c.d.each}
 }
 
 // callNode compiles calls of the random functions with static arguments.

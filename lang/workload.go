@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"sort"
@@ -190,7 +191,26 @@ func (d *decoder) decodeSteps(steps []*rawStep, w *Workload, captured, pass map[
 	stepNames := map[string]hcl.Range{}
 	ok := true
 	broken := false // an earlier step had an error
+	var expanded []*rawStep
 	for _, st := range steps {
+		if !present(st.ForEach) {
+			expanded = append(expanded, st)
+			continue
+		}
+		keys, elems, fok := d.forEach(st.ForEach)
+		if !fok {
+			ok = false
+			continue
+		}
+		for i := range keys {
+			cp := *st
+			cp.Name = fmt.Sprintf("%s[%s]", st.Name, keys[i])
+			cp.ForEach = nil
+			cp.each = elems[i]
+			expanded = append(expanded, &cp)
+		}
+	}
+	for _, st := range expanded {
 		if prev, dupStep := stepNames[st.Name]; dupStep {
 			d.errorf(st.DefRange, "Duplicate step", "A step named %q was already defined here at %s.", st.Name, prev)
 			ok = false
@@ -201,11 +221,14 @@ func (d *decoder) decodeSteps(steps []*rawStep, w *Workload, captured, pass map[
 		rs := refScope{user: true, captured: copySet(captured), anyCapture: broken, pass: pass}
 		reqRefs := rs
 		reqRefs.repeat = present(st.Repeat)
-		r := d.decodeRequest(st.Request, st.DefRange, st.Name, w, reqRefs)
-		if r != nil {
-			d.decodeRepeat(st.Repeat, rs, r)
-			d.decodeWhen(st.When, rs, r)
-		}
+		var r *Request
+		d.withEach(st.each, func() {
+			r = d.decodeRequest(st.Request, st.DefRange, st.Name, w, reqRefs)
+			if r != nil {
+				d.decodeRepeat(st.Repeat, rs, r)
+				d.decodeWhen(st.When, rs, r)
+			}
+		})
 		if r == nil || len(d.diags.Errs()) > errsBefore {
 			ok, broken = false, true
 		}
@@ -342,7 +365,25 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 		task *Task
 	}
 	var items []item
+	var tasks []*rawTask
 	for _, rt := range ru.Tasks {
+		if !present(rt.ForEach) {
+			tasks = append(tasks, rt)
+			continue
+		}
+		keys, elems, ok := d.forEach(rt.ForEach)
+		if !ok {
+			continue
+		}
+		for i := range keys {
+			cp := *rt
+			cp.Name = fmt.Sprintf("%s[%s]", rt.Name, keys[i])
+			cp.ForEach = nil
+			cp.each = elems[i]
+			tasks = append(tasks, &cp)
+		}
+	}
+	for _, rt := range tasks {
 		if dup(rt.Name, rt.DefRange) {
 			continue
 		}
@@ -355,17 +396,20 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 			t.Weight = int(n)
 		}
 		refs := taskRefs
-		if rt.Pass != nil {
-			refs.pass = map[string]bool{}
-			t.Pass = d.decodePass(rt.Pass, taskRefs, refs.pass)
-		}
-		reqRefs := refs
-		reqRefs.repeat = present(rt.Repeat)
-		r := d.decodeRequest(rt.Request, rt.DefRange, rt.Name, w, reqRefs)
-		if r != nil {
-			d.decodeRepeat(rt.Repeat, refs, r)
-			d.decodeWhen(rt.When, refs, r)
-		}
+		var r *Request
+		d.withEach(rt.each, func() {
+			if rt.Pass != nil {
+				refs.pass = map[string]bool{}
+				t.Pass = d.decodePass(rt.Pass, taskRefs, refs.pass)
+			}
+			reqRefs := refs
+			reqRefs.repeat = present(rt.Repeat)
+			r = d.decodeRequest(rt.Request, rt.DefRange, rt.Name, w, reqRefs)
+			if r != nil {
+				d.decodeRepeat(rt.Repeat, refs, r)
+				d.decodeWhen(rt.When, refs, r)
+			}
+		})
 		if r == nil {
 			continue
 		}

@@ -919,3 +919,81 @@ shape "s" {
 		t.Errorf("the shop served %d, the flag service %d; the Run counts %+v and %+v", len(got["shop"]), len(got["flags"]), products, flag)
 	}
 }
+
+// TestForEach: for_each makes a copy of a step or a task per element,
+// named after it, whose expressions read each.key and each.value — in
+// constant parts, in the fast path, and through HCL at run time (a
+// condition over the response). Seen by the target.
+func TestForEach(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got[r.Method+" "+r.URL.Path+" "+string(b)]++
+		mu.Unlock()
+		fmt.Fprintf(w, `{"path": %q}`, r.URL.Path)
+	}))
+	const src = `
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+variable "limits" {
+  default = { small = 1, big = 9 }
+}
+workload "w" {
+  host = var.host
+  user "u" {
+    sequence "browse" {
+      step "category" {
+        for_each = ["books", "music"]
+        get      = "/category/${each.value}"
+        expect {
+          that = response.json.path == "/category/${each.value}"
+        }
+      }
+    }
+    task "order" {
+      for_each = var.limits
+      post     = "/order/${each.key}"
+      json     = { n = random_int(each.value, each.value), user = user.id }
+    }
+  }
+}
+shape "s" {
+  stage {
+    until = "500ms"
+    users = 2
+  }
+}
+`
+	plan := writePlan(t, map[string]string{"plan.hcl": src})
+	p := load(t, plan, "host="+host)
+	names := p.Workload.Requests
+	want := []string{"GET /category/books", "GET /category/music", "POST /order/big", "POST /order/small"}
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Errorf("request names %v, want %v", names, want)
+	}
+	e, err := engine.New(engine.Options{Plan: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range r.Requests {
+		if q.Count == 0 || q.Failures != 0 {
+			t.Errorf("%s: %d sent, %d failed %+v", q.Name, q.Count, q.Failures, r.Failures)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for k := range got {
+		ok := strings.HasPrefix(k, "GET /category/books ") || strings.HasPrefix(k, "GET /category/music ") ||
+			strings.HasPrefix(k, `POST /order/small {"n":1,`) || strings.HasPrefix(k, `POST /order/big {"n":9,`)
+		if !ok {
+			t.Errorf("the target got %q", k)
+		}
+	}
+}

@@ -1,0 +1,21 @@
+variable "host" {
+  default = "http://127.0.0.1:8080"
+}
+
+workload "w" {
+  host = var.host
+
+  user "u" {
+    task "category" {
+      for_each = "books" # ERROR
+      get      = "/category/${each.value}"
+    }
+  }
+}
+
+shape "s" {
+  stage {
+    until = "1m"
+    users = 1
+  }
+}
