@@ -260,6 +260,9 @@ func latency(plan *lang.Plan) panel {
 			lines = append(lines, fmt.Sprintf("%s %s ≤ %s", sla.Label, b.Name, units.FormatDuration(b.Max)))
 			values = append(values, b.Max.Seconds())
 		}
+		if sla.Avg > 0 {
+			lines = append(lines, fmt.Sprintf("%s avg ≤ %s", sla.Label, units.FormatDuration(sla.Avg)))
+		}
 		if sla.Max > 0 {
 			lines = append(lines, fmt.Sprintf("%s max ≤ %s", sla.Label, units.FormatDuration(sla.Max)))
 			values = append(values, sla.Max.Seconds())

@@ -19,7 +19,7 @@ import (
 const StatsWindow = 10 * time.Second
 
 // slaFixedAttrs are the SLA attributes besides percentiles (p50, p99_9, …).
-var slaFixedAttrs = []string{"max", "error_rate", "min_rps", "window", "abort_after", "aggregate", "breach"}
+var slaFixedAttrs = []string{"avg", "max", "error_rate", "min_rps", "window", "abort_after", "aggregate", "breach"}
 
 var percentileName = regexp.MustCompile(`^p([0-9]{1,2})(?:_([0-9]+))?$`)
 
@@ -113,6 +113,8 @@ func (d *decoder) decodeSLAAttr(s *SLA, a *hcl.Attribute) bool {
 	}
 	var ok bool
 	switch a.Name {
+	case "avg":
+		s.Avg, ok = d.duration(a.Expr, "avg")
 	case "max":
 		s.Max, ok = d.duration(a.Expr, "max")
 	case "error_rate":
@@ -158,8 +160,8 @@ func (d *decoder) decodeSLAAttr(s *SLA, a *hcl.Attribute) bool {
 // checkSLALimits refuses an sla that sets no limit, or whose limits
 // contradict each other so that it could only fail.
 func (d *decoder) checkSLALimits(s *SLA, rs *rawSLA, attrs hcl.Attributes) bool {
-	if len(s.Percentiles) == 0 && s.Max == 0 && s.ErrorRate == nil && s.MinRPS == nil {
-		d.errorf(rs.DefRange, "Budget without limits", "sla %q sets no limit: add a percentile (p95 = \"200ms\"), max, error_rate or min_rps.", rs.Label)
+	if len(s.Percentiles) == 0 && s.Avg == 0 && s.Max == 0 && s.ErrorRate == nil && s.MinRPS == nil {
+		d.errorf(rs.DefRange, "Budget without limits", "sla %q sets no limit: add a percentile (p95 = \"200ms\"), avg, max, error_rate or min_rps.", rs.Label)
 		return false
 	}
 	sort.Slice(s.Percentiles, func(i, j int) bool { return s.Percentiles[i].P < s.Percentiles[j].P })

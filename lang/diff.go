@@ -108,6 +108,9 @@ func (p *Plan) Facts() []Fact {
 		for _, pb := range s.Percentiles {
 			budget(k+" "+pb.Name, units.FormatDuration(pb.Max), float64(pb.Max), HigherLooser)
 		}
+		if s.Avg > 0 {
+			budget(k+" avg", units.FormatDuration(s.Avg), float64(s.Avg), HigherLooser)
+		}
 		if s.Max > 0 {
 			budget(k+" max", units.FormatDuration(s.Max), float64(s.Max), HigherLooser)
 		}

@@ -349,6 +349,7 @@ type SLA struct {
 	Aggregate   bool     // the matched requests judged together
 	Matches     []string // request names the label matches, sorted
 	Percentiles []PercentileBudget
+	Avg         time.Duration // the mean latency's budget; 0 = none
 	Max         time.Duration // 0 = none
 	ErrorRate   *float64
 	MinRPS      *float64

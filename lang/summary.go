@@ -415,6 +415,9 @@ func (s *SLA) BudgetLines() []string {
 	for _, pb := range s.Percentiles {
 		out = append(out, fmt.Sprintf("%s ≤ %s", pb.Name, units.FormatDuration(pb.Max)))
 	}
+	if s.Avg > 0 {
+		out = append(out, "avg ≤ "+units.FormatDuration(s.Avg))
+	}
 	if s.Max > 0 {
 		out = append(out, "max ≤ "+units.FormatDuration(s.Max))
 	}

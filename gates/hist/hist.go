@@ -320,6 +320,25 @@ func (a *Acc) ValueAtPercentile(p float64) int64 {
 	return valueAt(a.hi, p)
 }
 
+// Mean is the mean over everything added, as Hist.Mean computes it.
+func (a *Acc) Mean() float64 {
+	if a.total == 0 {
+		return 0
+	}
+	var sum float64
+	for i := a.lo; i <= a.hi; i++ {
+		c := a.counts[i]
+		if c == 0 {
+			continue
+		}
+		v := valueFromIndex(i)
+		lo := lowestEquivalent(v)
+		median := lo + (highestEquivalent(v)-lo+1)>>1
+		sum += float64(c) * float64(median) / float64(a.total)
+	}
+	return sum
+}
+
 // Max is the highest equivalent value of the largest value added.
 func (a *Acc) Max() int64 {
 	if a.total == 0 {

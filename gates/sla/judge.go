@@ -153,6 +153,11 @@ func noSamples(subj Subject, missing []string) string {
 // A percentile the table has is read as is; one between two columns is
 // judged only when both neighbours agree; anything else is inconclusive.
 func fromTable(l Limit, subj Subject, table *Table) (outcome, measured, detail string) {
+	if l.Kind == Mean {
+		// Percentile tables (Locust's CSV) are judged by their columns;
+		// their averages are not read.
+		return result.OutcomeInconclusive, "–", fmt.Sprintf("%s: the run has no latency histogram for %s, so its avg cannot be measured", subj.Name, strings.Join(subj.Names, ", "))
+	}
 	if table == nil {
 		return result.OutcomeInconclusive, "–", fmt.Sprintf("%s: the run has no latency histogram for %s, so %s cannot be measured", subj.Name, strings.Join(subj.Names, ", "), l.Name)
 	}

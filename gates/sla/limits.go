@@ -33,6 +33,7 @@ type Kind int
 const (
 	Percentile Kind = iota + 1 // a latency percentile ≤ Value µs
 	Max                        // the largest latency ≤ Value µs
+	Mean                       // the mean latency ≤ Value µs (avg)
 	ErrorRate                  // failures/requests ≤ Value
 	MinRPS                     // requests per second ≥ Value
 )
@@ -49,7 +50,7 @@ type Limit struct {
 }
 
 // Limits lists the limits of an sla block, in the order the table shows
-// them: percentiles (ascending), max, error rate, req/s.
+// them: percentiles (ascending), avg, max, error rate, req/s.
 func Limits(s *lang.SLA) []Limit {
 	var out []Limit
 	defer func() {
@@ -59,6 +60,9 @@ func Limits(s *lang.SLA) []Limit {
 	}()
 	for _, p := range s.Percentiles {
 		out = append(out, Limit{Kind: Percentile, Name: p.Name, P: p.P, Value: float64(p.Max.Microseconds())})
+	}
+	if s.Avg > 0 {
+		out = append(out, Limit{Kind: Mean, Name: "avg", Value: float64(s.Avg.Microseconds())})
 	}
 	if s.Max > 0 {
 		out = append(out, Limit{Kind: Max, Name: "max", Value: float64(s.Max.Microseconds())})
@@ -211,9 +215,17 @@ func (l Limit) Measure(t *Tally) Measure {
 	}
 	m := Measure{P: nan}
 	switch l.Kind {
-	case Percentile, Max:
+	case Percentile, Max, Mean:
 		if t.Hist.TotalCount() == 0 {
 			return Measure{Value: nan, NoHist: true, P: nan}
+		}
+		if l.Kind == Mean {
+			// The histogram's mean: its buckets are within 0.1%, as its
+			// percentiles are.
+			m.Value = t.Hist.Mean()
+			m.Over = l.breached(m.Value)
+			m.Breached = m.Over
+			break
 		}
 		if l.Kind == Max {
 			m.Value = float64(t.Hist.Max())

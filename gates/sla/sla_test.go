@@ -416,3 +416,37 @@ func TestTheRunsLastSecondsAreJudged(t *testing.T) {
 		t.Errorf("a first window of 2 s: %+v; want a pass whose note names it", v)
 	}
 }
+
+// TestAvgBudget: avg judges the mean latency of the merged histograms —
+// above the median of a skewed distribution — against its budget, per
+// request and for several together.
+func TestAvgBudget(t *testing.T) {
+	run := shopRun(3, 0, 2*time.Minute)
+	h := result.NewHist()
+	d, err := result.Decode(run.RequestByName("POST /checkout").Hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	result.Merge(h, d)
+	mean := h.Mean()
+	median := float64(h.ValueAtPercentile(50))
+	if mean <= median {
+		t.Fatalf("a lognormal latency's mean %v is not above its median %v", mean, median)
+	}
+	between := time.Duration((mean+median)/2) * time.Microsecond
+	above := time.Duration(mean*1.05) * time.Microsecond
+	slas := []*lang.SLA{
+		{Label: "POST /checkout", Matches: []string{"POST /checkout"}, Avg: between},
+		{Label: "GET /*", Aggregate: true, Matches: []string{"GET /", "GET /products/:id"}, Avg: above},
+	}
+	vs, err := Judge(slas, run, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := find(t, vs, "POST /checkout", "avg"); v.Outcome != result.OutcomeFail || !strings.Contains(v.Detail, "avg") {
+		t.Errorf("checkout mean %.0fµs against an avg budget of %s (above its median): %+v", mean, between, v)
+	}
+	if v := find(t, vs, "GET /*", "avg"); v.Outcome != result.OutcomePass {
+		t.Errorf("GET /* together under %s: %+v", above, v)
+	}
+}
