@@ -7,6 +7,10 @@
 # Needs: Locust (Debian python3-locust) for the comparison.
 #
 #   bench/idle-users.sh                      # lab at 10,000 and 100,000 users, Locust at 10,000
+#   LOCUST_USERS= bench/idle-users.sh        # lab only
+#
+# lab runs bench/plans/idle.hcl, then (lab+jar) idle-session.hcl: the same
+# users logged in once, each keeping its session cookie in its jar.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AT=${AT:-25}
@@ -27,7 +31,7 @@ rss_at() {
 }
 
 lab_rss() {
-	"$tmp/lab" apply bench/plans/idle.hcl -var users="$1" -var duration="$((AT + 5))s" --quiet --results "$tmp/results" >/dev/null 2>&1 &
+	"$tmp/lab" apply "${plan:-bench/plans/idle.hcl}" -var users="$1" -var duration="$((AT + 5))s" --quiet --results "$tmp/results" >/dev/null 2>&1 &
 	local pid=$!
 	rss_at $pid
 	wait $pid || true
@@ -46,7 +50,14 @@ for n in $LAB_USERS; do
 	r=$(lab_rss "$n")
 	printf "%-8s %9s %12s %16s\n" lab "$n" "$((r / 1024))" "$(python3 -c "print(round(($r - $base) / $n, 2))")"
 done
-if command -v locust >/dev/null; then
+plan=bench/plans/idle-session.hcl
+base=$(lab_rss 1)
+for n in $LAB_USERS; do
+	r=$(lab_rss "$n")
+	printf "%-8s %9s %12s %16s\n" lab+jar "$n" "$((r / 1024))" "$(python3 -c "print(round(($r - $base) / $n, 2))")"
+done
+unset plan
+if command -v locust >/dev/null && [ -n "$LOCUST_USERS" ]; then
 	base=$(locust_rss 1)
 	for n in $LOCUST_USERS; do
 		r=$(locust_rss "$n")

@@ -99,6 +99,8 @@ func (p *Plan) Facts() []Fact {
 		if s.Model == Open {
 			add(k+" max_in_flight", fmt.Sprint(s.MaxInFlight))
 		}
+		add(k+" iterations", fmt.Sprint(s.Iterations))
+		add(k+" shared_iterations", fmt.Sprint(s.SharedIterations))
 	}
 	if p.Shape != nil {
 		add("shape used", p.Shape.Name)

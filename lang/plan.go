@@ -317,7 +317,11 @@ type Shape struct {
 	Stages      []Stage
 	Scale       float64 // factor applied to the written stage times (1 when not scaled)
 	MaxInFlight int     // open model: arrivals in flight at most
-	Range       hcl.Range
+	// Iterations (closed model): each user runs this many passes, then
+	// stops; SharedIterations: the users run this many passes between
+	// them. Either ends the run once every user has stopped. 0: none.
+	Iterations, SharedIterations int
+	Range                        hcl.Range
 }
 
 // Duration is the shape's total length: the end of its last stage.

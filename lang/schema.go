@@ -168,11 +168,13 @@ type rawExpect struct {
 }
 
 type rawShape struct {
-	Name        string         `hcl:"name,label"`
-	Duration    hcl.Expression `hcl:"duration,optional"`
-	MaxInFlight hcl.Expression `hcl:"max_in_flight,optional"`
-	Stages      []*rawStage    `hcl:"stage,block"`
-	DefRange    hcl.Range      `hcl:",def_range"`
+	Name             string         `hcl:"name,label"`
+	Duration         hcl.Expression `hcl:"duration,optional"`
+	MaxInFlight      hcl.Expression `hcl:"max_in_flight,optional"`
+	Iterations       hcl.Expression `hcl:"iterations,optional"`
+	SharedIterations hcl.Expression `hcl:"shared_iterations,optional"`
+	Stages           []*rawStage    `hcl:"stage,block"`
+	DefRange         hcl.Range      `hcl:",def_range"`
 }
 
 // rawShapes is a shapes block: the plan's shapes read from a shapes file,

@@ -212,6 +212,28 @@ func (d *decoder) openStage(st *rawStage, stage *Stage) (usable, ok bool) {
 // decodeShapeLimits reads what applies to the whole shape: max_in_flight
 // (open shapes only) and duration, which scales the stages to last it.
 func (d *decoder) decodeShapeLimits(s *Shape, rs *rawShape) bool {
+	for _, it := range []struct {
+		expr hcl.Expression
+		name string
+		to   *int
+	}{{rs.Iterations, "iterations", &s.Iterations}, {rs.SharedIterations, "shared_iterations", &s.SharedIterations}} {
+		if !present(it.expr) {
+			continue
+		}
+		if s.Model != Closed {
+			d.errorf(it.expr.Range(), it.name+" in an open shape", "%s counts the passes of users: a closed shape's. An open shape's arrivals are its passes; its rate and length say how many.", it.name)
+			return false
+		}
+		n, ok := d.integer(it.expr, it.name, 1, 1_000_000_000)
+		if !ok {
+			return false
+		}
+		*it.to = int(n)
+	}
+	if s.Iterations > 0 && s.SharedIterations > 0 {
+		d.errorf(rs.SharedIterations.Range(), "Two kinds of iterations", "A shape sets iterations (per user) or shared_iterations (between all users), not both.")
+		return false
+	}
 	if present(rs.MaxInFlight) {
 		if s.Model != Open {
 			d.errorf(rs.MaxInFlight.Range(), "max_in_flight in a closed shape", "max_in_flight bounds an open shape's arrivals; a closed shape's users bound themselves.")

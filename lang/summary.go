@@ -373,6 +373,12 @@ func (p *Plan) writeShapes(b *strings.Builder) {
 		if s.Model == Open {
 			fmt.Fprintf(tw, "  max in flight\t%d\t\n", s.MaxInFlight)
 		}
+		if s.Iterations > 0 {
+			fmt.Fprintf(tw, "  iterations\t%d passes per user, then it stops; the run ends when every user has\t\n", s.Iterations)
+		}
+		if s.SharedIterations > 0 {
+			fmt.Fprintf(tw, "  shared iterations\t%d passes between all users; the run ends when they are done\t\n", s.SharedIterations)
+		}
 		tw.Flush()
 	}
 	if len(p.Shapes) < 2 {

@@ -55,6 +55,8 @@ type closedRun struct {
 	queued   atomic.Int64 // users in the ready queue
 	maxUsers int64
 	wg       sync.WaitGroup // workers
+	finished atomic.Int64   // users whose iterations are done
+	tickets  atomic.Int64   // shared_iterations: passes left to this worker
 }
 
 // TargetUsers is the number of users a closed shape wants at t (since the
@@ -126,6 +128,15 @@ func (e *Engine) runClosed() {
 		maxUsers = int64(len(e.mine(slots, e.opts.Share)))
 	}
 	c := &closedRun{e: e, ready: make(chan *vuser, maxUsers+1), maxUsers: maxUsers}
+	if n := e.shape.SharedIterations; n > 0 {
+		// A worker takes its share's part of the passes.
+		frac := 1.0
+		if len(e.opts.Share.Owners) > 0 {
+			frac = e.opts.Share.Fraction()
+		}
+		c.tickets.Store(int64(math.Round(float64(n) * frac)))
+	}
+	counted := e.shape.Iterations > 0 || e.shape.SharedIterations > 0
 	start := func(g int64) *vuser {
 		k := classes[g-1]
 		u := &vuser{id: g, class: users[k], stats: &e.classes[k], tasks: pickers[k], scope: e.plan.NewScope(g, users[k].Name)}
@@ -159,6 +170,10 @@ func (e *Engine) runClosed() {
 		}
 		live = c.reconcile(live, mine[:want], start, resplit)
 		resplit = false
+		if counted && len(mine) > 0 && c.finished.Load() >= int64(len(mine)) {
+			// Every user has run its passes: the run is over, complete.
+			e.halt()
+		}
 		wake := tick.C
 		if st := e.share.load(); st.version != version && st.from-e.since() < every {
 			// A new share is due before the next tick: switch at from
@@ -276,6 +291,19 @@ func (c *closedRun) stop(u *vuser) {
 	}
 }
 
+// takePass tells whether u may start another pass: under the shape's
+// iterations, until it has run that many; under shared_iterations, while
+// this worker's part of them lasts.
+func (c *closedRun) takePass(u *vuser) bool {
+	switch sh := c.e.shape; {
+	case sh.Iterations > 0:
+		return u.scope.Iteration < int64(sh.Iterations)
+	case sh.SharedIterations > 0:
+		return c.tickets.Add(-1) >= 0
+	}
+	return true
+}
+
 func (c *closedRun) gone(u *vuser) {
 	c.e.users.Add(-1)
 	u.stats.users.Add(-1)
@@ -340,6 +368,13 @@ func (c *closedRun) run(u *vuser, f *flight) {
 				u.task, u.starting = e.startTasks[u.class], true
 				u.scope.Starting(true)
 			} else {
+				if !c.takePass(u) {
+					// Its iterations are done: the user stops for good.
+					u.state.Store(userGone)
+					c.gone(u)
+					c.finished.Add(1)
+					return
+				}
 				u.task = u.class.Tasks[u.tasks.pick(r)]
 				u.stats.passes.Add(1)
 				if u.task.Sequence {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"lab/runtime/engine"
 )
@@ -994,6 +995,70 @@ shape "s" {
 			strings.HasPrefix(k, `POST /order/small {"n":1,`) || strings.HasPrefix(k, `POST /order/big {"n":9,`)
 		if !ok {
 			t.Errorf("the target got %q", k)
+		}
+	}
+}
+
+// TestIterations: iterations = 5 runs five passes per user and then ends
+// the run, complete, long before the shape's end; shared_iterations = 12
+// runs twelve passes between all users. Counted by the target.
+func TestIterations(t *testing.T) {
+	var mu sync.Mutex
+	hits := 0
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+	}))
+	for _, c := range []struct {
+		attr string
+		want int
+	}{{"iterations = 5", 15}, {"shared_iterations = 12", 12}} {
+		mu.Lock()
+		hits = 0
+		mu.Unlock()
+		src := fmt.Sprintf(`
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+workload "w" {
+  host = var.host
+  user "u" {
+    wait = constant("20ms")
+    sequence "s" {
+      step "a" {
+        get = "/a"
+      }
+      step "b" {
+        get = "/b"
+      }
+    }
+  }
+}
+shape "s" {
+  %s
+  stage {
+    until = "30s"
+    users = 3
+  }
+}
+`, c.attr)
+		plan := writePlan(t, map[string]string{"plan.hcl": src})
+		e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		began := time.Now()
+		r, err := e.Run(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(began)
+		mu.Lock()
+		got := hits
+		mu.Unlock()
+		if got != 2*c.want || took > 10*time.Second || r.Status != "complete" {
+			t.Errorf("%s: the target got %d requests (want %d passes of 2), the run took %s, status %s (%s)", c.attr, got, c.want, took, r.Status, r.Reason)
 		}
 	}
 }
