@@ -165,31 +165,48 @@ func TestRegressionCompare(t *testing.T) {
 	}
 	dirs := map[string]string{}
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	// Start on a window boundary, so 3 minutes make 18 whole windows.
-	time.Sleep(time.Until(time.Now().Truncate(10 * time.Second).Add(10*time.Second + 200*time.Millisecond)))
-	for name, host := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results := filepath.Join(dir, name)
-			code, out, errOut := lab(t, nil, "apply", "plans/baseline.hcl", "--no-sut", "--quiet", "--results", results,
-				"-var", "host="+host, "-var", "duration=3m", "-var", "baseline="+filepath.Join(dir, "none"))
-			want := 0
-			if name == "errors" {
-				want = 1 // the plan's error_rate budget of 0.5%
-			}
-			if code != want {
-				t.Errorf("%s: exit %d\n%s%s", name, code, out, errOut)
-				return
-			}
-			runDir, _ := clitest.LatestRun(t, results)
-			mu.Lock()
-			dirs[name] = runDir
-			mu.Unlock()
-		}()
+	// runAll runs the four side by side; it says whether a run came out
+	// invalid because this machine's other tests starved its generator
+	// (lag p99 over 10 ms): then all four go again, once, since the pairs
+	// must run side by side.
+	runAll := func(last bool) (starved bool) {
+		var wg sync.WaitGroup
+		// Start on a window boundary, so 3 minutes make 18 whole windows.
+		time.Sleep(time.Until(time.Now().Truncate(10 * time.Second).Add(10*time.Second + 200*time.Millisecond)))
+		for name, host := range hosts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results := filepath.Join(dir, name)
+				code, out, errOut := lab(t, nil, "apply", "plans/baseline.hcl", "--no-sut", "--quiet", "--results", results,
+					"-var", "host="+host, "-var", "duration=3m", "-var", "baseline="+filepath.Join(dir, "none"))
+				want := 0
+				if name == "errors" {
+					want = 1 // the plan's error_rate budget of 0.5%
+				}
+				if code == 3 && !last && strings.Contains(out+errOut, "the generator started arrivals late") {
+					t.Logf("%s: the generator was starved (invalid run); the four go again", name)
+					mu.Lock()
+					starved = true
+					mu.Unlock()
+					return
+				}
+				if code != want {
+					t.Errorf("%s: exit %d\n%s%s", name, code, out, errOut)
+					return
+				}
+				runDir, _ := clitest.LatestRun(t, results)
+				mu.Lock()
+				dirs[name] = runDir
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return starved
 	}
-	wg.Wait()
+	if runAll(false) && !t.Failed() {
+		runAll(true)
+	}
 	if t.Failed() {
 		return
 	}

@@ -2,8 +2,10 @@ package lang
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -149,11 +151,7 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 			ok = false
 		case root == "setup":
 			if attr != "" && !d.setupNames[attr] {
-				var names []string
-				for n := range d.setupNames {
-					names = append(names, n)
-				}
-				d.errorf(rng, "Unknown setup value", "setup.%s is read here, but no step of the workload's setup block captures %q.%s", attr, attr, didYouMean(attr, names))
+				d.errorf(rng, "Unknown setup value", "setup.%s is read here, but no step of the workload's setup block captures %q.%s", attr, attr, didYouMean(attr, slices.Collect(maps.Keys(d.setupNames))))
 				ok = false
 			}
 		case root == "local":
@@ -167,11 +165,7 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 			}
 		case root == "pass" && rs.pass != nil:
 			if attr != "" && !rs.pass[attr] {
-				var names []string
-				for n := range rs.pass {
-					names = append(names, n)
-				}
-				d.errorf(rng, "Unknown pass value", "pass.%s is read here, but this task's or sequence's pass block defines no %q before it.%s", attr, attr, didYouMean(attr, names))
+				d.errorf(rng, "Unknown pass value", "pass.%s is read here, but this task's or sequence's pass block defines no %q before it.%s", attr, attr, didYouMean(attr, slices.Collect(maps.Keys(rs.pass))))
 				ok = false
 			}
 		case root == "repeat" && rs.repeat:
@@ -192,10 +186,7 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 			}
 		case root == "captured" && rs.captured != nil:
 			if attr != "" && !rs.captured[attr] && !rs.anyCapture {
-				var names []string
-				for n := range rs.captured {
-					names = append(names, n)
-				}
+				names := slices.Collect(maps.Keys(rs.captured))
 				d.errorf(rng, "Capture used before it is set", "captured.%s is read here, but neither an earlier step of this sequence nor the user's start block captures %q.%s", attr, attr, didYouMean(attr, names))
 				ok = false
 			}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
@@ -52,6 +53,8 @@ func pureFuncs() map[string]function.Function {
 		"coalesce":     stdlib.CoalesceFunc,
 		"jsonencode":   stdlib.JSONEncodeFunc,
 		"jsondecode":   stdlib.JSONDecodeFunc,
+		"try":          tryfunc.TryFunc,
+		"can":          tryfunc.CanFunc,
 		"csvdecode":    stdlib.CSVDecodeFunc,
 		"formatdate":   stdlib.FormatDateFunc,
 		"timeadd":      stdlib.TimeAddFunc,
@@ -281,9 +284,18 @@ func dynamicFuncs(s *Scope) map[string]function.Function {
 				case ty.IsListType() || ty.IsSetType():
 					return ty.ElementType(), nil
 				case ty.IsTupleType():
-					if etys := ty.TupleElementTypes(); len(etys) > 0 {
-						return etys[0], nil
+					etys := ty.TupleElementTypes()
+					if len(etys) == 0 {
+						break
 					}
+					for _, et := range etys[1:] {
+						if !et.Equals(etys[0]) {
+							// Elements of different types ([["a", "b"], ["c"]]):
+							// the one drawn decides.
+							return cty.DynamicPseudoType, nil
+						}
+					}
+					return etys[0], nil
 				case ty == cty.DynamicPseudoType:
 					return cty.DynamicPseudoType, nil
 				}

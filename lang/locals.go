@@ -514,3 +514,25 @@ func (d *decoder) withEach(elem cty.Value, f func()) {
 	}()
 	f()
 }
+
+// DrawStart draws the class's start pass values for the user with scope s
+// as it starts: captures for its life (Starting must be on). An error
+// fails its first start request, unsent.
+func (u *UserClass) DrawStart(s *Scope) {
+	for _, p := range u.StartPass {
+		v, err := p.Value.Eval(s)
+		if err == nil && v.IsNull() {
+			err = fmt.Errorf("%s is null", p.Value.Source())
+		}
+		if err != nil {
+			s.pending = fmt.Errorf("start pass.%s: %v", p.Name, err)
+			return
+		}
+		v = cty.UnknownAsNull(v)
+		if s.pass == nil {
+			s.pass = make(map[string]cty.Value, len(u.StartPass))
+		}
+		s.pass[p.Name] = v // for the later values of the block
+		s.SetCaptured(p.Name, v)
+	}
+}

@@ -103,7 +103,13 @@ type UserClass struct {
 	// open model, every arrival is a new user and runs them); a failed
 	// start is tried again after the user's wait.
 	Start []*Request
-	Tasks []*Task
+	// StartPass is drawn once, as the user starts: kept for its life,
+	// read as captured.NAME. StartGoOn: a failed start step does not stop
+	// the start, and the user goes on to its passes (on_failure =
+	// "continue"), rather than trying the start again.
+	StartPass []*PassValue
+	StartGoOn bool
+	Tasks     []*Task
 	Range hcl.Range
 }
 

@@ -117,8 +117,10 @@ type rawSequence struct {
 // rawStart is a user's start block: steps run once, before its first
 // pass (Locust's on_start), whose captures last for the user's life.
 type rawStart struct {
-	Steps    []*rawStep `hcl:"step,block"`
-	DefRange hcl.Range  `hcl:",def_range"`
+	OnFailure hcl.Expression `hcl:"on_failure,optional"`
+	Pass      *rawPass       `hcl:"pass,block"`
+	Steps     []*rawStep     `hcl:"step,block"`
+	DefRange  hcl.Range      `hcl:",def_range"`
 }
 
 type rawStep struct {

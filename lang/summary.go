@@ -172,7 +172,11 @@ func (p *Plan) writeWorkload(b *strings.Builder) {
 			if t.GoOn {
 				onFail = "a failed step does not end the pass"
 			}
-			fmt.Fprintf(tt, "      sequence %s\t%s of passes\t%d steps, in order; %s%s\n", t.Name, pct(float64(t.Weight), float64(tasks)), len(t.Steps), onFail, passText(t))
+			steps := fmt.Sprintf("%d steps", len(t.Steps))
+			if len(t.Steps) == 1 {
+				steps = "1 step"
+			}
+			fmt.Fprintf(tt, "      sequence %s\t%s of passes\t%s, in order; %s%s\n", t.Name, pct(float64(t.Weight), float64(tasks)), steps, onFail, passText(t))
 			tt.Flush()
 			st := table(b)
 			for i, r := range t.Steps {

@@ -341,6 +341,16 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 		if len(rs.Steps) == 0 {
 			d.errorf(rs.DefRange, "Empty start", "The start block of user %q has no step blocks.", u.Name)
 		}
+		if present(rs.OnFailure) {
+			if v, ok := d.oneOf(rs.OnFailure, "on_failure", "stop", "continue"); ok {
+				u.StartGoOn = v == "continue"
+			}
+		}
+		drawn := map[string]bool{}
+		u.StartPass = d.decodePass(rs.Pass, refScope{user: true}, drawn)
+		for n := range drawn {
+			kept[n] = true // read as captured.NAME, for the user's life
+		}
 		steps, ok := d.decodeSteps(rs.Steps, w, kept, nil)
 		if !ok {
 			return nil

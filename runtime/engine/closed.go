@@ -367,6 +367,9 @@ func (c *closedRun) run(u *vuser, f *flight) {
 			if !u.started && len(u.class.Start) > 0 {
 				u.task, u.starting = e.startTasks[u.class], true
 				u.scope.Starting(true)
+				if len(u.class.StartPass) > 0 {
+					u.class.DrawStart(u.scope)
+				}
 			} else {
 				if !c.takePass(u) {
 					// Its iterations are done: the user stops for good.
@@ -447,7 +450,7 @@ func (c *closedRun) run(u *vuser, f *flight) {
 		if u.starting {
 			u.starting = false
 			u.scope.Starting(false)
-			if !failed {
+			if !failed || task.GoOn {
 				// Started: the first pass follows at once, as after
 				// Locust's on_start; a failed start waits and tries again.
 				u.started = true

@@ -194,10 +194,13 @@ func New(opts Options) (*Engine, error) {
 			clients[t.Host] = cl
 		}
 		if len(u.Start) > 0 {
-			e.startTasks[u] = &lang.Task{Name: "start", Sequence: true, Steps: u.Start, Range: u.Range}
+			e.startTasks[u] = &lang.Task{Name: "start", Sequence: true, Steps: u.Start, GoOn: u.StartGoOn, Range: u.Range}
 		}
 		for _, r := range u.Start {
 			e.steps[r] = newStep(r, index[r.Name], u.Cookies, p.Workload, cl)
+		}
+		if len(u.StartPass) > 0 {
+			e.steps[u.Start[0]].pending = true
 		}
 		for _, t := range u.Tasks {
 			for _, r := range t.Steps {

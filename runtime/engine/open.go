@@ -390,7 +390,10 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 			// The arrival's clock runs from its first start step: a visitor
 			// who must log in first waits for it.
 			ex.scope.Starting(true)
-			started = e.runSteps(class.Start, false, ex, shard, intended, &buf, &think)
+			if len(class.StartPass) > 0 {
+				class.DrawStart(ex.scope)
+			}
+			started = e.runSteps(class.Start, class.StartGoOn, ex, shard, intended, &buf, &think) || class.StartGoOn
 			ex.scope.Starting(false)
 			intended = fromSend
 		}

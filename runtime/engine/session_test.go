@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lab/runtime/engine"
+	"lab/runtime/result"
 )
 
 // loginTarget is a target with Django's login pattern: GET /login sets a
@@ -155,15 +156,7 @@ shape "s" {
 	for _, c := range []struct{ model, jar string }{{"closed", "user"}, {"closed", "pass"}, {"open", "user"}} {
 		lt := newLoginTarget()
 		host := serve(t, lt)
-		plan := writePlan(t, map[string]string{"plan.hcl": loginWorkload + shapes[c.model]})
-		e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host, "jar="+c.jar)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.Run(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := runSrc(t, loginWorkload+shapes[c.model], "host="+host, "jar="+c.jar)
 		counts := map[string][2]int64{}
 		for _, q := range r.Requests {
 			counts[q.Name] = [2]int64{q.Count, q.Failures}
@@ -217,15 +210,7 @@ shape "s" {
     users = 2
   }
 }`
-	plan := writePlan(t, map[string]string{"plan.hcl": src})
-	e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host, "jar=none")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.Run(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := runSrc(t, src, "host="+host, "jar=none")
 	for _, q := range r.Requests {
 		switch q.Name {
 		case "POST /login":
@@ -288,14 +273,7 @@ shape "s" {
     rate  = "40/s"
   }
 }`
-	plan := writePlan(t, map[string]string{"plan.hcl": src})
-	e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Run(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	runSrc(t, src, "host="+host)
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	for _, want := range []string{"application/xml", "application/soap+xml; charset=utf-8", "text/plain; charset=utf-8", "application/json"} {
@@ -353,14 +331,7 @@ workload "w" {
 		mu.Lock()
 		clear(byUser)
 		mu.Unlock()
-		plan := writePlan(t, map[string]string{"plan.hcl": src + shapes[model]})
-		e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.Run(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		runSrc(t, src+shapes[model], "host="+host)
 		mu.Lock()
 		passes, distinct := 0, map[string]bool{}
 		for u, paths := range byUser {
@@ -437,15 +408,7 @@ workload "w" {
 		mu.Lock()
 		clear(byUser)
 		mu.Unlock()
-		plan := writePlan(t, map[string]string{"plan.hcl": src + shapes[model]})
-		e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.Run(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := runSrc(t, src+shapes[model], "host="+host)
 		if err := r.Validate(); err != nil {
 			t.Errorf("%s: %v", model, err)
 		}
@@ -478,15 +441,7 @@ workload "w" {
 	}
 	// A repeat drawn from a capture that is not a number fails the step.
 	bad := strings.Replace(src, "random_int(2, 4)", "captured.n", 1)
-	plan := writePlan(t, map[string]string{"plan.hcl": bad + shapes["closed"]})
-	e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.Run(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := runSrc(t, bad+shapes["closed"], "host="+host)
 	for _, q := range r.Requests {
 		if q.Name == "GET /list/:page" && (q.Count == 0 || q.Failures != q.Count) {
 			t.Errorf("a repeat that is not a number: %d sent, %d failed", q.Count, q.Failures)
@@ -559,15 +514,7 @@ workload "w" {
 		mu.Lock()
 		clear(hits)
 		mu.Unlock()
-		plan := writePlan(t, map[string]string{"plan.hcl": src + shapes[model]})
-		e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.Run(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := runSrc(t, src+shapes[model], "host="+host)
 		if err := r.Validate(); err != nil {
 			t.Errorf("%s: %v", model, err)
 		}
@@ -646,15 +593,7 @@ shape "s" {
       }
 `, path)
 	}
-	plan := writePlan(t, map[string]string{"plan.hcl": fmt.Sprintf(src, step("good")+step("bad"))})
-	e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.Run(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := runSrc(t, fmt.Sprintf(src, step("good")+step("bad")), "host="+host)
 	good, bad := r.RequestByName("GET /good"), r.RequestByName("GET /bad")
 	if good == nil || bad == nil || good.Count == 0 || good.Failures != 0 || bad.Failures != bad.Count {
 		t.Fatalf("good %+v, bad %+v: want every good one to pass and every bad one to fail", good, bad)
@@ -665,9 +604,7 @@ shape "s" {
 		}
 	}
 	// Without the cookie expectation, the condition decides.
-	plan = writePlan(t, map[string]string{"plan.hcl": strings.ReplaceAll(fmt.Sprintf(src, step("bad")), `cookies = ["sessionid"]`, "")})
-	e, _ = engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
-	r, _ = e.Run(t.Context())
+	r = runSrc(t, strings.ReplaceAll(fmt.Sprintf(src, step("bad")), `cookies = ["sessionid"]`, ""), "host="+host)
 	if len(r.Failures) != 1 || r.Failures[0].Reason != "expect that response.json.total == pass.qty * 10 is false" {
 		t.Errorf("failures %+v; want the condition as written", r.Failures)
 	}
@@ -701,15 +638,7 @@ shape "s" {
   }
 }
 `, insecure)
-		plan := writePlan(t, map[string]string{"plan.hcl": src})
-		e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+srv.URL)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.Run(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := runSrc(t, src, "host="+srv.URL)
 		q := r.RequestByName("GET /")
 		if !insecure && (len(r.Failures) == 0 || !strings.Contains(r.Failures[0].Reason, "certificate")) {
 			t.Errorf("a self-signed certificate: failures %+v, want the certificate named", r.Failures)
@@ -807,15 +736,7 @@ shape "s" {
   }
 }
 `
-	plan := writePlan(t, map[string]string{"plan.hcl": src})
-	e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+host)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.Run(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := runSrc(t, src, "host="+host)
 	mu.Lock()
 	defer mu.Unlock()
 	login, keep, loop := r.RequestByName("POST /login"), r.RequestByName("POST /keep"), r.RequestByName("GET /loop")
@@ -894,15 +815,7 @@ shape "s" {
   }
 }
 `
-	plan := writePlan(t, map[string]string{"plan.hcl": src})
-	e, err := engine.New(engine.Options{Plan: load(t, plan, "host="+shop, "flags="+flags)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.Run(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := runSrc(t, src, "host="+shop, "flags="+flags)
 	mu.Lock()
 	defer mu.Unlock()
 	for _, p := range got["shop"] {
@@ -1061,4 +974,159 @@ shape "s" {
 			t.Errorf("%s: the target got %d requests (want %d passes of 2), the run took %s, status %s (%s)", c.attr, got, c.want, took, r.Status, r.Reason)
 		}
 	}
+}
+
+// TestWhenCanReadsAFailedCapture: after a failed step, which captures
+// nothing, a step with when = can(captured.token) is skipped, not failed;
+// after a good one it goes. random_choice draws from lists of lists of
+// different lengths.
+func TestWhenCanReadsAFailedCapture(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string]int{}
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		n := hits["/login"]
+		mu.Unlock()
+		if r.URL.Path == "/login" && n%2 == 0 {
+			w.WriteHeader(500)
+			return
+		}
+		w.Write([]byte(`{"token": "t"}`))
+	}))
+	const src = `
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+variable "words" {
+  default = [["a", "b", "c"], ["d", "e"]]
+}
+workload "w" {
+  host = var.host
+  user "u" {
+    sequence "s" {
+      on_failure = "continue"
+      pass {
+        words = random_choice(var.words)
+      }
+      step "login" {
+        post    = "/login"
+        capture = { token = response.json.token }
+      }
+      step "cart" {
+        get  = "/cart?w=${join(",", pass.words)}"
+        name = "/cart"
+        when = can(captured.token)
+      }
+    }
+  }
+}
+shape "s" {
+  stage {
+    until = "500ms"
+    users = 1
+  }
+}
+`
+	r := runSrc(t, src, "host="+host)
+	login, cart := r.RequestByName("POST /login"), r.RequestByName("GET /cart")
+	if login == nil || cart == nil || login.Failures == 0 || cart.Failures != 0 || cart.Skipped == 0 ||
+		cart.Count+cart.Skipped != login.Count || cart.Count != login.Count-login.Failures {
+		t.Errorf("login %+v, cart %+v: want the cart skipped after each failed login and sent after each good one", login, cart)
+	}
+}
+
+// TestStartPassAndOnFailure: a start block's pass values are drawn once per
+// user and read by every later request as captured.NAME (one session id a
+// user, seen by the target on each of its requests); with on_failure =
+// "continue" a failed start step does not hold the user back.
+func TestStartPassAndOnFailure(t *testing.T) {
+	var mu sync.Mutex
+	sids := map[string]map[string]bool{} // user → session ids it sent
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		u := r.Header.Get("X-User")
+		if sids[u] == nil {
+			sids[u] = map[string]bool{}
+		}
+		sids[u][r.Header.Get("X-Session")] = true
+		mu.Unlock()
+		if r.URL.Path == "/flaky" {
+			w.WriteHeader(503)
+		}
+	}))
+	const src = `
+variable "host" {
+  default = "http://127.0.0.1:1"
+}
+workload "w" {
+  host = var.host
+  user "u" {
+    wait = constant("20ms")
+    start {
+      on_failure = "continue"
+      pass {
+        sid = uuid()
+      }
+      step "flaky" {
+        get     = "/flaky"
+        headers = { "X-User" = "${user.id}", "X-Session" = captured.sid }
+      }
+      step "hello" {
+        get     = "/hello"
+        headers = { "X-User" = "${user.id}", "X-Session" = captured.sid }
+      }
+    }
+    task "page" {
+      get     = "/page"
+      headers = { "X-User" = "${user.id}", "X-Session" = captured.sid }
+    }
+  }
+}
+shape "s" {
+  stage {
+    until = "500ms"
+    users = 3
+  }
+}
+`
+	r := runSrc(t, src, "host="+host)
+	if q := r.RequestByName("GET /flaky"); q == nil || q.Count != 3 || q.Failures != 3 {
+		t.Errorf("the failed start step: %+v; want once per user, not tried again", q)
+	}
+	if q := r.RequestByName("GET /page"); q == nil || q.Count < 6 {
+		t.Errorf("the users' passes after a failed start: %+v", q)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	all := map[string]bool{}
+	for u, ids := range sids {
+		if len(ids) != 1 {
+			t.Errorf("user %s sent %d session ids: %v", u, len(ids), ids)
+		}
+		for id := range ids {
+			if id == "" || all[id] {
+				t.Errorf("session id %q is empty or shared", id)
+			}
+			all[id] = true
+		}
+	}
+	if len(sids) != 3 {
+		t.Errorf("%d users seen", len(sids))
+	}
+}
+
+// runSrc runs a plan written as src, with its variables, and returns the Run.
+func runSrc(t *testing.T, src string, vars ...string) *result.Run {
+	t.Helper()
+	plan := writePlan(t, map[string]string{"plan.hcl": src})
+	e, err := engine.New(engine.Options{Plan: load(t, plan, vars...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -17,20 +17,25 @@ variable "duration" {
 # APPROX: at test start the Locust master downloads the query data from
 # other systems (AdM keywords from MARS, Wikipedia titles from
 # Elasticsearch, the Top Picks file, IP ranges from gzipped CSV files) and
-# sends it to the workers. lab has no step before the run and reads one
-# host: the plan takes the queries as variables, with a few samples.
+# sends it to the workers. A lab setup block sends requests to the plan's
+# one host only, and the corpus keeps none of the files: the plan takes
+# the queries as variables, with a few samples (each AdM and Top Picks
+# entry is a list of queries, as the script's).
 variable "adm_queries" {
-  default = ["amazon", "ebay", "wayfair", "home depot", "walmart"]
+  type    = list(list(string))
+  default = [["amazon", "amazon prime"], ["ebay"], ["wayfair", "wayfair furniture"], ["home depot"], ["walmart", "walmart grocery"]]
 }
 
 variable "top_picks_queries" {
-  default = ["wikip", "youtu", "faceb", "reddi", "netfl"]
+  type    = list(list(string))
+  default = [["wikip", "wikipe", "wikipedia"], ["youtu", "youtube"], ["faceb", "facebook"], ["reddi", "reddit"], ["netfl", "netflix"]]
 }
 
 variable "wikipedia_queries" {
   default = ["mozilla firefox", "alan turing", "pacific ocean", "jazz", "photosynthesis"]
 }
 
+# APPROX: a sample of the words of Faker's lorem provider (en-US).
 variable "lorem" {
   default = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "tempor"]
 }
@@ -42,6 +47,10 @@ variable "user_agents" { # client_info.DESKTOP_FIREFOX
     "Mozilla/5.0 (Windows NT 10.0; rv:10.0) Gecko/20100101 Firefox/91.0",
     "Mozilla/5.0 (X11; Linux x86_64; rv:90.0) Gecko/20100101 Firefox/91.0",
   ]
+}
+
+variable "accept_languages" { # client_info.LOCALES (a sample)
+  default = ["en-US", "en-CA", "fr-CA", "en-GB", "de-DE"]
 }
 
 variable "locales" { # curated_recommendations.protocol.Locale
@@ -57,24 +66,20 @@ variable "topics" { # corpus_backends.protocol.Topic
 #
 # APPROX: the answers are checked against Merino's pydantic models; the
 # plan checks the top-level fields only.
-#
-# APPROX: several tasks send one request per element of a list, or per
-# prefix of a query, as a user types it (a loop whose count depends on
-# the value drawn). The plan sends one request per pass, for one element
-# or one prefix of random length.
 
 workload "merino" {
-  host = var.host
+  host      = var.host
+  redirects = 20 # requests follows redirects (30 at most; 20 is lab's most)
 
   user "MerinoUser" {
     # no wait_time: Locust runs the next task at once
 
     # APPROX: when /__version__ fails the script stops the user for good
-    # (StopUser); a failed lab start is tried again after the wait.
+    # (StopUser); a failed lab start is tried again, at once (no wait).
     start {
       step "version" {
         get     = "/__version__"
-        headers = { "Accept-Language" = "en-US", "User-Agent" = random_choice(var.user_agents) }
+        headers = { "Accept-Language" = random_choice(var.accept_languages), "User-Agent" = random_choice(var.user_agents) }
         expect {
           status = 200
           json   = ["version", "commit"]
@@ -82,59 +87,90 @@ workload "merino" {
       }
     }
 
-    task "adm_suggestions" {
-      weight  = 2
-      get     = "/api/v1/suggest"
-      name    = "/api/v1/suggest?providers=adm"
-      query   = { q = random_choice(var.adm_queries), providers = "adm" }
-      headers = { "Accept-Language" = "en-US", "User-Agent" = random_choice(var.user_agents) }
-      expect {
-        status = 200
-        json   = ["suggestions"]
+    sequence "adm_suggestions" {
+      weight     = 2
+      on_failure = "continue" # the loop goes on after a failed request
+      pass {
+        queries = random_choice(var.adm_queries)
+      }
+      step "suggest" {
+        repeat  = length(pass.queries) # for query in queries
+        get     = "/api/v1/suggest"
+        name    = "/api/v1/suggest?providers=adm"
+        query   = { q = pass.queries[repeat.index], providers = "adm" }
+        headers = { "Accept-Language" = random_choice(var.accept_languages), "User-Agent" = random_choice(var.user_agents) }
+        expect {
+          status = 200
+          json   = ["suggestions"]
+        }
       }
     }
 
     # amo_suggestions has weight 0 in the script: never picked, left out.
 
-    task "dynamic_wikipedia_suggestions" {
-      weight  = 2
-      get     = "/api/v1/suggest"
-      name    = "/api/v1/suggest?providers=wikipedia"
-      query   = { q = substr(random_choice(var.wikipedia_queries), 0, random_int(2, 16)), providers = "wikipedia" }
-      headers = { "Accept-Language" = "en-US", "User-Agent" = random_choice(var.user_agents) }
-      expect {
-        status = 200
-        json   = ["suggestions"]
+    sequence "dynamic_wikipedia_suggestions" {
+      weight     = 2
+      on_failure = "continue" # the loop goes on after a failed request
+      pass {
+        full_query = random_choice(var.wikipedia_queries)
+      }
+      step "suggest" {
+        repeat  = strlen(pass.full_query) - 1 # full_query[:x] for x in range(2, len + 1)
+        get     = "/api/v1/suggest"
+        name    = "/api/v1/suggest?providers=wikipedia"
+        query   = { q = substr(pass.full_query, 0, repeat.index + 2), providers = "wikipedia" }
+        headers = { "Accept-Language" = random_choice(var.accept_languages), "User-Agent" = random_choice(var.user_agents) }
+        expect {
+          status = 200
+          json   = ["suggestions"]
+        }
       }
     }
 
-    task "faker_suggestions" {
-      weight  = 2
-      get     = "/api/v1/suggest"
-      query   = { q = substr(join(" ", [random_choice(var.lorem), random_choice(var.lorem), random_choice(var.lorem)]), 0, random_int(1, 30)) }
-      headers = { "Accept-Language" = "en-US", "User-Agent" = random_choice(var.user_agents) }
-      expect {
-        status = 200
-        json   = ["suggestions"]
+    sequence "faker_suggestions" {
+      weight     = 2
+      on_failure = "continue" # the loop goes on after a failed request
+      pass {
+        words      = random_int(2, 4)
+        full_query = join(" ", [for i in range(pass.words) : random_choice(var.lorem)])
+        # every prefix of the query, but those that end with a space
+        prefixes = [for i in range(1, strlen(pass.full_query) + 1) : substr(pass.full_query, 0, i) if substr(pass.full_query, i - 1, 1) != " "]
+      }
+      step "suggest" {
+        repeat  = length(pass.prefixes)
+        get     = "/api/v1/suggest"
+        query   = { q = pass.prefixes[repeat.index] }
+        headers = { "Accept-Language" = random_choice(var.accept_languages), "User-Agent" = random_choice(var.user_agents) }
+        expect {
+          status = 200
+          json   = ["suggestions"]
+        }
       }
     }
 
-    task "top_picks_suggestions" {
-      weight  = 2
-      get     = "/api/v1/suggest"
-      name    = "/api/v1/suggest?providers=top_picks"
-      query   = { q = random_choice(var.top_picks_queries), providers = "top_picks" }
-      headers = { "Accept-Language" = "en-US", "User-Agent" = random_choice(var.user_agents) }
-      expect {
-        status = 200
-        json   = ["suggestions"]
+    sequence "top_picks_suggestions" {
+      weight     = 2
+      on_failure = "continue" # the loop goes on after a failed request
+      pass {
+        queries = random_choice(var.top_picks_queries)
+      }
+      step "suggest" {
+        repeat  = length(pass.queries)
+        get     = "/api/v1/suggest"
+        name    = "/api/v1/suggest?providers=top_picks"
+        query   = { q = pass.queries[repeat.index], providers = "top_picks" }
+        headers = { "Accept-Language" = random_choice(var.accept_languages), "User-Agent" = random_choice(var.user_agents) }
+        expect {
+          status = 200
+          json   = ["suggestions"]
+        }
       }
     }
 
     task "manifest" {
       weight  = 2
       get     = "/api/v1/manifest"
-      headers = { "Accept-Language" = "en-US", "User-Agent" = random_choice(var.user_agents) }
+      headers = { "Accept-Language" = random_choice(var.accept_languages), "User-Agent" = random_choice(var.user_agents) }
       expect {
         status = 200
         json   = ["domains"]
@@ -147,7 +183,7 @@ workload "merino" {
       name   = "/api/v1/suggest?providers=accuweather"
       query  = { q = "", providers = "accuweather" }
       headers = {
-        "Accept-Language" = "en-US"
+        "Accept-Language" = random_choice(var.accept_languages)
         "User-Agent"      = random_choice(var.user_agents)
         # APPROX: the script draws an address inside a random range of the
         # IP2Location US and Canada lists; the plan draws one in a few
@@ -174,51 +210,19 @@ workload "merino" {
       }
     }
 
-    # curated_recommendations_random_topics (weight 52) draws 1 to 4
-    # topics: four tasks of weight 13, one per count.
-    # APPROX: random.sample draws distinct topics; random_choice may draw
-    # the same topic twice.
-    task "curated_recommendations_1_topic" {
-      weight  = 13
-      post    = "/api/v1/curated-recommendations"
-      name    = "/api/v1/curated-recommendations?query_param=topics"
-      json    = { locale = random_choice(var.locales), topics = [random_choice(var.topics)] }
-      headers = { "User-Agent" = random_choice(var.user_agents) }
-      expect {
-        status = 200
-        json   = ["recommendedAt", "surfaceId", "data"]
+    task "curated_recommendations_random_topics" {
+      weight = 52
+      pass {
+        # random.sample(list(Topic), randint(1, 4)): 1 to 4 distinct topics
+        count = random_int(1, 4)
+        t1    = random_choice(var.topics)
+        t2    = random_choice([for t in var.topics : t if t != pass.t1])
+        t3    = random_choice([for t in var.topics : t if !contains([pass.t1, pass.t2], t)])
+        t4    = random_choice([for t in var.topics : t if !contains([pass.t1, pass.t2, pass.t3], t)])
       }
-    }
-
-    task "curated_recommendations_2_topics" {
-      weight  = 13
       post    = "/api/v1/curated-recommendations"
       name    = "/api/v1/curated-recommendations?query_param=topics"
-      json    = { locale = random_choice(var.locales), topics = [random_choice(var.topics), random_choice(var.topics)] }
-      headers = { "User-Agent" = random_choice(var.user_agents) }
-      expect {
-        status = 200
-        json   = ["recommendedAt", "surfaceId", "data"]
-      }
-    }
-
-    task "curated_recommendations_3_topics" {
-      weight  = 13
-      post    = "/api/v1/curated-recommendations"
-      name    = "/api/v1/curated-recommendations?query_param=topics"
-      json    = { locale = random_choice(var.locales), topics = [random_choice(var.topics), random_choice(var.topics), random_choice(var.topics)] }
-      headers = { "User-Agent" = random_choice(var.user_agents) }
-      expect {
-        status = 200
-        json   = ["recommendedAt", "surfaceId", "data"]
-      }
-    }
-
-    task "curated_recommendations_4_topics" {
-      weight  = 13
-      post    = "/api/v1/curated-recommendations"
-      name    = "/api/v1/curated-recommendations?query_param=topics"
-      json    = { locale = random_choice(var.locales), topics = [random_choice(var.topics), random_choice(var.topics), random_choice(var.topics), random_choice(var.topics)] }
+      json    = { locale = random_choice(var.locales), topics = [for i, t in [pass.t1, pass.t2, pass.t3, pass.t4] : t if i < pass.count] }
       headers = { "User-Agent" = random_choice(var.user_agents) }
       expect {
         status = 200

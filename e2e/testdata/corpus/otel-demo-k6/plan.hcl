@@ -18,7 +18,8 @@ variable "products" {
 }
 
 # APPROX: the script reads people.json (nine people); two of its rows are
-# written here, as the plan may only read files in its own folder.
+# written here, as the corpus keeps no copy of the file (with one, write
+# locals { people = jsondecode(file("people.json")) }).
 variable "people" {
   default = [
     {
@@ -44,241 +45,217 @@ variable "people" {
   ]
 }
 
-# APPROX: every request of the script carries the traceparent header of
-# the span the xk6-otel tracer opened for it; the plan sends the baggage
-# header only.
+# loadGeneratorFloodHomepage: the script asks flagd for it each time floodHome is
+# picked; its default is 0.
+variable "flood_count" {
+  default = 0
+}
+
+# Mixed into each user's session id (below): set it to a fresh value,
+# -var session_salt=$(uuidgen), for session ids no other run has used.
+variable "session_salt" {
+  default = ""
+}
+
+# APPROX: the xk6-otel tracer exports its own spans (one per task, one per
+# flag evaluation) over OTLP to the collector, another host. The plan
+# sends the same trace context on every request (the traceparent of the
+# span the script opens for it) but no span of its own, so the traces
+# lack the load generator's spans.
 #
-# APPROX: before every pass the script asks flagd (a second host,
+# APPROX: before every pass the script asks flagd (another host,
 # FLAGD_HOST:FLAGD_OFREP_PORT) for loadGeneratorTraffic and, when it is 0,
-# sleeps and skips the pass. A request to another host and a pass that
-# depends on its answer cannot be written; the plan acts as if the flag
-# were on.
+# sleeps and skips the pass; floodHome asks it for
+# loadGeneratorFloodHomepage each time it is picked and sends that many
+# GET /. The plan cannot ask another host: it acts as if the traffic flag
+# were on and reads the flood count once, from var.flood_count (the flag's
+# default, 0: the task sends nothing, as the script does with the flag
+# off).
 #
 # APPROX: the browser scenario (K6_BROWSER_ENABLED, one chromium page) is
 # left out: lab speaks HTTP, not a browser.
-#
-# The weights are the script's times 3, so that checkoutMulti's random
-# count of 2, 3 or 4 items can be three sequences of weight 1 each.
 
 workload "otel-demo" {
-  host    = var.host
-  cookies = "pass" # k6's jar: a new one each iteration
+  host      = var.host
+  cookies   = "pass" # k6's jar: a new one each iteration
+  redirects = 10     # k6 follows up to 10 redirects (maxRedirects)
 
   user "vu" {
     wait = between("1s", "10s") # sleep(cryptoRandom() * 9 + 1) after each pass
 
-    start { # onStart on the first iteration: a session id, then the index page
-      # APPROX: this first request goes without the baggage header, as the
-      # session id is drawn (captured) with its answer.
+    # onStart, on the first iteration: a session id, then the index page.
+    # APPROX: the session id is crypto.randomUUID(), drawn before the VU's
+    # first request; a start block cannot draw a value before its first
+    # request, so the id is made from the user's number (and
+    # var.session_salt), unique in the run, in a UUID's form.
+    # APPROX: the script's first iteration sends the index page and then
+    # its task; a failed index request does not stop it. A lab start block
+    # that failed is tried again after the user's wait.
+    start {
       step "session start" {
         get     = "/"
-        capture = { session = uuid() }
+        headers = { baggage = "synthetic_request=true,session.id=${format("%s-%s-4%s-a%s-%s", regex("^(.{8})(.{4})(.{3})(.{3})(.{12})", sha256("${var.session_salt}/${user.id}"))...)}", traceparent = traceparent() }
+        capture = { session = format("%s-%s-4%s-a%s-%s", regex("^(.{8})(.{4})(.{3})(.{3})(.{12})", sha256("${var.session_salt}/${user.id}"))...) }
       }
     }
 
     task "index" {
-      weight  = 3
+      weight  = 1
       get     = "/"
-      headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+      headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
     }
 
     task "browseProduct" {
-      weight  = 30
+      weight  = 10
       get     = "/api/products/${random_choice(var.products)}"
       name    = "/api/products/:id"
-      headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+      headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
     }
 
     task "getRecommendations" {
-      weight  = 9
+      weight  = 3
       get     = "/api/recommendations"
       query   = { productIds = random_choice(var.products) }
-      headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+      headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
     }
 
     task "getAds" {
-      weight = 9
+      weight = 3
       # a null category is sent as the text contextKeys=None, as the script writes it
       get     = "/api/data/${random_choice(["?contextKeys=binoculars", "?contextKeys=telescopes", "?contextKeys=accessories", "?contextKeys=assembly", "?contextKeys=travel", "?contextKeys=books", "?contextKeys=None"])}"
       name    = "/api/data/"
-      headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+      headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
     }
 
     task "viewCart" {
-      weight  = 9
+      weight  = 3
       get     = "/api/cart"
-      headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+      headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
     }
 
     sequence "addToCart" {
-      weight = 6
-      # APPROX: k6 sends the cart request even when the product request
-      # failed; a lab sequence ends the pass at the first failed step.
+      weight     = 2
+      on_failure = "continue" # k6 goes on after a failed request
+      pass {
+        user    = uuid()
+        product = random_choice(var.products)
+        trace   = traceparent() # the task's span, whose traceparent both requests carry
+      }
       step "product" {
-        get     = "/api/products/${random_choice(var.products)}"
+        get     = "/api/products/${pass.product}"
         name    = "/api/products/:id"
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-        # the product drawn for this pass, read back for the cart request
-        capture = { product = response.json.id, user = uuid() }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
       }
       step "cart" {
         post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+        json    = { item = { productId = pass.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
       }
     }
 
     sequence "checkout" {
-      weight = 3
+      weight     = 1
+      on_failure = "continue"
+      pass {
+        user           = uuid()
+        product        = random_choice(var.products)
+        trace          = traceparent()
+        trace_checkout = traceparent() # checkout's own span; addToCart opens another
+      }
       step "product" {
-        get     = "/api/products/${random_choice(var.products)}"
+        get     = "/api/products/${pass.product}"
         name    = "/api/products/:id"
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-        capture = { product = response.json.id, user = uuid() }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
       }
       step "cart" {
         post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+        json    = { item = { productId = pass.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
       }
       step "checkout" {
         post    = "/api/checkout"
-        json    = merge(random_choice(var.people), { userId = captured.user })
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+        json    = merge(random_choice(var.people), { userId = pass.user })
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_checkout }
       }
     }
 
-    sequence "checkoutMulti_2" {
-      weight = 1
+    sequence "checkoutMulti" {
+      weight     = 1
+      on_failure = "continue"
+      pass {
+        user      = uuid()
+        items     = random_choice([2, 3, 4]) # itemCount
+        product_1 = random_choice(var.products)
+        product_2 = random_choice(var.products)
+        product_3 = random_choice(var.products)
+        product_4 = random_choice(var.products)
+        trace     = traceparent() # checkoutMulti's span
+        trace_1   = traceparent() # each addToCart opens a span of its own
+        trace_2   = traceparent()
+        trace_3   = traceparent()
+        trace_4   = traceparent()
+      }
       step "product 1" {
-        get     = "/api/products/${random_choice(var.products)}"
+        get     = "/api/products/${pass.product_1}"
         name    = "/api/products/:id"
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-        capture = { product = response.json.id, user = uuid() }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_1 }
       }
       step "cart 1" {
         post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+        json    = { item = { productId = pass.product_1, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_1 }
       }
       step "product 2" {
-        get     = "/api/products/${random_choice(var.products)}"
+        get     = "/api/products/${pass.product_2}"
         name    = "/api/products/:id"
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-        capture = { product = response.json.id }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_2 }
       }
       step "cart 2" {
         post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-      }
-      step "checkout" {
-        post    = "/api/checkout"
-        json    = merge(random_choice(var.people), { userId = captured.user })
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-      }
-    }
-
-    sequence "checkoutMulti_3" {
-      weight = 1
-      step "product 1" {
-        get     = "/api/products/${random_choice(var.products)}"
-        name    = "/api/products/:id"
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-        capture = { product = response.json.id, user = uuid() }
-      }
-      step "cart 1" {
-        post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-      }
-      step "product 2" {
-        get     = "/api/products/${random_choice(var.products)}"
-        name    = "/api/products/:id"
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-        capture = { product = response.json.id }
-      }
-      step "cart 2" {
-        post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+        json    = { item = { productId = pass.product_2, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_2 }
       }
       step "product 3" {
-        get     = "/api/products/${random_choice(var.products)}"
+        when    = pass.items >= 3
+        get     = "/api/products/${pass.product_3}"
         name    = "/api/products/:id"
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-        capture = { product = response.json.id }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_3 }
       }
       step "cart 3" {
+        when    = pass.items >= 3
         post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-      }
-      step "checkout" {
-        post    = "/api/checkout"
-        json    = merge(random_choice(var.people), { userId = captured.user })
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-      }
-    }
-
-    sequence "checkoutMulti_4" {
-      weight = 1
-      step "product 1" {
-        get     = "/api/products/${random_choice(var.products)}"
-        name    = "/api/products/:id"
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-        capture = { product = response.json.id, user = uuid() }
-      }
-      step "cart 1" {
-        post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-      }
-      step "product 2" {
-        get     = "/api/products/${random_choice(var.products)}"
-        name    = "/api/products/:id"
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-        capture = { product = response.json.id }
-      }
-      step "cart 2" {
-        post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-      }
-      step "product 3" {
-        get     = "/api/products/${random_choice(var.products)}"
-        name    = "/api/products/:id"
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-        capture = { product = response.json.id }
-      }
-      step "cart 3" {
-        post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+        json    = { item = { productId = pass.product_3, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_3 }
       }
       step "product 4" {
-        get     = "/api/products/${random_choice(var.products)}"
+        when    = pass.items >= 4
+        get     = "/api/products/${pass.product_4}"
         name    = "/api/products/:id"
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
-        capture = { product = response.json.id }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_4 }
       }
       step "cart 4" {
+        when    = pass.items >= 4
         post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+        json    = { item = { productId = pass.product_4, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_4 }
       }
       step "checkout" {
         post    = "/api/checkout"
-        json    = merge(random_choice(var.people), { userId = captured.user })
-        headers = { baggage = "synthetic_request=true,session.id=${captured.session}" }
+        json    = merge(random_choice(var.people), { userId = pass.user })
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
       }
     }
 
-    # APPROX: floodHome (weight 5, times 3 = 15) asks flagd (a second host)
-    # for loadGeneratorFloodHomepage and, when it is above 0, loops that
-    # many GET / requests. A request count read from another service at
-    # run time cannot be written; the task is left out, and with it the
-    # flagd request it sends each time it is picked.
+    task "floodHome" {
+      weight = 5
+      when   = var.flood_count > 0 # with the flag at 0 the pass sends nothing
+      repeat = var.flood_count
+      get    = "/"
+      pass {
+        trace = traceparent()
+      }
+      headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
+    }
   }
 }
 

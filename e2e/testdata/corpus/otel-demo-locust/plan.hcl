@@ -18,7 +18,8 @@ variable "products" {
 }
 
 # APPROX: the script reads people.json (nine people); two of its rows are
-# written here, as the plan may only read files in its own folder.
+# written here, as the corpus keeps no copy of the file (with one, write
+# locals { people = jsondecode(file("people.json")) }).
 variable "people" {
   default = [
     {
@@ -44,238 +45,210 @@ variable "people" {
   ]
 }
 
-# APPROX: every request of the script carries OpenTelemetry trace context
-# (a traceparent header for its span) from the requests instrumentation;
-# the plan sends the baggage header only.
+# loadGeneratorFloodHomepage: the script asks flagd for it each time flood_home is
+# picked; its default is 0.
+variable "flood_count" {
+  default = 0
+}
+
+# Mixed into each user's session id (below): set it to a fresh value,
+# -var session_salt=$(uuidgen), for session ids no other run has used.
+variable "session_salt" {
+  default = ""
+}
+
+# APPROX: the script's tracer exports its own spans (one per task, one per
+# HTTP request), logs and metrics over OTLP to the collector, another
+# host. The plan sends the same trace context on every request (a
+# traceparent per request, in one trace per task) but no telemetry of its
+# own, so the traces lack the load generator's spans.
+#
+# APPROX: flood_home asks the flagd service (another host, over OFREP)
+# for loadGeneratorFloodHomepage each time it is picked and sends that
+# many GET /. The plan cannot ask another host: it reads the count once,
+# from var.flood_count (the flag's default, 0: the task sends nothing, as
+# the script does with the flag off).
 #
 # APPROX: the browser user (PlaywrightUser, on when
 # LOCUST_BROWSER_TRAFFIC_ENABLED is set) is left out: lab speaks HTTP, not
 # a browser.
-#
-# The weights are the script's times 3, so that checkout_multi's random
-# count of 2, 3 or 4 items can be three sequences of weight 1 each.
 
 workload "otel-demo" {
-  host    = var.host
-  cookies = "user" # the Locust session keeps cookies for the user's life
+  host      = var.host
+  cookies   = "user" # the Locust session keeps cookies for the user's life
+  redirects = 20     # requests follows redirects (30 at most; 20 is lab's most)
 
   user "website" {
-    weight = 9
+    weight = 9 # LOCUST_HTTP_USER_WEIGHT, against the (left out) browser user
     wait   = between("1s", "10s")
 
-    start { # on_start: a session id in the baggage, then the index page
-      # APPROX: this first request goes without the baggage header, as the
-      # session id is drawn (captured) with its answer.
+    # on_start: a session id in the baggage, then the index page.
+    # APPROX: the session id is uuid4(), drawn before the user's first
+    # request; a start block cannot draw a value before its first request,
+    # so the id is made from the user's number (and var.session_salt),
+    # unique in the run, in a UUID's form.
+    # APPROX: when the index request fails, Locust goes on to the tasks; a
+    # lab start block that failed is tried again after the user's wait.
+    start {
       step "session start" {
         get     = "/"
-        capture = { session = uuid() }
+        headers = { baggage = "session.id=${format("%s-%s-4%s-a%s-%s", regex("^(.{8})(.{4})(.{3})(.{3})(.{12})", sha256("${var.session_salt}/${user.id}"))...)},synthetic_request=true", traceparent = traceparent() }
+        capture = { session = format("%s-%s-4%s-a%s-%s", regex("^(.{8})(.{4})(.{3})(.{3})(.{12})", sha256("${var.session_salt}/${user.id}"))...) }
       }
     }
 
     task "index" {
-      weight  = 3
+      weight  = 1
       get     = "/"
-      headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+      headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = traceparent() }
     }
 
     task "browse_product" {
-      weight  = 30
+      weight  = 10
       get     = "/api/products/${random_choice(var.products)}"
       name    = "/api/products/:id"
-      headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+      headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = traceparent() }
     }
 
     task "get_recommendations" {
-      weight  = 9
+      weight  = 3
       get     = "/api/recommendations"
       query   = { productIds = random_choice(var.products) }
-      headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+      headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = traceparent() }
     }
 
     task "get_ads" {
-      weight = 9
+      weight = 3
       # requests leaves out a None parameter, so one choice in seven has no query
       get     = "/api/data/${random_choice(["?contextKeys=binoculars", "?contextKeys=telescopes", "?contextKeys=accessories", "?contextKeys=assembly", "?contextKeys=travel", "?contextKeys=books", ""])}"
       name    = "/api/data/"
-      headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+      headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = traceparent() }
     }
 
     task "view_cart" {
-      weight  = 9
+      weight  = 3
       get     = "/api/cart"
-      headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+      headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = traceparent() }
     }
 
     sequence "add_to_cart" {
-      weight = 6
-      # APPROX: Locust sends the cart request even when the product request
-      # failed; a lab sequence ends the pass at the first failed step.
+      weight     = 2
+      on_failure = "continue" # Locust goes on after a failed request
+      pass {
+        user    = uuid()
+        product = random_choice(var.products)
+        trace   = traceparent() # the task's span: each request is a child span of it
+      }
       step "product" {
-        get     = "/api/products/${random_choice(var.products)}"
+        get     = "/api/products/${pass.product}"
         name    = "/api/products/:id"
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-        # the product drawn for this pass, read back for the cart request
-        capture = { product = response.json.id, user = uuid() }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
       step "cart" {
         post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+        json    = { item = { productId = pass.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
     }
 
     sequence "checkout" {
-      weight = 3
+      weight     = 1
+      on_failure = "continue"
+      pass {
+        user    = uuid()
+        product = random_choice(var.products)
+        trace   = traceparent()
+      }
       step "product" {
-        get     = "/api/products/${random_choice(var.products)}"
+        get     = "/api/products/${pass.product}"
         name    = "/api/products/:id"
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-        capture = { product = response.json.id, user = uuid() }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
       step "cart" {
         post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+        json    = { item = { productId = pass.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
       step "checkout" {
         post    = "/api/checkout"
-        json    = merge(random_choice(var.people), { userId = captured.user })
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+        json    = merge(random_choice(var.people), { userId = pass.user })
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
     }
 
-    sequence "checkout_multi_2" {
-      weight = 1
+    sequence "checkout_multi" {
+      weight     = 1
+      on_failure = "continue"
+      pass {
+        user      = uuid()
+        items     = random_choice([2, 3, 4]) # item_count
+        product_1 = random_choice(var.products)
+        product_2 = random_choice(var.products)
+        product_3 = random_choice(var.products)
+        product_4 = random_choice(var.products)
+        trace     = traceparent()
+      }
       step "product 1" {
-        get     = "/api/products/${random_choice(var.products)}"
+        get     = "/api/products/${pass.product_1}"
         name    = "/api/products/:id"
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-        capture = { product = response.json.id, user = uuid() }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
       step "cart 1" {
         post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+        json    = { item = { productId = pass.product_1, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
       step "product 2" {
-        get     = "/api/products/${random_choice(var.products)}"
+        get     = "/api/products/${pass.product_2}"
         name    = "/api/products/:id"
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-        capture = { product = response.json.id }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
       step "cart 2" {
         post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-      }
-      step "checkout" {
-        post    = "/api/checkout"
-        json    = merge(random_choice(var.people), { userId = captured.user })
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-      }
-    }
-
-    sequence "checkout_multi_3" {
-      weight = 1
-      step "product 1" {
-        get     = "/api/products/${random_choice(var.products)}"
-        name    = "/api/products/:id"
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-        capture = { product = response.json.id, user = uuid() }
-      }
-      step "cart 1" {
-        post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-      }
-      step "product 2" {
-        get     = "/api/products/${random_choice(var.products)}"
-        name    = "/api/products/:id"
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-        capture = { product = response.json.id }
-      }
-      step "cart 2" {
-        post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+        json    = { item = { productId = pass.product_2, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
       step "product 3" {
-        get     = "/api/products/${random_choice(var.products)}"
+        when    = pass.items >= 3
+        get     = "/api/products/${pass.product_3}"
         name    = "/api/products/:id"
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-        capture = { product = response.json.id }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
       step "cart 3" {
+        when    = pass.items >= 3
         post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-      }
-      step "checkout" {
-        post    = "/api/checkout"
-        json    = merge(random_choice(var.people), { userId = captured.user })
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-      }
-    }
-
-    sequence "checkout_multi_4" {
-      weight = 1
-      step "product 1" {
-        get     = "/api/products/${random_choice(var.products)}"
-        name    = "/api/products/:id"
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-        capture = { product = response.json.id, user = uuid() }
-      }
-      step "cart 1" {
-        post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-      }
-      step "product 2" {
-        get     = "/api/products/${random_choice(var.products)}"
-        name    = "/api/products/:id"
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-        capture = { product = response.json.id }
-      }
-      step "cart 2" {
-        post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-      }
-      step "product 3" {
-        get     = "/api/products/${random_choice(var.products)}"
-        name    = "/api/products/:id"
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-        capture = { product = response.json.id }
-      }
-      step "cart 3" {
-        post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+        json    = { item = { productId = pass.product_3, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
       step "product 4" {
-        get     = "/api/products/${random_choice(var.products)}"
+        when    = pass.items >= 4
+        get     = "/api/products/${pass.product_4}"
         name    = "/api/products/:id"
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
-        capture = { product = response.json.id }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
       step "cart 4" {
+        when    = pass.items >= 4
         post    = "/api/cart"
-        json    = { item = { productId = captured.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = captured.user }
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+        json    = { item = { productId = pass.product_4, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
       step "checkout" {
         post    = "/api/checkout"
-        json    = merge(random_choice(var.people), { userId = captured.user })
-        headers = { baggage = "session.id=${captured.session},synthetic_request=true" }
+        json    = merge(random_choice(var.people), { userId = pass.user })
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
       }
     }
 
-    # APPROX: flood_home (weight 5, times 3 = 15) asks the flagd service (a
-    # second host) for loadGeneratorFloodHomepage and, when it is above 0,
-    # loops that many GET / requests. A request count read from another
-    # service at run time cannot be written; the task is left out. With
-    # the flag at its default of 0 it sends nothing, but Locust still
-    # spends 15 of 104 passes (and their waits) on it.
+    task "flood_home" {
+      weight = 5
+      when   = var.flood_count > 0 # with the flag at 0 the pass sends nothing
+      repeat = var.flood_count
+      get    = "/"
+      pass {
+        trace = traceparent()
+      }
+      headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
+    }
   }
 }
 

@@ -6,7 +6,7 @@ variable "host" {
 }
 
 # Locust is given the web UI's URL as its host; a lab host has no path,
-# so the UI's path is a prefix of every request.
+# so the UI's path is a prefix of every request: the same requests.
 variable "base" {
   default = "/tools.descartes.teastore.webui"
 }
@@ -19,26 +19,39 @@ variable "duration" {
   default = "5m"
 }
 
-# APPROX: the pass browses randint(2, 5) - 1 times, 1 to 4 rounds of
-# category, product and add-to-cart, each with its own random ids, and
-# buys in half of the passes. Exact copies would take eight sequences
-# (4 round counts times buy or not); the plan writes two rounds, the
-# nearest whole count to the mean of 2.5, with and without the purchase.
-#
-# APPROX: Locust goes on after a failed request (it only logs it); a lab
-# sequence ends the pass at the first failed step.
-#
-# APPROX: the login, cart and logout actions answer with a redirect that
-# Locust follows with a GET of the page; lab does not follow redirects.
-
 workload "teastore" {
-  host    = var.host
-  cookies = "user" # the Locust session keeps the session cookie
+  host      = var.host
+  cookies   = "user" # the Locust session keeps the session cookie
+  redirects = 20     # requests follows the redirects of the login, cart and logout actions (30 at most; 20 is lab's most)
 
   user "behavior" {
     # no wait_time: Locust runs the next pass at once
 
-    sequence "load, buy" {
+    sequence "load" {
+      # Locust only logs a failed request and goes on.
+      on_failure = "continue"
+      # APPROX: in a browse round, the script asks for the product only when
+      # the category page answered ok, and adds it to the cart only when the
+      # product page did; here a round's three requests go out whatever the
+      # answers. lab's `when` cannot read whether an earlier request failed
+      # (a failed request makes no capture).
+      pass {
+        rounds     = random_int(2, 5) - 1 # for i in range(1, randint(2, 5)): 1 to 4 browse rounds
+        buy        = random_choice([true, false])
+        page_1     = random_int(1, 5)
+        category_1 = random_int(2, 6)
+        product_1  = random_int(7, 506)
+        page_2     = random_int(1, 5)
+        category_2 = random_int(2, 6)
+        product_2  = random_int(7, 506)
+        page_3     = random_int(1, 5)
+        category_3 = random_int(2, 6)
+        product_3  = random_int(7, 506)
+        page_4     = random_int(1, 5)
+        category_4 = random_int(2, 6)
+        product_4  = random_int(7, 506)
+      }
+
       step "home" {
         get = "${var.base}/"
       }
@@ -51,32 +64,63 @@ workload "teastore" {
       }
       step "category 1" {
         get   = "${var.base}/category"
-        query = { page = random_int(1, 5), category = random_int(2, 6) }
-        # the product of this round, drawn once for the two requests that use it
-        capture = { product = random_int(7, 506) }
+        query = { page = pass.page_1, category = pass.category_1 }
       }
       step "product 1" {
         get   = "${var.base}/product"
-        query = { id = captured.product }
+        query = { id = pass.product_1 }
       }
       step "add to cart 1" {
         post  = "${var.base}/cartAction"
-        query = { addToCart = "", productid = captured.product }
+        query = { addToCart = "", productid = pass.product_1 }
       }
       step "category 2" {
-        get     = "${var.base}/category"
-        query   = { page = random_int(1, 5), category = random_int(2, 6) }
-        capture = { product = random_int(7, 506) }
+        when  = pass.rounds >= 2
+        get   = "${var.base}/category"
+        query = { page = pass.page_2, category = pass.category_2 }
       }
       step "product 2" {
+        when  = pass.rounds >= 2
         get   = "${var.base}/product"
-        query = { id = captured.product }
+        query = { id = pass.product_2 }
       }
       step "add to cart 2" {
+        when  = pass.rounds >= 2
         post  = "${var.base}/cartAction"
-        query = { addToCart = "", productid = captured.product }
+        query = { addToCart = "", productid = pass.product_2 }
+      }
+      step "category 3" {
+        when  = pass.rounds >= 3
+        get   = "${var.base}/category"
+        query = { page = pass.page_3, category = pass.category_3 }
+      }
+      step "product 3" {
+        when  = pass.rounds >= 3
+        get   = "${var.base}/product"
+        query = { id = pass.product_3 }
+      }
+      step "add to cart 3" {
+        when  = pass.rounds >= 3
+        post  = "${var.base}/cartAction"
+        query = { addToCart = "", productid = pass.product_3 }
+      }
+      step "category 4" {
+        when  = pass.rounds >= 4
+        get   = "${var.base}/category"
+        query = { page = pass.page_4, category = pass.category_4 }
+      }
+      step "product 4" {
+        when  = pass.rounds >= 4
+        get   = "${var.base}/product"
+        query = { id = pass.product_4 }
+      }
+      step "add to cart 4" {
+        when  = pass.rounds >= 4
+        post  = "${var.base}/cartAction"
+        query = { addToCart = "", productid = pass.product_4 }
       }
       step "buy" {
+        when = pass.buy # choice([True, False])
         post = "${var.base}/cartAction"
         query = {
           firstname  = "User"
@@ -88,52 +132,6 @@ workload "teastore" {
           expirydate = "12/2050"
           confirm    = "Confirm"
         }
-      }
-      step "profile" {
-        get = "${var.base}/profile"
-      }
-      step "logout" {
-        post  = "${var.base}/loginAction"
-        query = { logout = "" }
-      }
-    }
-
-    sequence "load" {
-      step "home" {
-        get = "${var.base}/"
-      }
-      step "login page" {
-        get = "${var.base}/login"
-      }
-      step "login" {
-        post  = "${var.base}/loginAction"
-        query = { username = random_int(1, 99), password = "password" }
-      }
-      step "category 1" {
-        get     = "${var.base}/category"
-        query   = { page = random_int(1, 5), category = random_int(2, 6) }
-        capture = { product = random_int(7, 506) }
-      }
-      step "product 1" {
-        get   = "${var.base}/product"
-        query = { id = captured.product }
-      }
-      step "add to cart 1" {
-        post  = "${var.base}/cartAction"
-        query = { addToCart = "", productid = captured.product }
-      }
-      step "category 2" {
-        get     = "${var.base}/category"
-        query   = { page = random_int(1, 5), category = random_int(2, 6) }
-        capture = { product = random_int(7, 506) }
-      }
-      step "product 2" {
-        get   = "${var.base}/product"
-        query = { id = captured.product }
-      }
-      step "add to cart 2" {
-        post  = "${var.base}/cartAction"
-        query = { addToCart = "", productid = captured.product }
       }
       step "profile" {
         get = "${var.base}/profile"
