@@ -110,7 +110,7 @@ type UserClass struct {
 	StartPass []*PassValue
 	StartGoOn bool
 	Tasks     []*Task
-	Range hcl.Range
+	Range     hcl.Range
 }
 
 // TaskWeight is the sum of the class's task weights.
