@@ -24,11 +24,15 @@ func TestShopLoginOncePerUser(t *testing.T) {
 	const token = "t0ken-for-the-test"
 	host := clitest.Shop(t, func(k *sut.Knobs) { k.AdminToken = token })
 	dir := t.TempDir()
-	for _, jar := range []string{"user", "pass"} {
-		code, out, errs := lab(t, nil, "apply", "e2e/testdata/plans/shop-login.hcl", "-var", "host="+host, "-var", "jar="+jar,
-			"-var", "duration=4s", "-var", "users=4", "--results", filepath.Join(dir, jar), "--quiet")
-		if code != 0 {
-			t.Fatalf("cookies = %q: exit %d\n%s\n%s", jar, code, out, errs)
+	// Two workers for the second run: a user's start, jar and session stay
+	// on its worker, and user ids are unique across workers.
+	for _, c := range []struct{ jar, workers string }{{"user", "1"}, {"pass", "2"}} {
+		jar := c.jar
+		// The binary, not this test: workers are processes of their own.
+		out, err := exec.Command(clitest.Binary(t), "apply", "e2e/testdata/plans/shop-login.hcl", "-var", "host="+host, "-var", "jar="+jar,
+			"-var", "duration=4s", "-var", "users=4", "--results", filepath.Join(dir, jar), "--quiet", "--workers", c.workers, "--metrics", "off").CombinedOutput()
+		if err != nil {
+			t.Fatalf("cookies = %q, %s workers: %v\n%s", jar, c.workers, err, out)
 		}
 		_, run := clitest.LatestRun(t, filepath.Join(dir, jar))
 		counts := map[string]int64{}
