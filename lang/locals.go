@@ -455,12 +455,20 @@ func (s *Scope) CapturedValues() map[string]cty.Value {
 	return out
 }
 
+// MaxForEach bounds the copies one for_each makes: each is a request name
+// with statistics of its own.
+const MaxForEach = 1000
+
 // forEach reads a task's or step's for_each: a list, set or map known at
 // load. Each element becomes a copy of the block, named NAME[key], whose
 // expressions read each.key (the index or the map key) and each.value.
 func (d *decoder) forEach(expr hcl.Expression) (keys []string, elems []cty.Value, ok bool) {
 	v, ok := d.value(expr)
 	if !ok {
+		return nil, nil, false
+	}
+	if !v.IsNull() && (v.Type().IsCollectionType() || v.Type().IsTupleType() || v.Type().IsObjectType()) && v.LengthInt() > MaxForEach {
+		d.errorf(expr.Range(), "Invalid for_each", "for_each makes a copy per element: at most %d; got %d.", MaxForEach, v.LengthInt())
 		return nil, nil, false
 	}
 	switch {

@@ -160,7 +160,20 @@ func (p *Plan) writeWorkload(b *strings.Builder) {
 		}
 		fmt.Fprintf(tw, "    %s\t%s of users\twait %s%s\n", u.Name, pct(float64(u.Weight), float64(totalWeight)), WaitText(u.Wait), jar)
 		tw.Flush()
-		writeSteps(b, "      start, once per user (its captures last the user's life)", "        ", u.Start)
+		startTitle := "      start, once per user (its captures last the user's life"
+		if len(u.StartPass) > 0 {
+			var names []string
+			for _, p := range u.StartPass {
+				names = append(names, p.Name)
+			}
+			startTitle += "; draws " + strings.Join(names, ", ")
+		}
+		if u.StartGoOn {
+			startTitle += "; a failed step does not stop it"
+		} else {
+			startTitle += "; tried again after a failed step"
+		}
+		writeSteps(b, startTitle+")", "        ", u.Start)
 		tt := table(b)
 		tasks := u.TaskWeight()
 		for _, t := range u.Tasks {
@@ -192,7 +205,7 @@ func (p *Plan) writeWorkload(b *strings.Builder) {
 	}
 
 	shares, basis := p.RequestShares()
-	fmt.Fprintf(b, "\n  share of requests (%s)\n", basis)
+	fmt.Fprintf(b, "\n  share of requests (%s; before when and repeat)\n", basis)
 	tw = table(b)
 	var total float64
 	for _, s := range shares {

@@ -57,11 +57,12 @@ workload "harbor" {
   }
 }
 
-# APPROX: 500 VUs share 1000 iterations (at most 24h), then the test ends;
-# lab runs for a time, not a number of passes.
+# options: vus 500, iterations 1000, duration 24h: k6's shared-iterations
+# executor, 1000 iterations shared by 500 VUs, ended after 24h at most.
 shape "shared-iterations" {
+  shared_iterations = 1000
   stage {
-    until = "10s"
+    until = "24h"
     users = 500
   }
 }

@@ -17,8 +17,9 @@ variable "duration" {
 # APPROX: at test start the Locust master downloads the query data from
 # other systems (AdM keywords from MARS, Wikipedia titles from
 # Elasticsearch, the Top Picks file, IP ranges from gzipped CSV files) and
-# sends it to the workers. A lab setup block sends requests to the plan's
-# one host only, and the corpus keeps none of the files: the plan takes
+# sends it to the workers. A lab setup block sends requests to the
+# workload's host only (a user class may have a host of its own, a setup
+# may not), and the corpus keeps none of the files: the plan takes
 # the queries as variables, with a few samples (each AdM and Top Picks
 # entry is a list of queries, as the script's).
 variable "adm_queries" {

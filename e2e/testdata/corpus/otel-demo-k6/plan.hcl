@@ -51,12 +51,6 @@ variable "flood_count" {
   default = 0
 }
 
-# Mixed into each user's session id (below): set it to a fresh value,
-# -var session_salt=$(uuidgen), for session ids no other run has used.
-variable "session_salt" {
-  default = ""
-}
-
 # APPROX: the xk6-otel tracer exports its own spans (one per task, one per
 # flag evaluation) over OTLP to the collector, another host. The plan
 # sends the same trace context on every request (the traceparent of the
@@ -67,10 +61,12 @@ variable "session_salt" {
 # FLAGD_HOST:FLAGD_OFREP_PORT) for loadGeneratorTraffic and, when it is 0,
 # sleeps and skips the pass; floodHome asks it for
 # loadGeneratorFloodHomepage each time it is picked and sends that many
-# GET /. The plan cannot ask another host: it acts as if the traffic flag
-# were on and reads the flood count once, from var.flood_count (the flag's
-# default, 0: the task sends nothing, as the script does with the flag
-# off).
+# GET /. A lab user class may have a host of its own, but all the
+# requests of a pass go to its class's host: no pass can ask flagd and
+# then act on its answer at the front end. The plan acts as if the
+# traffic flag were on and reads the flood count once, from
+# var.flood_count (the flag's default, 0: the task sends nothing, as the
+# script does with the flag off).
 #
 # APPROX: the browser scenario (K6_BROWSER_ENABLED, one chromium page) is
 # left out: lab speaks HTTP, not a browser.
@@ -83,19 +79,17 @@ workload "otel-demo" {
   user "vu" {
     wait = between("1s", "10s") # sleep(cryptoRandom() * 9 + 1) after each pass
 
-    # onStart, on the first iteration: a session id, then the index page.
-    # APPROX: the session id is crypto.randomUUID(), drawn before the VU's
-    # first request; a start block cannot draw a value before its first
-    # request, so the id is made from the user's number (and
-    # var.session_salt), unique in the run, in a UUID's form.
-    # APPROX: the script's first iteration sends the index page and then
-    # its task; a failed index request does not stop it. A lab start block
-    # that failed is tried again after the user's wait.
+    # onStart, on the first iteration: a session id (crypto.randomUUID()),
+    # then the index page; a failed index request does not stop the
+    # iteration, which goes on to its task.
     start {
+      on_failure = "continue"
+      pass {
+        session = uuid() # drawn once per VU, read as captured.session
+      }
       step "session start" {
         get     = "/"
-        headers = { baggage = "synthetic_request=true,session.id=${format("%s-%s-4%s-a%s-%s", regex("^(.{8})(.{4})(.{3})(.{3})(.{12})", sha256("${var.session_salt}/${user.id}"))...)}", traceparent = traceparent() }
-        capture = { session = format("%s-%s-4%s-a%s-%s", regex("^(.{8})(.{4})(.{3})(.{3})(.{12})", sha256("${var.session_salt}/${user.id}"))...) }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
       }
     }
 

@@ -51,12 +51,6 @@ variable "flood_count" {
   default = 0
 }
 
-# Mixed into each user's session id (below): set it to a fresh value,
-# -var session_salt=$(uuidgen), for session ids no other run has used.
-variable "session_salt" {
-  default = ""
-}
-
 # APPROX: the script's tracer exports its own spans (one per task, one per
 # HTTP request), logs and metrics over OTLP to the collector, another
 # host. The plan sends the same trace context on every request (a
@@ -65,9 +59,11 @@ variable "session_salt" {
 #
 # APPROX: flood_home asks the flagd service (another host, over OFREP)
 # for loadGeneratorFloodHomepage each time it is picked and sends that
-# many GET /. The plan cannot ask another host: it reads the count once,
-# from var.flood_count (the flag's default, 0: the task sends nothing, as
-# the script does with the flag off).
+# many GET /. A lab user class may have a host of its own, but all the
+# requests of a pass go to its class's host: no pass can ask flagd and
+# then send the front end as many requests as it answered. The plan reads
+# the count once, from var.flood_count (the flag's default, 0: the task
+# sends nothing, as the script does with the flag off).
 #
 # APPROX: the browser user (PlaywrightUser, on when
 # LOCUST_BROWSER_TRAFFIC_ENABLED is set) is left out: lab speaks HTTP, not
@@ -82,18 +78,16 @@ workload "otel-demo" {
     weight = 9 # LOCUST_HTTP_USER_WEIGHT, against the (left out) browser user
     wait   = between("1s", "10s")
 
-    # on_start: a session id in the baggage, then the index page.
-    # APPROX: the session id is uuid4(), drawn before the user's first
-    # request; a start block cannot draw a value before its first request,
-    # so the id is made from the user's number (and var.session_salt),
-    # unique in the run, in a UUID's form.
-    # APPROX: when the index request fails, Locust goes on to the tasks; a
-    # lab start block that failed is tried again after the user's wait.
+    # on_start: a session id (uuid4) in the baggage, then the index page;
+    # when the index request fails, Locust goes on to the tasks all the same.
     start {
+      on_failure = "continue"
+      pass {
+        session = uuid() # drawn once per user, read as captured.session
+      }
       step "session start" {
         get     = "/"
-        headers = { baggage = "session.id=${format("%s-%s-4%s-a%s-%s", regex("^(.{8})(.{4})(.{3})(.{3})(.{12})", sha256("${var.session_salt}/${user.id}"))...)},synthetic_request=true", traceparent = traceparent() }
-        capture = { session = format("%s-%s-4%s-a%s-%s", regex("^(.{8})(.{4})(.{3})(.{3})(.{12})", sha256("${var.session_salt}/${user.id}"))...) }
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = traceparent() }
       }
     }
 

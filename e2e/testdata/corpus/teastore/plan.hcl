@@ -5,8 +5,8 @@ variable "host" {
   default = "http://127.0.0.1:8080"
 }
 
-# Locust is given the web UI's URL as its host; a lab host has no path,
-# so the UI's path is a prefix of every request: the same requests.
+# Locust is given the web UI's URL as its host; here the UI's path is
+# written before every request's path: the same requests.
 variable "base" {
   default = "/tools.descartes.teastore.webui"
 }
@@ -30,11 +30,11 @@ workload "teastore" {
     sequence "load" {
       # Locust only logs a failed request and goes on.
       on_failure = "continue"
-      # APPROX: in a browse round, the script asks for the product only when
-      # the category page answered ok, and adds it to the cart only when the
-      # product page did; here a round's three requests go out whatever the
-      # answers. lab's `when` cannot read whether an earlier request failed
-      # (a failed request makes no capture).
+      # In a browse round the script asks for the product only when the
+      # category page answered ok (res.ok: below 400), and adds it to the
+      # cart only when the product page did: each of those two pages
+      # captures its status, which a failed request does not, and the next
+      # request of the round is sent only when it can read it.
       pass {
         rounds     = random_int(2, 5) - 1 # for i in range(1, randint(2, 5)): 1 to 4 browse rounds
         buy        = random_choice([true, false])
@@ -63,59 +63,69 @@ workload "teastore" {
         query = { username = random_int(1, 99), password = "password" }
       }
       step "category 1" {
-        get   = "${var.base}/category"
-        query = { page = pass.page_1, category = pass.category_1 }
+        get     = "${var.base}/category"
+        query   = { page = pass.page_1, category = pass.category_1 }
+        capture = { category_1_ok = response.status }
       }
       step "product 1" {
-        get   = "${var.base}/product"
-        query = { id = pass.product_1 }
+        when    = can(captured.category_1_ok)
+        get     = "${var.base}/product"
+        query   = { id = pass.product_1 }
+        capture = { product_1_ok = response.status }
       }
       step "add to cart 1" {
+        when  = can(captured.product_1_ok)
         post  = "${var.base}/cartAction"
         query = { addToCart = "", productid = pass.product_1 }
       }
       step "category 2" {
-        when  = pass.rounds >= 2
-        get   = "${var.base}/category"
-        query = { page = pass.page_2, category = pass.category_2 }
+        when    = pass.rounds >= 2
+        get     = "${var.base}/category"
+        query   = { page = pass.page_2, category = pass.category_2 }
+        capture = { category_2_ok = response.status }
       }
       step "product 2" {
-        when  = pass.rounds >= 2
-        get   = "${var.base}/product"
-        query = { id = pass.product_2 }
+        when    = can(captured.category_2_ok)
+        get     = "${var.base}/product"
+        query   = { id = pass.product_2 }
+        capture = { product_2_ok = response.status }
       }
       step "add to cart 2" {
-        when  = pass.rounds >= 2
+        when  = can(captured.product_2_ok)
         post  = "${var.base}/cartAction"
         query = { addToCart = "", productid = pass.product_2 }
       }
       step "category 3" {
-        when  = pass.rounds >= 3
-        get   = "${var.base}/category"
-        query = { page = pass.page_3, category = pass.category_3 }
+        when    = pass.rounds >= 3
+        get     = "${var.base}/category"
+        query   = { page = pass.page_3, category = pass.category_3 }
+        capture = { category_3_ok = response.status }
       }
       step "product 3" {
-        when  = pass.rounds >= 3
-        get   = "${var.base}/product"
-        query = { id = pass.product_3 }
+        when    = can(captured.category_3_ok)
+        get     = "${var.base}/product"
+        query   = { id = pass.product_3 }
+        capture = { product_3_ok = response.status }
       }
       step "add to cart 3" {
-        when  = pass.rounds >= 3
+        when  = can(captured.product_3_ok)
         post  = "${var.base}/cartAction"
         query = { addToCart = "", productid = pass.product_3 }
       }
       step "category 4" {
-        when  = pass.rounds >= 4
-        get   = "${var.base}/category"
-        query = { page = pass.page_4, category = pass.category_4 }
+        when    = pass.rounds >= 4
+        get     = "${var.base}/category"
+        query   = { page = pass.page_4, category = pass.category_4 }
+        capture = { category_4_ok = response.status }
       }
       step "product 4" {
-        when  = pass.rounds >= 4
-        get   = "${var.base}/product"
-        query = { id = pass.product_4 }
+        when    = can(captured.category_4_ok)
+        get     = "${var.base}/product"
+        query   = { id = pass.product_4 }
+        capture = { product_4_ok = response.status }
       }
       step "add to cart 4" {
-        when  = pass.rounds >= 4
+        when  = can(captured.product_4_ok)
         post  = "${var.base}/cartAction"
         query = { addToCart = "", productid = pass.product_4 }
       }

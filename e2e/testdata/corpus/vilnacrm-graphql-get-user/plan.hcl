@@ -19,7 +19,8 @@ variable "users" {
 }
 
 # APPROX: teardown() asks MailCatcher (another host, port 1080) to delete
-# its messages; a lab teardown sends its requests to the plan's one host.
+# its messages; a lab teardown sends its requests to the workload's host
+# (a user class may have a host of its own, a teardown may not).
 
 workload "user-service" {
   host      = var.host
