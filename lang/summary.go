@@ -205,7 +205,10 @@ func (p *Plan) writeWorkload(b *strings.Builder) {
 	}
 
 	shares, basis := p.RequestShares()
-	fmt.Fprintf(b, "\n  share of requests (%s; before when and repeat)\n", basis)
+	if usesWhenOrRepeat(w) {
+		basis += "; before when and repeat"
+	}
+	fmt.Fprintf(b, "\n  share of requests (%s)\n", basis)
 	tw = table(b)
 	var total float64
 	for _, s := range shares {
@@ -566,4 +569,19 @@ func writeSteps(b *strings.Builder, title, indent string, steps []*Request) {
 		fmt.Fprintf(st, "%s%d. %s\t%s%s\n", indent, i+1, r.Step, r.Name, requestNotes(r))
 	}
 	st.Flush()
+}
+
+// usesWhenOrRepeat tells whether any request of w is conditional or
+// repeated: the estimated shares do not count either.
+func usesWhenOrRepeat(w *Workload) bool {
+	for _, u := range w.Users {
+		for _, t := range u.Tasks {
+			for _, r := range t.Steps {
+				if r.When != nil || r.Repeat != nil {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
