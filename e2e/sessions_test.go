@@ -232,3 +232,47 @@ func TestShopUploadAndWrittenContentType(t *testing.T) {
 		t.Errorf("the shop served %d uploads; lab counts %d", n, up.Count)
 	}
 }
+
+// Loops and conditions against the shop, counted by its own counters:
+// each user logs in once and follows the login's redirect to its account
+// page; exactly three passes a user (iterations); two catalogue pages a
+// pass (for_each); one to three products a pass (repeat) and a cart only
+// in passes with two or more (when) — lab's counts, sent and skipped, are
+// the shop's (issue 20).
+func TestShopBrowseLoopsAndConditions(t *testing.T) {
+	t.Parallel()
+	host := clitest.Shop(t, func(*sut.Knobs) {})
+	dir := t.TempDir()
+	code, out, errs := lab(t, nil, "apply", "e2e/testdata/plans/shop-browse.hcl", "-var", "host="+host, "-var", "users=3",
+		"--results", dir, "--quiet", "--metrics", "off")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	_, run := clitest.LatestRun(t, dir)
+	count := func(name string) int64 {
+		if q := run.RequestByName(name); q != nil {
+			return q.Count
+		}
+		return -1
+	}
+	const users, passes = 3, 9
+	shop := func(route string) int64 { return int64(shopRouteCount(t, host, route)) }
+	if shop("GET /login") != users || shop("POST /login") != users || shop("GET /account") != users {
+		t.Errorf("the shop saw %d login pages, %d logins, %d account pages; want one each per user (the redirect followed)",
+			shop("GET /login"), shop("POST /login"), shop("GET /account"))
+	}
+	if q := run.RequestByName("POST /login"); q == nil || q.Redirects != users {
+		t.Errorf("POST /login: %+v; want %d redirects followed", q, users)
+	}
+	if shop("GET /products") != 2*passes || count("GET /products") != 2*passes {
+		t.Errorf("catalogue pages: the shop served %d, lab counts %d; want 2 a pass, %d passes", shop("GET /products"), count("GET /products"), passes)
+	}
+	products := count("GET /products/:id")
+	if products < passes || products > 3*passes || shop("GET /products/{id}") != products {
+		t.Errorf("products: lab counts %d, the shop served %d; want 1 to 3 a pass", products, shop("GET /products/{id}"))
+	}
+	cart := run.RequestByName("POST /cart")
+	if cart == nil || cart.Count+cart.Skipped != passes || shop("POST /cart") != cart.Count {
+		t.Errorf("cart: %+v, the shop served %d; want sent + skipped = %d passes", cart, shop("POST /cart"), passes)
+	}
+}

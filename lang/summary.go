@@ -275,7 +275,9 @@ func requestNotes(r *Request) string {
 	if r.When != nil {
 		notes = append(notes, "when "+strings.TrimSpace(r.When.Source()))
 	}
-	if r.Redirects > 0 {
+	if r.Redirects == 1 {
+		notes = append(notes, "follows a redirect")
+	} else if r.Redirects > 1 {
 		notes = append(notes, fmt.Sprintf("follows up to %d redirects", r.Redirects))
 	}
 	if len(e.Headers)+len(e.Cookies)+len(e.That) > 0 {
@@ -393,13 +395,13 @@ func (p *Plan) writeShapes(b *strings.Builder) {
 		if s.Model == Open {
 			fmt.Fprintf(tw, "  max in flight\t%d\t\n", s.MaxInFlight)
 		}
+		tw.Flush()
 		if s.Iterations > 0 {
-			fmt.Fprintf(tw, "  iterations\t%d passes per user, then it stops; the run ends when every user has\t\n", s.Iterations)
+			fmt.Fprintf(b, "  iterations: %d passes per user, then it stops; the run ends when every user has\n", s.Iterations)
 		}
 		if s.SharedIterations > 0 {
-			fmt.Fprintf(tw, "  shared iterations\t%d passes between all users; the run ends when they are done\t\n", s.SharedIterations)
+			fmt.Fprintf(b, "  shared iterations: %d passes between all users; the run ends when they are done\n", s.SharedIterations)
 		}
-		tw.Flush()
 	}
 	if len(p.Shapes) < 2 {
 		return
