@@ -160,7 +160,11 @@ func TestResultsCannotBeWritten(t *testing.T) {
 			}
 			host := "http://" + clitest.FreePort(t)
 			plan := clitest.WritePlan(t, dir, "p.hcl", clitest.OneRoute, host, clitest.OpenShape("2s", "20/s")+"sut \"shop\" {\n  listen = \""+strings.TrimPrefix(host, "http://")+"\"\n}\nsla \"all\" {\n  p99 = \"1s\"\n}\n")
-			if out, err := exec.Command(bin, "apply", plan, "--results", results, "--quiet", "--metrics", "off").CombinedOutput(); clitest.ExitCode(err) != 0 {
+			// The earlier run only has to be written: one a busy machine made
+			// late (invalid, exit 3) is written all the same.
+			out, err := exec.Command(bin, "apply", plan, "--results", results, "--quiet", "--metrics", "off").CombinedOutput()
+			late := clitest.ExitCode(err) == 3 && strings.Contains(string(out), "the generator started arrivals late")
+			if clitest.ExitCode(err) != 0 && !late || !strings.Contains(string(out), "run written to") {
 				t.Fatalf("the earlier run: %v\n%s", err, out)
 			}
 			switch c.name {
