@@ -143,19 +143,30 @@ func (t *Task) DrawPass(s *Scope) {
 		delete(s.pass, k)
 	}
 	s.pending = nil
-	for _, p := range t.Pass {
+	drawValues(s, t.Pass, "pass.", nil)
+}
+
+// drawValues evaluates a pass block's values in order into s.pass (later
+// ones read earlier ones), handing each to keep too; the first that cannot
+// be drawn is kept as the pending error, named with prefix.
+func drawValues(s *Scope, values []*PassValue, prefix string, keep func(string, cty.Value)) {
+	for _, p := range values {
 		v, err := p.Value.Eval(s)
 		if err == nil && v.IsNull() {
 			err = fmt.Errorf("%s is null", p.Value.Source())
 		}
 		if err != nil {
-			s.pending = fmt.Errorf("pass.%s: %v", p.Name, err)
+			s.pending = fmt.Errorf("%s%s: %v", prefix, p.Name, err)
 			return
 		}
+		v = cty.UnknownAsNull(v)
 		if s.pass == nil {
-			s.pass = make(map[string]cty.Value, len(t.Pass))
+			s.pass = make(map[string]cty.Value, len(values))
 		}
-		s.pass[p.Name] = cty.UnknownAsNull(v)
+		s.pass[p.Name] = v
+		if keep != nil {
+			keep(p.Name, v)
+		}
 	}
 }
 
@@ -527,20 +538,5 @@ func (d *decoder) withEach(elem cty.Value, f func()) {
 // as it starts: captures for its life (Starting must be on). An error
 // fails its first start request, unsent.
 func (u *UserClass) DrawStart(s *Scope) {
-	for _, p := range u.StartPass {
-		v, err := p.Value.Eval(s)
-		if err == nil && v.IsNull() {
-			err = fmt.Errorf("%s is null", p.Value.Source())
-		}
-		if err != nil {
-			s.pending = fmt.Errorf("start pass.%s: %v", p.Name, err)
-			return
-		}
-		v = cty.UnknownAsNull(v)
-		if s.pass == nil {
-			s.pass = make(map[string]cty.Value, len(u.StartPass))
-		}
-		s.pass[p.Name] = v // for the later values of the block
-		s.SetCaptured(p.Name, v)
-	}
+	drawValues(s, u.StartPass, "start pass.", s.SetCaptured)
 }
