@@ -87,6 +87,23 @@ func run(t *testing.T, p *lang.Plan, opts ...func(*engine.Options)) *result.Run 
 	return r
 }
 
+// runOpen runs an open-model plan whose test is not about the generator
+// keeping up: a run the busy test machine made late (invalid, the lag over
+// its limit) is run once more. A fault that made the generator late would
+// make the second run late too and fail the test. It returns the kept
+// run and how long that run took.
+func runOpen(t *testing.T, p *lang.Plan, opts ...func(*engine.Options)) (*result.Run, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	r := run(t, p, opts...)
+	if r.Status == result.Invalid && r.Generator.LagP99US > 10_000 {
+		t.Logf("the machine made the generator late (%s); once more", r.Generator.Why)
+		start = time.Now()
+		r = run(t, p, opts...)
+	}
+	return r, time.Since(start)
+}
+
 func smokeKnobs() sut.Knobs {
 	k := sut.DefaultKnobs()
 	k.Latency = 2 * time.Millisecond
@@ -254,7 +271,7 @@ shape "open" {
     rate  = "200/s"
   }
 }`})
-	r := run(t, load(t, path, "host="+host))
+	r, _ := runOpen(t, load(t, path, "host="+host))
 	if r.Status != result.Complete {
 		t.Fatalf("status %s: %s", r.Status, r.Reason)
 	}

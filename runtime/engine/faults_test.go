@@ -120,7 +120,7 @@ func TestTargetResetsConnections(t *testing.T) {
 		return false
 	})
 	path := writePlan(t, map[string]string{"plan.hcl": singleTask + faultShape})
-	r := run(t, load(t, path, "host="+host))
+	r, _ := runOpen(t, load(t, path, "host="+host))
 	checkAllFailed(t, r, "connection reset", "connection closed by the server")
 	if seen.Load() < r.Requests[0].Count {
 		t.Errorf("the target read %d requests, the run counts %d", seen.Load(), r.Requests[0].Count)
@@ -144,7 +144,7 @@ func TestTargetSendsMalformedHTTP(t *testing.T) {
 			return false
 		})
 		path := writePlan(t, map[string]string{"plan.hcl": singleTask + faultShape})
-		r := run(t, load(t, path, "host="+host))
+		r, _ := runOpen(t, load(t, path, "host="+host))
 		checkAllFailed(t, r, "malformed response: not HTTP/1.x headers")
 	}
 }
@@ -160,9 +160,8 @@ func TestTargetNeverAnswers(t *testing.T) {
 		return false
 	})
 	path := writePlan(t, map[string]string{"plan.hcl": strings.Replace(singleTask, "host = var.host", "host = var.host\n  timeout = \"500ms\"", 1) + faultShape})
-	start := time.Now()
-	r := run(t, load(t, path, "host="+host))
-	if took := time.Since(start); took > 3*time.Second+2*time.Second {
+	r, took := runOpen(t, load(t, path, "host="+host))
+	if took > 3*time.Second+2*time.Second {
 		t.Errorf("a 3 s run against a silent target took %v", took)
 	}
 	checkAllFailed(t, r, "timeout after 500ms")
