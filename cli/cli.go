@@ -43,6 +43,7 @@ func commands() []command {
 		{"sut", "run the bundled misbehaving shop", runSUT},
 		{"gate", "re-judge a stored run against a plan's budgets", runGate},
 		{"compare", "compare two stored runs for regressions", runCompare},
+		{"hunt", "find which request leaks: pulses of one request at a time", runHunt},
 		{"report", "rebuild a run folder's report.html from its result.json", runReport},
 		{"version", "print the version", runVersion},
 	}

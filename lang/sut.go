@@ -139,6 +139,14 @@ func (d *decoder) knobText(expr hcl.Expression, spec shopknobs.Knob) (string, bo
 		return d.str(expr, name)
 	case shopknobs.KindRoutes:
 		return d.routeLatencyText(expr, spec)
+	case shopknobs.KindRoute:
+		route, ok := d.str(expr, name)
+		if ok && route != "" && !shopknobs.IsRoute(route) {
+			routes := shopknobs.Routes()
+			d.errorf(expr.Range(), "Unknown route", "The shop has no route %q.%s Routes: %s.", route, didYouMean(route, routes), strings.Join(routes, ", "))
+			return "", false
+		}
+		return route, ok
 	}
 	return "", false
 }

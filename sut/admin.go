@@ -28,6 +28,7 @@ type KnobsJSON struct {
 	ErrorRate      *float64           `json:"error_rate,omitempty"`
 	WrongRate      *float64           `json:"wrong_rate,omitempty"`
 	LeakPerRequest *int64             `json:"leak_per_request,omitempty"`
+	LeakRoute      *string            `json:"leak_route,omitempty"`
 	Contention     *string            `json:"contention,omitempty"`
 	GCChurn        *int64             `json:"gc_churn,omitempty"`
 	AdminToken     *string            `json:"admin_token,omitempty"`
@@ -45,7 +46,7 @@ func knobsToJSON(k Knobs) KnobsJSON {
 		Latency: dur(k.Latency), LatencyJitter: dur(k.LatencyJitter), RouteLatency: &routes,
 		TailRatio: &k.TailRatio, TailFactor: &k.TailFactor,
 		ErrorRate: &k.ErrorRate, WrongRate: &k.WrongRate,
-		LeakPerRequest: &k.LeakPerRequest, Contention: dur(k.Contention), GCChurn: &k.GCChurn,
+		LeakPerRequest: &k.LeakPerRequest, LeakRoute: &k.LeakRoute, Contention: dur(k.Contention), GCChurn: &k.GCChurn,
 	}
 }
 
@@ -84,6 +85,7 @@ func (j KnobsJSON) apply(k Knobs) (Knobs, error) {
 	setIf(&k.ErrorRate, j.ErrorRate)
 	setIf(&k.WrongRate, j.WrongRate)
 	setIf(&k.LeakPerRequest, j.LeakPerRequest)
+	setIf(&k.LeakRoute, j.LeakRoute)
 	dur("contention", j.Contention, &k.Contention)
 	setIf(&k.GCChurn, j.GCChurn)
 	setIf(&k.AdminToken, j.AdminToken)

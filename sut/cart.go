@@ -262,7 +262,9 @@ func (s *Shop) checkout(w http.ResponseWriter, r *http.Request, k *Knobs, n uint
 		s.sleep(r.Context(), k.Contention)
 		s.checkoutLock.Unlock()
 	}
-	leak(k.LeakPerRequest)
+	if k.LeakRoute == "" {
+		leak(k.LeakPerRequest)
+	}
 	return writeJSON(w, http.StatusOK, orderJSON{OrderID: s.orders.Add(1), Total: snap.Total})
 }
 

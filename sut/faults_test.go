@@ -319,3 +319,33 @@ func TestWrongAnswerIsFast(t *testing.T) {
 		t.Errorf("the cart of a wrong answer is gone: %d", w.Code)
 	}
 }
+
+// TestLeakRouteMovesTheLeak: with leak_route set, every request of that
+// route keeps leak_per_request and a checkout keeps nothing; without it,
+// each checkout that places an order does (what lab hunt must tell apart).
+func TestLeakRouteMovesTheLeak(t *testing.T) {
+	s := newTestShop(t, func(k *Knobs) { k.LeakPerRequest = 10_000; k.LeakRoute = "POST /cart" })
+	before := retainedBytes.Load()
+	ids := []int64{openCart(t, s, 1, 1), openCart(t, s, 2, 1), openCart(t, s, 3, 1)}
+	if got := retainedBytes.Load() - before; got != 30_000 {
+		t.Errorf("three carts kept %d bytes, want 30000", got)
+	}
+	before = retainedBytes.Load()
+	if w := do(s, "POST", "/checkout", fmt.Sprintf(`{"cart_id": %d}`, ids[0])); w.Code != http.StatusOK {
+		t.Fatalf("checkout: %d %s", w.Code, w.Body)
+	}
+	do(s, "GET", "/products/1", "")
+	if got := retainedBytes.Load() - before; got != 0 {
+		t.Errorf("a checkout and a product page kept %d bytes with the leak on POST /cart", got)
+	}
+
+	d := newTestShop(t, func(k *Knobs) { k.LeakPerRequest = 10_000 })
+	id := openCart(t, d, 1, 1)
+	before = retainedBytes.Load()
+	if w := do(d, "POST", "/checkout", fmt.Sprintf(`{"cart_id": %d}`, id)); w.Code != http.StatusOK {
+		t.Fatalf("checkout: %d %s", w.Code, w.Body)
+	}
+	if got := retainedBytes.Load() - before; got != 10_000 {
+		t.Errorf("a checkout kept %d bytes by default, want 10000", got)
+	}
+}

@@ -35,7 +35,8 @@ type Knobs struct {
 	ErrorRate float64 // share of shop requests answered 500
 	WrongRate float64 // share of checkouts answered 200 OK without order_id
 
-	LeakPerRequest int64         // bytes retained forever per checkout
+	LeakPerRequest int64         // bytes retained forever per checkout, or per request of LeakRoute
+	LeakRoute      string        // a route template ("POST /cart"); "" for checkouts that place an order
 	Contention     time.Duration // time each checkout holds the one shared lock
 	GCChurn        int64         // bytes of short-lived garbage per request
 
@@ -86,7 +87,13 @@ func (k *Knobs) check(spec KnobSpec) []error {
 			}
 			return nil
 		}
-		return checkToken(spec.Name, *p) // the one string knob is the admin token
+		if spec.Kind == shopknobs.KindRoute {
+			if *p != "" && !shopknobs.IsRoute(*p) {
+				return bad("unknown route %q; routes are %s", *p, quoteAll(Routes))
+			}
+			return nil
+		}
+		return checkToken(spec.Name, *p) // the other string knob is the admin token
 	case *int:
 		if !spec.In(float64(*p)) {
 			return bad("%d is out of range; use %d to %d", *p, int64(spec.Min), int64(spec.Max))
@@ -173,6 +180,8 @@ func (k *Knobs) field(name string) any {
 		return &k.WrongRate
 	case "leak_per_request":
 		return &k.LeakPerRequest
+	case "leak_route":
+		return &k.LeakRoute
 	case "contention":
 		return &k.Contention
 	case "gc_churn":
@@ -393,6 +402,9 @@ func (k Knobs) Args() []string {
 	}
 	if k.LeakPerRequest != d.LeakPerRequest {
 		add("leak-per-request", strconv.FormatInt(k.LeakPerRequest, 10)+"B")
+	}
+	if k.LeakRoute != d.LeakRoute {
+		add("leak-route", k.LeakRoute)
 	}
 	if k.Contention != d.Contention {
 		add("contention", k.Contention.String())

@@ -12,7 +12,7 @@ func TestKnobSpecs(t *testing.T) {
 		"listen": "address", "seed": "int", "products": "int",
 		"latency": "duration", "latency_jitter": "duration", "route_latency": "routes",
 		"tail_ratio": "ratio", "tail_factor": "number", "error_rate": "ratio", "wrong_rate": "ratio",
-		"leak_per_request": "size", "contention": "duration", "gc_churn": "size", "admin_token": "string",
+		"leak_per_request": "size", "leak_route": "route", "contention": "duration", "gc_churn": "size", "admin_token": "string",
 	}
 	specs := KnobSpecs()
 	if len(specs) != len(want) {
@@ -43,6 +43,7 @@ func TestValidate(t *testing.T) {
 		{func(k *Knobs) { k.Latency = -time.Millisecond }, "latency"},
 		{func(k *Knobs) { k.Contention = time.Hour }, "contention"},
 		{func(k *Knobs) { k.RouteLatency = map[string]time.Duration{"GET /product": time.Millisecond} }, `unknown route "GET /product"`},
+		{func(k *Knobs) { k.LeakRoute = "POST /carts" }, `leak_route: unknown route "POST /carts"`},
 		{func(k *Knobs) { k.ErrorRate = 1.01 }, "error_rate"},
 		{func(k *Knobs) { k.WrongRate = -0.1 }, "wrong_rate"},
 		{func(k *Knobs) { k.TailRatio = 2 }, "tail_ratio"},

@@ -112,7 +112,7 @@ func TestMetrics(t *testing.T) {
 	// Every numeric knob is exported.
 	for _, spec := range KnobSpecs() {
 		switch spec.Kind {
-		case "address", "string", "routes":
+		case "address", "string", "routes", "route":
 			continue
 		}
 		if !m.has(`shop_knob{knob="` + spec.Name + `"}`) {

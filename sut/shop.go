@@ -174,6 +174,9 @@ func (s *Shop) serve(w http.ResponseWriter, r *http.Request, route int, sess *se
 		// of the latency knobs.
 		return writeBody(w, http.StatusInternalServerError, ctJSON, injectedError)
 	}
+	if k.LeakRoute != "" && k.LeakRoute == routeLabels[route] {
+		leak(k.LeakPerRequest) // lab hunt must find the leak wherever it is
+	}
 	if route == routeCheckout {
 		// Checkout decides on its own when to wait: a wrong answer is a fast one.
 		return s.checkout(w, r, k, n, sess)

@@ -41,12 +41,12 @@ func Judge(l *lang.Leak, run *result.Run) result.Verdict {
 	}
 	// The source (a metrics URL, a container) can be long: the table's
 	// subject names the kind of memory, and the source gets its own line.
-	read := "memory read: " + memoryKind(run.Memory.Kind) + " of " + memoryName(l.Memory)
+	read := "memory read: " + MemoryKind(run.Memory.Kind) + " of " + memoryName(l.Memory)
 	if run.Memory.Kind != "" {
 		v.Subject = "memory (" + run.Memory.Kind + ")"
 	}
 	if run.Memory.Source != "" {
-		read = "memory read: " + memoryKind(run.Memory.Kind) + " of " + run.Memory.Source
+		read = "memory read: " + MemoryKind(run.Memory.Kind) + " of " + run.Memory.Source
 	}
 	samples := samplesOf(run.Memory)
 	rep, err := Fit(l, run)
@@ -181,12 +181,12 @@ func measured(r Report) string {
 	return units.FormatSignedSize(rate, "") + "/min, " + units.FormatSignedSize(total, "")
 }
 
-// memoryKind says what a reading of this kind measures, so that "per
+// MemoryKind says what a reading of this kind measures, so that "per
 // request" means one thing: the live heap counts what the program keeps;
 // resident memory also holds the garbage not yet collected, and under Go's
 // default GOGC=100 the heap goal is twice the live heap, so resident memory
 // grows about 2× the live growth.
-func memoryKind(kind string) string {
+func MemoryKind(kind string) string {
 	switch kind {
 	case "heap_live":
 		return "the Go heap's live bytes (what the program keeps)"
@@ -263,7 +263,7 @@ func perName(r Report, run *result.Run) string {
 			why = fmt.Sprintf("the mix of the %d request names varied (χ² p = %.2g), but the hunter does not attribute growth to names from a mix that was not varied on purpose", len(names), p)
 		}
 	}
-	return "; which request leaks cannot be told from this run: " + why + "; to find it, run one request name at a time"
+	return "; which request leaks cannot be told from this run: " + why + "; to find it, run lab hunt (pulses of one request at a time, docs/STATISTICS.md)"
 }
 
 // mixSteady tests whether the names' shares of the completions changed

@@ -22,6 +22,7 @@ const (
 	KindInt      = "int"      // whole number
 	KindDuration = "duration" // "20ms", "1.5s"
 	KindRoutes   = "routes"   // route template → duration
+	KindRoute    = "route"    // one route template
 	KindRatio    = "ratio"    // "0.1" or "10%"
 	KindNumber   = "number"   // decimal
 	KindSize     = "size"     // "50KB", "5MiB"
@@ -67,7 +68,8 @@ var table = []Knob{
 	{Name: "tail_factor", Kind: KindNumber, Min: 1, Max: MaxTailFactor, Doc: "how many times slower the slow requests are (≥ 1)"},
 	{Name: "error_rate", Kind: KindRatio, Max: 1, Doc: "share of requests answered 500"},
 	{Name: "wrong_rate", Kind: KindRatio, Max: 1, Doc: "share of checkouts answered 200 OK without order_id"},
-	{Name: "leak_per_request", Kind: KindSize, Max: MaxSize, Doc: "bytes retained forever per checkout"},
+	{Name: "leak_per_request", Kind: KindSize, Max: MaxSize, Doc: "bytes retained forever per checkout (per request of leak_route when set)"},
+	{Name: "leak_route", Kind: KindRoute, Doc: "the route whose every request keeps leak_per_request, e.g. 'POST /cart' (default: each checkout that places an order)"},
 	{Name: "contention", Kind: KindDuration, Max: float64(MaxDuration), Doc: "time each checkout holds the one shared lock"},
 	{Name: "gc_churn", Kind: KindSize, Max: MaxSize, Doc: "short-lived garbage allocated per request"},
 	{Name: "admin_token", Kind: KindString, Doc: "token of the admin endpoint (prefer LAB_SUT_ADMIN_TOKEN)"},

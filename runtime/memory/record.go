@@ -140,6 +140,14 @@ func (r *Recording) Failures() (int, error) {
 	return r.failed, r.lastErr
 }
 
+// Samples is a copy of the samples taken so far: what a caller deciding
+// whether it has read enough looks at (lab hunt's pulses).
+func (r *Recording) Samples() []result.MemorySample {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]result.MemorySample(nil), r.samples...)
+}
+
 // Len is how many samples have been taken so far, for live progress.
 func (r *Recording) Len() int {
 	r.mu.Lock()
