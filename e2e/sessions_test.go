@@ -276,3 +276,47 @@ func TestShopBrowseLoopsAndConditions(t *testing.T) {
 		t.Errorf("cart: %+v, the shop served %d; want sent + skipped = %d passes", cart, shop("POST /cart"), passes)
 	}
 }
+
+// TestShopMeasuresJudged: numbers taken from the shop's answers (a new
+// cart's total and lines) are recorded once per answer the shop gave, as
+// its own counter says, and their budgets decide the exit: every budget
+// met exits 0; a p50 budget the totals exceed fails the run (exit 1) in a
+// Measures table of its own.
+func TestShopMeasuresJudged(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		maxTotal string
+		code     int
+	}{{"1000000", 0}, {"0.01", 1}} {
+		host := clitest.Shop(t, func(*sut.Knobs) {})
+		dir := t.TempDir()
+		code, out, errs := lab(t, nil, "apply", "e2e/testdata/plans/shop-measure.hcl", "-var", "host="+host, "-var", "duration=2s",
+			"-var", "max_total="+c.maxTotal, "--results", dir, "--quiet", "--metrics", "off")
+		_, run := clitest.LatestRun(t, dir)
+		if code != c.code {
+			t.Fatalf("max_total %s: exit %d, want %d\n%s\n%s", c.maxTotal, code, c.code, out, errs)
+		}
+		served := int64(shopRouteCount(t, host, "POST /cart"))
+		for _, name := range []string{"cart_total", "lines"} {
+			m := run.MeasureByName(name)
+			if m == nil || m.Count == 0 || m.Count != served || m.Missing != 0 {
+				t.Errorf("measure %s: %+v; the shop answered %d carts", name, m, served)
+			}
+		}
+		if m := run.MeasureByName("lines"); m != nil && (m.Min != 1 || m.Max != 1) {
+			t.Errorf("a new cart has one line; lines %v…%v", m.Min, m.Max)
+		}
+		if !strings.Contains(out, "Measures") || !strings.Contains(out, "cart_total") {
+			t.Errorf("no Measures table:\n%s", out)
+		}
+		want := "pass"
+		if c.code == 1 {
+			want = "fail"
+		}
+		for _, v := range run.Verdicts {
+			if v.Gate == "measure" && v.Subject == "cart_total" && v.Outcome != want {
+				t.Errorf("max_total %s: cart_total %s %s, want %s: %s", c.maxTotal, v.Budget, v.Outcome, want, v.Detail)
+			}
+		}
+	}
+}

@@ -81,6 +81,7 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 		}
 	}
 	out = append(out, vs...)
+	out = append(out, sla.JudgeMeasures(plan.Measures, run)...)
 	if plan.Leak != nil {
 		out = append(out, leak.Judge(plan.Leak, run))
 	}

@@ -129,6 +129,7 @@ func (d *decoder) decodePlan(f *hcl.File) *Plan {
 		w = nil
 	}
 	plan.SLAs = d.decodeSLAs(raw.SLAs, w, breach)
+	plan.Measures = d.decodeMeasures(raw.Measures, w)
 	if raw.Leak != nil {
 		plan.Leak = d.decodeLeak(raw.Leak)
 	}

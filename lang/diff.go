@@ -105,6 +105,21 @@ func (p *Plan) Facts() []Fact {
 	if p.Shape != nil {
 		add("shape used", p.Shape.Name)
 	}
+	for _, m := range p.Measures {
+		k := fmt.Sprintf("measure %q", m.Name)
+		for _, l := range m.Percentiles {
+			budget(k+" "+l.Name, m.Text(l.Max), l.Max, HigherLooser)
+		}
+		if m.Avg != nil {
+			budget(k+" avg", m.Text(*m.Avg), *m.Avg, HigherLooser)
+		}
+		if m.Max != nil {
+			budget(k+" max", m.Text(*m.Max), *m.Max, HigherLooser)
+		}
+		if m.Min != nil {
+			budget(k+" min", m.Text(*m.Min), *m.Min, LowerLooser)
+		}
+	}
 	for _, s := range p.SLAs {
 		k := fmt.Sprintf("sla %q", s.Label)
 		for _, pb := range s.Percentiles {

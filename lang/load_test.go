@@ -843,3 +843,46 @@ func TestSourcesStayInThePlansFolder(t *testing.T) {
 		t.Errorf("a subfolder: %v", diags)
 	}
 }
+
+// TestDiffMarksLoosenedMeasureBudgets: a measure's upper bound raised or
+// its lower bound lowered loosens it, as an sla's does.
+func TestDiffMarksLoosenedMeasureBudgets(t *testing.T) {
+	src := func(budget string) string {
+		return `
+workload "w" {
+  host = "http://127.0.0.1:1"
+  user "u" {
+    task "a" {
+      get     = "/a"
+      measure = { items = length(response.json.items) }
+    }
+  }
+}
+shape "s" {
+  stage {
+    until = "10s"
+    users = 1
+  }
+}
+measure "items" {
+  ` + budget + `
+}
+`
+	}
+	load := func(budget string) *Plan {
+		return mustLoad(t, writePlan(t, map[string]string{"plan.hcl": src(budget)}), Options{})
+	}
+	for _, c := range []struct{ old, new, key string }{
+		{"avg = 8", "avg = 9", `measure "items" avg`},
+		{"p95 = 10", "p95 = 20", `measure "items" p95`},
+		{"min = 2", "min = 1", `measure "items" min`},
+	} {
+		cs := Diff(load(c.old), load(c.new))
+		if len(cs) != 1 || cs[0].Key != c.key || !cs[0].Loosened {
+			t.Errorf("%s → %s: %+v", c.old, c.new, cs)
+		}
+		if back := Diff(load(c.new), load(c.old)); len(back) != 1 || !back[0].Tightened {
+			t.Errorf("%s → %s: %+v", c.new, c.old, back)
+		}
+	}
+}

@@ -395,6 +395,11 @@ func (d *decoder) decodeSetup(w *Workload, setup, teardown *rawStart) {
 		}
 		w.Teardown, _ = d.decodeSteps(teardown.Steps, w, map[string]bool{}, nil)
 	}
+	for _, r := range append(append([]*Request(nil), w.Setup...), w.Teardown...) {
+		for _, m := range r.Measures {
+			d.errorf(m.Range, "Measure outside the load", "Setup and teardown steps are in no statistic, so measure %q would record nothing; measure it in a task or step.", m.Name)
+		}
+	}
 }
 
 // SetSetup gives every request the values the setup captured (setup.NAME).

@@ -36,7 +36,10 @@ type Plan struct {
 	SLAs         []*SLA
 	Leak         *Leak       // nil when the plan has no leak block
 	Regression   *Regression // nil when the plan has no regression block
-	Topology     Topology
+	// Measures is every measure a request takes, by name, with the budgets
+	// of the measure blocks.
+	Measures []*Measure
+	Topology Topology
 
 	env *env // what per-request expressions read besides their user's scope
 }
@@ -187,6 +190,9 @@ type Request struct {
 	When     *Value
 	Expect   Expect
 	Captures []*Capture
+	// Measures are numbers taken from each answer that passed its
+	// checks (measure = { … }), recorded apart by name (Plan.Measures).
+	Measures []*MeasureValue
 	Range    hcl.Range
 }
 

@@ -33,6 +33,7 @@ func schemaAttrs() map[string][]string {
 		"shapes":     attrs(&rawShapes{}),
 		"stage":      attrs(&rawStage{}),
 		"sla":        SLAAttributeNames(),
+		"measure":    MeasureAttributeNames(),
 		"leak":       attrs(&rawLeak{}),
 		"regression": attrs(&rawRegression{}),
 		"topology":   attrs(&rawTopology{}),

@@ -21,6 +21,7 @@ type rawPlan struct {
 	SLAs       []*rawSLA      `hcl:"sla,block"`
 	Leak       *rawLeak       `hcl:"leak,block"`
 	Regression *rawRegression `hcl:"regression,block"`
+	Measures   []*rawMeasure  `hcl:"measure,block"`
 	Topology   *rawTopology   `hcl:"topology,block"`
 }
 
@@ -154,6 +155,7 @@ type rawRequest struct {
 	Body      hcl.Expression `hcl:"body,optional"`
 	Timeout   hcl.Expression `hcl:"timeout,optional"`
 	Capture   hcl.Expression `hcl:"capture,optional"`
+	Measure   hcl.Expression `hcl:"measure,optional"`
 	Redirects hcl.Expression `hcl:"redirects,optional"`
 	Expect    *rawExpect     `hcl:"expect,block"`
 }

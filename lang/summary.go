@@ -460,7 +460,7 @@ func (s *SLA) BudgetLines() []string {
 
 func (p *Plan) writeBudgets(b *strings.Builder) {
 	b.WriteString("\nbudgets\n")
-	if len(p.SLAs) == 0 && p.Leak == nil && p.Regression == nil {
+	if len(p.SLAs) == 0 && p.Leak == nil && p.Regression == nil && !p.measureBudgets() {
 		b.WriteString("  none: the run is judged on nothing but completing\n")
 		return
 	}
@@ -494,6 +494,24 @@ func (p *Plan) writeBudgets(b *strings.Builder) {
 			b.WriteString("\n")
 		}
 	}
+	for _, m := range p.Measures {
+		if !m.Budgeted {
+			continue
+		}
+		fmt.Fprintf(b, "  measure %q (a number from each answer)\n", m.Name)
+		for _, l := range m.Percentiles {
+			fmt.Fprintf(b, "    %s ≤ %s\n", l.Name, m.Text(l.Max))
+		}
+		if m.Avg != nil {
+			fmt.Fprintf(b, "    avg ≤ %s\n", m.Text(*m.Avg))
+		}
+		if m.Max != nil {
+			fmt.Fprintf(b, "    max ≤ %s\n", m.Text(*m.Max))
+		}
+		if m.Min != nil {
+			fmt.Fprintf(b, "    min ≥ %s\n", m.Text(*m.Min))
+		}
+	}
 	if l := p.Leak; l != nil {
 		fmt.Fprintf(b, "  leak (memory of %s)\n", MemoryText(l.Memory))
 		if l.Warmup > 0 {
@@ -514,6 +532,16 @@ func (p *Plan) writeBudgets(b *strings.Builder) {
 		fmt.Fprintf(b, "    p95 growth ≤ %s\n    rps drop ≤ %s\n    error rate increase ≤ %s\n",
 			units.FormatRatio(r.P95Growth), units.FormatRatio(r.RPSDrop), units.FormatRatio(r.ErrorRateInc))
 	}
+}
+
+// measureBudgets tells whether a measure block sets budgets.
+func (p *Plan) measureBudgets() bool {
+	for _, m := range p.Measures {
+		if m.Budgeted {
+			return true
+		}
+	}
+	return false
 }
 
 // MemoryText describes a memory source: `sut "shop"`, `pid 1234`.

@@ -552,6 +552,9 @@ func (d *decoder) decodeRequest(body hcl.Body, defRange hcl.Range, step string, 
 	if present(rr.Capture) {
 		r.Captures = d.decodeCaptures(rr.Capture, rs, c)
 	}
+	if present(rr.Measure) {
+		r.Measures = d.decodeMeasureMap(rr.Measure, rs, c)
+	}
 	return r
 }
 

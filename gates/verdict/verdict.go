@@ -17,6 +17,7 @@ import (
 var gateOrder = []struct{ key, title string }{
 	{"run", "Run"},
 	{"sla", "SLA"},
+	{"measure", "Measures"},
 	{"leak", "Leak"},
 	{"regression", "Regression"},
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -378,5 +379,68 @@ func TestAbandonedWaitEndsAtOnce(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("still waiting for workers after the wait was abandoned")
+	}
+}
+
+// TestMeasuresMergeAcrossWorkers: a measure taken on two workers is, in
+// the merged Run, one measure of every value: counts and sums add up, the
+// extremes are the extremes, the percentiles are those of one histogram
+// of every worker's values, and every cart the shop answered has its value.
+func TestMeasuresMergeAcrossWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 6-second run")
+	}
+	host := shoptest.Start(t, shop(time.Millisecond))
+	dir := t.TempDir()
+	wl := strings.Replace(testWorkload, `capture = { cart = "$.cart_id" }`, `capture = { cart = "$.cart_id" }
+      measure = { total = response.json.total }`, 1)
+	os.WriteFile(filepath.Join(dir, "w.workload.hcl"), []byte(wl), 0o644)
+	path := filepath.Join(dir, "p.hcl")
+	os.WriteFile(path, []byte("workload \"shop\" {\n  source = \"w.workload.hcl\"\n  host = \""+host+"\"\n}\n"+closedShape+"\nmeasure \"total\" {\n  max = 1000000\n}\n"), 0o644)
+	plan, diags := lang.Load(path, lang.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	o := Order{File: path, Sources: map[string]string{}, Summary: plan.Summary(), Grace: 5 * time.Second}
+	for p, s := range plan.Sources {
+		o.Sources[p] = string(s)
+	}
+	run, c := runCluster(t, plan, o, 2)
+	if err := run.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	m := run.MeasureByName("total")
+	if m == nil || m.Count == 0 {
+		t.Fatalf("merged measures %+v", run.Measures)
+	}
+	all := result.NewMeasureHist()
+	var count int64
+	var sum float64
+	lo, hi := m.Max, 0.0
+	for _, f := range c.finals {
+		w := f.MeasureByName("total")
+		if w == nil || w.Count == 0 {
+			t.Fatalf("a worker measured nothing: %+v", f.Measures)
+		}
+		count += w.Count
+		sum += w.Sum
+		lo, hi = min(lo, w.Min), max(hi, w.Max)
+		h, err := result.DecodeMeasure(w.Hist)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Merge(h)
+	}
+	if m.Count != count || math.Abs(m.Sum-sum) > 1e-9*sum || m.Min != lo || m.Max != hi {
+		t.Errorf("merged count %d sum %v min %v max %v; the workers' %d, %v, %v, %v", m.Count, m.Sum, m.Min, m.Max, count, sum, lo, hi)
+	}
+	merged, _ := result.DecodeMeasure(m.Hist)
+	for _, p := range []float64{50, 95, 100} {
+		if a, b := merged.ValueAtQuantile(p), all.ValueAtQuantile(p); a != b {
+			t.Errorf("p%v is %d, one histogram of every value says %d", p, a, b)
+		}
+	}
+	if q := run.RequestByName("POST /cart"); q == nil || q.Count-q.Failures != m.Count || m.Missing != 0 {
+		t.Errorf("carts %+v answered, %d measured and %d missing", q, m.Count, m.Missing)
 	}
 }

@@ -333,12 +333,57 @@ func mergeRuns(plan *lang.Plan, parts []*result.Run) (*result.Run, error) {
 		mergeGenerator(&run.Generator, &p.Generator)
 	}
 	run.Classes = classes
+	if run.Measures, err = mergeMeasures(plan, parts); err != nil {
+		return nil, err
+	}
 	for _, k := range slices.SortedFunc(maps.Keys(fails), func(a, b [2]string) int {
 		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(fails[b], fails[a]), cmp.Compare(a[1], b[1]))
 	}) {
 		run.Failures = append(run.Failures, result.Failure{Name: k[0], Reason: k[1], Count: fails[k]})
 	}
 	return run, nil
+}
+
+// mergeMeasures adds up the workers' measures, by the plan's names: counts
+// and sums add, extremes are the extremes, histograms merge without loss.
+func mergeMeasures(plan *lang.Plan, parts []*result.Run) ([]*result.Measure, error) {
+	var out []*result.Measure
+	for _, pm := range plan.Measures {
+		m := &result.Measure{Name: pm.Name}
+		h := result.NewMeasureHist()
+		for _, p := range parts {
+			w := p.MeasureByName(pm.Name)
+			if w == nil {
+				continue
+			}
+			if w.Count > 0 {
+				if m.Count == 0 || w.Min < m.Min {
+					m.Min = w.Min
+				}
+				m.Max = max(m.Max, w.Max)
+			}
+			m.Count += w.Count
+			m.Sum += w.Sum
+			m.Missing += w.Missing
+			if w.LastMissing != "" {
+				m.LastMissing = w.LastMissing
+			}
+			d, err := result.DecodeMeasure(w.Hist)
+			if err != nil {
+				return nil, fmt.Errorf("measure %s: %w", pm.Name, err)
+			}
+			if err := result.Merge(h, d); err != nil {
+				return nil, fmt.Errorf("measure %s: %w", pm.Name, err)
+			}
+		}
+		enc, err := result.Encode(h)
+		if err != nil {
+			return nil, err
+		}
+		m.Hist = enc
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // mergeGenerator adds a worker's generator figures: counts add up; the

@@ -86,6 +86,7 @@ type Engine struct {
 	opts  Options
 	shape *lang.Shape
 	rec   *tally.Recorder
+	meas  *tally.Measures // nil when the plan measures nothing
 	steps map[*lang.Request]*step
 	// startTasks are the classes' start blocks as passes to run.
 	startTasks map[*lang.UserClass]*lang.Task
@@ -343,6 +344,11 @@ func (e *Engine) Run(ctx context.Context) (*result.Run, error) {
 		return nil, fmt.Errorf("stopped before the run's start at %s", e.opts.Start.Format(time.RFC3339Nano))
 	}
 	e.rec = tally.NewRecorder(e.plan.Workload.Requests, e.start, e.opts.Shards)
+	measureNames := make([]string, len(e.plan.Measures))
+	for i, m := range e.plan.Measures {
+		measureNames[i] = m.Name
+	}
+	e.meas = tally.NewMeasures(measureNames)
 	if e.shape.Model == lang.Open {
 		e.rec.CountOffered()
 	}
@@ -587,6 +593,11 @@ func (e *Engine) assemble(seconds []result.Second, end time.Duration) *result.Ru
 	for i, u := range p.Workload.Users {
 		c := &e.classes[i]
 		run.Classes = append(run.Classes, result.Class{Name: u.Name, PeakUsers: int(c.peak.Load()), Passes: c.passes.Load()})
+	}
+	if ms, err := e.meas.Results(); err != nil {
+		run.Extra = map[string]any{"measures_error": err.Error()} // an HDR encoding failure: the measures' verdicts say unmeasured
+	} else {
+		run.Measures = ms
 	}
 	return run
 }

@@ -559,7 +559,25 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 			out.Failed, out.Reason = true, reason
 		}
 	}
-	return e.record(f, shard, &out) && !out.Failed
+	recorded := e.record(f, shard, &out)
+	if recorded && !out.Failed && len(st.req.Measures) > 0 {
+		e.measure(st, s, resp)
+	}
+	return recorded && !out.Failed
+}
+
+// measure takes the step's measures from an answer that passed its
+// checks; a measure that gives no number is counted as missing, and the
+// request stays a success (its answer was right; the number is not there).
+func (e *Engine) measure(st *step, s *lang.Scope, resp *fasthttp.Response) {
+	for _, m := range st.req.Measures {
+		v, err := m.Number(s, response{resp})
+		if err != nil {
+			e.meas.Missing(m.Index, err.Error())
+			continue
+		}
+		e.meas.Record(m.Index, v)
+	}
 }
 
 // record records a request's outcome, unless the request was cut off at the

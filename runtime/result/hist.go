@@ -36,19 +36,47 @@ func Encode(h *hdrhistogram.Histogram) (string, error) {
 // Decode reads an encoded histogram and checks its geometry, so a merge is
 // never lossy.
 func Decode(s string) (*hdrhistogram.Histogram, error) {
+	return decodeAs(s, LowestUS, HighestUS, SigFigs)
+}
+
+// A measure's histogram holds thousandths of its values (a measure may be
+// 0.5 items or 3 GB): 0.001 to 10¹² at three significant digits.
+const (
+	MeasureScale   = 1000
+	measureLowest  = 1
+	measureHighest = 1_000_000_000_000_000
+)
+
+// NewMeasureHist returns an empty histogram of a measure's values, in
+// thousandths (MeasureScale).
+func NewMeasureHist() *hdrhistogram.Histogram {
+	return hdrhistogram.New(measureLowest, measureHighest, SigFigs)
+}
+
+// DecodeMeasure reads an encoded measure histogram, checking its geometry.
+func DecodeMeasure(s string) (*hdrhistogram.Histogram, error) {
+	return decodeAs(s, measureLowest, measureHighest, SigFigs)
+}
+
+// ClampMeasure is a measure's value in the histogram's units and range.
+func ClampMeasure(v float64) int64 {
+	return int64(min(max(v*MeasureScale, measureLowest), measureHighest))
+}
+
+func decodeAs(s string, lo, hi int64, sig int32) (*hdrhistogram.Histogram, error) {
 	if s == "" {
-		return NewHist(), nil
+		return hdrhistogram.New(lo, hi, int(sig)), nil
 	}
-	if err := checkGeometry(s); err != nil {
+	if err := checkGeometry(s, lo, hi, sig); err != nil {
 		return nil, err
 	}
 	h, err := hdrhistogram.Decode([]byte(s))
 	if err != nil {
 		return nil, fmt.Errorf("decoding histogram: %w", err)
 	}
-	if h.LowestTrackableValue() != LowestUS || h.HighestTrackableValue() != HighestUS || h.SignificantFigures() != SigFigs {
+	if h.LowestTrackableValue() != lo || h.HighestTrackableValue() != hi || h.SignificantFigures() != int64(sig) {
 		return nil, fmt.Errorf("histogram geometry %d…%d/%d, want %d…%d/%d",
-			h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures(), LowestUS, HighestUS, SigFigs)
+			h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures(), lo, hi, sig)
 	}
 	return h, nil
 }
@@ -89,7 +117,7 @@ func Summarize(h *hdrhistogram.Histogram) Summary {
 // hdrhistogram.Decode does: Decode allocates the counts of whatever
 // geometry the header states (gigabytes for 1…2⁶²/5 digits), so a crafted
 // result.json could exhaust memory before the geometry is checked.
-func checkGeometry(s string) error {
+func checkGeometry(s string, wantLo, wantHi int64, wantSig int32) error {
 	// 8 bytes of cookie and length, then zlib: the first 4096 base64
 	// characters hold far more than the zlib header and the 40-byte
 	// histogram header need, so only they are decoded here.
@@ -112,8 +140,8 @@ func checkGeometry(s string) error {
 	sig := int32(binary.BigEndian.Uint32(hdr[12:16]))
 	lo := int64(binary.BigEndian.Uint64(hdr[16:24]))
 	hi := int64(binary.BigEndian.Uint64(hdr[24:32]))
-	if lo != LowestUS || hi != HighestUS || sig != SigFigs {
-		return fmt.Errorf("histogram geometry %d…%d/%d, want %d…%d/%d", lo, hi, sig, LowestUS, HighestUS, SigFigs)
+	if lo != wantLo || hi != wantHi || sig != wantSig {
+		return fmt.Errorf("histogram geometry %d…%d/%d, want %d…%d/%d", lo, hi, sig, wantLo, wantHi, wantSig)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@
 package result
 
 import (
+	"math"
 	"time"
 )
 
@@ -43,6 +44,7 @@ type Run struct {
 	Failures  []Failure      `json:"failures"`
 	Generator Generator      `json:"generator"`
 	Memory    *MemorySeries  `json:"memory,omitempty"`
+	Measures  []*Measure     `json:"measures,omitempty"` // the plan's measures, by name
 	Verdicts  []Verdict      `json:"verdicts,omitempty"`
 	Extra     map[string]any `json:"extra,omitempty"`
 }
@@ -201,6 +203,54 @@ type MemorySeries struct {
 	// the last one did: the leak verdict says so.
 	Failed    int    `json:"failed,omitempty"`
 	LastError string `json:"last_error,omitempty"`
+}
+
+// Measure is what one measure of the plan took from the answers
+// (measure = { … } on a task or step): every value, as a histogram of
+// thousandths (NewMeasureHist), and its exact count, sum and extremes.
+type Measure struct {
+	Name  string  `json:"name"`
+	Count int64   `json:"count"` // answers it was taken from
+	Sum   float64 `json:"sum"`
+	Min   float64 `json:"min"`
+	Max   float64 `json:"max"`
+	Hist  string  `json:"hist"`
+	// Missing counts the answers that passed their checks and gave no
+	// number (a missing field, a negative value); LastMissing says why the
+	// last did.
+	Missing     int64  `json:"missing,omitempty"`
+	LastMissing string `json:"last_missing,omitempty"`
+}
+
+// Mean is the measure's average, NaN with no value.
+func (m *Measure) Mean() float64 {
+	if m.Count == 0 {
+		return math.NaN()
+	}
+	return m.Sum / float64(m.Count)
+}
+
+// Percentile is the measure's p-th percentile (3 significant digits), NaN
+// with no value.
+func (m *Measure) Percentile(p float64) (float64, error) {
+	if m.Count == 0 {
+		return math.NaN(), nil
+	}
+	h, err := DecodeMeasure(m.Hist)
+	if err != nil {
+		return math.NaN(), err
+	}
+	return float64(h.ValueAtPercentile(p)) / MeasureScale, nil
+}
+
+// MeasureByName returns the run's measure called name, or nil.
+func (r *Run) MeasureByName(name string) *Measure {
+	for _, m := range r.Measures {
+		if m.Name == name {
+			return m
+		}
+	}
+	return nil
 }
 
 // MemorySample is one reading.

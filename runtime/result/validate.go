@@ -45,6 +45,9 @@ func (r *Run) Validate() error {
 			unsent += q.Unsent
 		}
 	}
+	for _, m := range r.Measures {
+		errs = append(errs, m.validate()...)
+	}
 	if offers && (offered != r.Generator.Scheduled || unsent != r.Generator.Unsent) {
 		bad("the requests were offered %d arrivals, %d of them unsent; the generator scheduled %d, %d unsent",
 			offered, unsent, r.Generator.Scheduled, r.Generator.Unsent)
@@ -155,6 +158,32 @@ func (q *Request) validate(failed int64, haveReasons bool) []error {
 		case h.TotalCount() != q.Count:
 			bad("the whole-run histogram holds %d requests, the total is %d", h.TotalCount(), q.Count)
 		}
+	}
+	return errs
+}
+
+// validate checks that a measure's histogram reads and holds its count,
+// and that its figures can be figures of that many values.
+func (m *Measure) validate() []error {
+	if m == nil {
+		return []error{errors.New("a measure entry is null")}
+	}
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("measure %q: "+format, append([]any{m.Name}, args...)...))
+	}
+	if m.Count < 0 || m.Missing < 0 {
+		bad("counts %d values and %d missing", m.Count, m.Missing)
+	}
+	if m.Count > 0 && (m.Min < 0 || m.Max < m.Min || m.Sum < m.Min*float64(m.Count)*(1-1e-9) || m.Sum > m.Max*float64(m.Count)*(1+1e-9)) {
+		bad("min %g, max %g and sum %g cannot be of %d values", m.Min, m.Max, m.Sum, m.Count)
+	}
+	h, err := DecodeMeasure(m.Hist)
+	switch {
+	case err != nil:
+		bad("%v", err)
+	case h.TotalCount() != m.Count:
+		bad("its histogram holds %d values, its count is %d", h.TotalCount(), m.Count)
 	}
 	return errs
 }

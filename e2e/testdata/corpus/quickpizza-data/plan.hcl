@@ -11,13 +11,11 @@ variable "tokens" {
   default = ["QivfLrMEt7thtJLQ", "LJwhcDFp0TgvpOtg", "WA1UafNBZrfQMpTf", "NS9RTUgm42fgxe1E", "O62N74Bbt3lNwY6l", "pW6DNdnWppqMl1c6"]
 }
 
-# APPROX: the custom metrics quickpizza_number_of_pizzas (a counter) and
-# quickpizza_ingredients (a trend of the ingredient count read from each
-# answer, with the threshold avg < 8) cannot be written: lab has no custom
-# metric and judges latency and errors only. The ingredient count is
-# checked to be there, not averaged. The checks threshold (rate > 0.95)
-# has no budget of its own either: a failed check is a failed request,
-# judged by the 1% error budget with the others.
+# APPROX: the checks threshold (rate > 0.95) has no budget of its own: a
+# failed check is a failed request, judged by the 1% error budget with the
+# others. The custom trend quickpizza_ingredients is a measure (below,
+# with its avg < 8); the counter quickpizza_number_of_pizzas is the
+# measure's count of values in result.json.
 #
 # Outside a plan's scope (not counted as approximation): handleSummary
 # writes summary.json and a text summary; lab writes its own results.
@@ -59,6 +57,8 @@ workload "quickpizza" {
         status = 200
         json   = ["pizza.name", "pizza.ingredients"]
       }
+      # ingredients.add(res.json().pizza.ingredients.length)
+      measure = { quickpizza_ingredients = length(response.json.pizza.ingredients) }
     }
   }
 }
@@ -84,6 +84,12 @@ shape "smoke-then-stress" {
     users      = 0
     spawn_rate = 1
   }
+}
+
+# thresholds: quickpizza_ingredients: avg<8
+measure "quickpizza_ingredients" {
+  unit = "ingredients"
+  avg  = 8
 }
 
 sla "all" {
