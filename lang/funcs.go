@@ -97,6 +97,7 @@ var dynamicFuncNames = map[string]bool{
 	"unix_ms":       true,
 	"totp":          true,
 	"traceparent":   true,
+	"fake":          true,
 }
 
 // FunctionNames lists every function a plan can call, sorted; the language
@@ -246,6 +247,7 @@ func fileFunc(read func(string) ([]byte, error)) function.Function {
 func dynamicFuncs(s *Scope) map[string]function.Function {
 	return map[string]function.Function{
 		"cookie": cookieFunc(s),
+		"fake":   fakeFunc(s),
 		"totp":   totpFunc,
 		"traceparent": function.New(&function.Spec{
 			Type: function.StaticReturnType(cty.String),

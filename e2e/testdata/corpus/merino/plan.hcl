@@ -36,11 +36,6 @@ variable "wikipedia_queries" {
   default = ["mozilla firefox", "alan turing", "pacific ocean", "jazz", "photosynthesis"]
 }
 
-# APPROX: a sample of the words of Faker's lorem provider (en-US).
-variable "lorem" {
-  default = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "tempor"]
-}
-
 variable "user_agents" { # client_info.DESKTOP_FIREFOX
   default = [
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:10.0) Gecko/20100101 Firefox/90.0",
@@ -133,7 +128,7 @@ workload "merino" {
       on_failure = "continue" # the loop goes on after a failed request
       pass {
         words      = random_int(2, 4)
-        full_query = join(" ", [for i in range(pass.words) : random_choice(var.lorem)])
+        full_query = join(" ", [for i in range(pass.words) : fake("word")])
         # every prefix of the query, but those that end with a space
         prefixes = [for i in range(1, strlen(pass.full_query) + 1) : substr(pass.full_query, 0, i) if substr(pass.full_query, i - 1, 1) != " "]
       }
