@@ -49,7 +49,9 @@ var fakeKinds = map[string]func(s *Scope) string{
 	"zip_code":   func(s *Scope) string { return fmt.Sprintf("%05d", s.randInt(501, 99950)) },
 	"country":    func(s *Scope) string { return pick(s, fakeCountry) },
 	// 555-01xx numbers are reserved for fiction in North America.
-	"phone":       func(s *Scope) string { return fmt.Sprintf("+1-%03d-555-%04d", s.randInt(201, 989), s.randInt(100, 199)) },
+	"phone": func(s *Scope) string {
+		return fmt.Sprintf("+1-%03d-555-%04d", s.randInt(201, 989), s.randInt(100, 199))
+	},
 	"company":     func(s *Scope) string { return pick(s, fakeCompany) + " " + pick(s, fakeCoSuf) },
 	"word":        func(s *Scope) string { return pick(s, fakeWords) },
 	"sentence":    func(s *Scope) string { return fakeSentence(s) },
