@@ -178,11 +178,11 @@ image: build ## the image lab:latest, FROM scratch
 up: image ## a plan as containers: make up PLAN=smoke WORKERS=4 (deploy/stack.sh)
 	deploy/stack.sh up
 
-down: ## remove what make up made
+down: ## remove what make up made (every stack it started and recorded in .lab/stacks/, or PLAN=… alone)
 	deploy/stack.sh down
 
 up-swarm: image ## the same as a Swarm stack
 	deploy/stack.sh up-swarm
 
-down-swarm: ## remove the stack (and the swarm, if up-swarm made it)
+down-swarm: ## remove the stacks up-swarm started, or PLAN=… alone (and the swarm, if up-swarm made it)
 	deploy/stack.sh down-swarm

@@ -32,7 +32,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 printf "%6s %9s %8s %12s %12s %10s   %s\n" rate requests "CPU-s" "CPU-µs/req" "lag p99 µs" "lag max µs" "(CPU-µs/req, lag p99 per run)"
 for rate in $RATES; do
 	cpus=() lags=() runs=()
-	for i in $(seq "$REPS"); do
+	for _ in $(seq "$REPS"); do
 		rm -rf "$tmp/results"
 		taskset -c 1 "$tmp/lab" apply bench/plans/open.hcl -var rate="$rate/s" -var duration="${DUR}s" \
 			--quiet --results "$tmp/results" >"$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }

@@ -185,8 +185,9 @@ func (s *stack) left(label string) string {
 
 // TestMakeUp is issue 10's acceptance for Compose: make up runs the smoke
 // plan with 4 worker containers and exits 0 with the Run on the host; a
-// budget the shop cannot meet exits 1; make down leaves no container,
-// network or volume of the project.
+// budget the shop cannot meet exits 1; make down, with no PLAN (up
+// remembered it), leaves no container, network or volume of the project;
+// docker-compose's warnings about the deploy keys lab wrote are not shown.
 func TestMakeUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the plan as a Compose stack for a minute (-short)")
@@ -222,11 +223,18 @@ func TestMakeUp(t *testing.T) {
 		t.Errorf("a budget the shop cannot meet: exit %d, want 1\n%s", code, out)
 	}
 
-	if code, out := s.run(ctx, []string{"make", "down"}); code != 0 {
-		t.Fatalf("make down: exit %d\n%s", code, out)
+	if strings.Contains(out, "endpoint_mode") || strings.Contains(out, "deploy' key") {
+		t.Errorf("make up shows docker-compose's warnings about the file lab wrote:\n%s", out)
+	}
+	// make down without PLAN: up remembered what it started.
+	if code, out := s.run(ctx, []string{"make", "down"}, "PLAN="); code != 0 || !strings.Contains(out, "taking down "+s.project) {
+		t.Fatalf("make down without PLAN: exit %d\n%s", code, out)
 	}
 	if left := s.left("com.docker.compose.project"); left != "" {
 		t.Errorf("make down left %s", left)
+	}
+	if _, err := os.Stat(filepath.Join(".lab", "stacks", s.project)); !os.IsNotExist(err) {
+		t.Errorf("make down did not forget the stack: %v", err)
 	}
 }
 
@@ -279,7 +287,9 @@ func TestMakeUpWorkerKilled(t *testing.T) {
 // TestMakeUpSwarm is issue 10's acceptance for Swarm: the same file
 // deployed with docker stack deploy on a single-node swarm (made by
 // up-swarm when this node is in none), the run completing with the Run on
-// the host, and down-swarm removing the stack, and the swarm if it made it.
+// the host, and down-swarm removing the stack, and the swarm if it made it;
+// a Compose run of the same plan in the way is named before anything is
+// made.
 func TestMakeUpSwarm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the plan as a Swarm stack (-short)")
@@ -296,7 +306,19 @@ func TestMakeUpSwarm(t *testing.T) {
 	defer cancel()
 	t.Cleanup(func() { s.run(context.Background(), []string{"deploy/stack.sh", "down-swarm"}) })
 
-	code, out := s.run(ctx, []string{"make", "up-swarm", "WORKERS=2", "DURATION=20s"})
+	// A Compose run of the same project in the way (its network): up-swarm
+	// says so and makes nothing, the node left as it was.
+	net := s.project + "_default"
+	if out, err := exec.Command("docker", "network", "create", "--label", "com.docker.compose.project="+s.project, net).CombinedOutput(); err != nil {
+		t.Fatalf("docker network create: %v\n%s", err, out)
+	}
+	code, out := s.run(ctx, []string{"deploy/stack.sh", "up-swarm"})
+	exec.Command("docker", "network", "rm", net).Run()
+	if code != 2 || !strings.Contains(out, "a Compose run of "+s.project+" is still up") || swarmState() != before {
+		t.Fatalf("up-swarm beside a Compose run: exit %d, swarm %q (was %q)\n%s", code, swarmState(), before, out)
+	}
+
+	code, out = s.run(ctx, []string{"make", "up-swarm", "WORKERS=2", "DURATION=20s"})
 	if code != 0 {
 		t.Fatalf("make up-swarm: exit %d\n%s", code, out)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"lab/cli/clitest"
 	"lab/runtime/needs"
+	"lab/sut"
 )
 
 const workflowFile = ".github/workflows/lab.yml"
@@ -22,9 +23,8 @@ const workflowFile = ".github/workflows/lab.yml"
 var notHere = map[string]string{
 	"Install the tools the tests drive": "sudo apt-get on GitHub's runner; .ci/run installs the same packages here",
 	"Test":                              "make test is the suite this test is part of",
-	"Soak":                              "45 minutes",
-	"Leak test":                         "10 minutes; TestLeakEndToEnd runs the same plan shortened",
-	"Baseline scenario against the stored baseline": "5 minutes of the baseline plan; its regression block and lab compare are tested end to end",
+	"The night":                         "an hour; TestNightlyScript runs .github/nightly.sh shortened",
+	"Open or update the nightly issue":  "GitHub's API; TestNightlyIssueScript runs the script with a stand-in gh",
 }
 
 // actionlint is run as its own module (go run …@version): it needs an
@@ -46,16 +46,19 @@ type workflow struct {
 
 // The CI workflow passes actionlint (the workflow syntax, the expressions
 // and their contexts, the inputs of the actions it uses, this
-// repository's action.yml among them), and each of its run: steps that
+// repository's action.yml among them, every run: script through
+// shellcheck), and each of its run: steps that
 // needs no GitHub passes here: the build, the format and generated/
 // checks, the plan diff against a base (HEAD: nothing loosened), the
 // smoke scenario (10 s, its shop on a free port).
 func TestWorkflow(t *testing.T) {
 	t.Parallel()
-	lint := exec.Command("go", "run", actionlintPkg, "-no-color", "-shellcheck=", "-pyflakes=", workflowFile)
+	shellcheck := needs.Tool(t, "shellcheck", "apt-get install shellcheck")
+	lint := exec.Command("go", "run", actionlintPkg, "-no-color", "-shellcheck="+shellcheck, "-pyflakes=", workflowFile)
 	if out, err := lint.CombinedOutput(); err != nil {
 		t.Fatalf("actionlint %s: %v\n%s", workflowFile, err, out)
 	}
+
 	src, err := os.ReadFile(workflowFile)
 	if err != nil {
 		t.Fatal(err)
@@ -167,5 +170,136 @@ func TestPlanDiffScriptFailsOnALoosenedBudget(t *testing.T) {
 	}
 	if code, out := run("true"); code != 0 {
 		t.Fatalf("with the label: exit %d, want 0\n%s", code, out)
+	}
+}
+
+// TestNightlyScript runs .github/nightly.sh twice, each night shortened
+// (the smoke plan as the soak, a plan whose budget fails as the leak demo,
+// 30 s of the baseline plan), its results in a folder of its own. The first
+// night has no baseline: its run meets its budgets and is kept, and the
+// night passes. The second night, the shop three times slower and the
+// "leak demo" passing: the comparison does not pass (regressed=true, its
+// table written for the issue), the kept baseline is left as it was, and
+// the night fails saying both.
+func TestNightlyScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two shortened nights, about 80 s")
+	}
+	t.Parallel()
+	bin := clitest.Binary(t)
+	dir := t.TempDir()
+	results := filepath.Join(dir, "results")
+	buyer := clitest.Shop(t, func(*sut.Knobs) {})
+	night := func(leakBudget string, env ...string) (int, string, map[string]string) {
+		summary, output := filepath.Join(dir, "summary.md"), filepath.Join(dir, "output")
+		os.Remove(summary)
+		os.Remove(output)
+		cmd := exec.Command(".github/nightly.sh")
+		cmd.Env = append(os.Environ(), "LAB="+bin, "RESULTS="+results, "GITHUB_STEP_SUMMARY="+summary, "GITHUB_OUTPUT="+output,
+			"SOAK_PLAN=plans/smoke.hcl", "SOAK_ARGS=-var duration=5s -var host=http://"+clitest.FreePort(t),
+			"LEAK_PLAN=e2e/testdata/plans/shop-measure.hcl", "LEAK_ARGS=-var duration=2s -var host="+buyer+" -var max_total="+leakBudget,
+			"BASELINE_ARGS=-var duration=30s -var host=http://"+clitest.FreePort(t))
+		cmd.Env = append(cmd.Env, env...)
+		out, err := cmd.CombinedOutput()
+		written, _ := os.ReadFile(summary)
+		outputs := map[string]string{}
+		raw, _ := os.ReadFile(output)
+		for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+			if k, v, ok := strings.Cut(line, "="); ok {
+				outputs[k] = v
+			}
+		}
+		return clitest.ExitCode(err), string(out) + "\n--- summary ---\n" + string(written), outputs
+	}
+	kept := filepath.Join(results, "kept", "baseline", "result.json")
+
+	code, out, outputs := night("0.01")
+	if code != 0 || outputs["kept"] != "true" || outputs["regressed"] != "false" || !strings.Contains(out, "The night passed.") {
+		t.Fatalf("first night: exit %d, outputs %v\n%s", code, outputs, out)
+	}
+	if !strings.Contains(out, "No baseline kept yet") || !strings.Contains(out, "The leak demo failed its budgets, as it must") {
+		t.Errorf("first night's summary:\n%s", out)
+	}
+	first, err := os.ReadFile(kept)
+	if err != nil {
+		t.Fatalf("the first night kept no baseline: %v", err)
+	}
+
+	code, out, outputs = night("1000000", "LAB_SUT_LATENCY=15ms")
+	if code != 1 || outputs["kept"] != "false" || outputs["regressed"] != "true" {
+		t.Fatalf("second night: exit %d, outputs %v\n%s", code, outputs, out)
+	}
+	for _, want := range []string{"the leak demo passed: the leak hunter missed", "regressed against last night's run", "did not meet its budgets", "The night failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("second night does not say %q:\n%s", want, out)
+		}
+	}
+	if now, _ := os.ReadFile(kept); string(now) != string(first) {
+		t.Error("a night that did not meet its budgets replaced the kept baseline")
+	}
+	if table, err := os.ReadFile(filepath.Join(results, "compare.md")); err != nil || !strings.Contains(string(table), "p95") {
+		t.Errorf("no comparison table for the issue: %v\n%s", err, table)
+	}
+}
+
+// TestNightlyIssueScript: a regression opens the nightly issue with the
+// comparison's table, and a second one comments on it while it is open.
+// GitHub is not here: gh is a stand-in that keeps the issues in a file and
+// answers the three calls the script makes.
+func TestNightlyIssueScript(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "issues")
+	gh := `#!/usr/bin/env bash
+state=` + state + `
+case "$1 $2" in
+"label create") exit 0 ;;
+"issue list") [ -s "$state" ] && echo 7; exit 0 ;;
+"issue create") printf 'create %s\n' "$*" >>"$state" ;;
+"issue comment") printf 'comment %s\n' "$*" >>"$state" ;;
+*) echo "unexpected gh $*" >&2; exit 2 ;;
+esac
+`
+	os.WriteFile(filepath.Join(dir, "gh"), []byte(gh), 0o755)
+	table := filepath.Join(dir, "compare.md")
+	os.WriteFile(table, []byte("| subject | budget |\n|---|---|\n| POST /cart | p95 growth < 10% |\n"), 0o644)
+	run := func() string {
+		cmd := exec.Command(".github/nightly-issue.sh", table)
+		cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "GITHUB_REPOSITORY=o/r", "GITHUB_RUN_ID=42")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		calls, _ := os.ReadFile(state)
+		return string(calls)
+	}
+	first := run()
+	if !strings.HasPrefix(first, "create issue create --title Nightly: the baseline scenario regressed --label nightly-regression") ||
+		!strings.Contains(first, "POST /cart") || !strings.Contains(first, "https://github.com/o/r/actions/runs/42") {
+		t.Errorf("the first regression:\n%s", first)
+	}
+	second := strings.TrimPrefix(run(), first)
+	if !strings.HasPrefix(second, "comment issue comment 7 --body") || strings.Contains(second, "create") {
+		t.Errorf("the second regression does not comment on the open issue:\n%s", second)
+	}
+}
+
+// TestScriptsPassShellcheck: every shell script of the repository — the
+// workflow's, make up's, the benchmarks', CI's entry point — passes
+// shellcheck at warning level (its style notes aside: the benchmarks
+// split some lists on purpose).
+func TestScriptsPassShellcheck(t *testing.T) {
+	t.Parallel()
+	shellcheck := needs.Tool(t, "shellcheck", "apt-get install shellcheck")
+	var scripts []string
+	for _, glob := range []string{".github/*.sh", "deploy/*.sh", "bench/*.sh", ".ci/run"} {
+		m, _ := filepath.Glob(glob)
+		scripts = append(scripts, m...)
+	}
+	if len(scripts) < 8 {
+		t.Fatalf("found only %v", scripts)
+	}
+	if out, err := exec.Command(shellcheck, append([]string{"--severity=warning"}, scripts...)...).CombinedOutput(); err != nil {
+		t.Errorf("shellcheck: %v\n%s", err, out)
 	}
 }
