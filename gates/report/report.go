@@ -159,7 +159,7 @@ func newView(in Input) view {
 // runCharts are the charts over the run's seconds: throughput with the
 // load overlaid, p50 and p95 with the latency budgets, failures.
 func runCharts(run *result.Run, budgets []Budget) []*chart {
-	secs, per := thin(run.Seconds, maxPoints)
+	secs, per := thin(fullSeconds(run), maxPoints)
 	n := len(secs)
 	x := make([]float64, n)
 	rps, users, rate, p50, p95, fails := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -182,13 +182,55 @@ func runCharts(run *result.Run, budgets []Budget) []*chart {
 	}
 	num := func(v float64) string { return trim(v) }
 	return []*chart{
-		{ID: "chart-throughput", Title: "Throughput" + per.mean, Left: "requests/s", Right: loadUnit, XMax: xmax, LeftFmt: num, RightFmt: num, Zero: true,
+		{ID: "chart-throughput", Title: "Throughput" + per.mean, Left: "requests/s", Right: loadUnit, XMax: xmax, LeftFmt: num, RightFmt: num, Zero: true, RightZero: true,
 			Series: []series{{Name: "requests/s", Class: "s1", X: x, Y: rps}, load}},
 		{ID: "chart-latency", Title: "Response time", Left: "ms", XMax: xmax, LeftFmt: num, Lines: lines, Zero: true,
 			Series: []series{{Name: "p50" + per.median, Class: "s2", X: x, Y: p50}, {Name: "p95" + per.highest, Class: "s1", X: x, Y: p95}}},
 		{ID: "chart-failures", Title: "Failures" + per.mean, Left: "failures/s", XMax: xmax, LeftFmt: num, Zero: true,
 			Series: []series{{Name: "failures/s", Class: "s4", X: x, Y: fails}}},
 	}
+}
+
+// minCovered is the least share of a second a chart draws as a rate: a
+// run's first and last seconds are partial, and a tenth of a second's
+// requests scaled to a whole second is mostly noise.
+const minCovered = 0.25
+
+// fullSeconds is the run's seconds with the first and last one, which
+// the run covers only in part, turned into rates of the part it covers —
+// the last second of a run that ended 0.3 s into it holds 0.3 s of
+// requests, which drawn as a second looks like the target stalling — and
+// left out when the run covered less than minCovered of them.
+func fullSeconds(run *result.Run) []result.Second {
+	secs := run.Seconds
+	if len(secs) == 0 || run.Start.IsZero() || run.End.Before(run.Start) {
+		return secs
+	}
+	out := slices.Clone(secs)
+	covered := func(s result.Second) float64 {
+		from := max(float64(s.T), float64(run.Start.UnixNano())/1e9)
+		to := min(float64(s.T+1), float64(run.End.UnixNano())/1e9)
+		return to - from
+	}
+	scale := func(i int) bool {
+		c := covered(out[i])
+		if c >= 1 || c <= 0 {
+			return true // a whole second, or one past the end (requests finishing in the grace period)
+		}
+		if c < minCovered {
+			return false
+		}
+		out[i].Requests = int64(math.Round(float64(out[i].Requests) / c))
+		out[i].Failures = int64(math.Round(float64(out[i].Failures) / c))
+		return true
+	}
+	if last := len(out) - 1; !scale(last) {
+		out = out[:last]
+	}
+	if len(out) > 0 && !scale(0) {
+		out = out[1:]
+	}
+	return out
 }
 
 func lastX(x []float64) float64 {

@@ -57,6 +57,7 @@ type chart struct {
 	LeftFmt      func(float64) string
 	RightFmt     func(float64) string
 	Zero         bool       // the left axis starts at zero whatever the data (rates, latency)
+	RightZero    bool       // the right axis does too (users, arrivals: 8 of 10 users is not near none)
 	Shade        [2]float64 // an x span shaded (the leak hunter's warm-up), when Shade[1] > Shade[0]
 	ShadeLabel   string
 	lmin, lmax   float64
@@ -173,6 +174,9 @@ func (c *chart) scale() {
 	}
 	if c.Zero && c.lmin > 0 {
 		c.lmin = 0
+	}
+	if c.RightZero && c.rmin > 0 {
+		c.rmin = 0
 	}
 	c.lmin, c.lmax = niceRange(c.lmin, c.lmax)
 	c.rmin, c.rmax = niceRange(c.rmin, c.rmax)

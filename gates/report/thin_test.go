@@ -46,3 +46,47 @@ func TestThinKeepsTheSlowSecond(t *testing.T) {
 		t.Fatalf("a short run is drawn second by second: %d points, %q", len(few), per.highest)
 	}
 }
+
+// TestPartialSecondsAreRates: a run that starts 0.5 s into a second and
+// ends 0.3 s into one draws those seconds at the rate of the part it
+// covered (100/s throughout, not 50 and 30: a last second that looks like
+// the target stalling); a second covered less than a quarter is not drawn.
+func TestPartialSecondsAreRates(t *testing.T) {
+	start := time.Unix(1000, 500_000_000)
+	run := &result.Run{Start: start, End: time.Unix(1010, 300_000_000)}
+	run.Seconds = append(run.Seconds, result.Second{T: 1000, Requests: 50, Failures: 5})
+	for sec := int64(1001); sec < 1010; sec++ {
+		run.Seconds = append(run.Seconds, result.Second{T: sec, Requests: 100})
+	}
+	run.Seconds = append(run.Seconds, result.Second{T: 1010, Requests: 30})
+	got := fullSeconds(run)
+	if len(got) != 11 || got[0].Requests != 100 || got[0].Failures != 10 || got[10].Requests != 100 {
+		t.Errorf("first %+v, last %+v of %d", got[0], got[len(got)-1], len(got))
+	}
+	if run.Seconds[10].Requests != 30 {
+		t.Error("fullSeconds changed the run")
+	}
+	run.End = time.Unix(1010, 100_000_000)
+	run.Seconds[10].Requests = 10
+	if got := fullSeconds(run); len(got) != 10 || got[9].T != 1009 {
+		t.Errorf("a tenth of a second drawn: %d seconds, the last %+v", len(got), got[len(got)-1])
+	}
+}
+
+// TestLoadAxisStartsAtZero: 8 to 10 users drawn on an axis from 8 make a
+// ramp of 2 users look like one from nothing; the load's axis starts at 0.
+func TestLoadAxisStartsAtZero(t *testing.T) {
+	c := &chart{RightZero: true, Series: []series{
+		{Name: "requests/s", X: []float64{0, 1, 2}, Y: []float64{80, 90, 100}},
+		{Name: "users", X: []float64{0, 1, 2}, Y: []float64{8, 9, 10}, Right: true},
+	}}
+	c.scale()
+	if c.rmin != 0 {
+		t.Errorf("the users' axis starts at %v", c.rmin)
+	}
+	c.RightZero = false
+	c.scale()
+	if c.rmin == 0 {
+		t.Error("the test cannot fail: without RightZero the axis starts at 0 too")
+	}
+}
