@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"lab/gates"
 	"lab/gates/exitcode"
+	"lab/lang/units"
 	"lab/runtime/result"
 )
 
@@ -121,12 +121,5 @@ func usText(us int64) string {
 	if us == 0 {
 		return "-"
 	}
-	d := time.Duration(us) * time.Microsecond
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%dµs", us)
-	case d < time.Second:
-		return fmt.Sprintf("%.1fms", float64(us)/1000)
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
+	return units.FormatLatency(float64(us))
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lab/gates/stats"
+	"lab/lang/units"
 )
 
 // pending is a result whose verdict waits for the Holm adjustment.
@@ -706,18 +707,8 @@ func errorClasses(name string, base, cur map[string]int64) (pending, bool) {
 	return pending{res: r}, true
 }
 
-// us prints µs with three significant digits, as the SLA table does.
-func us(v float64) string {
-	switch a := math.Abs(v); {
-	case math.IsNaN(v):
-		return "?"
-	case a >= 1e6:
-		return sig3(v/1e6) + " s"
-	case a >= 1e3:
-		return sig3(v/1e3) + " ms"
-	}
-	return fmt.Sprintf("%.0f µs", v)
-}
+// us prints µs as the SLA table does (units.FormatLatency).
+func us(v float64) string { return units.FormatLatency(v) }
 
 func sig3(v float64) string {
 	digits := max(0, 2-int(math.Floor(math.Log10(math.Abs(v)))))

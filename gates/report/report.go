@@ -17,6 +17,7 @@ import (
 
 	"lab/gates/leak"
 	"lab/gates/verdict"
+	"lab/lang/units"
 	"lab/runtime/result"
 )
 
@@ -251,13 +252,5 @@ func trim(v float64) string {
 	return fmt.Sprintf("%.4g", v)
 }
 
-// fmtMS prints microseconds as milliseconds.
-func fmtMS(us int64) string {
-	switch {
-	case us >= 10_000_000:
-		return fmt.Sprintf("%.1f s", float64(us)/1e6)
-	case us >= 100_000:
-		return fmt.Sprintf("%.0f ms", float64(us)/1e3)
-	}
-	return fmt.Sprintf("%.1f ms", float64(us)/1e3)
-}
+// fmtMS prints a latency in µs as every table does (units.FormatLatency).
+func fmtMS(us int64) string { return units.FormatLatency(float64(us)) }

@@ -288,18 +288,9 @@ func (l Limit) excess(m Measure) (what, allowed string) {
 	return fmt.Sprintf("%s of %s requests over %s", count(m.Excess), count(m.N), l.Format(l.Value)), Ratio(1 - l.P/100)
 }
 
-// Micros prints a latency in µs with three significant digits: "850µs", "61.2ms", "1.23s".
-func Micros(us float64) string {
-	switch {
-	case math.IsNaN(us):
-		return "–"
-	case us >= 1e6:
-		return sig3(us/1e6) + "s"
-	case us >= 1e3:
-		return sig3(us/1e3) + "ms"
-	}
-	return strconv.FormatFloat(math.Round(us), 'f', -1, 64) + "µs"
-}
+// Micros prints a latency in µs as every table does (units.FormatLatency):
+// "850µs", "61.2ms", "1.23s".
+func Micros(us float64) string { return units.FormatLatency(us) }
 
 // Ratio prints a fraction as a percentage with up to three significant digits: "0.52%", "12.5%".
 func Ratio(v float64) string {

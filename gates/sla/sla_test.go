@@ -252,7 +252,7 @@ func TestTable(t *testing.T) {
 
 func TestFormats(t *testing.T) {
 	cases := map[string]string{
-		Micros(850): "850µs", Micros(61234): "61.2ms", Micros(1234567): "1.23s", Micros(999.6): "1000µs",
+		Micros(850): "850µs", Micros(61234): "61.2ms", Micros(1234567): "1.23s", Micros(999.6): "1ms",
 		Ratio(0.0052): "0.52%", Ratio(0.125): "12.5%", Ratio(0): "0%", Ratio(1): "100%",
 		Rate(182.4): "182/s", Rate(3.254): "3.25/s", Micros(math.NaN()): "–",
 	}

@@ -161,6 +161,35 @@ func FormatSignedSize(v float64, sep string) string {
 	return sign + FormatApproxSize(math.Abs(v), sep)
 }
 
+// FormatLatency prints a latency given in microseconds the one way every
+// table, chart and verdict of lab prints it: three significant digits and
+// the unit, no space: "850µs", "5.43ms", "61.2ms", "1.23s"; "–" for NaN.
+func FormatLatency(us float64) string {
+	switch a := math.Abs(us); {
+	case math.IsNaN(us):
+		return "–"
+	case a >= 999_500: // 999.6ms is 1s at three digits
+		return sig3(us/1e6) + "s"
+	case a >= 999.5:
+		return sig3(us/1e3) + "ms"
+	}
+	return strconv.FormatFloat(math.Round(us), 'f', -1, 64) + "µs"
+}
+
+// sig3 prints v to three significant digits, without trailing zeros
+// (1234 stays 1234, 12.0 is 12).
+func sig3(v float64) string {
+	if v == 0 {
+		return "0"
+	}
+	digits := max(0, 2-int(math.Floor(math.Log10(math.Abs(v)))))
+	s := strconv.FormatFloat(v, 'f', digits, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
+
 // FormatApproxSize prints bytes to a tenth of a 1000-based unit (a
 // hundredth of a GB), sep between number and unit: "50.1KB", "3.2 MB".
 func FormatApproxSize(v float64, sep string) string {

@@ -236,3 +236,16 @@ func TestFormatAsWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatLatency: one way to print a latency, three significant digits
+// without trailing zeros, the unit stuck to the number.
+func TestFormatLatency(t *testing.T) {
+	for us, want := range map[float64]string{
+		850: "850µs", 999.6: "1ms", 999_700: "1s", 5430: "5.43ms", 12000: "12ms", 61234: "61.2ms",
+		412_000: "412ms", 1_234_000: "1.23s", 12_300_000: "12.3s", 0: "0µs", math.NaN(): "–",
+	} {
+		if got := FormatLatency(us); got != want {
+			t.Errorf("FormatLatency(%v) = %q, want %q", us, got, want)
+		}
+	}
+}

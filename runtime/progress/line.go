@@ -198,7 +198,7 @@ func latency(us int64) string {
 	if us == 0 {
 		return "-"
 	}
-	return (time.Duration(us) * time.Microsecond).Round(10 * time.Microsecond).String()
+	return units.FormatLatency(float64(us))
 }
 
 func trim(f float64) string {
