@@ -226,7 +226,7 @@ func TestChartsHoldEverySecond(t *testing.T) {
 	far := plan()
 	far.SLAs[0].Percentiles[0].Max = time.Second
 	top := find(byID(parse(t, render(t, far, run, nil)), "chart-latency"), func(n *html.Node) bool { return n.Data == "g" && hasClass(n, "budget") })
-	if len(top) != 1 || !hasClass(top[0], "above") || !strings.Contains(text(top[0]), "↑ all p95 ≤ 1s") {
+	if len(top) != 1 || !hasClass(top[0], "above") || !strings.Contains(text(top[0]), "↑ above the chart: all p95 ≤ 1s") {
 		t.Errorf("a budget far above the data: %d marks", len(top))
 	}
 	// Rates and latency are drawn from zero, however far above it they sit.

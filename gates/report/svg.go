@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -78,21 +79,70 @@ func (c *chart) SVG() template.HTML {
 		fmt.Fprintf(&b, `<text class="shade-label" x="%.1f" y="%d">%s</text>`, x0+4, padT+12, esc(c.ShadeLabel))
 	}
 	c.axes(&b)
-	for i, l := range c.Lines {
-		y := c.y(l.Y, false)
-		if l.Y > c.lmax {
-			fmt.Fprintf(&b, `<g class="budget above"><title>%s</title><text x="%d" y="%d" text-anchor="end">↑ %s (above the chart)</text></g>`,
-				esc(l.Label), padL+plotW-4, padT+12+i*12, esc(l.Label))
-			continue
-		}
-		fmt.Fprintf(&b, `<g class="budget"><title>%s</title><line x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`+
-			`<text x="%d" y="%.1f" text-anchor="end">%s</text></g>`, esc(l.Label), padL, padL+plotW, y, y, padL+plotW-4, y-4-float64(i%2)*12, esc(l.Label))
-	}
+	c.budgets(&b)
 	for _, s := range c.Series {
 		c.draw(&b, s)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// labelGap is the least distance between two budget labels' baselines:
+// a line of the charts' 10-unit text and a little air.
+const labelGap = 12
+
+// maxAboveChars bounds the one line that names the budgets above the
+// chart: about what fits across the plot; the rest is in its tooltip.
+const maxAboveChars = 72
+
+// budgets draws the budget lines inside the plot, their labels moved
+// apart so that none overlaps another, and names the budgets above the
+// plot on one line of the top margin, where no data is drawn.
+func (c *chart) budgets(b *strings.Builder) {
+	type placed struct {
+		l     hline
+		y, ty float64
+	}
+	var in []placed
+	var above []string
+	for _, l := range c.Lines {
+		if l.Y > c.lmax {
+			above = append(above, l.Label)
+			continue
+		}
+		y := c.y(l.Y, false)
+		in = append(in, placed{l: l, y: y, ty: y - 4})
+	}
+	// Top to bottom, each label at least labelGap below the one before;
+	// a label pushed past the plot's bottom goes back up, and those above
+	// it with it.
+	sort.SliceStable(in, func(i, j int) bool { return in[i].y < in[j].y })
+	for i := range in {
+		if i > 0 && in[i].ty < in[i-1].ty+labelGap {
+			in[i].ty = in[i-1].ty + labelGap
+		}
+	}
+	floor := float64(padT + plotH - 2)
+	for i := len(in) - 1; i >= 0; i-- {
+		limit := floor
+		if i < len(in)-1 {
+			limit = in[i+1].ty - labelGap
+		}
+		in[i].ty = math.Min(in[i].ty, limit)
+	}
+	for _, p := range in {
+		fmt.Fprintf(b, `<g class="budget"><title>%s</title><line x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`+
+			`<text x="%d" y="%.1f" text-anchor="end">%s</text></g>`, esc(p.l.Label), padL, padL+plotW, p.y, p.y, padL+plotW-4, p.ty, esc(p.l.Label))
+	}
+	if len(above) > 0 {
+		all := "↑ above the chart: " + strings.Join(above, " · ")
+		text := all
+		if r := []rune(text); len(r) > maxAboveChars {
+			text = string(r[:maxAboveChars-1]) + "…"
+		}
+		fmt.Fprintf(b, `<g class="budget above"><title>%s</title><text x="%d" y="%d" text-anchor="middle">%s</text></g>`,
+			esc(all), padL+plotW/2, padT-12, esc(text))
+	}
 }
 
 // Legend is the chart's series and budgets, for the HTML legend.

@@ -1,6 +1,9 @@
 package report
 
 import (
+	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +91,38 @@ func TestLoadAxisStartsAtZero(t *testing.T) {
 	c.scale()
 	if c.rmin == 0 {
 		t.Error("the test cannot fail: without RightZero the axis starts at 0 too")
+	}
+}
+
+// TestBudgetLabelsDoNotOverlap: four budgets within a few pixels of each
+// other (a spike plan's p95s and p99s) get labels at least a line apart,
+// all inside the plot; three far above the data share one line in the top
+// margin, not three stacked over the plot.
+func TestBudgetLabelsDoNotOverlap(t *testing.T) {
+	c := &chart{ID: "c", Left: "ms", LeftFmt: func(v float64) string { return "" }, XMax: 10, Zero: true,
+		Series: []series{{Name: "p95", X: []float64{0, 10}, Y: []float64{90, 100}}},
+		Lines: []hline{{Label: "a p95 ≤ 100ms", Y: 100}, {Label: "b p95 ≤ 101ms", Y: 101}, {Label: "c p99 ≤ 102ms", Y: 102},
+			{Label: "d p95 ≤ 1ms", Y: 1}, {Label: "e ≤ 1s", Y: 1000}, {Label: "f ≤ 2s", Y: 2000}, {Label: "g ≤ 3s", Y: 3000}}}
+	svg := string(c.SVG())
+	re := regexp.MustCompile(`<g class="budget"><title>[^<]*</title><line[^>]*/><text x="\d+" y="([0-9.]+)"`)
+	var ys []float64
+	for _, m := range re.FindAllStringSubmatch(svg, -1) {
+		y, _ := strconv.ParseFloat(m[1], 64)
+		ys = append(ys, y)
+	}
+	if len(ys) != 4 {
+		t.Fatalf("%d budget lines in the plot, want 4:\n%s", len(ys), svg)
+	}
+	sort.Float64s(ys)
+	for i := 1; i < len(ys); i++ {
+		if ys[i]-ys[i-1] < labelGap-0.15 { // printed to a tenth
+			t.Errorf("labels at y %v: two closer than a line", ys)
+		}
+	}
+	if ys[0] < padT || ys[len(ys)-1] > padT+plotH {
+		t.Errorf("labels at y %v, outside the plot (%d…%d)", ys, padT, padT+plotH)
+	}
+	if n := strings.Count(svg, `class="budget above"`); n != 1 || !strings.Contains(svg, "↑ above the chart: e ≤ 1s · f ≤ 2s · g ≤ 3s") {
+		t.Errorf("%d marks above the chart:\n%s", n, svg)
 	}
 }
