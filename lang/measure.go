@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/gocty"
 )
@@ -102,29 +101,9 @@ func MeasureAttributeNames() []string {
 
 // decodeMeasureMap reads a request's measure = { NAME = expression }.
 func (d *decoder) decodeMeasureMap(expr hcl.Expression, rs refScope, c *compiler) []*MeasureValue {
-	items, diags := hcl.ExprMap(expr)
-	if diags.HasErrors() {
-		d.errorf(expr.Range(), "Invalid measure", "measure takes a map of names to numbers taken from the answer, like { items = length(response.json.items) }.")
-		return nil
-	}
-	mrs := rs
-	mrs.response = true
 	var out []*MeasureValue
-	for _, it := range items {
-		name := hcl.ExprAsKeyword(it.Key)
-		if name == "" || !hclsyntax.ValidIdentifier(name) {
-			d.errorf(it.Key.Range(), "Invalid measure name", "A measure's name is a plain identifier, like items or basket_size.")
-			continue
-		}
-		if !d.checkRefs(it.Value, mrs) {
-			continue
-		}
-		v, vd := c.compile(it.Value)
-		d.diags = append(d.diags, vd...)
-		if v == nil {
-			continue
-		}
-		out = append(out, &MeasureValue{Name: name, Value: v, Range: it.Value.Range()})
+	for _, nv := range d.responseMap(expr, rs, c, "measure", "{ items = length(response.json.items) }", "items or basket_size") {
+		out = append(out, &MeasureValue{Name: nv.name, Value: nv.value, Range: nv.rng})
 	}
 	return out
 }

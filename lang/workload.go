@@ -883,21 +883,38 @@ func parseJSONPath(s string) JSONPath {
 
 // decodeCaptures reads capture = { name = response.json.x, … }.
 func (d *decoder) decodeCaptures(expr hcl.Expression, rs refScope, c *compiler) []*Capture {
+	var out []*Capture
+	for _, nv := range d.responseMap(expr, rs, c, "capture", "{ cart_id = response.json.cart_id }", "cart_id") {
+		out = append(out, &Capture{Name: nv.name, Value: nv.value})
+	}
+	return out
+}
+
+// namedValue is one entry of a map of names to expressions of the answer.
+type namedValue struct {
+	name  string
+	value *Value
+	rng   hcl.Range
+}
+
+// responseMap reads what = { NAME = expression, … }, the expressions
+// reading the step's response (capture, measure): each name a plain
+// identifier, each expression compiled.
+func (d *decoder) responseMap(expr hcl.Expression, rs refScope, c *compiler, what, example, name string) []namedValue {
 	items, diags := hcl.ExprMap(expr)
 	if diags.HasErrors() {
-		d.errorf(expr.Range(), "Invalid capture", "capture takes a map of names to response values, like { cart_id = response.json.cart_id }.")
+		d.errorf(expr.Range(), "Invalid "+what, "%s takes a map of names to values of the response, like %s.", what, example)
 		return nil
 	}
-	crs := rs
-	crs.response = true
-	var out []*Capture
+	rs.response = true
+	var out []namedValue
 	for _, it := range items {
-		name := hcl.ExprAsKeyword(it.Key)
-		if name == "" || !hclsyntax.ValidIdentifier(name) {
-			d.errorf(it.Key.Range(), "Invalid capture name", "A capture's name is a plain identifier, like cart_id.")
+		key := hcl.ExprAsKeyword(it.Key)
+		if key == "" || !hclsyntax.ValidIdentifier(key) {
+			d.errorf(it.Key.Range(), "Invalid "+what+" name", "A %s's name is a plain identifier, like %s.", what, name)
 			continue
 		}
-		if !d.checkRefs(it.Value, crs) {
+		if !d.checkRefs(it.Value, rs) {
 			continue
 		}
 		v, vd := c.compile(it.Value)
@@ -905,7 +922,7 @@ func (d *decoder) decodeCaptures(expr hcl.Expression, rs refScope, c *compiler) 
 		if v == nil {
 			continue
 		}
-		out = append(out, &Capture{Name: name, Value: v})
+		out = append(out, namedValue{key, v, it.Value.Range()})
 	}
 	return out
 }
