@@ -3,9 +3,11 @@ package e2e
 import (
 	"context"
 	"flag"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,12 +105,39 @@ func (b *browser) consoleErrors() []string {
 	return append([]string(nil), b.errs...)
 }
 
+// overlappingText lists the pairs of texts in the page's charts whose
+// boxes, as the browser laid them out, overlap by more than a pixel each
+// way: budget labels stacked on one another, a tick label under a title.
+// Every screenshot is checked.
+func (b *browser) overlappingText(t *testing.T) []string {
+	return eval[[]string](t, b, `(() => {
+		const out = [];
+		for (const svg of document.querySelectorAll('svg.chart')) {
+			const boxes = [...svg.querySelectorAll('text')]
+				.map(e => ({t: e.textContent, r: e.getBoundingClientRect()}))
+				.filter(x => x.r.width > 0 && x.r.height > 0);
+			for (let i = 0; i < boxes.length; i++) {
+				for (let j = i + 1; j < boxes.length; j++) {
+					const a = boxes[i].r, c = boxes[j].r;
+					const w = Math.min(a.right, c.right) - Math.max(a.left, c.left);
+					const h = Math.min(a.bottom, c.bottom) - Math.max(a.top, c.top);
+					if (w > 1 && h > 1) out.push(svg.id + ': "' + boxes[i].t + '" over "' + boxes[j].t + '"');
+				}
+			}
+		}
+		return out;
+	})()`)
+}
+
 // screenshot saves the whole page as a PNG among the test's artifacts
 // (go test -artifacts keeps them) and, under -docs, as docs/screenshots/name.
 func (b *browser) screenshot(t *testing.T, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
+	if over := b.overlappingText(t); len(over) > 0 {
+		t.Errorf("%s: chart labels overlap: %q", name, over)
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
@@ -128,5 +157,20 @@ func (b *browser) screenshot(t *testing.T, name string) {
 			t.Fatal(err)
 		}
 		t.Logf("screenshot %s (%d KB)", p, len(png)/1024)
+	}
+}
+
+// TestOverlappingTextFindsOverlaps: the check every screenshot makes
+// finds two labels drawn on one another, and not two a line apart.
+func TestOverlappingTextFindsOverlaps(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	page := `<svg class="chart" id="c" viewBox="0 0 200 100" width="400" xmlns="http://www.w3.org/2000/svg">` +
+		`<text x="150" y="40" text-anchor="end">p95 ≤ 250ms</text><text x="150" y="44" text-anchor="end">p99 ≤ 500ms</text>` +
+		`<text x="150" y="80" text-anchor="end">GET / p95 ≤ 2ms</text></svg>`
+	b.do(t, 20*time.Second, chromedp.Navigate("data:text/html;charset=utf-8,"+url.PathEscape(page)))
+	over := b.overlappingText(t)
+	if len(over) != 1 || !strings.Contains(over[0], `"p95 ≤ 250ms" over "p99 ≤ 500ms"`) {
+		t.Errorf("overlaps found: %q, want the two labels 4 units apart", over)
 	}
 }

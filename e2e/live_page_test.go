@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -86,6 +87,13 @@ func TestLivePageInBrowser(t *testing.T) {
 		t.Errorf("the summary badge is %q, want it failing", cls)
 	}
 	b.screenshot(t, "live-spike.png")
+	// A wide screen and a laptop's half: the charts scale, and no label
+	// may land on another at either width (every screenshot checks it).
+	for _, w := range []int64{1400, 800} {
+		b.do(t, 10*time.Second, chromedp.EmulateViewport(w, 900))
+		b.screenshot(t, fmt.Sprintf("live-spike-%d.png", w))
+	}
+	b.do(t, 10*time.Second, chromedp.EmulateViewport(1280, 900))
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors during the run: %q", errs)
 	}

@@ -70,7 +70,7 @@ func newNetns(t *testing.T) *netns {
 // hearing nothing from its master, stops on its own.
 func TestWorkerCutOffFromTheMaster(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a distributed run of 22 s")
+		t.Skip("a distributed run of 32 s")
 	}
 	n := newNetns(t)
 	t.Parallel() // mostly waiting
@@ -86,7 +86,7 @@ func TestWorkerCutOffFromTheMaster(t *testing.T) {
 	bin := clitest.Binary(t)
 	dir := t.TempDir()
 	master := n.hostIP + ":" + strings.Split(clitest.FreePort(t), ":")[1]
-	body := clitest.ClosedShape("22s", 12) + "topology {\n  workers = 2\n  on_worker_loss = \"continue\"\n}\n"
+	body := clitest.ClosedShape("32s", 12) + "topology {\n  workers = 2\n  on_worker_loss = \"continue\"\n}\n"
 	plan := clitest.WritePlan(t, dir, "p.hcl", clitest.OneRoute, "http://"+ln.Addr().String(), body)
 	env := append(os.Environ(), "LAB_TOKEN=netcut-test-token")
 	cmd := exec.Command(bin, "apply", plan, "--remote-workers", "--listen", master, "--results", filepath.Join(dir, "results"), "--quiet", "--metrics", "off")
@@ -122,9 +122,18 @@ func TestWorkerCutOffFromTheMaster(t *testing.T) {
 		})
 	}
 	lines.await(t, regexp.MustCompile(`run starts at`), 30*time.Second)
-	// Past the first 10 s window (the start is set a moment ahead of that
-	// line), which the cut-off worker has reported whole by then.
-	time.Sleep(14 * time.Second)
+	// Windows are 10 s of the wall clock. The cut comes 2 s after a
+	// window's end at least 8 s into the run (the start is set a moment
+	// ahead of that line), so that a whole window, reported by the cut-off
+	// worker by then, holds a few seconds of both workers; a fixed 14 s
+	// left as little as one second before the cut when the run began just
+	// before a window's end.
+	from := time.Now().Add(8 * time.Second)
+	cutAt := from.Truncate(10 * time.Second).Add(2 * time.Second)
+	if cutAt.Before(from) {
+		cutAt = cutAt.Add(10 * time.Second)
+	}
+	time.Sleep(time.Until(cutAt))
 	cut := time.Now()
 	if out, err := exec.Command("ip", "link", "set", n.hostIf, "down").CombinedOutput(); err != nil {
 		t.Fatalf("cutting the link: %v: %s", err, out)
@@ -165,7 +174,7 @@ func TestWorkerCutOffFromTheMaster(t *testing.T) {
 			if s.Users != 12 {
 				t.Errorf("second %d, in the window reported before the cut: %d users, want 12 (both workers)", s.T-run.Start.Unix(), s.Users)
 			}
-		case s.T >= cut.Add(5*time.Second).Unix()+1 && s.T < run.Start.Add(21*time.Second).Unix():
+		case s.T >= cut.Add(5*time.Second).Unix()+1 && s.T < run.Start.Add(31*time.Second).Unix():
 			after++
 			if s.Users != 12 {
 				t.Errorf("second %d, after the loss: %d users, want 12 on the worker left", s.T-run.Start.Unix(), s.Users)
