@@ -73,7 +73,7 @@ func TestHuntNamesTheLeakingRequest(t *testing.T) {
 			defer func() { shop.Process.Kill(); shop.Wait() }()
 			out := filepath.Join(t.TempDir(), "hunt.json")
 			cmd := exec.Command(bin, "hunt", "plans/leak-test.hcl", "-var", "host=http://"+addr, "--no-sut", "--wait-target", "10s",
-				"--rate", "100/s", "--pulse", "6s", "--rounds", "3", "--out", out)
+				"--rate", "100/s", "--pulse", "5s", "--rounds", "3", "--out", out)
 			text, err := cmd.CombinedOutput()
 			o := &outcome{code: clitest.ExitCode(err), out: string(text)}
 			if data, rerr := os.ReadFile(out); rerr == nil {

@@ -196,9 +196,9 @@ func TestNightlyScript(t *testing.T) {
 		os.Remove(output)
 		cmd := exec.Command(".github/nightly.sh")
 		cmd.Env = append(os.Environ(), "LAB="+bin, "RESULTS="+results, "GITHUB_STEP_SUMMARY="+summary, "GITHUB_OUTPUT="+output,
-			"SOAK_PLAN=plans/smoke.hcl", "SOAK_ARGS=-var duration=5s -var host=http://"+clitest.FreePort(t),
+			"SOAK_PLAN=plans/smoke.hcl", "SOAK_ARGS=-var duration=3s -var host=http://"+clitest.FreePort(t),
 			"LEAK_PLAN=e2e/testdata/plans/shop-measure.hcl", "LEAK_ARGS=-var duration=2s -var host="+buyer+" -var max_total="+leakBudget,
-			"BASELINE_ARGS=-var duration=30s -var host=http://"+clitest.FreePort(t))
+			"BASELINE_ARGS=-var duration=20s -var host=http://"+clitest.FreePort(t))
 		cmd.Env = append(cmd.Env, env...)
 		out, err := cmd.CombinedOutput()
 		written, _ := os.ReadFile(summary)

@@ -31,7 +31,7 @@ type View struct {
 	WorkerList []result.Worker `json:"worker_list,omitempty"`
 	Requests   int64           `json:"requests"`
 	Failures   int64           `json:"failures"`
-	Seconds    int             `json:"seconds"` // seconds measured (and drawn)
+	Seconds    int             `json:"seconds"` // seconds drawn: all measured, but a first or last one the run barely covered
 	Stopped    string          `json:"stopped,omitempty"`
 	// Exit is the exit code the verdicts give: so far while running, the
 	// command's once done.
@@ -108,7 +108,7 @@ func (p *Page) header() View {
 		State: p.state, Plan: run.Plan.Name, File: run.Plan.File, Shape: run.Plan.Shape, Model: run.Model,
 		Stage: st.Stage, Stages: st.Stages, ElapsedS: st.Elapsed.Seconds(), TotalS: st.Total.Seconds(),
 		Users: st.Users, Target: st.Target, Rate: st.Rate, InFlight: st.InFlight, Workers: run.Workers,
-		Seconds: len(run.Seconds), Stopped: p.stopped,
+		Seconds: report.DrawnSeconds(run), Stopped: p.stopped,
 	}
 	v.LeftS = max(0, v.TotalS-v.ElapsedS)
 	for _, q := range run.Requests {

@@ -234,6 +234,10 @@ func fullSeconds(run *result.Run) []result.Second {
 	return out
 }
 
+// DrawnSeconds is how many of the run's seconds its charts draw: all but a
+// first or last one the run covered less than minCovered of.
+func DrawnSeconds(run *result.Run) int { return len(fullSeconds(run)) }
+
 func lastX(x []float64) float64 {
 	if len(x) == 0 {
 		return 0
