@@ -41,7 +41,7 @@ type huntOut struct {
 // nothing is named and the hunt exits 1. All three at once (about 100 s).
 func TestHuntNamesTheLeakingRequest(t *testing.T) {
 	if testing.Short() {
-		t.Skip("two hunts of about 100 s")
+		t.Skip("three hunts side by side, about 3 minutes")
 	}
 	t.Parallel()
 	bin := clitest.Binary(t)

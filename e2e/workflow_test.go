@@ -183,7 +183,7 @@ func TestPlanDiffScriptFailsOnALoosenedBudget(t *testing.T) {
 // the night fails saying both.
 func TestNightlyScript(t *testing.T) {
 	if testing.Short() {
-		t.Skip("two shortened nights, about 80 s")
+		t.Skip("two shortened nights, about a minute")
 	}
 	t.Parallel()
 	bin := clitest.Binary(t)

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/gocty"
 )
 
@@ -56,12 +58,9 @@ func (m *MeasureValue) Number(s *Scope, r Response) (float64, error) {
 	if v.IsNull() || !v.IsKnown() {
 		return 0, fmt.Errorf("measure %s: %s is null", m.Name, m.Value.Source())
 	}
-	if v.Type() != cty.Number {
-		n, cerr := ctyNumber(v)
-		if cerr != nil {
-			return 0, fmt.Errorf("measure %s: %s is not a number", m.Name, m.Value.Source())
-		}
-		v = n
+	v, err = convert.Convert(v, cty.Number) // a numeric string is its number
+	if err != nil {
+		return 0, fmt.Errorf("measure %s: %s is not a number", m.Name, m.Value.Source())
 	}
 	var f float64
 	if err := gocty.FromCtyValue(v, &f); err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -71,18 +70,6 @@ func (m *MeasureValue) Number(s *Scope, r Response) (float64, error) {
 		return 0, fmt.Errorf("measure %s: %s is negative (%g); a measure is a count or size, 0 or more", m.Name, m.Value.Source(), f)
 	}
 	return f, nil
-}
-
-// ctyNumber converts a string like "12.5" to a number.
-func ctyNumber(v cty.Value) (cty.Value, error) {
-	if v.Type() != cty.String {
-		return cty.NilVal, fmt.Errorf("not a number")
-	}
-	n, err := cty.ParseNumberVal(strings.TrimSpace(v.AsString()))
-	if err != nil {
-		return cty.NilVal, err
-	}
-	return n, nil
 }
 
 type rawMeasure struct {
@@ -118,14 +105,12 @@ func (d *decoder) decodeMeasures(raws []*rawMeasure, w *Workload) []*Measure {
 	}
 	byName := map[string]*Measure{}
 	var all []*MeasureValue
-	{
-		for _, r := range workloadRequests(w) {
-			for _, m := range r.Measures {
-				if byName[m.Name] == nil {
-					byName[m.Name] = &Measure{Name: m.Name, Range: m.Range}
-				}
-				all = append(all, m)
+	for _, r := range workloadRequests(w) {
+		for _, m := range r.Measures {
+			if byName[m.Name] == nil {
+				byName[m.Name] = &Measure{Name: m.Name, Range: m.Range}
 			}
+			all = append(all, m)
 		}
 	}
 	names := make([]string, 0, len(byName))
@@ -206,7 +191,7 @@ func (d *decoder) decodeMeasureBudgets(m *Measure, rm *rawMeasure) {
 	if limits == 0 && !d.diags.HasErrors() {
 		d.errorf(rm.DefRange, "Budget without limits", "measure %q sets no limit: add a percentile (p95 = 10), avg, min or max.", rm.Name)
 	}
-	slices.SortFunc(m.Percentiles, func(a, b MeasureLimit) int { return int(math.Copysign(1, a.P-b.P)) })
+	slices.SortFunc(m.Percentiles, func(a, b MeasureLimit) int { return cmp.Compare(a.P, b.P) })
 }
 
 // workloadRequests is every request the users send: start steps and tasks'

@@ -140,7 +140,7 @@ func Attribute(list []Unit, rounds [][]PulseRun, live bool, shares map[string]fl
 		a.Rows[u] = Row{Unit: list[u], PerRequest: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), Share: math.NaN()}
 	}
 	for _, round := range rounds {
-		leak := map[[2]any]float64{} // (chain, name) → bytes per request this round
+		leak := map[chainName]float64{} // bytes per request this round
 		for u, unit := range list {
 			if u >= len(round) {
 				break
@@ -149,10 +149,10 @@ func Attribute(list []Unit, rounds [][]PulseRun, live bool, shares map[string]fl
 			v, why := pulseFigure(unit, pr, live, leak)
 			if why != "" {
 				notes[u] = why
-				leak[[2]any{unit.chain, unit.Name}] = math.NaN()
+				leak[chainName{unit.chain, unit.Name}] = math.NaN()
 				continue
 			}
-			leak[[2]any{unit.chain, unit.Name}] = v
+			leak[chainName{unit.chain, unit.Name}] = v
 			a.Rows[u].Values = append(a.Rows[u].Values, v)
 		}
 	}
@@ -221,11 +221,18 @@ func unmeasured(rows []Row) bool {
 	return true
 }
 
+// chainName is a request name within one task's chain of units: the same
+// name in two tasks is two figures.
+type chainName struct {
+	chain int
+	name  string
+}
+
 // pulseFigure is one pulse's bytes per request of its unit's name: the
 // slope of memory over completed requests times the requests completed,
 // less what the names before it keep (leak, this round), over its count.
 // why says what kept it from being measured.
-func pulseFigure(u Unit, pr PulseRun, live bool, leak map[[2]any]float64) (float64, string) {
+func pulseFigure(u Unit, pr PulseRun, live bool, leak map[chainName]float64) (float64, string) {
 	n := pr.Counts[u.Name]
 	if n == 0 {
 		return 0, "its pulse completed none of its requests"
@@ -243,7 +250,7 @@ func pulseFigure(u Unit, pr PulseRun, live bool, leak map[[2]any]float64) (float
 	}
 	grown := slope * float64(total)
 	for _, k := range u.Known {
-		v, ok := leak[[2]any{u.chain, k}]
+		v, ok := leak[chainName{u.chain, k}]
 		if !ok || math.IsNaN(v) {
 			return 0, fmt.Sprintf("%s, before it in the sequence, was not measured", k)
 		}
