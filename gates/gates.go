@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"lab/gates/exitcode"
-	"lab/gates/hist"
 	"lab/gates/leak"
 	"lab/gates/regress"
 	"lab/gates/sla"
@@ -63,11 +62,11 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 	if v, ok := UnjudgedFailures(plan, run); ok {
 		out = append(out, v)
 	}
-	var counts []*slowCounts // own, then against the baseline
+	var counts []*slowCounts // own, then against the baseline: its p95s, its medians grown by τ
 	sopt := sla.Options{Table: opt.Table}
 	if plan.Regression != nil {
 		var err error
-		if counts, sopt.Hook, err = slowCounting(run, opt.Baseline); err != nil {
+		if counts, sopt.Hook, err = slowCounting(run, opt.Baseline, ThresholdsOf(plan.Regression).P95Growth); err != nil {
 			return nil, err
 		}
 	}
@@ -97,21 +96,22 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 
 // slowCounting has the SLA gate's pass over the windows also count their
 // slow requests: above the run's own p95s for when it is the baseline,
-// and above the baseline's (when there is one) for the compare now. It
-// returns the counts, own first, and the hook that counts them, nil when
-// every count is already kept with the run or it has no histograms.
-func slowCounting(run, baseline *result.Run) ([]*slowCounts, sla.Hook, error) {
+// and (when there is a baseline) above the baseline's p95s and above its
+// medians grown by τ (the bulk test) for the compare now. It returns the
+// counts in that order, and the hook that counts them, nil when every
+// count is already kept with the run or it has no histograms.
+func slowCounting(run, baseline *result.Run, tau float64) ([]*slowCounts, sla.Hook, error) {
 	own, err := wholeP95s(run)
 	if err != nil {
 		return nil, nil, fmt.Errorf("regression compare: %w", err)
 	}
 	thresholds := [][]int64{own}
 	if baseline != nil {
-		base, err := wholeP95s(baseline)
+		p95, p50, err := wholeQuantiles(baseline)
 		if err != nil {
 			return nil, nil, fmt.Errorf("regression compare: baseline: %w", err)
 		}
-		thresholds = append(thresholds, thresholdsFor(run, baseline, base))
+		thresholds = append(thresholds, thresholdsFor(run, baseline, p95), bulkThresholds(run, baseline, p50, tau))
 	}
 	var counts []*slowCounts
 	var hooks []sla.Hook
@@ -123,13 +123,10 @@ func slowCounting(run, baseline *result.Run) ([]*slowCounts, sla.Hook, error) {
 		}
 		counts = append(counts, c)
 	}
-	switch len(hooks) {
-	case 1:
-		return counts, hooks[0], nil
-	case 2:
-		return counts, func(req, win int, h *hist.Hist) { hooks[0](req, win, h); hooks[1](req, win, h) }, nil
+	if len(hooks) == 0 {
+		return counts, nil, nil
 	}
-	return counts, nil, nil
+	return counts, allHooks(hooks), nil
 }
 
 // regressionVerdicts compares the run with the regression block's
@@ -143,7 +140,7 @@ func regressionVerdicts(r *lang.Regression, run *result.Run, opt Options, counts
 	}
 	th := ThresholdsOf(r)
 	th.History = opt.History
-	vs, err := compare(opt.Baseline, run, th, counts[1])
+	vs, err := compare(opt.Baseline, run, th, counts[1:])
 	if err != nil {
 		return nil, fmt.Errorf("regression compare: %w", err)
 	}

@@ -44,20 +44,20 @@ func Compare(baseline, current *result.Run, th Thresholds) ([]result.Verdict, er
 	return compare(baseline, current, th, nil)
 }
 
-// compare builds the regress input from the two runs; curSlow may hold
-// the current run's counts above the baseline's p95s, from the SLA gate's
-// scan.
-func compare(base, cur *result.Run, th Thresholds, curSlow *slowCounts) ([]result.Verdict, error) {
+// compare builds the regress input from the two runs; cur may hold the
+// current run's counts above the baseline's p95s and above its medians
+// grown by τ, from the SLA gate's scan (slowCounting).
+func compare(base, cur *result.Run, th Thresholds, curCounts []*slowCounts) ([]result.Verdict, error) {
 	for _, r := range []*result.Run{base, cur} {
 		if err := sla.CheckSpan(r); err != nil {
 			return nil, err
 		}
 	}
-	baseP95, err := wholeP95s(base)
+	baseP95, baseP50, err := wholeQuantiles(base)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	curP95, err := wholeP95s(cur)
+	curP95, curP50, err := wholeQuantiles(cur)
 	if err != nil {
 		return nil, err
 	}
@@ -65,12 +65,12 @@ func compare(base, cur *result.Run, th Thresholds, curSlow *slowCounts) ([]resul
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	if curSlow == nil {
-		if curSlow, err = countSlow(cur, thresholdsFor(cur, base, baseP95)); err != nil {
+	if curCounts == nil {
+		if curCounts, err = countSlow(cur, thresholdsFor(cur, base, baseP95), bulkThresholds(cur, base, baseP50, th.P95Growth)); err != nil {
 			return nil, err
 		}
 	}
-	bs, cs := seriesOf(base, baseSlow, baseP95), seriesOf(cur, curSlow, curP95)
+	bs, cs := seriesOf(base, baseSlow[0], nil, baseP95, baseP50), seriesOf(cur, curCounts[0], curCounts[1], curP95, curP50)
 	names := slices.Clone(requestNames(base))
 	for _, n := range requestNames(cur) {
 		if !slices.Contains(names, n) {

@@ -154,3 +154,45 @@ func TestZeroThresholdMeansZero(t *testing.T) {
 		}
 	}
 }
+
+// Issue 19, acceptance (regression power): on a busy machine a share of
+// requests waits for a core and the baseline's p95 sits in that tail; the
+// shop 50% slower everywhere then moves few current requests above it.
+// Most current requests are beyond the baseline's median grown by τ: the
+// gates count them from the window histograms and the bulk test sees it
+// (its power on bursty runs: regress.TestShopSlowerEverywhereFailsInTwoMinutes): every
+// name FAILS, the reason says the median moved; the same build passes.
+func TestBusyRunnerSlowerEverywhereFailsInTwoMinutes(t *testing.T) {
+	busy := func(seed uint64, factor float64) *result.Run {
+		run := shopRun(seed, 2*time.Minute, nil)
+		reqs := []synth.Request{}
+		for _, q := range run.Requests {
+			reqs = append(reqs, synth.Request{Name: q.Name, Rate: float64(q.Count) / 120, MedianUS: 5600 * factor, Sigma: 0.08, Delayed: 0.07, Delay: 0.6})
+		}
+		return synth.Run(synth.Spec{Duration: 2 * time.Minute, Seed: seed, Requests: reqs, Pool: 16, PerWindowNoise: 0.03})
+	}
+	for seed := uint64(1); seed <= 3; seed++ {
+		vs, err := Compare(busy(seed, 1), busy(seed+100, 1.5), DefaultThresholds())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vs {
+			if !strings.HasPrefix(v.Budget, "p95 growth") {
+				continue
+			}
+			if v.Outcome != result.OutcomeFail || !strings.Contains(v.Detail, "the baseline's median") {
+				t.Errorf("seed %d, %s: %s — %s", seed, v.Subject, v.Outcome, v.Detail)
+			}
+		}
+	}
+	// The same build on the same busy machine passes.
+	for seed := uint64(1); seed <= 3; seed++ {
+		vs, err := Compare(busy(seed, 1), busy(seed+100, 1), DefaultThresholds())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bad := Failing(vs); len(bad) > 0 {
+			t.Errorf("seed %d, same build: %+v", seed, bad)
+		}
+	}
+}

@@ -29,9 +29,10 @@ import (
 // (-1: no histogram).
 const SlowKey = "slow_counts"
 
-// maxKept is how many thresholds a request keeps counts for: its own p95
-// and the last baseline's.
-const maxKept = 2
+// maxKept is how many thresholds a request keeps counts for: its own p95,
+// the last baseline's, and the bulk test's above the last baseline's
+// median.
+const maxKept = 3
 
 // kept is one threshold's counts, as Run.Extra holds them.
 type kept struct {
@@ -88,20 +89,41 @@ func (c *slowCounts) complete() bool {
 // histogram, the figure the SLA table shows; Response.P95 when the run has
 // no histogram (Locust's CSV). 0 when neither is known.
 func wholeP95s(run *result.Run) ([]int64, error) {
-	out := make([]int64, len(run.Requests))
+	p95, _, err := wholeQuantiles(run)
+	return p95, err
+}
+
+// wholeQuantiles is each request's whole-run p95 and p50 (µs), as
+// wholeP95s.
+func wholeQuantiles(run *result.Run) (p95, p50 []int64, err error) {
+	p95, p50 = make([]int64, len(run.Requests)), make([]int64, len(run.Requests))
 	var dec hist.Decoder
 	var h hist.Hist
 	for i, q := range run.Requests {
 		if q.Hist == "" {
-			out[i] = max(0, q.Response.P95)
+			p95[i], p50[i] = max(0, q.Response.P95), max(0, q.Response.P50)
 			continue
 		}
 		if err := dec.Decode(q.Hist, &h); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		out[i] = h.ValueAtPercentile(95)
+		p95[i], p50[i] = h.ValueAtPercentile(95), h.ValueAtPercentile(50)
 	}
-	return out, nil
+	return p95, p50, nil
+}
+
+// bulkThresholds maps the baseline's whole-run medians onto run's
+// requests, by name, grown by τ (regress.BulkLimit): the latency the bulk
+// test asks most current requests to exceed. 0 where the baseline has no
+// median.
+func bulkThresholds(run, base *result.Run, baseP50 []int64, tau float64) []int64 {
+	out := thresholdsFor(run, base, baseP50)
+	for i, m := range out {
+		if m > 0 {
+			out[i] = int64(math.Ceil(regress.BulkLimit(float64(m), tau)))
+		}
+	}
+	return out
 }
 
 // thresholdsFor maps the baseline's whole-run p95s onto run's requests, by name.
@@ -131,30 +153,59 @@ func hasHists(run *result.Run) bool {
 	return false
 }
 
-// countSlow returns the run's counts above the thresholds (µs per request):
-// kept in Run.Extra when there, else from one scan of the run, then kept.
-func countSlow(run *result.Run, above []int64) (*slowCounts, error) {
-	c := cachedSlow(run, above)
-	if c.complete() || !hasHists(run) {
-		return c, nil
-	}
-	missing := slices.Clone(above)
-	for i := range missing {
-		if c.n[i] != nil {
-			missing[i] = 0
+// countSlow returns the run's counts above each set of thresholds (µs per
+// request): kept in Run.Extra when there, else from one scan of the run
+// for every set at once, then kept.
+func countSlow(run *result.Run, sets ...[]int64) ([]*slowCounts, error) {
+	out := make([]*slowCounts, len(sets))
+	var scans []*slowCounts
+	var hooks []sla.Hook
+	for i, above := range sets {
+		out[i] = cachedSlow(run, above)
+		if out[i].complete() || !hasHists(run) {
+			continue
 		}
+		missing := slices.Clone(above)
+		for r := range missing {
+			if out[i].n[r] != nil {
+				missing[r] = 0
+			}
+		}
+		scan := newSlowCounts(run, missing)
+		scans, hooks = append(scans, scan), append(hooks, scan.hook(run))
 	}
-	scan := newSlowCounts(run, missing)
-	if err := sla.Scan(run, scan.hook(run)); err != nil {
+	if len(hooks) == 0 {
+		return out, nil
+	}
+	if err := sla.Scan(run, allHooks(hooks)); err != nil {
 		return nil, err
 	}
-	for i := range c.n {
-		if scan.n[i] != nil {
-			c.n[i] = scan.n[i]
+	k := 0
+	for i := range sets {
+		if out[i].complete() || !hasHists(run) {
+			continue
+		}
+		for r := range out[i].n {
+			if scans[k].n[r] != nil {
+				out[i].n[r] = scans[k].n[r]
+			}
+		}
+		k++
+		out[i].keep(run)
+	}
+	return out, nil
+}
+
+// allHooks is one hook that runs every one of hooks.
+func allHooks(hooks []sla.Hook) sla.Hook {
+	if len(hooks) == 1 {
+		return hooks[0]
+	}
+	return func(req, win int, h *hist.Hist) {
+		for _, f := range hooks {
+			f(req, win, h)
 		}
 	}
-	c.keep(run)
-	return c, nil
 }
 
 // cachedSlow returns the counts kept in run.Extra for these thresholds;
@@ -249,7 +300,7 @@ func (c *slowCounts) keep(run *result.Run) {
 // shorter and noisier), empty slots included so that a stalled window
 // counts as zero throughput. slow holds the counts above the baseline's
 // p95 of each request; p95 the run's own whole-run p95s.
-func seriesOf(run *result.Run, slow *slowCounts, p95 []int64) map[string]*regress.Series {
+func seriesOf(run *result.Run, slow, bulk *slowCounts, p95, p50 []int64) map[string]*regress.Series {
 	starts, secs := slotsOf(run)
 	index := make(map[int64]int, len(starts))
 	for i, t := range starts {
@@ -272,7 +323,10 @@ func seriesOf(run *result.Run, slow *slowCounts, p95 []int64) map[string]*regres
 		// them per window. Runs that did not count them (written before
 		// lab did, or Locust's) have none: their offered load is unknown.
 		s := &regress.Series{ErrorClasses: classes[q.Name], Windows: make([]regress.Window, len(starts)),
-			P95: float64(p95[i]), SlowKnown: slow.n[i] != nil, Offered: run.Model == "open" && q.Offered != nil}
+			P95: float64(p95[i]), Median: float64(p50[i]), SlowKnown: slow.n[i] != nil, Offered: run.Model == "open" && q.Offered != nil}
+		if bulk != nil && bulk.n[i] != nil {
+			s.BulkAbove = float64(bulk.above[i])
+		}
 		for j := range starts {
 			s.Windows[j].Seconds = secs[j]
 		}
@@ -295,12 +349,19 @@ func seriesOf(run *result.Run, slow *slowCounts, p95 []int64) map[string]*regres
 					s.SlowKnown = false
 				}
 			}
+			if s.BulkAbove > 0 {
+				if n := bulk.n[i][k]; n >= 0 {
+					w.Bulk = n
+				} else if rw.Count > 0 {
+					s.BulkAbove = 0 // a window uncounted: no bulk test
+				}
+			}
 		}
 		if !inSlots {
 			// No per-window counts (Locust's CSV without
 			// --csv-full-history): the whole run as one window.
 			s.Windows = []regress.Window{{Count: q.Count, Errors: q.Failures, Timeouts: min(q.Timeouts, q.Failures), Seconds: run.Duration()}}
-			s.SlowKnown, s.Offered = false, false
+			s.SlowKnown, s.Offered, s.BulkAbove = false, false, 0
 		}
 		if locust.FromLocust(run) {
 			s.Quantum = locust.Quantum(s.P95)

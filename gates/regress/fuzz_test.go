@@ -14,6 +14,10 @@ func FuzzCompare(f *testing.F) {
 			s := &Series{ErrorClasses: map[string]int64{}, SlowKnown: flags&64 == 0}
 			if len(data) > 0 {
 				s.P95 = float64(data[0]) * 100
+				s.Median = float64(data[0]) * 60
+				if flags&128 != 0 {
+					s.BulkAbove = BulkLimit(s.Median, 0.1)
+				}
 			}
 			for i := 0; i+4 <= len(data); i += 4 {
 				count := int64(data[i]) * 7
@@ -21,7 +25,7 @@ func FuzzCompare(f *testing.F) {
 				s.Windows = append(s.Windows, Window{
 					Count: count, Errors: errs, Timeouts: errs / 2,
 					Scheduled: count + int64(data[i+2]%3), Unsent: int64(data[i+2] % 2),
-					Slow: min(count, int64(data[i+3])), Seconds: 10,
+					Slow: min(count, int64(data[i+3])), Bulk: min(count, int64(data[i+3])*3), Seconds: 10,
 				})
 				s.ErrorClasses[string(rune('a'+data[i+3]%4))] += errs
 			}

@@ -12,7 +12,10 @@
 // Fisher's exact test for small counts. Holm's method controls the family
 // of all requests × metrics; every FAIL also needs an effect big enough to
 // matter; a test that cannot reach significance with the runs it has is
-// INCONCLUSIVE and says how long to run, never a pass.
+// INCONCLUSIVE and says how long to run, never a pass. Beside the share
+// above the baseline's p95, the latency test asks whether most current
+// requests are slower than the baseline's median grown by τ (the bulk
+// test): on a busy runner the p95 sits in a bursty tail, the median does not.
 //
 // Compare is pure: plain numbers in, a Report out; Verdicts words the
 // Report as the gate's result.Verdicts, since every gate package builds
@@ -34,7 +37,11 @@ type Window struct {
 	Scheduled int64 // requests the open model scheduled in this window
 	// Slow counts the requests among Count slower than the baseline run's
 	// whole-run p95 of this name (Series.P95 of the baseline, for both runs).
-	Slow    int64
+	Slow int64
+	// Bulk counts the requests among Count slower than the series'
+	// BulkAbove (the current run's windows only): whether most requests
+	// moved beyond τ, not just the tail.
+	Bulk    int64
 	Seconds float64 // window length: 10 s, shorter at the run's edges
 }
 
@@ -54,6 +61,13 @@ type Series struct {
 	// Quantum is the step (µs) the input rounds P95 to (Locust's CSV: 1 ms
 	// below 100 ms, …); 0 when exact. A growth of one step is no evidence.
 	Quantum float64
+	// Median is the whole run's p50 (µs), from its merged histogram; 0
+	// when unknown. The baseline's sets the bulk test's threshold.
+	Median float64
+	// BulkAbove is the threshold (µs) the windows' Bulk counts are above:
+	// BulkLimit of the baseline's median and τ. 0: not counted, and the
+	// latency test goes without the bulk test.
+	BulkAbove float64
 	// Offered is set when the windows' Scheduled and Unsent are counted
 	// (the open model, by a lab that counts the arrivals offered to each
 	// request): Scheduled 0 then means the request only follows another in
@@ -308,8 +322,8 @@ func validate(in Input) error {
 			if s == nil {
 				continue
 			}
-			if !finiteNonNeg(s.P95) {
-				return fmt.Errorf("%w: %s, %s: whole-run p95 %v", ErrInput, rq.Name, which, s.P95)
+			if !finiteNonNeg(s.P95) || !finiteNonNeg(s.Median) || !finiteNonNeg(s.BulkAbove) {
+				return fmt.Errorf("%w: %s, %s: whole-run p95 %v, median %v, bulk threshold %v", ErrInput, rq.Name, which, s.P95, s.Median, s.BulkAbove)
 			}
 			for i, w := range s.Windows {
 				if err := w.validate(); err != nil {
@@ -338,6 +352,8 @@ func (w Window) validate() error {
 		return fmt.Errorf("%d unsent out of %d scheduled", w.Unsent, w.Scheduled)
 	case w.Slow < 0 || w.Slow > w.Count:
 		return fmt.Errorf("%d slow requests out of %d", w.Slow, w.Count)
+	case w.Bulk < 0 || w.Bulk > w.Count:
+		return fmt.Errorf("%d requests above the bulk threshold out of %d", w.Bulk, w.Count)
 	case !finiteNonNeg(w.Seconds) || w.Seconds == 0:
 		return fmt.Errorf("window length %v s", w.Seconds)
 	}

@@ -150,8 +150,8 @@ func shopPairs(t *testing.T, nz shopNoise, windows, pairs int, seed uint64, fact
 		cur := shopRun(rng, nz, ps, factor, logShape)
 		in := Input{Baseline: open, Current: open}
 		for _, n := range shopNames {
-			p95 := base[n.name].p95()
-			in.Requests = append(in.Requests, Request{Name: n.name, Baseline: base[n.name].series(p95), Current: cur[n.name].series(p95)})
+			bs, cs := compared(base[n.name], cur[n.name], DefaultP95Growth)
+			in.Requests = append(in.Requests, Request{Name: n.name, Baseline: bs, Current: cs})
 		}
 		rep, err := Compare(in)
 		if err != nil {
@@ -258,9 +258,15 @@ func TestShopDoubledP95NeverPasses(t *testing.T) {
 // run left the t-test 3 degrees of freedom: a run with every current
 // request above the baseline's p95 could end INCONCLUSIVE
 // (TestEveryRequestSlowerDecidesInTwoMinutes has such a pair).
+//
+// On the busy runner the baseline's p95 sits in a bursty tail of requests
+// that waited for a core, so +50% everywhere moves few current requests
+// above it: the share test decided 46.5% of these tests and passed 10.5%.
+// The bulk test (most current requests beyond the baseline's median
+// grown by τ) decides at least 85% and passes at most 1%.
 func TestShopSlowerEverywhereFailsInTwoMinutes(t *testing.T) {
 	if testing.Short() {
-		t.Skip("300 simulated pairs of runs (-short)")
+		t.Skip("600 simulated pairs of runs (-short)")
 	}
 	all := map[string]float64{}
 	for _, n := range shopNames {
@@ -271,6 +277,11 @@ func TestShopSlowerEverywhereFailsInTwoMinutes(t *testing.T) {
 	t.Logf("quiet, 120 s, +50%% everywhere: %d of %d p95 tests fail", o.detected, o.tests)
 	if o.detected != o.tests {
 		t.Errorf("+50%% on every request: %d of %d p95 tests fail", o.detected, o.tests)
+	}
+	o = shopPairs(t, shopRegimes[1], 12, pairs, 501, all)
+	t.Logf("busy, 120 s, +50%% everywhere: %d of %d p95 tests fail, %d pass", o.detected, o.tests, o.passed)
+	if o.detected < o.tests*85/100 || o.passed > o.tests/100 {
+		t.Errorf("busy, +50%% on every request: %d of %d p95 tests fail, %d pass", o.detected, o.tests, o.passed)
 	}
 }
 

@@ -100,6 +100,38 @@ func (s sample) p95() float64 {
 	return math.Exp(nth(all, rank))
 }
 
+// median is the run's whole-run p50 (µs), by nearest rank.
+func (s sample) median() float64 {
+	var all []float64
+	for _, l := range s.lat {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		return 0
+	}
+	return math.Exp(nth(all, int(math.Ceil(0.5*float64(len(all))))-1))
+}
+
+// compared turns a baseline run and a current run into the Series the
+// compare sees, as lab's gates count them: each window's requests slower
+// than the baseline's p95, and the current run's slower than the bulk
+// test's threshold at τ (BulkLimit of the baseline's median).
+func compared(b, c sample, tau float64) (*Series, *Series) {
+	bp := b.p95()
+	bs, cs := b.series(bp), c.series(bp)
+	bs.Median, cs.Median = b.median(), c.median()
+	cs.BulkAbove = BulkLimit(bs.Median, tau)
+	lb := math.Log(cs.BulkAbove)
+	for i := range cs.Windows {
+		for _, v := range c.lat[i] {
+			if v > lb {
+				cs.Windows[i].Bulk++
+			}
+		}
+	}
+	return bs, cs
+}
+
 // series turns the run into a Series compared against a baseline whose
 // whole-run p95 is base (µs): each window counts its requests slower.
 func (s sample) series(base float64) *Series {
@@ -119,9 +151,7 @@ func (s sample) series(base float64) *Series {
 // pair simulates a baseline run and a current run (latency scaled by
 // factor) and returns them as the compare sees them.
 func (p proc) pair(rng *rand.Rand, factor float64) (b, c *Series) {
-	bs, cs := p.run(rng, 1), p.run(rng, factor)
-	bp := bs.p95()
-	return bs.series(bp), cs.series(bp)
+	return compared(p.run(rng, 1), p.run(rng, factor), DefaultP95Growth)
 }
 
 // nth partially sorts v (in place) and returns its k-th smallest value.

@@ -257,3 +257,34 @@ func deflate(p Proportion, phi float64) Proportion {
 	e := min(t, int64(math.Round(float64(p.Events)/phi)))
 	return Proportion{Events: e, Trials: t}
 }
+
+// MajorityAbove tests whether a proportion's rate exceeds one half: the
+// one-sided Wald test z = (p̂ − ½)/√(φ·p̂(1−p̂)/n), its variance the observed
+// one times the overdispersion phi (≥ 1, see Dispersion), read on
+// Student's t with df degrees of freedom when φ was estimated (phi > 1,
+// df > 0). With p̂ the share of requests slower than a threshold, it asks
+// whether the median is above the threshold. Every trial an event is
+// z = +Inf, p = 0; none, p = 1.
+func MajorityAbove(p Proportion, phi float64, df int) (ZTest, error) {
+	if err := p.valid(); err != nil {
+		return ZTest{}, err
+	}
+	if p.Trials == 0 {
+		return ZTest{}, fmt.Errorf("%w: no trials", ErrEmpty)
+	}
+	if math.IsNaN(phi) || math.IsInf(phi, 0) || phi < 1 || df < 0 {
+		return ZTest{}, fmt.Errorf("%w: overdispersion %v on %d degrees of freedom", ErrInvalid, phi, df)
+	}
+	r := p.Rate()
+	switch p.Events {
+	case p.Trials:
+		return ZTest{Z: math.Inf(1), P: 0}, nil
+	case 0:
+		return ZTest{Z: math.Inf(-1), P: 1}, nil
+	}
+	z := (r - 0.5) / math.Sqrt(phi*r*(1-r)/float64(p.Trials))
+	if phi > 1 && df > 0 {
+		return ZTest{Z: z, P: StudentSurvival(z, float64(df))}, nil
+	}
+	return ZTest{Z: z, P: NormalSurvival(z)}, nil
+}

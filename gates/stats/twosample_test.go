@@ -263,3 +263,39 @@ func TestStudentSurvival(t *testing.T) {
 		t.Error("edge cases")
 	}
 }
+
+// MajorityAbove: a share of 600 in 1,000 is 6.45 standard errors above one
+// half (se = √(0.6·0.4/1000)); φ = 4 halves z; an estimated φ reads z on
+// Student's t; all or none are the extremes; a share below one half never
+// rejects.
+func TestMajorityAbove(t *testing.T) {
+	z, err := MajorityAbove(Proportion{600, 1000}, 1, 0)
+	if err != nil || math.Abs(z.Z-6.455) > 0.01 || z.P > 1e-9 {
+		t.Fatalf("600/1000: %+v %v", z, err)
+	}
+	w, _ := MajorityAbove(Proportion{600, 1000}, 4, 0)
+	if math.Abs(w.Z-z.Z/2) > 1e-9 || w.P != NormalSurvival(w.Z) {
+		t.Errorf("φ = 4: %+v", w)
+	}
+	s, _ := MajorityAbove(Proportion{600, 1000}, 4, 3)
+	if s.P != StudentSurvival(w.Z, 3) || s.P <= w.P {
+		t.Errorf("φ = 4 on 3 df: %+v (normal %v)", s, w.P)
+	}
+	if all, _ := MajorityAbove(Proportion{50, 50}, 3, 2); all.P != 0 {
+		t.Errorf("every trial: %+v", all)
+	}
+	if none, _ := MajorityAbove(Proportion{0, 50}, 3, 2); none.P != 1 {
+		t.Errorf("no trial: %+v", none)
+	}
+	if low, _ := MajorityAbove(Proportion{300, 1000}, 1, 0); low.P < 0.99 {
+		t.Errorf("30%%: %+v", low)
+	}
+	for _, bad := range []struct {
+		p   Proportion
+		phi float64
+	}{{Proportion{5, 3}, 1}, {Proportion{0, 0}, 1}, {Proportion{1, 2}, 0.5}, {Proportion{1, 2}, math.NaN()}} {
+		if _, err := MajorityAbove(bad.p, bad.phi, 0); err == nil {
+			t.Errorf("%+v φ %v: no error", bad.p, bad.phi)
+		}
+	}
+}

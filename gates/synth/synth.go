@@ -24,6 +24,11 @@ type Request struct {
 	MedianUS  float64 // median latency, µs
 	Sigma     float64 // lognormal spread of latency (0.3 is a typical service)
 	ErrorRate float64 // share of failed requests
+	// Delayed is the median share of a window's requests that wait for a
+	// core on a busy machine (lognormal across windows, σ DelayedSpread
+	// in log: it comes in bursts); each waits a lognormal factor of its
+	// latency, median Delay. 0: none.
+	Delayed, DelayedSpread, Delay float64
 }
 
 // Spec is a synthetic run.
@@ -81,9 +86,13 @@ func Run(spec Spec) *result.Run {
 		entries := make([]entry, pool)
 		for i := range entries {
 			noise := math.Exp(spec.PerWindowNoise * rng.NormFloat64())
+			delayed := min(1, rq.Delayed*math.Exp(rq.DelayedSpread*rng.NormFloat64()))
 			h := result.NewHist()
 			for range perWindow {
 				v := rq.MedianUS * noise * math.Exp(rq.Sigma*rng.NormFloat64())
+				if rq.Delayed > 0 && rng.Float64() < delayed {
+					v *= 1 + rq.Delay*math.Exp(rng.NormFloat64())
+				}
 				h.RecordValue(result.ClampUS(int64(v)))
 			}
 			enc, err := result.Encode(h)
