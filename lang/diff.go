@@ -85,7 +85,11 @@ func (p *Plan) Facts() []Fact {
 					if t.Sequence {
 						rk = fmt.Sprintf("%s step %d", tk, i+1)
 					}
-					add(rk, strings.TrimSpace(r.Step+" "+r.Name+requestNotes(r)))
+					v := strings.TrimSpace(r.Step + " " + r.Name + requestNotes(r))
+					if r.InBatch {
+						v += " [sent at once with its batch]"
+					}
+					add(rk, v)
 				}
 			}
 		}

@@ -86,7 +86,10 @@ type refScope struct {
 	// anyCapture accepts every captured name: an earlier step had an
 	// error, and its captures are unknown, not missing.
 	anyCapture bool
-	where      string // "a sequence step", for messages
+	// batch holds what the other steps of this step's batch capture: not
+	// there yet when the batch is sent.
+	batch map[string]bool
+	where string // "a sequence step", for messages
 }
 
 // checkRefs reports every variable reference that this place cannot read,
@@ -185,7 +188,10 @@ func (d *decoder) checkRefs(expr hcl.Expression, rs refScope) bool {
 				ok = false
 			}
 		case root == "captured" && rs.captured != nil:
-			if attr != "" && !rs.captured[attr] && !rs.anyCapture {
+			if attr != "" && rs.batch[attr] && !rs.captured[attr] {
+				d.errorf(rng, "Capture of the same batch", "captured.%s is captured by another step of this batch: a batch's requests are sent at once, so its answer is not there when this one is built. Read it in a step after the batch.", attr)
+				ok = false
+			} else if attr != "" && !rs.captured[attr] && !rs.anyCapture {
 				names := slices.Collect(maps.Keys(rs.captured))
 				d.errorf(rng, "Capture used before it is set", "captured.%s is read here, but neither an earlier step of this sequence nor the user's start block captures %q.%s", attr, attr, didYouMean(attr, names))
 				ok = false

@@ -377,23 +377,33 @@ func (r *Request) CheckThat(s *Scope, resp Response) string {
 	return ""
 }
 
+// noBatches reports the batch blocks of a setup or teardown: those send
+// their steps one after another, outside the load.
+func (d *decoder) noBatches(b *rawStart, what string) {
+	for _, bt := range b.Batches {
+		d.errorf(bt.DefRange, "Batch in "+what, "The %s sends its steps one after another, before any statistic; a batch sends a pass's steps at once, in a sequence or a user's start block. Write its steps as steps.", what)
+	}
+}
+
 // decodeSetup reads the workload's setup and teardown blocks: steps sent
 // once, before the load and after it. What setup captures, every request
 // (and the teardown) reads as setup.NAME.
 func (d *decoder) decodeSetup(w *Workload, setup, teardown *rawStart) {
 	if setup != nil {
-		if len(setup.Steps) == 0 {
+		if len(setup.Steps)+len(setup.Batches) == 0 {
 			d.errorf(setup.DefRange, "Empty setup", "The setup block has no step blocks.")
 		}
 		captured := map[string]bool{}
-		w.Setup, _ = d.decodeSteps(setup.Steps, w, captured, nil)
+		d.noBatches(setup, "setup")
+		w.Setup, _ = d.decodeSteps(setup.Steps, nil, w, captured, nil)
 		d.setupNames = captured
 	}
 	if teardown != nil {
-		if len(teardown.Steps) == 0 {
+		if len(teardown.Steps)+len(teardown.Batches) == 0 {
 			d.errorf(teardown.DefRange, "Empty teardown", "The teardown block has no step blocks.")
 		}
-		w.Teardown, _ = d.decodeSteps(teardown.Steps, w, map[string]bool{}, nil)
+		d.noBatches(teardown, "teardown")
+		w.Teardown, _ = d.decodeSteps(teardown.Steps, nil, w, map[string]bool{}, nil)
 	}
 	for _, r := range append(append([]*Request(nil), w.Setup...), w.Teardown...) {
 		for _, m := range r.Measures {

@@ -116,6 +116,23 @@ type UserClass struct {
 	Range     hcl.Range
 }
 
+// MaxBatch is the most requests one user sends at once: the largest
+// batch of any task or start block, 1 without batches.
+func (w *Workload) MaxBatch() int {
+	n := 1
+	for _, u := range w.Users {
+		for _, r := range u.Start {
+			n = max(n, r.Batch)
+		}
+		for _, t := range u.Tasks {
+			for _, r := range t.Steps {
+				n = max(n, r.Batch)
+			}
+		}
+	}
+	return n
+}
+
 // TaskWeight is the sum of the class's task weights.
 func (u *UserClass) TaskWeight() int {
 	n := 0
@@ -180,7 +197,13 @@ type Request struct {
 	// Redirects is how many redirects to the workload's host to follow
 	// (0: none, the 3xx is the answer); the chain is timed as one request.
 	Redirects int
-	Think     Wait // wait before this step (sequences only)
+	Think     Wait // wait before this step (sequences only); a batch's is on its first step
+	// Batch, on the first step of a batch block, is how many steps (this
+	// one and those after it) are sent at once; the pass waits for them
+	// all before it goes on. 0 on every other step. InBatch marks every
+	// step of a batch.
+	Batch   int
+	InBatch bool
 	// Repeat is how many times the request is sent in a row (nil: once),
 	// drawn when the pass reaches it; repeat.index counts from 0.
 	Repeat  *Value

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -22,7 +23,15 @@ func (p *Plan) Pulsed(u *Pulse, rate float64, d time.Duration) *Plan {
 	if u != nil {
 		c := *w.Users[u.Class]
 		t := *c.Tasks[u.Task]
-		t.Steps = t.Steps[:u.Steps]
+		t.Steps = slices.Clone(t.Steps[:u.Steps])
+		// A batch cut short sends the steps it keeps, at once.
+		for i, r := range t.Steps {
+			if r.Batch > 1 && i+r.Batch > len(t.Steps) {
+				cut := *r
+				cut.Batch = len(t.Steps) - i
+				t.Steps[i] = &cut
+			}
+		}
 		t.Weight = 1
 		c.Tasks = []*Task{&t}
 		c.Weight = 1

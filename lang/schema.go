@@ -112,7 +112,16 @@ type rawSequence struct {
 	OnFailure hcl.Expression `hcl:"on_failure,optional"`
 	Pass      *rawPass       `hcl:"pass,block"`
 	Steps     []*rawStep     `hcl:"step,block"`
+	Batches   []*rawBatch    `hcl:"batch,block"`
 	DefRange  hcl.Range      `hcl:",def_range"`
+}
+
+// rawBatch is steps sent at once, in a sequence or a start block: the
+// pass waits for every one of them (k6's http.batch).
+type rawBatch struct {
+	Think    hcl.Expression `hcl:"think,optional"`
+	Steps    []*rawStep     `hcl:"step,block"`
+	DefRange hcl.Range      `hcl:",def_range"`
 }
 
 // rawStart is a user's start block: steps run once, before its first
@@ -121,6 +130,7 @@ type rawStart struct {
 	OnFailure hcl.Expression `hcl:"on_failure,optional"`
 	Pass      *rawPass       `hcl:"pass,block"`
 	Steps     []*rawStep     `hcl:"step,block"`
+	Batches   []*rawBatch    `hcl:"batch,block"`
 	DefRange  hcl.Range      `hcl:",def_range"`
 }
 

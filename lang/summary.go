@@ -197,7 +197,15 @@ func (p *Plan) writeWorkload(b *strings.Builder) {
 				if r.Think.Kind != WaitNone {
 					think = ", think " + WaitText(r.Think)
 				}
-				fmt.Fprintf(st, "        %d. %s\t%s%s%s\n", i+1, r.Step, r.Name, requestNotes(r), think)
+				if r.Batch > 0 {
+					fmt.Fprintf(st, "        batch\t%d steps sent at once, the pass waits for all%s\n", r.Batch, think)
+					think = ""
+				}
+				marker := ""
+				if r.InBatch {
+					marker = "  "
+				}
+				fmt.Fprintf(st, "        %s%d. %s\t%s%s%s\n", marker, i+1, r.Step, r.Name, requestNotes(r), think)
 			}
 			st.Flush()
 		}

@@ -184,68 +184,154 @@ func (d *decoder) cookieMode(expr hcl.Expression) (CookieMode, bool) {
 	return m, true
 }
 
-// decodeSteps decodes the steps of a sequence or a start block; captured
-// holds the names captured before the first step, and gains the steps'.
-func (d *decoder) decodeSteps(steps []*rawStep, w *Workload, captured, pass map[string]bool) ([]*Request, bool) {
+// decodeSteps decodes the steps and batches of a sequence or a start
+// block, in the order they are written; captured holds the names captured
+// before the first step, and gains the steps'.
+func (d *decoder) decodeSteps(steps []*rawStep, batches []*rawBatch, w *Workload, captured, pass map[string]bool) ([]*Request, bool) {
 	var out []*Request
 	stepNames := map[string]hcl.Range{}
 	ok := true
 	broken := false // an earlier step had an error
-	var expanded []*rawStep
-	for _, st := range steps {
-		if !present(st.ForEach) {
-			expanded = append(expanded, st)
-			continue
+	// expand copies a step once per element of its for_each.
+	expand := func(steps []*rawStep) []*rawStep {
+		var expanded []*rawStep
+		for _, st := range steps {
+			if !present(st.ForEach) {
+				expanded = append(expanded, st)
+				continue
+			}
+			keys, elems, fok := d.forEach(st.ForEach)
+			if !fok {
+				ok = false
+				continue
+			}
+			for i := range keys {
+				cp := *st
+				cp.Name = fmt.Sprintf("%s[%s]", st.Name, keys[i])
+				cp.ForEach = nil
+				cp.each = elems[i]
+				expanded = append(expanded, &cp)
+			}
 		}
-		keys, elems, fok := d.forEach(st.ForEach)
-		if !fok {
-			ok = false
-			continue
-		}
-		for i := range keys {
-			cp := *st
-			cp.Name = fmt.Sprintf("%s[%s]", st.Name, keys[i])
-			cp.ForEach = nil
-			cp.each = elems[i]
-			expanded = append(expanded, &cp)
-		}
+		return expanded
 	}
-	for _, st := range expanded {
-		if prev, dupStep := stepNames[st.Name]; dupStep {
-			d.errorf(st.DefRange, "Duplicate step", "A step named %q was already defined here at %s.", st.Name, prev)
-			ok = false
-			continue
+	// A step is one item; a batch is one item of its steps.
+	type item struct {
+		steps []*rawStep
+		batch *rawBatch
+	}
+	var items []item
+	for _, st := range steps {
+		items = append(items, item{steps: []*rawStep{st}})
+	}
+	for _, b := range batches {
+		items = append(items, item{batch: b})
+	}
+	at := func(it item) int {
+		if it.batch != nil {
+			return it.batch.DefRange.Start.Byte
 		}
-		stepNames[st.Name] = st.DefRange
-		errsBefore := len(d.diags.Errs())
-		rs := refScope{user: true, captured: copySet(captured), anyCapture: broken, pass: pass}
-		reqRefs := rs
-		reqRefs.repeat = present(st.Repeat)
-		var r *Request
-		d.withEach(st.each, func() {
-			r = d.decodeRequest(st.Request, st.DefRange, st.Name, w, reqRefs)
-			if r != nil {
-				d.decodeRepeat(st.Repeat, rs, r)
-				d.decodeWhen(st.When, rs, r)
+		return it.steps[0].DefRange.Start.Byte
+	}
+	sort.SliceStable(items, func(i, j int) bool { return at(items[i]) < at(items[j]) })
+	for _, it := range items {
+		var siblings map[string]bool
+		members := expand(it.steps)
+		if b := it.batch; b != nil {
+			members = expand(b.Steps)
+			if len(b.Steps) == 0 {
+				d.errorf(b.DefRange, "Empty batch", "This batch has no step blocks; a batch sends its steps at once.")
+				ok = false
+				continue
 			}
-		})
-		if r == nil || len(d.diags.Errs()) > errsBefore {
-			ok, broken = false, true
-		}
-		if r == nil {
-			continue
-		}
-		if present(st.Think) {
-			if th, tok := d.wait(st.Think, "think"); tok {
-				r.Think = th
+			siblings = map[string]bool{}
+			for _, st := range members {
+				for _, n := range captureNames(st.Request) {
+					siblings[n] = true
+				}
+				if present(st.Repeat) {
+					d.errorf(st.Repeat.Range(), "Repeat in a batch", "Step %q is in a batch, whose steps are each sent once, at the same time. Repeat the batch's requests with steps after it, or move the step out of the batch.", st.Name)
+					ok = false
+				}
+				if present(st.Think) {
+					d.errorf(st.Think.Range(), "Think in a batch", "Step %q is in a batch, whose steps are sent at the same time: a think time goes on the batch block, before all of them.", st.Name)
+					ok = false
+				}
 			}
 		}
-		for _, c := range r.Captures {
-			captured[c.Name] = true
+		// What this item's steps may read: the captures before it (a
+		// batch's steps do not see each other's).
+		before := copySet(captured)
+		first := len(out)
+		for _, st := range members {
+			if prev, dupStep := stepNames[st.Name]; dupStep {
+				d.errorf(st.DefRange, "Duplicate step", "A step named %q was already defined here at %s.", st.Name, prev)
+				ok = false
+				continue
+			}
+			stepNames[st.Name] = st.DefRange
+			errsBefore := len(d.diags.Errs())
+			rs := refScope{user: true, captured: copySet(before), anyCapture: broken, pass: pass, batch: siblings}
+			reqRefs := rs
+			reqRefs.repeat = present(st.Repeat)
+			var r *Request
+			d.withEach(st.each, func() {
+				r = d.decodeRequest(st.Request, st.DefRange, st.Name, w, reqRefs)
+				if r != nil {
+					d.decodeRepeat(st.Repeat, rs, r)
+					d.decodeWhen(st.When, rs, r)
+				}
+			})
+			if r == nil || len(d.diags.Errs()) > errsBefore {
+				ok, broken = false, true
+			}
+			if r == nil {
+				continue
+			}
+			if present(st.Think) && it.batch == nil {
+				if th, tok := d.wait(st.Think, "think"); tok {
+					r.Think = th
+				}
+			}
+			for _, c := range r.Captures {
+				captured[c.Name] = true
+			}
+			r.InBatch = it.batch != nil
+			out = append(out, r)
 		}
-		out = append(out, r)
+		if b := it.batch; b != nil && len(out) > first {
+			out[first].Batch = len(out) - first
+			if present(b.Think) {
+				if th, tok := d.wait(b.Think, "think"); tok {
+					out[first].Think = th
+				}
+			}
+		}
 	}
 	return out, ok
+}
+
+// captureNames are the names a request body's capture attribute sets,
+// read before the request is decoded (a batch's steps must not read each
+// other's); names that are not static are left out.
+func captureNames(body hcl.Body) []string {
+	content, _, _ := body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "capture"}}})
+	if content == nil || content.Attributes["capture"] == nil {
+		return nil
+	}
+	pairs, diags := hcl.ExprMap(content.Attributes["capture"].Expr)
+	if diags.HasErrors() {
+		return nil
+	}
+	var out []string
+	for _, kv := range pairs {
+		if name := hcl.ExprAsKeyword(kv.Key); name != "" {
+			out = append(out, name)
+		} else if v, diags := kv.Key.Value(nil); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+			out = append(out, v.AsString())
+		}
+	}
+	return out
 }
 
 // Target is where a user class's requests go: the workload's host, or
@@ -338,7 +424,7 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 	// What the start block captures every task and sequence may read.
 	kept := map[string]bool{}
 	if rs := ru.Start; rs != nil {
-		if len(rs.Steps) == 0 {
+		if len(rs.Steps)+len(rs.Batches) == 0 {
 			d.errorf(rs.DefRange, "Empty start", "The start block of user %q has no step blocks.", u.Name)
 		}
 		if present(rs.OnFailure) {
@@ -351,7 +437,7 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 		for n := range drawn {
 			kept[n] = true // read as captured.NAME, for the user's life
 		}
-		steps, ok := d.decodeSteps(rs.Steps, w, kept, nil)
+		steps, ok := d.decodeSteps(rs.Steps, rs.Batches, w, kept, nil)
 		if !ok {
 			return nil
 		}
@@ -438,7 +524,7 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 			}
 			t.Weight = int(n)
 		}
-		if len(rs.Steps) == 0 {
+		if len(rs.Steps)+len(rs.Batches) == 0 {
 			d.errorf(rs.DefRange, "Empty sequence", "Sequence %q has no step blocks.", rs.Name)
 			continue
 		}
@@ -452,7 +538,7 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 		if rs.Pass == nil {
 			passNames = nil
 		}
-		steps, ok := d.decodeSteps(rs.Steps, w, copySet(kept), passNames)
+		steps, ok := d.decodeSteps(rs.Steps, rs.Batches, w, copySet(kept), passNames)
 		t.Steps = steps
 		if ok {
 			items = append(items, item{rs.DefRange, t})

@@ -113,6 +113,7 @@
 //	shop_logins_total{result}                       POST /login by result: ok, bad_credentials, csrf
 //	shop_sessions_active                            sessions logged in and not out
 //	shop_session_requests_total                     requests that carried a valid session
+//	shop_http_in_flight_peak                        the most requests answered at once (/metrics left out)
 //	shop_cgroup_memory_bytes                        cgroup v2 memory.current (v1 memory.usage_in_bytes)
 //	shop_cgroup_memory_anon_bytes                   cgroup v2 memory.stat anon (v1 total_rss)
 //	                                                (both absent where no cgroup file is readable)

@@ -29,6 +29,7 @@ const (
 	MetricLogins        = "shop_logins_total"
 	MetricSessions      = "shop_sessions_active"
 	MetricSessionReqs   = "shop_session_requests_total"
+	MetricInFlightPeak  = "shop_http_in_flight_peak"
 	MetricCgroupMemory  = "shop_cgroup_memory_bytes"
 	MetricCgroupAnon    = "shop_cgroup_memory_anon_bytes"
 	MetricHeapLive      = "go_gc_heap_live_bytes"
@@ -97,6 +98,10 @@ func newShopMetrics(s *Shop) *shopMetrics {
 			Name: MetricSessions,
 			Help: "Sessions logged in and not logged out (at most 100000; the oldest is forgotten).",
 		}, func() float64 { return float64(s.sessions.active.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: MetricInFlightPeak,
+			Help: "The most requests the shop answered at once since it started (scrapes of /metrics left out).",
+		}, func() float64 { return float64(s.peak.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: MetricSessionReqs,
 			Help: "Requests that carried a valid session cookie, on any route.",

@@ -55,6 +55,8 @@ type Shop struct {
 	carts   cartStore
 	orders  atomic.Int64
 	draws   atomic.Uint64 // numbers requests for the seeded random decisions
+	// inFlight counts the requests being answered, peak the most at once.
+	inFlight, peak atomic.Int64
 
 	// sessions are the logins (session.go); a request's own is looked up
 	// once, in ServeHTTP.
@@ -130,6 +132,14 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sess := s.sessions.fromRequest(r)
 	route := s.route(r, sess)
+	if route != routeMetrics {
+		// How many requests are answered at once: one closed user sends
+		// more than one only from a batch.
+		n := s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
+		for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
+		}
+	}
 	code := s.serve(w, r, route, sess)
 	s.metrics.observe(route, code, time.Since(start))
 }

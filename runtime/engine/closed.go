@@ -395,7 +395,7 @@ func (c *closedRun) run(u *vuser, f *flight) {
 		failed := false
 		for u.step < len(task.Steps) {
 			st := task.Steps[u.step]
-			if u.rep == 0 && st.When != nil && !u.thought {
+			if u.rep == 0 && st.When != nil && !u.thought && st.Batch < 2 {
 				// Decided when the pass reaches the step.
 				send, err := st.Sends(u.scope)
 				if err != nil {
@@ -427,11 +427,18 @@ func (c *closedRun) run(u *vuser, f *flight) {
 				}
 			}
 			u.thought = false
-			u.scope.RepeatIndex = int64(u.rep)
-			ok := e.send(e.steps[st], u.scope, int(u.id), fromSend, buf, f)
-			if u.rep++; u.rep >= u.reps {
-				u.step++
-				u.rep, u.reps = 0, 0
+			var ok bool
+			if n := st.Batch; n > 1 {
+				// Its steps' whens are decided as the batch is sent.
+				ok = e.sendBatch(task.Steps[u.step:u.step+n], u.scope, int(u.id), fromSend, buf, f)
+				u.step += n
+			} else {
+				u.scope.RepeatIndex = int64(u.rep)
+				ok = e.send(e.steps[st], u.scope, int(u.id), fromSend, buf, f)
+				if u.rep++; u.rep >= u.reps {
+					u.step++
+					u.rep, u.reps = 0, 0
+				}
 			}
 			if !ok {
 				failed = true

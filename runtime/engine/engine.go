@@ -232,6 +232,8 @@ func (e *Engine) maxConns() int {
 			peak = max(peak, st.Users)
 		}
 	}
+	// A user sends a batch's steps on as many connections at once.
+	peak *= e.plan.Workload.MaxBatch()
 	if len(e.opts.Share.Owners) > 0 {
 		// A worker may take over a lost worker's part: room for all of it
 		// (connections are opened only when needed).

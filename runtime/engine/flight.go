@@ -25,6 +25,9 @@ type flight struct {
 	sent []int64       // requests started, per name
 	skip []int64       // requests skipped by their when, per name
 	hops []int64       // redirects followed, per name
+	// batch holds the flights of a batch's other steps (batchFlights),
+	// the sender's own: used only by its goroutine and those it waits for.
+	batch []*flight
 }
 
 // flights registers every sender's slot.
@@ -50,17 +53,20 @@ func (fs *flights) add() *flight {
 	return f
 }
 
-// remove unregisters an idle sender's slot, keeping its counts.
+// remove unregisters an idle sender's slot and its batch's, keeping
+// their counts.
 func (fs *flights) remove(f *flight) {
 	fs.mu.Lock()
-	delete(fs.all, f)
-	f.mu.Lock()
-	for i, n := range f.sent {
-		fs.gone[i] += n
-		fs.goneSkip[i] += f.skip[i]
-		fs.goneHops[i] += f.hops[i]
+	for _, g := range append([]*flight{f}, f.batch...) {
+		delete(fs.all, g)
+		g.mu.Lock()
+		for i, n := range g.sent {
+			fs.gone[i] += n
+			fs.goneSkip[i] += g.skip[i]
+			fs.goneHops[i] += g.hops[i]
+		}
+		g.mu.Unlock()
 	}
-	f.mu.Unlock()
 	fs.mu.Unlock()
 }
 

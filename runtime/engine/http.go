@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -408,7 +409,7 @@ func (r response) HeaderNames() []string {
 // with a body into a GET without it, as browsers do; 307 and 308 send it
 // again. A redirect elsewhere ends the chain with its 3xx. Each hop is a
 // request the target sees: counted in the flight as redirected.
-func (c *client) follow(req *fasthttp.Request, resp *fasthttp.Response, st *step, s *lang.Scope, f *flight, deadline time.Time) error {
+func (c *client) follow(req *fasthttp.Request, resp *fasthttp.Response, st *step, s *lang.Scope, f *flight, deadline time.Time, jar *sync.Mutex) error {
 	for hop := 0; ; hop++ {
 		code := resp.StatusCode()
 		if code != 301 && code != 302 && code != 303 && code != 307 && code != 308 {
@@ -422,7 +423,9 @@ func (c *client) follow(req *fasthttp.Request, resp *fasthttp.Response, st *step
 			return errTooManyRedirects
 		}
 		if st.jar {
+			lock(jar)
 			keepCookies(s, resp)
+			unlock(jar)
 		}
 		if code <= 303 && !bytes.Equal(req.Header.Method(), []byte("HEAD")) {
 			req.Header.SetMethod(fasthttp.MethodGet)
@@ -438,7 +441,9 @@ func (c *client) follow(req *fasthttp.Request, resp *fasthttp.Response, st *step
 		}
 		if st.jar {
 			req.Header.DelAllCookies()
+			lock(jar)
 			s.EachCookie(path, func(name, value string) { req.Header.SetCookie(name, value) })
+			unlock(jar)
 		}
 		if f != nil {
 			f.redirected(st.name)
@@ -446,6 +451,18 @@ func (c *client) follow(req *fasthttp.Request, resp *fasthttp.Response, st *step
 		if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
 			return err
 		}
+	}
+}
+
+func lock(mu *sync.Mutex) {
+	if mu != nil {
+		mu.Lock()
+	}
+}
+
+func unlock(mu *sync.Mutex) {
+	if mu != nil {
+		mu.Unlock()
 	}
 }
 
@@ -522,20 +539,38 @@ func (e *Engine) send(st *step, s *lang.Scope, shard int, intended time.Duration
 	if e.lapsed(sent) || !f.begin(st.name, intended) {
 		return false
 	}
-	out := tally.Outcome{Name: st.name}
 	if err != nil {
-		// The request could not be built (a capture missing, a bad value):
-		// a failure of this request, never sent.
-		out.At, out.Failed, out.Reason = sent, true, "request not built: "+err.Error()
-		e.record(f, shard, &out)
-		return false
+		return e.notBuilt(st, f, shard, sent, err)
 	}
+	err = e.wire(st, s, req, resp, f, sent, nil)
+	return e.judge(st, s, shard, f, resp, err, intended, sent, e.since())
+}
+
+// notBuilt records a request that could not be built (a capture missing,
+// a bad value): a failure of this request, never sent.
+func (e *Engine) notBuilt(st *step, f *flight, shard int, sent time.Duration, err error) bool {
+	out := tally.Outcome{Name: st.name, At: sent, Failed: true, Reason: "request not built: " + err.Error()}
+	e.record(f, shard, &out)
+	return false
+}
+
+// wire sends req, sent at sent, and follows its redirects; jar guards the
+// user's cookie jar when the steps of a batch follow theirs at once (nil
+// otherwise).
+func (e *Engine) wire(st *step, s *lang.Scope, req *fasthttp.Request, resp *fasthttp.Response, f *flight, sent time.Duration, jar *sync.Mutex) error {
 	deadline := e.start.Add(sent + st.timeout)
-	err = st.cl.hc.DoDeadline(req, resp, deadline)
+	err := st.cl.hc.DoDeadline(req, resp, deadline)
 	if err == nil && st.req.Redirects > 0 {
-		err = st.cl.follow(req, resp, st, s, f, deadline)
+		err = st.cl.follow(req, resp, st, s, f, deadline, jar)
 	}
-	done := e.since()
+	return err
+}
+
+// judge records the outcome of a request sent at sent and answered (or
+// failed with err) at done: its checks, captures and measures run on the
+// answer. It tells whether the request succeeded.
+func (e *Engine) judge(st *step, s *lang.Scope, shard int, f *flight, resp *fasthttp.Response, err error, intended, sent, done time.Duration) bool {
+	out := tally.Outcome{Name: st.name}
 	out.At, out.Response, out.Service = done, done-intended, done-sent
 	if err != nil {
 		out.Failed = true

@@ -411,7 +411,28 @@ func (e *Engine) execute(ex *executor, idle chan<- *executor) {
 // sequence's on_failure = "continue" goes on) or the run stopped.
 func (e *Engine) runSteps(steps []*lang.Request, goOn bool, ex *executor, shard int, intended time.Duration, buf *[]byte, think **time.Timer) bool {
 	all := true
-	for i, r := range steps {
+	for i := 0; i < len(steps); i++ {
+		r := steps[i]
+		if n := r.Batch; n > 1 {
+			if i > 0 {
+				intended = fromSend
+				if d := e.waitAfter(r.Think, ex.scope.Rand(), e.since()); d > 0 && !e.sleep(d, think) {
+					return false
+				}
+			}
+			if intended == fromSend && e.stopped() {
+				return false
+			}
+			// Its steps' whens are decided as the batch is sent.
+			if !e.sendBatch(steps[i:i+n], ex.scope, shard, intended, buf, ex.flight) {
+				if !goOn {
+					return false
+				}
+				all = false
+			}
+			i += n - 1
+			continue
+		}
 		if send, err := r.Sends(ex.scope); err != nil {
 			ex.scope.SetPending(err) // the step fails, unsent
 		} else if !send {

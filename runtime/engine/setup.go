@@ -40,7 +40,7 @@ func RunSteps(ctx context.Context, p *lang.Plan, steps []*lang.Request, s *lang.
 		}
 		err = c.hc.DoDeadline(req, resp, deadline)
 		if err == nil && r.Redirects > 0 {
-			err = c.follow(req, resp, st, s, nil, deadline)
+			err = c.follow(req, resp, st, s, nil, deadline, nil)
 		}
 		if err != nil {
 			reason, _ := errorReason(err, st)

@@ -1,0 +1,34 @@
+variable "host" {
+  default = "http://127.0.0.1:8080"
+}
+
+workload "w" {
+  host = var.host
+
+  user "browser" {
+    wait = between("1s", "3s")
+
+    sequence "page" {
+      step "html" {
+        get = "/"
+      }
+
+      batch {
+        step "css" {
+          get = "/app.css"
+        }
+        step "img" {
+          get    = "/img/${repeat.index}.png"
+          repeat = 3 # ERROR
+        }
+      }
+    }
+  }
+}
+
+shape "steady" {
+  stage {
+    until = "1m"
+    users = 10
+  }
+}
