@@ -197,7 +197,10 @@ type Request struct {
 	// Redirects is how many redirects to the workload's host to follow
 	// (0: none, the 3xx is the answer); the chain is timed as one request.
 	Redirects int
-	Think     Wait // wait before this step (sequences only); a batch's is on its first step
+	// Target is the request's own host (host on the task or step), nil
+	// when it goes to its user class's (Workload.RequestTarget).
+	Target *Target
+	Think  Wait // wait before this step (sequences only); a batch's is on its first step
 	// Batch, on the first step of a batch block, is how many steps (this
 	// one and those after it) are sent at once; the pass waits for them
 	// all before it goes on. 0 on every other step. InBatch marks every

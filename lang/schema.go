@@ -167,6 +167,7 @@ type rawRequest struct {
 	Capture   hcl.Expression `hcl:"capture,optional"`
 	Measure   hcl.Expression `hcl:"measure,optional"`
 	Redirects hcl.Expression `hcl:"redirects,optional"`
+	Host      hcl.Expression `hcl:"host,optional"`
 	Expect    *rawExpect     `hcl:"expect,block"`
 }
 

@@ -283,6 +283,9 @@ func requestNotes(r *Request) string {
 	if r.When != nil {
 		notes = append(notes, "when "+strings.TrimSpace(r.When.Source()))
 	}
+	if r.Target != nil {
+		notes = append(notes, "to "+r.Target.Host)
+	}
 	if r.Redirects == 1 {
 		notes = append(notes, "follows a redirect")
 	} else if r.Redirects > 1 {

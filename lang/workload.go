@@ -146,8 +146,8 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 	names := map[string]bool{}
 	hostOf := map[string]string{} // request name → the host that sends it
 	for _, u := range w.Users {
-		host := w.TargetOf(u).Host
 		add := func(r *Request) {
+			host := w.RequestTarget(u, r).Host
 			if prev, ok := hostOf[r.Name]; ok && prev != host {
 				d.errorf(r.Range, "One name, two hosts", "%s is sent to %s and to %s: give one of them a name of its own (name = \"…\") so that their statistics and budgets stay apart.", r.Name, prev, host)
 			}
@@ -380,13 +380,35 @@ func (w *Workload) TargetOf(u *UserClass) Target {
 	return Target{Host: w.Host, Scheme: w.Scheme, Addr: w.Addr, Prefix: w.Prefix}
 }
 
+// RequestTarget is where r, sent by class u (nil: a setup or teardown
+// step), goes: its own host, else the class's, else the workload's.
+func (w *Workload) RequestTarget(u *UserClass, r *Request) Target {
+	if r.Target != nil {
+		return *r.Target
+	}
+	return w.TargetOf(u)
+}
+
 // Targets are the distinct hosts the workload sends to, its own first.
 func (w *Workload) Targets() []Target {
 	out := []Target{w.TargetOf(nil)}
-	for _, u := range w.Users {
-		t := w.TargetOf(u)
+	add := func(t Target) {
 		if !slices.ContainsFunc(out, func(o Target) bool { return o.Host == t.Host }) {
 			out = append(out, t)
+		}
+	}
+	for _, r := range append(slices.Clone(w.Setup), w.Teardown...) {
+		add(w.RequestTarget(nil, r))
+	}
+	for _, u := range w.Users {
+		add(w.TargetOf(u))
+		for _, r := range u.Start {
+			add(w.RequestTarget(u, r))
+		}
+		for _, t := range u.Tasks {
+			for _, r := range t.Steps {
+				add(w.RequestTarget(u, r))
+			}
 		}
 	}
 	return out
@@ -593,6 +615,11 @@ func (d *decoder) decodeRequest(body hcl.Body, defRange hcl.Range, step string, 
 		return nil
 	}
 	r := &Request{Step: step, Range: defRange, Timeout: w.Timeout, Redirects: w.Redirects}
+	if present(rr.Host) {
+		if t, ok := d.target(rr.Host); ok {
+			r.Target = &t
+		}
+	}
 	if present(rr.Redirects) {
 		if n, ok := d.integer(rr.Redirects, "redirects", 0, MaxRedirects); ok {
 			r.Redirects = int(n)

@@ -187,25 +187,38 @@ func New(opts Options) (*Engine, error) {
 	}
 	e.startTasks = map[*lang.UserClass]*lang.Task{}
 	clients := map[string]*client{}
-	for _, u := range p.Workload.Users {
-		t := p.Workload.TargetOf(u)
+	clientOf := func(t lang.Target) *client {
 		cl := clients[t.Host]
 		if cl == nil {
 			cl = newClient(p.Workload, t, e.maxConns())
 			clients[t.Host] = cl
 		}
+		return cl
+	}
+	for _, u := range p.Workload.Users {
+		own := p.Workload.TargetOf(u)
+		stepOf := func(r *lang.Request) *step {
+			t := p.Workload.RequestTarget(u, r)
+			cookies := u.Cookies
+			if t.Host != own.Host {
+				// The jar holds the class's host's cookies: another
+				// host is sent none of them and sets none.
+				cookies = lang.CookiesNone
+			}
+			return newStep(r, index[r.Name], cookies, p.Workload, clientOf(t))
+		}
 		if len(u.Start) > 0 {
 			e.startTasks[u] = &lang.Task{Name: "start", Sequence: true, Steps: u.Start, GoOn: u.StartGoOn, Range: u.Range}
 		}
 		for _, r := range u.Start {
-			e.steps[r] = newStep(r, index[r.Name], u.Cookies, p.Workload, cl)
+			e.steps[r] = stepOf(r)
 		}
 		if len(u.StartPass) > 0 {
 			e.steps[u.Start[0]].pending = true
 		}
 		for _, t := range u.Tasks {
 			for _, r := range t.Steps {
-				e.steps[r] = newStep(r, index[r.Name], u.Cookies, p.Workload, cl)
+				e.steps[r] = stepOf(r)
 			}
 			// The pass's values are drawn before its first request, which
 			// fails, unsent, when they could not be.

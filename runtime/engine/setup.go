@@ -16,7 +16,8 @@ import (
 // meet its expectations; the first that does not stops the steps, with
 // which request and why. What they capture stays in s.
 func RunSteps(ctx context.Context, p *lang.Plan, steps []*lang.Request, s *lang.Scope) error {
-	c := newClient(p.Workload, p.Workload.TargetOf(nil), 1)
+	own := p.Workload.TargetOf(nil)
+	clients := map[string]*client{}
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -26,7 +27,19 @@ func RunSteps(ctx context.Context, p *lang.Plan, steps []*lang.Request, s *lang.
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		st := newStep(r, 0, lang.CookiesUser, p.Workload, c)
+		t := p.Workload.RequestTarget(nil, r)
+		c := clients[t.Host]
+		if c == nil {
+			c = newClient(p.Workload, t, 1)
+			clients[t.Host] = c
+		}
+		// The jar holds the workload's host's cookies: another host is
+		// sent none of them and sets none.
+		cookies := lang.CookiesUser
+		if t.Host != own.Host {
+			cookies = lang.CookiesNone
+		}
+		st := newStep(r, 0, cookies, p.Workload, c)
 		req.Reset()
 		resp.Reset()
 		var err error
@@ -46,7 +59,9 @@ func RunSteps(ctx context.Context, p *lang.Plan, steps []*lang.Request, s *lang.
 			reason, _ := errorReason(err, st)
 			return fmt.Errorf("%s (%s): %s", r.Step, r.Name, reason)
 		}
-		keepCookies(s, resp)
+		if st.jar {
+			keepCookies(s, resp)
+		}
 		if reason := c.check(st, resp, time.Since(start), s); reason != "" {
 			return fmt.Errorf("%s (%s): %s", r.Step, r.Name, reason)
 		}

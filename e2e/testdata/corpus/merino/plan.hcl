@@ -17,11 +17,12 @@ variable "duration" {
 # APPROX: at test start the Locust master downloads the query data from
 # other systems (AdM keywords from MARS, Wikipedia titles from
 # Elasticsearch, the Top Picks file, IP ranges from gzipped CSV files) and
-# sends it to the workers. A lab setup block sends requests to the
-# workload's host only (a user class may have a host of its own, a setup
-# may not), and the corpus keeps none of the files: the plan takes
-# the queries as variables, with a few samples (each AdM and Top Picks
-# entry is a list of queries, as the script's).
+# sends it to the workers, through Merino's own backend clients (the AdM
+# library, Elasticsearch with an API key) and files. A lab setup step may
+# go to another host, but it reads a JSON or text answer, not gzipped
+# CSV, and the corpus keeps none of the files: the plan takes the queries
+# as variables, with a few samples (each AdM and Top Picks entry is a list
+# of queries, as the script's).
 variable "adm_queries" {
   type    = list(list(string))
   default = [["amazon", "amazon prime"], ["ebay"], ["wayfair", "wayfair furniture"], ["home depot"], ["walmart", "walmart grocery"]]

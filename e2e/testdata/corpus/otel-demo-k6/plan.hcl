@@ -45,10 +45,10 @@ variable "people" {
   ]
 }
 
-# loadGeneratorFloodHomepage: the script asks flagd for it each time floodHome is
-# picked; its default is 0.
-variable "flood_count" {
-  default = 0
+# flagd's OFREP endpoint (FLAGD_HOST:FLAGD_OFREP_PORT): every iteration
+# asks it for loadGeneratorTraffic, floodHome for loadGeneratorFloodHomepage.
+variable "flagd" {
+  default = "http://flagd:8016"
 }
 
 # APPROX: the xk6-otel tracer exports its own spans (one per task, one per
@@ -57,16 +57,13 @@ variable "flood_count" {
 # span the script opens for it) but no span of its own, so the traces
 # lack the load generator's spans.
 #
-# APPROX: before every pass the script asks flagd (another host,
-# FLAGD_HOST:FLAGD_OFREP_PORT) for loadGeneratorTraffic and, when it is 0,
-# sleeps and skips the pass; floodHome asks it for
-# loadGeneratorFloodHomepage each time it is picked and sends that many
-# GET /. A lab user class may have a host of its own, but all the
-# requests of a pass go to its class's host: no pass can ask flagd and
-# then act on its answer at the front end. The plan acts as if the
-# traffic flag were on and reads the flood count once, from
-# var.flood_count (the flag's default, 0: the task sends nothing, as the
-# script does with the flag off).
+# APPROX: the first iteration asks flagd for loadGeneratorTraffic before
+# onStart, and runs onStart only when traffic is on; lab's start block
+# runs first, so its index request is sent even while the flag is off, and
+# before the first traffic check. Every later request asks as the script
+# does: each pass starts with the traffic flag (host on the step) and
+# sends nothing when it is 0 or cannot be read; the flag requests are in
+# lab's statistics under their own names (the script tags them flagd).
 #
 # APPROX: the browser scenario (K6_BROWSER_ENABLED, one chromium page) is
 # left out: lab speaks HTTP, not a browser.
@@ -93,38 +90,88 @@ workload "otel-demo" {
       }
     }
 
-    task "index" {
+    sequence "index" {
       weight  = 1
-      get     = "/"
-      headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+      step "traffic" {
+        host    = var.flagd
+        post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"
+        body    = "{}"
+        headers = { "Content-Type" = "application/json", baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+        capture = { traffic = try(response.json.value, 0) }
+      }
+      step "index" {
+        when    = try(captured.traffic > 0, false)
+        get     = "/"
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+      }
     }
 
-    task "browseProduct" {
+    sequence "browseProduct" {
       weight  = 10
-      get     = "/api/products/${random_choice(var.products)}"
-      name    = "/api/products/:id"
-      headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+      step "traffic" {
+        host    = var.flagd
+        post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"
+        body    = "{}"
+        headers = { "Content-Type" = "application/json", baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+        capture = { traffic = try(response.json.value, 0) }
+      }
+      step "browseProduct" {
+        when    = try(captured.traffic > 0, false)
+        get     = "/api/products/${random_choice(var.products)}"
+        name    = "/api/products/:id"
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+      }
     }
 
-    task "getRecommendations" {
+    sequence "getRecommendations" {
       weight  = 3
-      get     = "/api/recommendations"
-      query   = { productIds = random_choice(var.products) }
-      headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+      step "traffic" {
+        host    = var.flagd
+        post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"
+        body    = "{}"
+        headers = { "Content-Type" = "application/json", baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+        capture = { traffic = try(response.json.value, 0) }
+      }
+      step "getRecommendations" {
+        when    = try(captured.traffic > 0, false)
+        get     = "/api/recommendations"
+        query   = { productIds = random_choice(var.products) }
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+      }
     }
 
-    task "getAds" {
+    sequence "getAds" {
       weight = 3
-      # a null category is sent as the text contextKeys=None, as the script writes it
-      get     = "/api/data/${random_choice(["?contextKeys=binoculars", "?contextKeys=telescopes", "?contextKeys=accessories", "?contextKeys=assembly", "?contextKeys=travel", "?contextKeys=books", "?contextKeys=None"])}"
-      name    = "/api/data/"
-      headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+      step "traffic" {
+        host    = var.flagd
+        post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"
+        body    = "{}"
+        headers = { "Content-Type" = "application/json", baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+        capture = { traffic = try(response.json.value, 0) }
+      }
+      step "getAds" {
+        when    = try(captured.traffic > 0, false)
+        # a null category is sent as the text contextKeys=None, as the script writes it
+        get     = "/api/data/${random_choice(["?contextKeys=binoculars", "?contextKeys=telescopes", "?contextKeys=accessories", "?contextKeys=assembly", "?contextKeys=travel", "?contextKeys=books", "?contextKeys=None"])}"
+        name    = "/api/data/"
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+      }
     }
 
-    task "viewCart" {
+    sequence "viewCart" {
       weight  = 3
-      get     = "/api/cart"
-      headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+      step "traffic" {
+        host    = var.flagd
+        post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"
+        body    = "{}"
+        headers = { "Content-Type" = "application/json", baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+        capture = { traffic = try(response.json.value, 0) }
+      }
+      step "viewCart" {
+        when    = try(captured.traffic > 0, false)
+        get     = "/api/cart"
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+      }
     }
 
     sequence "addToCart" {
@@ -135,12 +182,21 @@ workload "otel-demo" {
         product = random_choice(var.products)
         trace   = traceparent() # the task's span, whose traceparent both requests carry
       }
+      step "traffic" {
+        host    = var.flagd
+        post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"
+        body    = "{}"
+        headers = { "Content-Type" = "application/json", baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+        capture = { traffic = try(response.json.value, 0) }
+      }
       step "product" {
+        when    = try(captured.traffic > 0, false)
         get     = "/api/products/${pass.product}"
         name    = "/api/products/:id"
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
       }
       step "cart" {
+        when    = try(captured.traffic > 0, false)
         post    = "/api/cart"
         json    = { item = { productId = pass.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
@@ -156,17 +212,27 @@ workload "otel-demo" {
         trace          = traceparent()
         trace_checkout = traceparent() # checkout's own span; addToCart opens another
       }
+      step "traffic" {
+        host    = var.flagd
+        post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"
+        body    = "{}"
+        headers = { "Content-Type" = "application/json", baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+        capture = { traffic = try(response.json.value, 0) }
+      }
       step "product" {
+        when    = try(captured.traffic > 0, false)
         get     = "/api/products/${pass.product}"
         name    = "/api/products/:id"
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
       }
       step "cart" {
+        when    = try(captured.traffic > 0, false)
         post    = "/api/cart"
         json    = { item = { productId = pass.product, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
       }
       step "checkout" {
+        when    = try(captured.traffic > 0, false)
         post    = "/api/checkout"
         json    = merge(random_choice(var.people), { userId = pass.user })
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_checkout }
@@ -189,66 +255,98 @@ workload "otel-demo" {
         trace_3   = traceparent()
         trace_4   = traceparent()
       }
+      step "traffic" {
+        host    = var.flagd
+        post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"
+        body    = "{}"
+        headers = { "Content-Type" = "application/json", baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+        capture = { traffic = try(response.json.value, 0) }
+      }
       step "product 1" {
+        when    = try(captured.traffic > 0, false)
         get     = "/api/products/${pass.product_1}"
         name    = "/api/products/:id"
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_1 }
       }
       step "cart 1" {
+        when    = try(captured.traffic > 0, false)
         post    = "/api/cart"
         json    = { item = { productId = pass.product_1, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_1 }
       }
       step "product 2" {
+        when    = try(captured.traffic > 0, false)
         get     = "/api/products/${pass.product_2}"
         name    = "/api/products/:id"
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_2 }
       }
       step "cart 2" {
+        when    = try(captured.traffic > 0, false)
         post    = "/api/cart"
         json    = { item = { productId = pass.product_2, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_2 }
       }
       step "product 3" {
-        when    = pass.items >= 3
+        when    = try(captured.traffic > 0, false) && pass.items >= 3
         get     = "/api/products/${pass.product_3}"
         name    = "/api/products/:id"
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_3 }
       }
       step "cart 3" {
-        when    = pass.items >= 3
+        when    = try(captured.traffic > 0, false) && pass.items >= 3
         post    = "/api/cart"
         json    = { item = { productId = pass.product_3, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_3 }
       }
       step "product 4" {
-        when    = pass.items >= 4
+        when    = try(captured.traffic > 0, false) && pass.items >= 4
         get     = "/api/products/${pass.product_4}"
         name    = "/api/products/:id"
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_4 }
       }
       step "cart 4" {
-        when    = pass.items >= 4
+        when    = try(captured.traffic > 0, false) && pass.items >= 4
         post    = "/api/cart"
         json    = { item = { productId = pass.product_4, quantity = random_choice([1, 2, 3, 4, 5, 10]) }, userId = pass.user }
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace_4 }
       }
       step "checkout" {
+        when    = try(captured.traffic > 0, false)
         post    = "/api/checkout"
         json    = merge(random_choice(var.people), { userId = pass.user })
         headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
       }
     }
 
-    task "floodHome" {
-      weight = 5
-      when   = var.flood_count > 0 # with the flag at 0 the pass sends nothing
-      repeat = var.flood_count
-      get    = "/"
+    # floodHome asks flagd for loadGeneratorFloodHomepage and sends that
+    # many GET / (none when it is 0 or cannot be read).
+    sequence "floodHome" {
+      weight     = 5
+      on_failure = "continue"
       pass {
         trace = traceparent()
       }
-      headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
+      step "traffic" {
+        host    = var.flagd
+        post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"
+        body    = "{}"
+        headers = { "Content-Type" = "application/json", baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+        capture = { traffic = try(response.json.value, 0) }
+      }
+      step "flood flag" {
+        when    = try(captured.traffic > 0, false)
+        host    = var.flagd
+        post    = "/ofrep/v1/evaluate/flags/loadGeneratorFloodHomepage"
+        body    = "{}"
+        headers = { "Content-Type" = "application/json", baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = traceparent() }
+        capture = { flood = try(response.json.value, 0) }
+      }
+      step "flood" {
+        when    = try(captured.traffic > 0, false) && try(captured.flood > 0, false)
+        repeat  = try(captured.flood, 0)
+        get     = "/"
+        headers = { baggage = "synthetic_request=true,session.id=${captured.session}", traceparent = pass.trace }
+      }
     }
   }
 }

@@ -45,10 +45,10 @@ variable "people" {
   ]
 }
 
-# loadGeneratorFloodHomepage: the script asks flagd for it each time flood_home is
-# picked; its default is 0.
-variable "flood_count" {
-  default = 0
+# flagd's OFREP endpoint (FLAGD_HOST:FLAGD_OFREP_PORT), which flood_home
+# asks for loadGeneratorFloodHomepage.
+variable "flagd" {
+  default = "http://flagd:8016"
 }
 
 # APPROX: the script's tracer exports its own spans (one per task, one per
@@ -56,14 +56,6 @@ variable "flood_count" {
 # host. The plan sends the same trace context on every request (a
 # traceparent per request, in one trace per task) but no telemetry of its
 # own, so the traces lack the load generator's spans.
-#
-# APPROX: flood_home asks the flagd service (another host, over OFREP)
-# for loadGeneratorFloodHomepage each time it is picked and sends that
-# many GET /. A lab user class may have a host of its own, but all the
-# requests of a pass go to its class's host: no pass can ask flagd and
-# then send the front end as many requests as it answered. The plan reads
-# the count once, from var.flood_count (the flag's default, 0: the task
-# sends nothing, as the script does with the flag off).
 #
 # APPROX: the browser user (PlaywrightUser, on when
 # LOCUST_BROWSER_TRAFFIC_ENABLED is set) is left out: lab speaks HTTP, not
@@ -233,15 +225,29 @@ workload "otel-demo" {
       }
     }
 
-    task "flood_home" {
-      weight = 5
-      when   = var.flood_count > 0 # with the flag at 0 the pass sends nothing
-      repeat = var.flood_count
-      get    = "/"
+    # flood_home asks flagd (another host: host on the step) for
+    # loadGeneratorFloodHomepage each time it is picked and sends that many
+    # GET /; a flag it cannot read is 0 (the provider's default), so the
+    # pass sends nothing more. The flag request is in lab's statistics
+    # under its own name; Locust does not see the provider's requests.
+    sequence "flood_home" {
+      weight     = 5
+      on_failure = "continue"
       pass {
         trace = traceparent()
       }
-      headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
+      step "flag" {
+        host    = var.flagd
+        post    = "/ofrep/v1/evaluate/flags/loadGeneratorFloodHomepage"
+        json    = { context = {} }
+        capture = { flood = try(response.json.value, 0) }
+      }
+      step "flood" {
+        when    = can(captured.flood) && try(captured.flood > 0, false)
+        repeat  = try(captured.flood, 0)
+        get     = "/"
+        headers = { baggage = "session.id=${captured.session},synthetic_request=true", traceparent = "00-${split("-", pass.trace)[1]}-${substr(replace(uuid(), "-", ""), 0, 16)}-01" }
+      }
     }
   }
 }

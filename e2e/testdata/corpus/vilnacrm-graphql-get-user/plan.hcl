@@ -18,13 +18,23 @@ variable "users" {
   ]
 }
 
-# APPROX: teardown() asks MailCatcher (another host, port 1080) to delete
-# its messages; a lab teardown sends its requests to the workload's host
-# (a user class may have a host of its own, a teardown may not).
+# MailCatcher (API_HOST:MAILCATCHER_PORT), whose messages teardown()
+# deletes (tests/Load/utils/mailCatcherUtils.js: http.del(…/messages)).
+variable "mailcatcher" {
+  default = "http://localhost:1080"
+}
 
 workload "user-service" {
   host      = var.host
   redirects = 10 # k6 follows up to 10 redirects (maxRedirects)
+
+  # teardown(): MailCatcher is another host (host on the step).
+  teardown {
+    step "clear messages" {
+      host   = var.mailcatcher
+      delete = "/messages"
+    }
+  }
 
   user "getUser" {
     task "user" {
