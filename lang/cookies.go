@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
@@ -67,6 +68,12 @@ func (s *Scope) SetCookie(name, value, path []byte, expired bool) {
 }
 
 var slash = []byte("/")
+
+// DropCookie takes every cookie of that name out of the jar, whatever its
+// path (Locust's del session.cookies[name], k6's jar.delete).
+func (s *Scope) DropCookie(name string) {
+	s.jar = slices.DeleteFunc(s.jar, func(c cookie) bool { return c.name == name })
+}
 
 // EachCookie calls f with every cookie a request to path carries.
 func (s *Scope) EachCookie(path []byte, f func(name, value string)) {

@@ -200,7 +200,10 @@ type Request struct {
 	// Target is the request's own host (host on the task or step), nil
 	// when it goes to its user class's (Workload.RequestTarget).
 	Target *Target
-	Think  Wait // wait before this step (sequences only); a batch's is on its first step
+	// DropCookies are taken out of the user's jar before the request is
+	// built (drop_cookies): a new login that must not carry the old session.
+	DropCookies []string
+	Think       Wait // wait before this step (sequences only); a batch's is on its first step
 	// Batch, on the first step of a batch block, is how many steps (this
 	// one and those after it) are sent at once; the pass waits for them
 	// all before it goes on. 0 on every other step. InBatch marks every

@@ -168,6 +168,7 @@ type rawRequest struct {
 	Measure   hcl.Expression `hcl:"measure,optional"`
 	Redirects hcl.Expression `hcl:"redirects,optional"`
 	Host      hcl.Expression `hcl:"host,optional"`
+	Drop      hcl.Expression `hcl:"drop_cookies,optional"`
 	Expect    *rawExpect     `hcl:"expect,block"`
 }
 

@@ -286,6 +286,9 @@ func requestNotes(r *Request) string {
 	if r.Target != nil {
 		notes = append(notes, "to "+r.Target.Host)
 	}
+	if len(r.DropCookies) > 0 {
+		notes = append(notes, "drops cookies "+strings.Join(r.DropCookies, ", "))
+	}
 	if r.Redirects == 1 {
 		notes = append(notes, "follows a redirect")
 	} else if r.Redirects > 1 {

@@ -170,6 +170,28 @@ func (d *decoder) decodeWorkload(raws []*rawWorkload, body hcl.Body) *Workload {
 	return w
 }
 
+// cookieNames reads drop_cookies: a list of cookie names, known at load.
+func (d *decoder) cookieNames(expr hcl.Expression) []string {
+	v, ok := d.value(expr)
+	if !ok {
+		return nil
+	}
+	if v.IsNull() || !v.IsWhollyKnown() || !(v.Type().IsListType() || v.Type().IsTupleType() || v.Type().IsSetType()) {
+		d.errorf(expr.Range(), "Invalid drop_cookies", `drop_cookies is a list of cookie names known when the plan loads: ["sessionid"]; got %s.`, describe(v))
+		return nil
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() || e.Type() != cty.String || e.AsString() == "" || strings.ContainsAny(e.AsString(), "=; \t") {
+			d.errorf(expr.Range(), "Invalid drop_cookies", `drop_cookies is a list of cookie names known when the plan loads: ["sessionid"]; got %s.`, describe(e))
+			return nil
+		}
+		out = append(out, e.AsString())
+	}
+	return out
+}
+
 // cookieMode reads cookies = "none", "pass" or "user".
 func (d *decoder) cookieMode(expr hcl.Expression) (CookieMode, bool) {
 	s, ok := d.str(expr, "cookies")
@@ -579,6 +601,15 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 		d.errorf(ru.DefRange, "Zero total weight", "Every task of user %q has weight 0, so it would never pick one.", u.Name)
 		return nil
 	}
+	if u.Cookies == CookiesNone {
+		for _, t := range append([]*Task{{Steps: u.Start}}, u.Tasks...) {
+			for _, r := range t.Steps {
+				if len(r.DropCookies) > 0 {
+					d.errorf(r.Range, "No cookies to drop", "Step %q drops cookies, but user %q keeps none (cookies = \"none\"): set cookies = \"user\" or \"pass\" on the workload or the user.", r.Step, u.Name)
+				}
+			}
+		}
+	}
 	return u
 }
 
@@ -619,6 +650,9 @@ func (d *decoder) decodeRequest(body hcl.Body, defRange hcl.Range, step string, 
 		if t, ok := d.target(rr.Host); ok {
 			r.Target = &t
 		}
+	}
+	if present(rr.Drop) {
+		r.DropCookies = d.cookieNames(rr.Drop)
 	}
 	if present(rr.Redirects) {
 		if n, ok := d.integer(rr.Redirects, "redirects", 0, MaxRedirects); ok {

@@ -113,3 +113,61 @@ func TestStepOnAnotherHost(t *testing.T) {
 		t.Errorf("cookies crossed hosts: main was sent %v, flags %v", main.cookies, flags.cookies)
 	}
 }
+
+// drop_cookies takes a cookie out of the jar before the request: the
+// target sees the step sent without it, and the answer's cookie is kept
+// again for the next step (Locust's del session.cookies["sessionid"]
+// before a new login).
+func TestDropCookies(t *testing.T) {
+	var mu sync.Mutex
+	with := map[string]int{}    // path → requests that carried sid
+	without := map[string]int{} // path → requests that did not
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if _, err := r.Cookie("sid"); err == nil {
+			with[r.URL.Path]++
+		} else {
+			without[r.URL.Path]++
+		}
+		mu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "s", Path: "/"})
+		http.SetCookie(w, &http.Cookie{Name: "keep", Value: "k", Path: "/"})
+	}))
+	p := load(t, writePlan(t, map[string]string{"plan.hcl": `
+variable "host" {}
+workload "w" {
+  host    = var.host
+  cookies = "user"
+  user "u" {
+    wait = constant("50ms")
+    sequence "s" {
+      step "a" {
+        get = "/a"
+      }
+      step "login" {
+        get          = "/login"
+        drop_cookies = ["sid"]
+      }
+      step "b" {
+        get = "/b"
+      }
+    }
+  }
+}
+shape "s" {
+  stage {
+    until = "1s"
+    users = 2
+  }
+}
+`}), "host="+host)
+	if got := p.Workload.Users[0].Tasks[0].Steps[1].DropCookies; len(got) != 1 || got[0] != "sid" {
+		t.Fatalf("drop_cookies %q", got)
+	}
+	run(t, p)
+	mu.Lock()
+	defer mu.Unlock()
+	if with["/login"] != 0 || without["/login"] == 0 || with["/b"] == 0 || without["/b"] != 0 || with["/a"] == 0 {
+		t.Errorf("with sid %v, without %v", with, without)
+	}
+}

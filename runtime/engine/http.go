@@ -184,8 +184,13 @@ func (c *client) build(req *fasthttp.Request, st *step, s *lang.Scope, scratch [
 		}
 		req.Header.SetBytesV(h.Key, scratch)
 	}
-	if st.jar && s.HasCookies() {
-		s.EachCookie(req.Header.RequestURI(), func(name, value string) { req.Header.SetCookie(name, value) })
+	if st.jar {
+		for _, name := range r.DropCookies {
+			s.DropCookie(name)
+		}
+		if s.HasCookies() {
+			s.EachCookie(req.Header.RequestURI(), func(name, value string) { req.Header.SetCookie(name, value) })
+		}
 	}
 	if b := r.Body; b != nil {
 		if st.ctype != nil {

@@ -53,9 +53,10 @@ workload "edx" {
         username = "success${substr(replace(uuid(), "-", ""), 0, 20)}" # self.username
       }
       step "auto_auth" {
-        get   = "/auto_auth"
-        name  = "/auto_auth"
-        query = { password = "test", username = captured.username, email = "${captured.username}@simulator.amazonses.com" }
+        get          = "/auto_auth"
+        name         = "/auto_auth"
+        query        = { password = "test", username = captured.username, email = "${captured.username}@simulator.amazonses.com" }
+        drop_cookies = ["sessionid"] # auto_auth deletes the old session first (none yet)
       }
       step "enroll" {
         # for course_id in COURSE_ID_LIST: enroll
@@ -86,9 +87,10 @@ workload "edx" {
         username = "success${substr(replace(uuid(), "-", ""), 0, 20)}" # self.username
       }
       step "auto_auth" {
-        get   = "/auto_auth"
-        name  = "/auto_auth"
-        query = { password = "test", username = captured.username, email = "${captured.username}@simulator.amazonses.com" }
+        get          = "/auto_auth"
+        name         = "/auto_auth"
+        query        = { password = "test", username = captured.username, email = "${captured.username}@simulator.amazonses.com" }
+        drop_cookies = ["sessionid"] # auto_auth deletes the old session first (none yet)
       }
     }
 
@@ -122,9 +124,10 @@ workload "edx" {
         username = "success${substr(replace(uuid(), "-", ""), 0, 20)}" # self.username
       }
       step "auto_auth" {
-        get   = "/auto_auth"
-        name  = "/auto_auth"
-        query = { password = "test", username = captured.username, email = "${captured.username}@simulator.amazonses.com" }
+        get          = "/auto_auth"
+        name         = "/auto_auth"
+        query        = { password = "test", username = captured.username, email = "${captured.username}@simulator.amazonses.com" }
+        drop_cookies = ["sessionid"] # auto_auth deletes the old session first (none yet)
       }
     }
 
@@ -132,8 +135,7 @@ workload "edx" {
     # after the last course logs in as a new user instead (_reset), and the
     # list starts over: a cycle of length(courses) + 1 passes, counted by
     # user.iteration.
-    # APPROX: _reset deletes the sessionid cookie before auto_auth; lab's
-    # jar cannot drop a cookie, so the old one goes with the new login.
+    # _reset deletes the sessionid cookie before auto_auth (drop_cookies).
     sequence "enroll" {
       pass {
         username = "success${substr(replace(uuid(), "-", ""), 0, 20)}" # the new user of _reset
@@ -145,10 +147,11 @@ workload "edx" {
         headers = { Accept = "application/json", "X-CSRFToken" = cookie("csrftoken"), Referer = var.host }
       }
       step "auto_auth" {
-        when  = user.iteration % (length(var.courses) + 1) == length(var.courses)
-        get   = "/auto_auth"
-        name  = "/auto_auth"
-        query = { password = "test", username = pass.username, email = "${pass.username}@simulator.amazonses.com" }
+        when         = user.iteration % (length(var.courses) + 1) == length(var.courses)
+        get          = "/auto_auth"
+        name         = "/auto_auth"
+        query        = { password = "test", username = pass.username, email = "${pass.username}@simulator.amazonses.com" }
+        drop_cookies = ["sessionid"]
       }
     }
   }
