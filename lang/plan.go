@@ -219,6 +219,11 @@ type Request struct {
 	When     *Value
 	Expect   Expect
 	Captures []*Capture
+	// CaptureFailed: the captures read an answer that failed its checks
+	// too (capture_failed), as k6 and Locust read a failed answer anyway;
+	// the request still counts as failed. No answer (a transport error),
+	// no capture.
+	CaptureFailed bool
 	// Measures are numbers taken from each answer that passed its
 	// checks (measure = { … }), recorded apart by name (Plan.Measures).
 	Measures []*MeasureValue

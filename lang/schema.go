@@ -165,7 +165,10 @@ type rawRequest struct {
 	Body      hcl.Expression `hcl:"body,optional"`
 	Timeout   hcl.Expression `hcl:"timeout,optional"`
 	Capture   hcl.Expression `hcl:"capture,optional"`
-	Measure   hcl.Expression `hcl:"measure,optional"`
+	// CaptureFailed reads the answer's captures even when it failed its
+	// checks.
+	CaptureFailed hcl.Expression `hcl:"capture_failed,optional"`
+	Measure       hcl.Expression `hcl:"measure,optional"`
 	Redirects hcl.Expression `hcl:"redirects,optional"`
 	Host      hcl.Expression `hcl:"host,optional"`
 	Drop      hcl.Expression `hcl:"drop_cookies,optional"`

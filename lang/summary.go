@@ -272,7 +272,11 @@ func requestNotes(r *Request) string {
 		for _, c := range r.Captures {
 			names = append(names, c.Name)
 		}
-		notes = append(notes, "captures "+strings.Join(names, ", "))
+		what := "captures "
+		if r.CaptureFailed {
+			what = "captures (from a failed answer too) "
+		}
+		notes = append(notes, what+strings.Join(names, ", "))
 	}
 	if r.Timeout != DefaultTimeout {
 		notes = append(notes, "timeout "+units.FormatDuration(r.Timeout))

@@ -699,6 +699,14 @@ func (d *decoder) decodeRequest(body hcl.Body, defRange hcl.Range, step string, 
 	if present(rr.Capture) {
 		r.Captures = d.decodeCaptures(rr.Capture, rs, c)
 	}
+	if present(rr.CaptureFailed) {
+		if b, ok := d.boolean(rr.CaptureFailed, "capture_failed"); ok {
+			r.CaptureFailed = b
+			if b && !present(rr.Capture) {
+				d.errorf(rr.CaptureFailed.Range(), "Nothing to capture", "capture_failed reads a failed answer's captures, but step %q captures nothing: add a capture, or remove capture_failed.", step)
+			}
+		}
+	}
 	if present(rr.Measure) {
 		r.Measures = d.decodeMeasureMap(rr.Measure, rs, c)
 	}

@@ -594,6 +594,9 @@ func (e *Engine) judge(st *step, s *lang.Scope, shard int, f *flight, resp *fast
 	}
 	if reason := st.cl.check(st, resp, out.Response, s); reason != "" {
 		out.Failed, out.Reason = true, reason
+		if st.req.CaptureFailed {
+			capture(st, s, resp) // the check's reason is the failure's
+		}
 	} else if len(st.req.Captures) > 0 {
 		if reason := capture(st, s, resp); reason != "" {
 			out.Failed, out.Reason = true, reason

@@ -91,7 +91,7 @@ workload "otel-demo" {
     }
 
     sequence "index" {
-      weight  = 1
+      weight = 1
       step "traffic" {
         host    = var.flagd
         post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"
@@ -107,7 +107,7 @@ workload "otel-demo" {
     }
 
     sequence "browseProduct" {
-      weight  = 10
+      weight = 10
       step "traffic" {
         host    = var.flagd
         post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"
@@ -124,7 +124,7 @@ workload "otel-demo" {
     }
 
     sequence "getRecommendations" {
-      weight  = 3
+      weight = 3
       step "traffic" {
         host    = var.flagd
         post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"
@@ -150,7 +150,7 @@ workload "otel-demo" {
         capture = { traffic = try(response.json.value, 0) }
       }
       step "getAds" {
-        when    = try(captured.traffic > 0, false)
+        when = try(captured.traffic > 0, false)
         # a null category is sent as the text contextKeys=None, as the script writes it
         get     = "/api/data/${random_choice(["?contextKeys=binoculars", "?contextKeys=telescopes", "?contextKeys=accessories", "?contextKeys=assembly", "?contextKeys=travel", "?contextKeys=books", "?contextKeys=None"])}"
         name    = "/api/data/"
@@ -159,7 +159,7 @@ workload "otel-demo" {
     }
 
     sequence "viewCart" {
-      weight  = 3
+      weight = 3
       step "traffic" {
         host    = var.flagd
         post    = "/ofrep/v1/evaluate/flags/loadGeneratorTraffic"

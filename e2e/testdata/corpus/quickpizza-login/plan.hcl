@@ -19,30 +19,28 @@ workload "quickpizza" {
       # scope (not counted as approximation): a failed expectation counts
       # as a failed request, where k6 counts it in its checks rate.
       on_failure = "continue"
-      # When the value a later request reads is missing from an answer
-      # (the CSRF cookie, the login's JSON, the pizza's), k6 throws and
-      # ends the iteration: nothing more is sent. A failed lab step
-      # captures nothing, and each later step is sent only when it can
-      # read the capture it needs.
-      # APPROX: lab captures nothing from a failed request, where k6 reads
-      # the answer whatever its checks said: a login answered 401 with a
-      # token, or a CSRF answer other than 200 that sets the cookie, goes
-      # on in k6 and ends the pass here; and a login answered with JSON but
-      # no token sends the pizza request with "token undefined" in k6,
-      # while here it ends the pass.
+      # k6 reads an answer whatever its checks said (capture_failed): a
+      # login answered 401 with a token goes on to the pizza. When the value
+      # a later request reads is missing (the CSRF cookie, an answer that
+      # is not JSON, the pizza's id), k6 throws and ends the iteration:
+      # nothing is captured, and each later step is sent only when it can
+      # read the capture it needs. A login's JSON without a token sends
+      # "token undefined" (a null one "token null"), as k6's template does.
       step "csrf token" {
-        post    = "/api/csrf-token"
-        headers = { "Content-Type" = "application/json" } # no body, as http.post(url, null, ...)
-        capture = { csrf = response.cookies["csrf_token"] }
+        post           = "/api/csrf-token"
+        headers        = { "Content-Type" = "application/json" } # no body, as http.post(url, null, ...)
+        capture        = { csrf = response.cookies["csrf_token"] }
+        capture_failed = true
         expect {
           status = 200
         }
       }
       step "login" {
-        when    = can(captured.csrf)
-        post    = "/api/users/token/login"
-        json    = { username = "default", password = "12345678", csrf = captured.csrf }
-        capture = { token = response.json.token }
+        when           = can(captured.csrf)
+        post           = "/api/users/token/login"
+        json           = { username = "default", password = "12345678", csrf = captured.csrf }
+        capture        = { token = can(response.json) ? try(coalesce(response.json.token, "null"), "undefined") : response.json.token }
+        capture_failed = true
         expect {
           status = 200
         }
@@ -60,7 +58,8 @@ workload "quickpizza" {
           maxNumberOfToppings = 6
           minNumberOfToppings = 2
         }
-        capture = { pizza_id = response.json.pizza.id }
+        capture        = { pizza_id = response.json.pizza.id }
+        capture_failed = true
         expect {
           status = 200
         }
