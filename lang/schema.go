@@ -169,10 +169,10 @@ type rawRequest struct {
 	// checks.
 	CaptureFailed hcl.Expression `hcl:"capture_failed,optional"`
 	Measure       hcl.Expression `hcl:"measure,optional"`
-	Redirects hcl.Expression `hcl:"redirects,optional"`
-	Host      hcl.Expression `hcl:"host,optional"`
-	Drop      hcl.Expression `hcl:"drop_cookies,optional"`
-	Expect    *rawExpect     `hcl:"expect,block"`
+	Redirects     hcl.Expression `hcl:"redirects,optional"`
+	Host          hcl.Expression `hcl:"host,optional"`
+	Drop          hcl.Expression `hcl:"drop_cookies,optional"`
+	Expect        *rawExpect     `hcl:"expect,block"`
 }
 
 type rawExpect struct {
