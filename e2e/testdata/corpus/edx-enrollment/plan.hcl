@@ -33,9 +33,12 @@ variable "duration" {
 # (auto_auth), and a 403 during on_start's enrollments makes Locust pick
 # a task set again; a request that fails otherwise (auto_auth too) is
 # only counted, and the user goes on (the start blocks go on after a
-# failed step). lab cannot send a request only after a given answer: a
-# 403 counts as an error and the user goes on as it was, in its tasks and
-# in its start block alike.
+# failed step). A lab step can send the login only after a 403
+# (capture_failed on the request, when on the login), but the new user's
+# name lasts one pass: a task's captures do not outlive it, where the
+# script's self.username does, and a start block does not start over. So
+# a 403 counts as an error and the user goes on as it was, in its tasks
+# and in its start block alike.
 
 workload "edx" {
   host                 = var.host
