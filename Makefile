@@ -72,11 +72,11 @@ fmt: build ## format the Go code and the plans
 # packages with concurrency again under the race detector, every fuzz
 # target for a bounded time, and that generated/ matches plans/. The
 # end-to-end tests mostly wait on light runs: three of them go at once.
-test: build ## what CI runs: vet, gofmt, every test, -race, fuzzing, generated/ up to date (about 17 min)
+test: build ## what CI runs: vet, gofmt, every test, -race, fuzzing, generated/ up to date (about 19 min)
 	$(GO) vet ./...
 	$(MAKE) fmt-check
 	$(GO) test -p 1 -count=1 -timeout 12m $(UNIT_PKGS)
-	$(GO) test -count=1 -parallel 3 -timeout 15m ./e2e
+	$(GO) test -count=1 -parallel 4 -timeout 15m ./e2e
 	$(MAKE) race
 	$(MAKE) fuzz
 	$(MAKE) check-generated

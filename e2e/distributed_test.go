@@ -59,6 +59,7 @@ func TestKilledWorker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three distributed runs of 16 s")
 	}
+	t.Parallel()
 	host := clitest.Shop(t, func(k *sut.Knobs) { k.Latency = 2 * time.Millisecond })
 	bin := clitest.Binary(t)
 	for _, c := range []struct{ policy, fault string }{{"fail", "kill"}, {"continue", "kill"}, {"continue", "pause"}} {

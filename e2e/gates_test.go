@@ -135,22 +135,23 @@ sla "all" {
 
 // Regression, end to end, on the shipped baseline (plans/baseline.hcl: its
 // workload of five request names at 50 arrivals/s, its budgets and its
-// regression block): three-minute runs. Two runs of the same shop pass; a
+// regression block): two-minute runs, the length docs/STATISTICS.md's
+// power figures are for. Two runs of the same shop pass; a
 // run with POST /cart's latency doubled fails on that route's p95 only, by
 // lab compare and by the plan's regression block through lab gate; a run
 // with 2% errors fails on errors. Per-window p95s could not tell a doubled
 // p95 in three minutes (issue 8, defect 1).
 //
 // The four runs go side by side, each against its own shop, as
-// docs/STATISTICS.md recommends: one after the other they would take 12
-// minutes, side by side 3½. The shops answer in 40 ms, not the plan's 5 ms:
+// docs/STATISTICS.md recommends: one after the other they would take 8
+// minutes, side by side 2½. The shops answer in 40 ms, not the plan's 5 ms:
 // a shop's timer and a busy machine shift latencies by up to a millisecond
 // or so between shops — at 6 ms, all the 1 ms floor allows (measured:
 // +17–19% on two routes between two same-build shops in this process) — and
 // beside 40 ms that stays well inside τ.
 func TestRegressionCompare(t *testing.T) {
 	if testing.Short() {
-		t.Skip("3 minutes of load (-short)")
+		t.Skip("2 minutes of load (-short)")
 	}
 	t.Parallel()
 	dir := t.TempDir()
@@ -171,7 +172,7 @@ func TestRegressionCompare(t *testing.T) {
 	// must run side by side.
 	runAll := func(attempt int, last bool) (starved bool) {
 		var wg sync.WaitGroup
-		// Start on a window boundary, so 3 minutes make 18 whole windows.
+		// Start on a window boundary, so 2 minutes make 12 whole windows.
 		time.Sleep(time.Until(time.Now().Truncate(10 * time.Second).Add(10*time.Second + 200*time.Millisecond)))
 		for name, host := range hosts {
 			wg.Add(1)
@@ -179,7 +180,7 @@ func TestRegressionCompare(t *testing.T) {
 				defer wg.Done()
 				results := filepath.Join(dir, name, fmt.Sprint(attempt)) // LatestRun wants one run a folder
 				code, out, errOut := lab(t, nil, "apply", "plans/baseline.hcl", "--no-sut", "--quiet", "--results", results,
-					"-var", "host="+host, "-var", "duration=3m", "-var", "baseline="+filepath.Join(dir, "none"))
+					"-var", "host="+host, "-var", "duration=2m", "-var", "baseline="+filepath.Join(dir, "none"))
 				want := 0
 				if name == "errors" {
 					want = 1 // the plan's error_rate budget of 0.5%

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -139,6 +140,16 @@ func checkLeakReport(t *testing.T, dir string) {
 		t.Errorf("leak section heading %q", h)
 	}
 	b.screenshot(t, "report-leak.png")
+	// A wide screen and a laptop's half: no label may land on another, and
+	// the page may not need scrolling sideways (a wide table scrolls in its
+	// own box).
+	for _, w := range []int64{1400, 800} {
+		b.do(t, 10*time.Second, chromedp.EmulateViewport(w, 900))
+		b.screenshot(t, fmt.Sprintf("report-leak-%d.png", w))
+		if over := eval[float64](t, b, `document.documentElement.scrollWidth - window.innerWidth`); over > 0 {
+			t.Errorf("report.html at %d px is %v px wider than the window", w, over)
+		}
+	}
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors on report.html: %q", errs)
 	}

@@ -92,6 +92,9 @@ func TestLivePageInBrowser(t *testing.T) {
 	for _, w := range []int64{1400, 800} {
 		b.do(t, 10*time.Second, chromedp.EmulateViewport(w, 900))
 		b.screenshot(t, fmt.Sprintf("live-spike-%d.png", w))
+		if over := eval[float64](t, b, `document.documentElement.scrollWidth - window.innerWidth`); over > 0 {
+			t.Errorf("the live page at %d px is %v px wider than the window", w, over)
+		}
 	}
 	b.do(t, 10*time.Second, chromedp.EmulateViewport(1280, 900))
 	if errs := b.consoleErrors(); len(errs) > 0 {
