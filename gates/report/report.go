@@ -257,4 +257,9 @@ func trim(v float64) string {
 }
 
 // fmtMS prints a latency in µs as every table does (units.FormatLatency).
-func fmtMS(us int64) string { return units.FormatLatency(float64(us)) }
+func fmtMS(us int64) string {
+	if us < 0 {
+		return "–" // not known
+	}
+	return units.FormatLatency(float64(us))
+}

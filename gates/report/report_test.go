@@ -407,3 +407,4 @@ func TestDeterministic(t *testing.T) {
 		t.Error("rendering no run")
 	}
 }
+

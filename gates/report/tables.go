@@ -35,13 +35,24 @@ func requestRows(run *result.Run) ([]requestRow, requestRow) {
 	var rows []requestRow
 	total := result.NewHist()
 	var count, fails int64
+	known := true // every request's latencies are in total
 	for _, q := range run.Requests {
 		rows = append(rows, row(q.Name, q.Count, q.Failures, q.Response))
 		count += q.Count
 		fails += q.Failures
-		if h, err := result.Decode(q.Hist); err == nil {
-			_ = result.Merge(total, h) // one geometry: nothing is dropped
+		// The whole-run histogram, or (a live page's run so far) its
+		// windows': one geometry, nothing is dropped.
+		merged := false
+		if h, err := result.Decode(q.Hist); q.Hist != "" && err == nil {
+			merged = result.Merge(total, h) == nil
+		} else {
+			for _, w := range q.Windows {
+				if h, err := result.Decode(w.Hist); w.Hist != "" && err == nil && result.Merge(total, h) == nil {
+					merged = true
+				}
+			}
 		}
+		known = known && (merged || q.Count == 0)
 	}
 	slices.SortFunc(rows, func(a, b requestRow) int {
 		switch {
@@ -52,7 +63,11 @@ func requestRows(run *result.Run) ([]requestRow, requestRow) {
 		}
 		return 0
 	})
-	return rows, row("all requests", count, fails, result.Summarize(total))
+	all := row("all requests", count, fails, result.Summarize(total))
+	if !known {
+		all.P50, all.P95, all.P99, all.Max = -1, -1, -1, -1 // shown as –, never as 0
+	}
+	return rows, all
 }
 
 // compareRow is one request's p95 and throughput, baseline against current.
