@@ -407,4 +407,3 @@ func TestDeterministic(t *testing.T) {
 		t.Error("rendering no run")
 	}
 }
-
