@@ -263,7 +263,7 @@ func TestShopDoubledP95NeverPasses(t *testing.T) {
 // that waited for a core, so +50% everywhere moves few current requests
 // above it: the share test decided 46.5% of these tests and passed 10.5%.
 // The bulk test (most current requests beyond the baseline's median
-// grown by τ) decides at least 85% and passes at most 1%.
+// grown by τ) decides at least 98% and passes at most 0.5%.
 func TestShopSlowerEverywhereFailsInTwoMinutes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("600 simulated pairs of runs (-short)")
@@ -280,7 +280,7 @@ func TestShopSlowerEverywhereFailsInTwoMinutes(t *testing.T) {
 	}
 	o = shopPairs(t, shopRegimes[1], 12, pairs, 501, all)
 	t.Logf("busy, 120 s, +50%% everywhere: %d of %d p95 tests fail, %d pass", o.detected, o.tests, o.passed)
-	if o.detected < o.tests*85/100 || o.passed > o.tests/100 {
+	if o.detected < o.tests*98/100 || o.passed > o.tests/200 {
 		t.Errorf("busy, +50%% on every request: %d of %d p95 tests fail, %d pass", o.detected, o.tests, o.passed)
 	}
 }
