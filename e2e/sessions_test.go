@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -290,9 +291,16 @@ func TestShopMeasuresJudged(t *testing.T) {
 	}{{"1000000", 0}, {"0.01", 1}} {
 		host := clitest.Shop(t, func(*sut.Knobs) {})
 		dir := t.TempDir()
-		code, out, errs := lab(t, nil, "apply", "e2e/testdata/plans/shop-measure.hcl", "-var", "host="+host, "-var", "duration=2s",
+		code, out, errs := lab(t, nil, "apply", "e2e/testdata/plans/shop-measure.hcl", "-var", "host="+host, "-var", "duration=12s",
 			"-var", "max_total="+c.maxTotal, "--results", dir, "--quiet", "--metrics", "off")
-		_, run := clitest.LatestRun(t, dir)
+		runDir, run := clitest.LatestRun(t, dir)
+		// Recorded by window too, and drawn so in report.html.
+		if m := run.MeasureByName("cart_total"); m == nil || len(m.Windows) < 2 {
+			t.Errorf("cart_total's windows: %+v", m)
+		}
+		if page, err := os.ReadFile(filepath.Join(runDir, "report.html")); err != nil || !strings.Contains(string(page), `id="chart-measure-cart_total"`) {
+			t.Errorf("report.html draws no cart_total chart (%v)", err)
+		}
 		if code != c.code {
 			t.Fatalf("max_total %s: exit %d, want %d\n%s\n%s", c.maxTotal, code, c.code, out, errs)
 		}

@@ -141,7 +141,7 @@ func newView(in Input) view {
 			v.Notes = append(v.Notes, vd)
 		}
 	}
-	v.Charts = runCharts(run, in.Budgets)
+	v.Charts = append(runCharts(run, in.Budgets), measureCharts(run)...)
 	v.Failures = slices.Clone(run.Failures)
 	slices.SortStableFunc(v.Failures, func(a, b result.Failure) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Reason, b.Reason))
@@ -190,6 +190,35 @@ func runCharts(run *result.Run, budgets []Budget) []*chart {
 		{ID: "chart-failures", Title: "Failures" + per.mean, Left: "failures/s", XMax: xmax, LeftFmt: num, Zero: true,
 			Series: []series{{Name: "failures/s", Class: "s4", X: x, Y: fails}}},
 	}
+}
+
+// measureCharts draw each measure's p50 and p95 window by window (its
+// windows are the requests': 10 s on the wall clock's grid), at each
+// window's middle; a measure with fewer than two windows has no chart.
+func measureCharts(run *result.Run) []*chart {
+	var out []*chart
+	t0 := float64(run.Start.UnixNano()) / 1e9
+	xmax := run.End.Sub(run.Start).Seconds()
+	for _, m := range run.Measures {
+		if len(m.Windows) < 2 {
+			continue
+		}
+		var x, p50, p95 []float64
+		for _, w := range m.Windows {
+			h, err := result.DecodeMeasure(w.Hist)
+			if err != nil || w.Count == 0 {
+				continue
+			}
+			mid := float64(w.T) + float64(run.WindowS)/2 - t0
+			x = append(x, math.Min(math.Max(mid, 0), xmax))
+			p50 = append(p50, float64(h.ValueAtPercentile(50))/result.MeasureScale)
+			p95 = append(p95, float64(h.ValueAtPercentile(95))/result.MeasureScale)
+		}
+		out = append(out, &chart{ID: "chart-measure-" + m.Name, Title: "Measure " + m.Name + " (by window)", Left: m.Name, XMax: xmax,
+			LeftFmt: func(v float64) string { return trim(v) }, Zero: true,
+			Series: []series{{Name: "p50", Class: "s2", X: x, Y: p50}, {Name: "p95", Class: "s1", X: x, Y: p95}}})
+	}
+	return out
 }
 
 // minCovered is the least share of a second a chart draws as a rate: a

@@ -443,4 +443,20 @@ func TestMeasuresMergeAcrossWorkers(t *testing.T) {
 	if q := run.RequestByName("POST /cart"); q == nil || q.Count-q.Failures != m.Count || m.Missing != 0 {
 		t.Errorf("carts %+v answered, %d measured and %d missing", q, m.Count, m.Missing)
 	}
+	// Window by window too: each merged window holds what the workers'
+	// windows of that start held.
+	byT := map[int64]int64{}
+	for _, f := range c.finals {
+		for _, w := range f.MeasureByName("total").Windows {
+			byT[w.T] += w.Count
+		}
+	}
+	if len(m.Windows) != len(byT) || len(byT) < 2 {
+		t.Errorf("merged %d windows, the workers had %d starts", len(m.Windows), len(byT))
+	}
+	for _, w := range m.Windows {
+		if byT[w.T] != w.Count {
+			t.Errorf("window %d: merged %d values, the workers %d", w.T, w.Count, byT[w.T])
+		}
+	}
 }

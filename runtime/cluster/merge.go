@@ -381,7 +381,53 @@ func mergeMeasures(plan *lang.Plan, parts []*result.Run) ([]*result.Measure, err
 			return nil, err
 		}
 		m.Hist = enc
+		if m.Windows, err = mergeMeasureWindows(pm.Name, parts); err != nil {
+			return nil, err
+		}
 		out = append(out, m)
+	}
+	return out, nil
+}
+
+// mergeMeasureWindows adds up the workers' windows of measure name, window
+// by window (the workers' windows share the wall clock's grid).
+func mergeMeasureWindows(name string, parts []*result.Run) ([]result.MeasureWindow, error) {
+	type acc struct {
+		count int64
+		sum   float64
+		h     *hdrhistogram.Histogram
+	}
+	byT := map[int64]*acc{}
+	for _, p := range parts {
+		pm := p.MeasureByName(name)
+		if pm == nil {
+			continue
+		}
+		for _, w := range pm.Windows {
+			d, err := result.DecodeMeasure(w.Hist)
+			if err != nil {
+				return nil, fmt.Errorf("measure %s, window %d: %w", name, w.T, err)
+			}
+			a := byT[w.T]
+			if a == nil {
+				a = &acc{h: result.NewMeasureHist()}
+				byT[w.T] = a
+			}
+			if err := result.Merge(a.h, d); err != nil {
+				return nil, fmt.Errorf("measure %s, window %d: %w", name, w.T, err)
+			}
+			a.count += w.Count
+			a.sum += w.Sum
+		}
+	}
+	var out []result.MeasureWindow
+	for _, t := range slices.Sorted(maps.Keys(byT)) {
+		a := byT[t]
+		enc, err := result.Encode(a.h)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, result.MeasureWindow{T: t, Count: a.count, Sum: a.sum, Hist: enc})
 	}
 	return out, nil
 }

@@ -604,7 +604,7 @@ func (e *Engine) judge(st *step, s *lang.Scope, shard int, f *flight, resp *fast
 	}
 	recorded := e.record(f, shard, &out)
 	if recorded && !out.Failed && len(st.req.Measures) > 0 {
-		e.measure(st, s, resp)
+		e.measure(st, s, resp, e.start.Add(done))
 	}
 	return recorded && !out.Failed
 }
@@ -612,14 +612,14 @@ func (e *Engine) judge(st *step, s *lang.Scope, shard int, f *flight, resp *fast
 // measure takes the step's measures from an answer that passed its
 // checks; a measure that gives no number is counted as missing, and the
 // request stays a success (its answer was right; the number is not there).
-func (e *Engine) measure(st *step, s *lang.Scope, resp *fasthttp.Response) {
+func (e *Engine) measure(st *step, s *lang.Scope, resp *fasthttp.Response, at time.Time) {
 	for _, m := range st.req.Measures {
 		v, err := m.Number(s, response{resp})
 		if err != nil {
 			e.meas.Missing(m.Index, err.Error())
 			continue
 		}
-		e.meas.Record(m.Index, v)
+		e.meas.Record(m.Index, v, at)
 	}
 }
 

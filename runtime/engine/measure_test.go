@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -87,6 +88,19 @@ measure "toppings" {
 		if err != nil || math.Abs(got-want) > 0.002*want+0.001 {
 			t.Errorf("p%v %v (err %v), the target's %v", p, got, err, want)
 		}
+	}
+	// By window, as the requests: each of the measure's windows is one of
+	// the request's, holding at most its answers (run validated the sums).
+	var wsum float64
+	for _, w := range m.Windows {
+		k := slices.IndexFunc(q.Windows, func(qw result.Window) bool { return qw.T == w.T })
+		if k < 0 || w.Count > q.Windows[k].Count || w.T%10 != 0 {
+			t.Errorf("measure window %+v; the request's windows %v", w, q.Windows)
+		}
+		wsum += w.Sum
+	}
+	if len(m.Windows) == 0 || math.Abs(wsum-m.Sum) > 1e-6*m.Sum {
+		t.Errorf("%d windows summing %v of %v", len(m.Windows), wsum, m.Sum)
 	}
 	// The budgets: p50 ≤ 1000 passes, max ≤ 1 fails.
 	vs := sla.JudgeMeasures(plan.Measures, r)

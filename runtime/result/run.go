@@ -220,6 +220,18 @@ type Measure struct {
 	// last did.
 	Missing     int64  `json:"missing,omitempty"`
 	LastMissing string `json:"last_missing,omitempty"`
+	// Windows are the values by the run's windows (WindowS long, on the
+	// wall clock's multiples, as the requests' windows), oldest first,
+	// only those that took a value; their counts add up to Count.
+	Windows []MeasureWindow `json:"windows,omitempty"`
+}
+
+// MeasureWindow is a measure's values over one window.
+type MeasureWindow struct {
+	T     int64   `json:"t"` // the window's start, Unix seconds
+	Count int64   `json:"count"`
+	Sum   float64 `json:"sum"`
+	Hist  string  `json:"hist"` // thousandths, as Measure.Hist
 }
 
 // Mean is the measure's average, NaN with no value.

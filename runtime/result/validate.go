@@ -185,5 +185,23 @@ func (m *Measure) validate() []error {
 	case h.TotalCount() != m.Count:
 		bad("its histogram holds %d values, its count is %d", h.TotalCount(), m.Count)
 	}
+	if len(m.Windows) > 0 {
+		var n int64
+		for i, w := range m.Windows {
+			wh, err := DecodeMeasure(w.Hist)
+			switch {
+			case err != nil:
+				bad("window %d: %v", w.T, err)
+			case w.Count <= 0 || wh.TotalCount() != w.Count:
+				bad("window %d counts %d values, its histogram %d", w.T, w.Count, wh.TotalCount())
+			case i > 0 && w.T <= m.Windows[i-1].T:
+				bad("window %d comes after window %d", w.T, m.Windows[i-1].T)
+			}
+			n += w.Count
+		}
+		if n != m.Count {
+			bad("its windows hold %d values, its count is %d", n, m.Count)
+		}
+	}
 	return errs
 }

@@ -1,7 +1,10 @@
 package tally
 
 import (
+	"errors"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
@@ -24,6 +27,22 @@ type measureAcc struct {
 	sum         float64
 	min, max    float64
 	lastMiss    string
+	// open are the windows still taking values, oldest first: the newest
+	// and the one before it (a value is taken when its answer is judged,
+	// a moment after its window may have ended). Older ones are encoded
+	// into closed, so a day-long run holds two histograms, not 8,640.
+	open   []*measureWin
+	closed []result.MeasureWindow
+	spare  *hdrhistogram.Histogram // a closed window's, reset for the next
+	encErr error                   // a closed window's encoding failed
+}
+
+// measureWin is one window's values, while it takes them.
+type measureWin struct {
+	idx   int64 // wall-clock nanoseconds / Window
+	h     *hdrhistogram.Histogram
+	count int64
+	sum   float64
 }
 
 // NewMeasures records the measures called names (Plan.Measures' order),
@@ -40,11 +59,13 @@ func NewMeasures(names []string) *Measures {
 	return m
 }
 
-// Record adds value v (finite, ≥ 0) to measure i.
-func (m *Measures) Record(i int, v float64) {
+// Record adds value v (finite, ≥ 0) to measure i, taken at at (its
+// window's).
+func (m *Measures) Record(i int, v float64, at time.Time) {
 	a := &m.acc[i]
+	c := result.ClampMeasure(v)
 	a.mu.Lock()
-	_ = a.h.RecordValue(result.ClampMeasure(v))
+	_ = a.h.RecordValue(c)
 	if a.count == 0 || v < a.min {
 		a.min = v
 	}
@@ -53,7 +74,49 @@ func (m *Measures) Record(i int, v float64) {
 	}
 	a.count++
 	a.sum += v
+	w := a.window(at.UnixNano() / int64(Window))
+	_ = w.h.RecordValue(c)
+	w.count++
+	w.sum += v
 	a.mu.Unlock()
+}
+
+// window is the open window idx, opened if it is new (closing all but the
+// one before it); a value for a window closed already counts in the
+// oldest open one, never in a closed one.
+func (a *measureAcc) window(idx int64) *measureWin {
+	for _, w := range a.open {
+		if w.idx == idx {
+			return w
+		}
+	}
+	if len(a.open) > 0 && idx < a.open[0].idx {
+		return a.open[0]
+	}
+	for len(a.open) > 0 && a.open[0].idx < idx-1 {
+		a.close()
+	}
+	h := a.spare
+	if h == nil {
+		h = result.NewMeasureHist()
+	}
+	a.spare = nil
+	w := &measureWin{idx: idx, h: h}
+	a.open = append(a.open, w)
+	return w
+}
+
+// close encodes the oldest open window.
+func (a *measureAcc) close() {
+	w := a.open[0]
+	a.open = a.open[1:]
+	enc, err := result.Encode(w.h)
+	if err != nil {
+		a.encErr = err // Results reports it
+	}
+	a.closed = append(a.closed, result.MeasureWindow{T: w.idx * int64(Window/time.Second), Count: w.count, Sum: w.sum, Hist: enc})
+	w.h.Reset()
+	a.spare = w.h
 }
 
 // Missing counts an answer that gave measure i no number, and why.
@@ -76,6 +139,17 @@ func (m *Measures) Results() ([]*result.Measure, error) {
 		a.mu.Lock()
 		enc, err := result.Encode(a.h)
 		out[i] = &result.Measure{Name: a.name, Count: a.count, Sum: a.sum, Min: a.min, Max: a.max, Hist: enc, Missing: a.miss, LastMissing: a.lastMiss}
+		wins := slices.Clone(a.closed)
+		err = errors.Join(err, a.encErr)
+		for _, w := range a.open {
+			if w.count == 0 {
+				continue
+			}
+			wenc, werr := result.Encode(w.h)
+			err = errors.Join(err, werr)
+			wins = append(wins, result.MeasureWindow{T: w.idx * int64(Window/time.Second), Count: w.count, Sum: w.sum, Hist: wenc})
+		}
+		out[i].Windows = wins
 		a.mu.Unlock()
 		if err != nil {
 			return nil, err
