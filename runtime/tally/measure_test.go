@@ -14,7 +14,7 @@ import (
 func TestMeasureWindows(t *testing.T) {
 	m := NewMeasures([]string{"n"})
 	t0 := time.Unix(1_800_000_000, 0) // on the grid
-	for s := range 120 {                // 12 windows, 3 values a second
+	for s := range 120 {              // 12 windows, 3 values a second
 		for k := range 3 {
 			m.Record(0, float64(k+1), t0.Add(time.Duration(s)*time.Second))
 		}
