@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"time"
 
 	"lab/gates/exitcode"
@@ -41,7 +42,32 @@ func newWatchers(env *cmdEnv, o *applyOpts, sampler memory.Sampler) *watchers {
 
 // onTick is what each second of the run goes to.
 func (w *watchers) onTick() func(engine.Tick) {
-	return w.o.page.tick(w.o.live.tick(w.prog.Tick))
+	return cpuWarning(w.logs, w.o.page.tick(w.o.live.tick(w.prog.Tick)))
+}
+
+// cpuBusyWarn is how many seconds in a row the generator must use nearly
+// all its CPUs before the run says so.
+const cpuBusyWarn = 5
+
+// cpuWarning says once, during the run, when this process has used at
+// least engine.CPUBusy of its CPUs for cpuBusyWarn seconds in a row: the
+// generator, not the target, may then set the pace, and its latencies
+// include its own delays.
+func cpuWarning(logs io.Writer, next func(engine.Tick)) func(engine.Tick) {
+	run, said := 0, false
+	return func(t engine.Tick) {
+		if t.CPU >= engine.CPUBusy {
+			run++
+		} else {
+			run = 0
+		}
+		if run >= cpuBusyWarn && !said {
+			said = true
+			fmt.Fprintf(logs, "warning: lab has used %.0f%% of its %d CPUs for %d s: the generator, not the target, may be setting the pace, and its latencies include its own delays; give it more CPUs or workers (docs/DEPLOY.md)\n",
+				100*t.CPU, runtime.GOMAXPROCS(0), run)
+		}
+		next(t)
+	}
 }
 
 // onWindow is what each finished window goes to; nil when nothing

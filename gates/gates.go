@@ -59,6 +59,9 @@ func Judge(plan *lang.Plan, run *result.Run, opt Options) ([]result.Verdict, err
 		out = append(out, v)
 	}
 	out = append(out, LostWorkers(run)...)
+	if v, ok := GeneratorCPU(run); ok {
+		out = append(out, v)
+	}
 	if v, ok := UnjudgedFailures(plan, run); ok {
 		out = append(out, v)
 	}
@@ -220,6 +223,24 @@ func UnjudgedFailures(plan *lang.Plan, run *result.Run) (result.Verdict, bool) {
 		Measured: fmt.Sprintf("%d unjudged", failed), Outcome: result.OutcomeFail,
 		Detail: fmt.Sprintf("%d of %d requests failed (%s) and no error_rate budget judges them, so the run cannot pass: add one, e.g. sla \"all\" { error_rate = \"1%%\" } (docs/GATES.md, \"How each gate decides\")",
 			failed, total, strings.Join(names, ", ")),
+	}, true
+}
+
+// GeneratorCPU is a note on a run whose generator used nearly all its
+// CPUs for long enough (result.Generator.CPUBound): its own work, not
+// the target's answers, may have set the pace, so its latencies include
+// the generator's delays and its throughput is the generator's. It never
+// fails the run by itself; a regression compare refuses such a run.
+func GeneratorCPU(run *result.Run) (result.Verdict, bool) {
+	g := run.Generator
+	secs := run.Duration()
+	if !g.CPUBound(secs) {
+		return result.Verdict{}, false
+	}
+	return result.Verdict{
+		Gate: "run", Subject: "generator", Budget: fmt.Sprintf("CPU under %.0f%% of its %d", 100*result.CPUBusy, g.CPUs),
+		Measured: fmt.Sprintf("over it %d s of %.0f s (peak %.0f%%)", g.CPUBusyS, secs, 100*g.CPUPeak), Outcome: result.OutcomeAdvisory,
+		Detail: "the generator used nearly all its CPUs: its own work, not the target's answers, may have set the pace, so the latencies include its delays and the throughput is its own; give it more CPUs or workers, and compare no run like this (lab compare refuses it)",
 	}, true
 }
 

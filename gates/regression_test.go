@@ -1,6 +1,7 @@
 package gates
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +195,33 @@ func TestBusyRunnerSlowerEverywhereFailsInTwoMinutes(t *testing.T) {
 		if bad := Failing(vs); len(bad) > 0 {
 			t.Errorf("seed %d, same build: %+v", seed, bad)
 		}
+	}
+}
+
+// Issue 21, item 5: a run whose generator used nearly all its CPUs for a
+// tenth of it and 5 s or more is noted (advisory: it fails nothing by
+// itself) and not compared: its figures are the generator's.
+func TestCPUBoundRunIsNotCompared(t *testing.T) {
+	base, cur := shopRun(1, 2*time.Minute, nil), shopRun(101, 2*time.Minute, nil)
+	cur.Generator.CPUs, cur.Generator.CPUBusyS, cur.Generator.CPUPeak = 2, 30, 0.98
+	v, ok := GeneratorCPU(cur)
+	if !ok || v.Outcome != result.OutcomeAdvisory || !strings.Contains(v.Measured, "30 s") {
+		t.Errorf("the generator's note: %+v, %v", v, ok)
+	}
+	vs, err := Compare(base, cur, DefaultThresholds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ExitCode(vs) != exitcode.CouldNotRun || !strings.Contains(fmt.Sprint(vs), "generator saturated in the current run") {
+		t.Errorf("a CPU-bound run compared: exit %d, %+v", ExitCode(vs), vs)
+	}
+	// Busy for less than 5 s, or for less than a tenth of the run: no note,
+	// and the compare goes on.
+	cur.Generator.CPUBusyS = 4
+	if _, ok := GeneratorCPU(cur); ok {
+		t.Error("4 busy seconds noted")
+	}
+	if vs, _ := Compare(base, cur, DefaultThresholds()); ExitCode(vs) != 0 {
+		t.Errorf("4 busy seconds: exit %d", ExitCode(vs))
 	}
 }

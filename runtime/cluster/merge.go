@@ -444,6 +444,9 @@ func mergeGenerator(g, p *result.Generator) {
 	g.CPUSecs += p.CPUSecs
 	g.LagP99US = max(g.LagP99US, p.LagP99US)
 	g.LagMaxUS = max(g.LagMaxUS, p.LagMaxUS)
+	if p.CPUBusyS > g.CPUBusyS || p.CPUBusyS == g.CPUBusyS && p.CPUPeak > g.CPUPeak {
+		g.CPUs, g.CPUBusyS, g.CPUPeak = p.CPUs, p.CPUBusyS, p.CPUPeak
+	}
 	if p.Saturated && !g.Saturated {
 		g.Saturated, g.Why = true, p.Why
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"runtime"
 	"sort"
@@ -40,6 +41,9 @@ type Tick struct {
 	Rate     float64       // open model: target arrivals per second now
 	LagP99   time.Duration // open model: the generator's lag p99 so far (0 from a master)
 	InFlight int
+	// CPU is the share of its CPUs this process used in the last second
+	// (0 from a master, which sends nothing).
+	CPU      float64
 	Second   tally.SecondStats // the second that just ended
 	Requests int64             // so far
 	Failures int64
@@ -161,6 +165,38 @@ type generatorStats struct {
 	// dispatched is closed when the dispatcher has stopped and counted
 	// every arrival due before the stop.
 	dispatched chan struct{}
+	// The collector's reading of this process's CPU, once a second: the
+	// share of its CPUs it used in the last second, and the seconds it
+	// used at least CPUBusy of them (collector goroutine; busy read at
+	// the end).
+	cpuAt    time.Time
+	cpuLast  time.Duration
+	cpuShare float64
+	cpuBusy  atomic.Int64
+	cpuPeak  atomic.Uint64 // math.Float64bits of the highest share
+}
+
+// CPUBusy is result.CPUBusy: at or above it, a second counts as one the
+// generator was the bottleneck in.
+const CPUBusy = result.CPUBusy
+
+// readCPU takes the share of its CPUs the process used since the last
+// reading.
+func (g *generatorStats) readCPU() {
+	now, cpu := time.Now(), cpuTime()
+	if !g.cpuAt.IsZero() {
+		wall := now.Sub(g.cpuAt).Seconds() * float64(runtime.GOMAXPROCS(0))
+		if wall > 0 {
+			g.cpuShare = (cpu - g.cpuLast).Seconds() / wall
+			if g.cpuShare >= CPUBusy {
+				g.cpuBusy.Add(1)
+			}
+			if g.cpuShare > math.Float64frombits(g.cpuPeak.Load()) {
+				g.cpuPeak.Store(math.Float64bits(g.cpuShare))
+			}
+		}
+	}
+	g.cpuAt, g.cpuLast = now, cpu
 }
 
 // New prepares an engine for a plan.
@@ -493,6 +529,7 @@ func (e *Engine) collectLoop(emit func(result.Second)) {
 			return
 		}
 		gc.tune()
+		e.gen.readCPU()
 		elapsed := e.since()
 		secs, wins := e.rec.Collect(elapsed, false)
 		for _, ws := range wins {
@@ -535,7 +572,7 @@ func (e *Engine) tick(elapsed time.Duration, ss tally.SecondStats) Tick {
 	t := Tick{
 		Elapsed: elapsed, Total: e.shape.Duration(), Stage: i + 1, Stages: len(e.shape.Stages),
 		Model: e.shape.Model, Users: int(e.users.Load()), InFlight: int(e.inFlight.Load()),
-		Second: ss, Requests: count, Failures: fails, Workers: 1,
+		Second: ss, Requests: count, Failures: fails, Workers: 1, CPU: e.gen.cpuShare,
 	}
 	if e.shape.Model == lang.Open {
 		t.Rate = rateAt(e.shape, elapsed)
@@ -627,6 +664,7 @@ func (e *Engine) generator() result.Generator {
 	e.gen.mu.Lock()
 	g.LagP99US, g.LagMaxUS = e.gen.lag.ValueAtPercentile(99), e.gen.lag.Max()
 	e.gen.mu.Unlock()
+	g.CPUs, g.CPUBusyS, g.CPUPeak = runtime.GOMAXPROCS(0), e.gen.cpuBusy.Load(), math.Round(100*math.Float64frombits(e.gen.cpuPeak.Load()))/100
 	if e.shape.Model != lang.Open {
 		return g
 	}

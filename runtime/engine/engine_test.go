@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -551,6 +552,50 @@ shape "open" {
 		}
 		if q.Response.P99 > 50_000 || q.Response.Max > 1_000_000 {
 			t.Errorf("%s: response p99 %dµs max %dµs against a server that answers at once", q.Name, q.Response.P99, q.Response.Max)
+		}
+	}
+}
+
+// A generator short of CPU is seen: one CPU (GOMAXPROCS 1) and users that
+// never wait, against a target answering in this same process, keep the
+// process busy every second; users that wait 200 ms between requests
+// leave it idle. The Run keeps the busy seconds, the peak and the CPUs.
+func TestGeneratorShortOfCPU(t *testing.T) {
+	needs.NoRace(t, "a CPU-time measurement")
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	for _, c := range []struct {
+		wait  string
+		users int
+		busy  bool
+	}{{`constant("0s")`, 16, true}, {`constant("200ms")`, 2, false}} {
+		p := load(t, writePlan(t, map[string]string{"plan.hcl": fmt.Sprintf(`
+variable "host" {}
+workload "w" {
+  host = var.host
+  user "u" {
+    wait = %s
+    task "t" {
+      get = "/"
+    }
+  }
+}
+shape "s" {
+  stage {
+    until = "4s"
+    users = %d
+  }
+}
+`, c.wait, c.users)}), "host="+host)
+		g := run(t, p).Generator
+		switch {
+		case g.CPUs != 1:
+			t.Errorf("%s: %d CPUs, want GOMAXPROCS's 1", c.wait, g.CPUs)
+		case c.busy && (g.CPUBusyS < 2 || g.CPUPeak < result.CPUBusy):
+			t.Errorf("users that never wait: busy %d s, peak %v", g.CPUBusyS, g.CPUPeak)
+		case !c.busy && (g.CPUBusyS != 0 || g.CPUPeak > 0.5):
+			t.Errorf("users that wait: busy %d s, peak %v", g.CPUBusyS, g.CPUPeak)
 		}
 	}
 }

@@ -187,11 +187,31 @@ type Generator struct {
 	LagP99US  int64   `json:"lag_p99_us"` // how late the generator started arrivals, 99th percentile
 	LagMaxUS  int64   `json:"lag_max_us"`
 	CPUSecs   float64 `json:"cpu_s"` // CPU time the generator used
+	// CPUs is how many CPUs the generator had (GOMAXPROCS: a container's
+	// limit, else the cores); CPUBusyS the seconds it used at least 90%
+	// of them, CPUPeak the most it used in one second (a share). A worker
+	// set's figures are its busiest worker's.
+	CPUs      int     `json:"cpus,omitempty"`
+	CPUBusyS  int64   `json:"cpu_busy_s,omitempty"`
+	CPUPeak   float64 `json:"cpu_peak,omitempty"`
 	Saturated bool    `json:"saturated"`
 	Why       string  `json:"why,omitempty"`
 	// Lost (open model): the lost workers' LostArrivals (worker_log), the
 	// most the target may have had beyond the Run's counts.
 	Lost int64 `json:"lost,omitempty"`
+}
+
+// CPUBusy is the share of its CPUs (GOMAXPROCS: the cores, or a
+// container's CPU limit, which Go reads) at or above which a second
+// counts as one the generator was the bottleneck in: its own work, not the
+// target's answers, then sets the pace (Locust warns at 90% too).
+const CPUBusy = 0.9
+
+// CPUBound says the generator used nearly all its CPUs for long enough
+// that its own work, not the target's answers, may have set the pace: at
+// least 5 seconds and a tenth of the run's (docs/DESIGN.md, "Latency").
+func (g Generator) CPUBound(runSeconds float64) bool {
+	return g.CPUBusyS >= 5 && float64(g.CPUBusyS) >= 0.1*runSeconds
 }
 
 // MemorySeries is the memory the leak hunter sampled, once a second.
