@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
+	"math"
 	"time"
 
 	"lab/gates/exitcode"
@@ -63,8 +63,8 @@ func cpuWarning(logs io.Writer, next func(engine.Tick)) func(engine.Tick) {
 		}
 		if run >= cpuBusyWarn && !said {
 			said = true
-			fmt.Fprintf(logs, "warning: lab has used %.0f%% of its %d CPUs for %d s: the generator, not the target, may be setting the pace, and its latencies include its own delays; give it more CPUs or workers (docs/DEPLOY.md)\n",
-				100*t.CPU, runtime.GOMAXPROCS(0), run)
+			fmt.Fprintf(logs, "warning: lab has used %.0f%% of its %g CPUs for %d s: the generator, not the target, may be setting the pace, and its latencies include its own delays; give it more CPUs or workers (docs/DEPLOY.md)\n",
+				100*t.CPU, math.Round(100*engine.CPUs())/100, run)
 		}
 		next(t)
 	}

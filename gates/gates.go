@@ -238,7 +238,7 @@ func GeneratorCPU(run *result.Run) (result.Verdict, bool) {
 		return result.Verdict{}, false
 	}
 	return result.Verdict{
-		Gate: "run", Subject: "generator", Budget: fmt.Sprintf("CPU under %.0f%% of its %d", 100*result.CPUBusy, g.CPUs),
+		Gate: "run", Subject: "generator", Budget: fmt.Sprintf("CPU under %.0f%% of its %g", 100*result.CPUBusy, g.CPUs),
 		Measured: fmt.Sprintf("over it %d s of %.0f s (peak %.0f%%)", g.CPUBusyS, secs, 100*g.CPUPeak), Outcome: result.OutcomeAdvisory,
 		Detail: "the generator used nearly all its CPUs: its own work, not the target's answers, may have set the pace, so the latencies include its delays and the throughput is its own; give it more CPUs or workers, and compare no run like this (lab compare refuses it)",
 	}, true

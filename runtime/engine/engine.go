@@ -176,8 +176,8 @@ type generatorStats struct {
 	cpuPeak  atomic.Uint64 // math.Float64bits of the highest share
 }
 
-// CPUBusy is result.CPUBusy: at or above it, a second counts as one the
-// generator was the bottleneck in.
+// CPUBusy is result.CPUBusy: at or above it (a share of CPUs()), a second
+// counts as one the generator was the bottleneck in.
 const CPUBusy = result.CPUBusy
 
 // readCPU takes the share of its CPUs the process used since the last
@@ -185,7 +185,7 @@ const CPUBusy = result.CPUBusy
 func (g *generatorStats) readCPU() {
 	now, cpu := time.Now(), cpuTime()
 	if !g.cpuAt.IsZero() {
-		wall := now.Sub(g.cpuAt).Seconds() * float64(runtime.GOMAXPROCS(0))
+		wall := now.Sub(g.cpuAt).Seconds() * CPUs()
 		if wall > 0 {
 			g.cpuShare = (cpu - g.cpuLast).Seconds() / wall
 			if g.cpuShare >= CPUBusy {
@@ -664,7 +664,7 @@ func (e *Engine) generator() result.Generator {
 	e.gen.mu.Lock()
 	g.LagP99US, g.LagMaxUS = e.gen.lag.ValueAtPercentile(99), e.gen.lag.Max()
 	e.gen.mu.Unlock()
-	g.CPUs, g.CPUBusyS, g.CPUPeak = runtime.GOMAXPROCS(0), e.gen.cpuBusy.Load(), math.Round(100*math.Float64frombits(e.gen.cpuPeak.Load()))/100
+	g.CPUs, g.CPUBusyS, g.CPUPeak = math.Round(100*CPUs())/100, e.gen.cpuBusy.Load(), math.Round(100*math.Float64frombits(e.gen.cpuPeak.Load()))/100
 	if e.shape.Model != lang.Open {
 		return g
 	}

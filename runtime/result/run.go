@@ -187,11 +187,12 @@ type Generator struct {
 	LagP99US  int64   `json:"lag_p99_us"` // how late the generator started arrivals, 99th percentile
 	LagMaxUS  int64   `json:"lag_max_us"`
 	CPUSecs   float64 `json:"cpu_s"` // CPU time the generator used
-	// CPUs is how many CPUs the generator had (GOMAXPROCS: a container's
-	// limit, else the cores); CPUBusyS the seconds it used at least 90%
-	// of them, CPUPeak the most it used in one second (a share). A worker
-	// set's figures are its busiest worker's.
-	CPUs      int     `json:"cpus,omitempty"`
+	// CPUs is how many CPUs the generator had (GOMAXPROCS, or its
+	// cgroup's quota when lower: 0.5 for a container run with --cpus
+	// 0.5); CPUBusyS the seconds it used at least 90% of them, CPUPeak
+	// the most it used in one second (a share). A worker set's figures
+	// are its busiest worker's.
+	CPUs      float64 `json:"cpus,omitempty"`
 	CPUBusyS  int64   `json:"cpu_busy_s,omitempty"`
 	CPUPeak   float64 `json:"cpu_peak,omitempty"`
 	Saturated bool    `json:"saturated"`
@@ -201,8 +202,8 @@ type Generator struct {
 	Lost int64 `json:"lost,omitempty"`
 }
 
-// CPUBusy is the share of its CPUs (GOMAXPROCS: the cores, or a
-// container's CPU limit, which Go reads) at or above which a second
+// CPUBusy is the share of its CPUs (GOMAXPROCS, or a container's CPU
+// quota when lower) at or above which a second
 // counts as one the generator was the bottleneck in: its own work, not the
 // target's answers, then sets the pace (Locust warns at 90% too).
 const CPUBusy = 0.9
