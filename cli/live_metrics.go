@@ -77,7 +77,11 @@ func startMetrics(env *cmdEnv, o *applyOpts) (*liveMetrics, error) {
 		for _, subj := range sla.Subjects(s, p.Workload.Requests) {
 			for _, l := range sla.Limits(s) {
 				if l.Kind == sla.Percentile || l.Kind == sla.Max {
-					x.SetBudgetSeconds(subj.Name, l.Name, l.Value/1e6)
+					name := l.Name
+					if s.Stage > 0 {
+						name += " in " + s.StageText() // two stages' budgets of one request stay apart
+					}
+					x.SetBudgetSeconds(subj.Name, name, l.Value/1e6)
 				}
 			}
 		}

@@ -52,11 +52,15 @@ func SoFar(plan *lang.Plan, run *result.Run) ([]result.Verdict, error) {
 func latencyBudgets(slas []*lang.SLA) []report.Budget {
 	var out []report.Budget
 	for _, s := range slas {
+		where := ""
+		if s.Stage > 0 {
+			where = " in " + s.StageText() // a line across the whole chart, labelled with where it holds
+		}
 		for _, p := range s.Percentiles {
-			out = append(out, report.Budget{Label: fmt.Sprintf("%s %s ≤ %s", s.Label, p.Name, units.FormatDuration(p.Max)), US: p.Max.Microseconds()})
+			out = append(out, report.Budget{Label: fmt.Sprintf("%s %s ≤ %s%s", s.Label, p.Name, units.FormatDuration(p.Max), where), US: p.Max.Microseconds()})
 		}
 		if s.Max > 0 {
-			out = append(out, report.Budget{Label: fmt.Sprintf("%s max ≤ %s", s.Label, units.FormatDuration(s.Max)), US: s.Max.Microseconds()})
+			out = append(out, report.Budget{Label: fmt.Sprintf("%s max ≤ %s%s", s.Label, units.FormatDuration(s.Max), where), US: s.Max.Microseconds()})
 		}
 	}
 	return out

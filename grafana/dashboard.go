@@ -257,14 +257,14 @@ func latency(plan *lang.Plan) panel {
 				seen[legend] = true
 				p.series = append(p.series, series{legend: legend, expr: quantile(b.P/100, requestSelector(sla))})
 			}
-			lines = append(lines, fmt.Sprintf("%s %s ≤ %s", sla.Label, b.Name, units.FormatDuration(b.Max)))
+			lines = append(lines, fmt.Sprintf("%s %s ≤ %s%s", sla.Label, b.Name, units.FormatDuration(b.Max), inStage(sla)))
 			values = append(values, b.Max.Seconds())
 		}
 		if sla.Avg > 0 {
-			lines = append(lines, fmt.Sprintf("%s avg ≤ %s", sla.Label, units.FormatDuration(sla.Avg)))
+			lines = append(lines, fmt.Sprintf("%s avg ≤ %s%s", sla.Label, units.FormatDuration(sla.Avg), inStage(sla)))
 		}
 		if sla.Max > 0 {
-			lines = append(lines, fmt.Sprintf("%s max ≤ %s", sla.Label, units.FormatDuration(sla.Max)))
+			lines = append(lines, fmt.Sprintf("%s max ≤ %s%s", sla.Label, units.FormatDuration(sla.Max), inStage(sla)))
 			values = append(values, sla.Max.Seconds())
 		}
 	}
@@ -275,6 +275,14 @@ func latency(plan *lang.Plan) panel {
 		p.description += " Dashed red lines: the plan's latency budgets (" + strings.Join(lines, "; ") + ")."
 	}
 	return withRamp(plan, p)
+}
+
+// inStage says where a stage budget holds: " in stage 2", or "".
+func inStage(s *lang.SLA) string {
+	if s.Stage == 0 {
+		return ""
+	}
+	return " in " + s.StageText()
 }
 
 // windowed says some sla block of the plan has a window: only those are

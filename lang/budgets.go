@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"math/big"
 	"regexp"
 	"sort"
 	"strconv"
@@ -19,7 +20,7 @@ import (
 const StatsWindow = 10 * time.Second
 
 // slaFixedAttrs are the SLA attributes besides percentiles (p50, p99_9, …).
-var slaFixedAttrs = []string{"avg", "max", "error_rate", "min_rps", "window", "abort_after", "aggregate", "breach"}
+var slaFixedAttrs = []string{"avg", "max", "error_rate", "min_rps", "window", "abort_after", "aggregate", "breach", "stage"}
 
 var percentileName = regexp.MustCompile(`^p([0-9]{1,2})(?:_([0-9]+))?$`)
 
@@ -45,23 +46,96 @@ func parsePercentile(name string) (float64, bool) {
 	return p, true
 }
 
-func (d *decoder) decodeSLAs(raws []*rawSLA, w *Workload, breach Breach) []*SLA {
-	seen := map[string]hcl.Range{}
+func (d *decoder) decodeSLAs(raws []*rawSLA, w *Workload, breach Breach, shape *Shape) []*SLA {
+	type key struct {
+		label string
+		stage int
+	}
+	seen := map[key]hcl.Range{}
 	var out []*SLA
 	for _, rs := range raws {
-		if prev, dup := seen[rs.Label]; dup {
-			d.errorf(rs.DefRange, "Duplicate sla", "An sla for %q was already defined at %s; put all of its budgets in one block.", rs.Label, prev)
+		s := d.decodeSLA(rs, w)
+		if s == nil {
 			continue
 		}
-		seen[rs.Label] = rs.DefRange
-		if s := d.decodeSLA(rs, w); s != nil {
-			if s.Breach == "" {
-				s.Breach = breach
+		k := key{rs.Label, s.Stage}
+		if prev, dup := seen[k]; dup {
+			where := ""
+			if s.Stage > 0 {
+				where = " in " + s.StageText()
 			}
-			out = append(out, s)
+			d.errorf(rs.DefRange, "Duplicate sla", "An sla for %q%s was already defined at %s; put all of its budgets in one block.", rs.Label, where, prev)
+			continue
 		}
+		seen[k] = rs.DefRange
+		if s.Stage > 0 && !d.stageSpan(s, shape) {
+			continue
+		}
+		if s.Breach == "" {
+			s.Breach = breach
+		}
+		out = append(out, s)
 	}
 	return out
+}
+
+// stages reads stage = 2 or stage = [3, 4, 5]: one stage, or consecutive
+// ones (a k6 scenario written as a ramp, a hold and a ramp down).
+func (d *decoder) stages(expr hcl.Expression) (first, last int, ok bool) {
+	v, ok := d.value(expr)
+	if !ok {
+		return 0, 0, false
+	}
+	bad := func() (int, int, bool) {
+		d.errorf(expr.Range(), "Invalid stage", "stage is a stage's number, 1 for the first (stage = 2), or a list of consecutive ones (stage = [3, 4, 5]); got %s.", describe(v))
+		return 0, 0, false
+	}
+	var ns []int
+	switch {
+	case v.IsNull() || !v.IsWhollyKnown():
+		return bad()
+	case v.Type() == cty.Number:
+		ns = []int{0}
+		if n, acc := v.AsBigFloat().Int64(); acc == big.Exact && n >= 1 && n <= 10_000 {
+			ns[0] = int(n)
+		}
+	case v.Type().IsListType() || v.Type().IsTupleType():
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.IsNull() || e.Type() != cty.Number {
+				return bad()
+			}
+			n, acc := e.AsBigFloat().Int64()
+			if acc != big.Exact || n < 1 || n > 10_000 {
+				return bad()
+			}
+			ns = append(ns, int(n))
+		}
+	}
+	if len(ns) == 0 || ns[0] < 1 {
+		return bad()
+	}
+	for i := 1; i < len(ns); i++ {
+		if ns[i] != ns[i-1]+1 {
+			d.errorf(expr.Range(), "Invalid stage", "stage %d follows stage %d here: a budget spans consecutive stages (stage = [3, 4, 5]); give stages apart budgets of their own.", ns[i], ns[i-1])
+			return 0, 0, false
+		}
+	}
+	return ns[0], ns[len(ns)-1], true
+}
+
+// stageSpan sets a stage budget's span from the plan's shape, or says
+// that the shape has no such stage.
+func (d *decoder) stageSpan(s *SLA, shape *Shape) bool {
+	switch {
+	case shape == nil:
+		return false // the shape's own error is reported
+	case s.StageLast > len(shape.Stages):
+		d.errorf(s.stageRange, "No such stage", "sla %q judges %s, but shape %q has %d stages.", s.Label, s.StageText(), shape.Name, len(shape.Stages))
+		return false
+	}
+	s.StageFrom, s.StageTo = shape.Stages[s.Stage-1].Start, shape.Stages[s.StageLast-1].End
+	return true
 }
 
 func (d *decoder) decodeSLA(rs *rawSLA, w *Workload) *SLA {
@@ -84,6 +158,10 @@ func (d *decoder) decodeSLA(rs *rawSLA, w *Workload) *SLA {
 		}
 	}
 	if !ok || !d.checkSLALimits(s, rs, attrs) {
+		return nil
+	}
+	if s.Stage > 0 && (s.Window > 0 || s.AbortAfter > 0) {
+		d.errorf(s.stageRange, "Stage with windows", "sla %q judges %s as a whole; window and abort_after judge the run window by window. Keep one: a stage budget, or a windowed one.", s.Label, s.StageText())
 		return nil
 	}
 	if s.AbortAfter > 0 && s.Window == 0 {
@@ -147,6 +225,9 @@ func (d *decoder) decodeSLAAttr(s *SLA, a *hcl.Attribute) bool {
 		s.Breach = Breach(b)
 	case "aggregate":
 		s.Aggregate, ok = d.boolean(a.Expr, "aggregate")
+	case "stage":
+		s.stageRange = a.Expr.Range()
+		s.Stage, s.StageLast, ok = d.stages(a.Expr)
 	default:
 		hint := didYouMean(a.Name, SLAAttributeNames())
 		if strings.HasPrefix(a.Name, "p") && hint == "" {

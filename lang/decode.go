@@ -128,7 +128,7 @@ func (d *decoder) decodePlan(f *hcl.File) *Plan {
 	if !workloadOK {
 		w = nil
 	}
-	plan.SLAs = d.decodeSLAs(raw.SLAs, w, breach)
+	plan.SLAs = d.decodeSLAs(raw.SLAs, w, breach, plan.Shape)
 	plan.Measures = d.decodeMeasures(raw.Measures, w)
 	if raw.Leak != nil {
 		plan.Leak = d.decodeLeak(raw.Leak)

@@ -126,6 +126,9 @@ func (p *Plan) Facts() []Fact {
 	}
 	for _, s := range p.SLAs {
 		k := fmt.Sprintf("sla %q", s.Label)
+		if s.Stage > 0 {
+			k += " " + s.StageText()
+		}
 		for _, pb := range s.Percentiles {
 			budget(k+" "+pb.Name, units.FormatDuration(pb.Max), float64(pb.Max), HigherLooser)
 		}

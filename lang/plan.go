@@ -9,6 +9,7 @@
 package lang
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -406,7 +407,26 @@ type SLA struct {
 	Window      time.Duration // 0 = the whole run only
 	AbortAfter  int           // abort after this many consecutive breached windows; 0 = never
 	Breach      Breach        // when a measured value over its budget fails
-	Range       hcl.Range
+	// Stage and StageLast are the 1-based stages of the plan's shape
+	// (consecutive; equal for one) whose span alone the budget judges
+	// (k6's per-scenario thresholds); 0: the whole run. StageFrom and
+	// StageTo are that span, from the run's start.
+	Stage, StageLast   int
+	StageFrom, StageTo time.Duration
+	Range              hcl.Range
+	stageRange         hcl.Range
+}
+
+// StageText names the stages a stage budget judges: "stage 2",
+// "stages 3–5"; "" for the whole run.
+func (s *SLA) StageText() string {
+	switch {
+	case s.Stage == 0:
+		return ""
+	case s.StageLast > s.Stage:
+		return fmt.Sprintf("stages %d–%d", s.Stage, s.StageLast)
+	}
+	return fmt.Sprintf("stage %d", s.Stage)
 }
 
 // Breach is an SLA's rule for when a percentile or error rate over its

@@ -491,6 +491,9 @@ func (p *Plan) writeBudgets(b *strings.Builder) {
 			scope = "all requests together"
 		}
 		fmt.Fprintf(b, "  sla %q", s.Label)
+		if s.Stage > 0 {
+			fmt.Fprintf(b, " in %s only (%s → %s)", s.StageText(), units.FormatDuration(s.StageFrom), units.FormatDuration(s.StageTo))
+		}
 		if s.All {
 			fmt.Fprintf(b, " (%s)\n", scope)
 		} else if len(s.Matches) == 1 && s.Matches[0] == s.Label {

@@ -2,7 +2,9 @@ package sla
 
 import (
 	"fmt"
+	"math"
 	"strings"
+	"time"
 
 	"lab/gates/hist"
 	"lab/lang"
@@ -71,7 +73,11 @@ func Judge(slas []*lang.SLA, run *result.Run, opt Options) ([]result.Verdict, er
 				ti++
 				continue
 			}
-			vs, err := wholeRun(s, subj, run, index, &dec, opt.Table)
+			judge := wholeRun
+			if s.Stage > 0 {
+				judge = stageRun
+			}
+			vs, err := judge(s, subj, run, index, &dec, opt.Table)
 			if err != nil {
 				return nil, err
 			}
@@ -121,6 +127,84 @@ func wholeRun(s *lang.SLA, subj Subject, run *result.Run, index map[string]int, 
 		}
 		if len(missing) > 0 && len(missing) < len(subj.Names) && v.Outcome != result.OutcomeNoSamples {
 			v.Detail += "; no samples of " + strings.Join(missing, ", ")
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// stageRun judges a stage budget's limits for one subject on the windows
+// of the run that lie wholly inside the stage's span (k6 tags a
+// scenario's requests; lab's are in 10 s windows on the wall clock, so a
+// window a stage boundary cuts is left out). A stage that holds no whole
+// window cannot be judged: INCONCLUSIVE, never a pass.
+func stageRun(s *lang.SLA, subj Subject, run *result.Run, index map[string]int, dec *hist.Decoder, table *Table) ([]result.Verdict, error) {
+	end := run.Start.Add(s.StageTo)
+	if run.End.Before(end) {
+		end = run.End // a run stopped early, or judged while it goes
+	}
+	from, to := run.Start.Add(s.StageFrom).UnixNano(), end.UnixNano()
+	win := int64(max(run.WindowS, 1)) * int64(time.Second)
+	inside := func(t int64) bool { return t*int64(time.Second) >= from && t*int64(time.Second)+win <= to }
+	var t Tally
+	var missing []string
+	first, last := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, n := range subj.Names {
+		i, ok := index[n]
+		if !ok {
+			missing = append(missing, n)
+			continue
+		}
+		var got int64
+		for _, w := range run.Requests[i].Windows {
+			if !inside(w.T) {
+				continue
+			}
+			first, last = min(first, w.T), max(last, w.T)
+			if w.Count == 0 {
+				continue
+			}
+			if err := dec.AddTo(w.Hist, &t.Hist); err != nil {
+				return nil, fmt.Errorf("%s: %w", n, err)
+			}
+			t.Count += w.Count
+			t.Failures += w.Failures
+			got += w.Count
+		}
+		if got == 0 {
+			missing = append(missing, n)
+		}
+	}
+	stage := " in " + s.StageText()
+	var out []result.Verdict
+	for _, l := range Limits(s) {
+		v := result.Verdict{Gate: "sla", Subject: subj.Name, Budget: l.Budget() + stage}
+		if first > last {
+			v.Outcome, v.Measured = result.OutcomeInconclusive, "–"
+			v.Detail = fmt.Sprintf("%s (%s → %s) holds no whole %d s window of the run: too short, or not reached, to be judged apart", s.StageText(), units.FormatDuration(s.StageFrom), units.FormatDuration(s.StageTo), run.WindowS)
+			out = append(out, v)
+			continue
+		}
+		t.Seconds = float64(last-first) + float64(run.WindowS)
+		m := l.Measure(&t)
+		v.Measured = l.Format(m.Value)
+		over := fmt.Sprintf("%s over the windows of %s, %s", subj.Name, s.StageText(), span(first, last+int64(run.WindowS)))
+		switch {
+		case m.NoSamples:
+			v.Outcome = result.OutcomeNoSamples
+			v.Detail = noSamples(subj, missing) + " in " + s.StageText()
+		case m.NoHist:
+			v.Outcome, v.Measured = result.OutcomeInconclusive, "–"
+			v.Detail = "the run keeps no window histograms, so " + s.StageText() + " cannot be judged apart"
+		case m.Breached:
+			v.Outcome = result.OutcomeFail
+			v.Detail = fmt.Sprintf("%s: %s %s %s budget %s%s%s", over, l.Name, l.Format(m.Value), l.op(true), l.Format(l.Value), about(l, &t, m), l.chance(m))
+		case m.Over:
+			v.Outcome = result.OutcomeAdvisory
+			v.Detail = fmt.Sprintf("%s: %s %s %s budget %s, %s", over, l.Name, l.Format(m.Value), l.op(true), l.Format(l.Value), l.noise(m))
+		default:
+			v.Outcome = result.OutcomePass
+			v.Detail = fmt.Sprintf("%s: %s %s %s %s%s", over, l.Name, l.Format(m.Value), l.op(false), l.Format(l.Value), about(l, &t, m))
 		}
 		out = append(out, v)
 	}

@@ -450,3 +450,33 @@ func TestAvgBudget(t *testing.T) {
 		t.Errorf("GET /* together under %s: %+v", above, v)
 	}
 }
+
+// A stage budget judges the windows wholly inside its stage: checkout
+// failing in two windows of the second half fails the second stage's
+// budget and passes the first's; a window a boundary cuts counts in
+// neither; a stage holding no whole window is inconclusive, never a pass.
+func TestStageBudgets(t *testing.T) {
+	run := windowedRun(map[int]bool{12: true, 13: true}) // starts 3 s into window 0
+	stage := func(n int, from, to time.Duration) *lang.SLA {
+		return &lang.SLA{Label: "POST /checkout", Matches: []string{"POST /checkout"}, ErrorRate: ratio(0.01), Stage: n, StageFrom: from, StageTo: to}
+	}
+	vs, err := Judge([]*lang.SLA{stage(1, 0, 90*time.Second), stage(2, 90*time.Second, 3*time.Minute), stage(3, 60*time.Second, 65*time.Second)}, run, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := run.RequestByName("POST /checkout")
+	first, second := find(t, vs, "POST /checkout", "error_rate ≤ 1% in stage 1"), find(t, vs, "POST /checkout", "error_rate ≤ 1% in stage 2")
+	if first.Outcome != result.OutcomePass || !strings.Contains(first.Detail, span(q.Windows[1].T, q.Windows[9].T)) {
+		t.Errorf("stage 1 (windows 1–8): %+v", first)
+	}
+	var count, fails int64
+	for _, w := range q.Windows[10:18] {
+		count, fails = count+w.Count, fails+w.Failures
+	}
+	if second.Outcome != result.OutcomeFail || second.Measured != Ratio(float64(fails)/float64(count)) {
+		t.Errorf("stage 2 (windows 10–17, %d of %d failed): %+v", fails, count, second)
+	}
+	if short := find(t, vs, "POST /checkout", "error_rate ≤ 1% in stage 3"); short.Outcome != result.OutcomeInconclusive || !strings.Contains(short.Detail, "no whole 10 s window") {
+		t.Errorf("a 5 s stage: %+v", short)
+	}
+}

@@ -1,0 +1,29 @@
+variable "host" {
+  default = "http://127.0.0.1:8080"
+}
+
+workload "w" {
+  host = var.host
+
+  user "browser" {
+    task "home" {
+      get = "/"
+    }
+  }
+}
+
+shape "steady" {
+  stage {
+    until = "1m"
+    users = 10
+  }
+  stage {
+    until = "2m"
+    users = 50
+  }
+}
+
+sla "GET /" {
+  stage = 3 # ERROR
+  p99   = "350ms"
+}
