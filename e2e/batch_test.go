@@ -1,10 +1,6 @@
 package e2e
 
 import (
-	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,21 +11,7 @@ import (
 // shopGauge reads one unlabelled series off the shop's /metrics.
 func shopGauge(t *testing.T, host, name string) float64 {
 	t.Helper()
-	resp, err := http.Get(host + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, name+" ") {
-			var v float64
-			fmt.Sscan(line[len(name)+1:], &v)
-			return v
-		}
-	}
-	t.Fatalf("%s not in the shop's metrics", name)
-	return 0
+	return shopMetric(t, host, name+" ", "")
 }
 
 // Issue 20, item 12: a batch's steps are sent at once. One user loads a

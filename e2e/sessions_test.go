@@ -156,18 +156,25 @@ func TestDjangoLoginWithLab(t *testing.T) {
 // own counter (shop_http_requests_total, every code).
 func shopRouteCount(t *testing.T, host, route string) int {
 	t.Helper()
+	return int(shopMetric(t, host, "shop_http_requests_total{", `route="`+route+`"`))
+}
+
+// shopMetric adds up the shop's series whose line starts with prefix and
+// holds match (a label), from one scrape of its /metrics.
+func shopMetric(t *testing.T, host, prefix, match string) float64 {
+	t.Helper()
 	resp, err := http.Get(host + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	n := 0
+	var n float64
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "shop_http_requests_total{") && strings.Contains(line, `route="`+route+`"`) {
+		if strings.HasPrefix(line, prefix) && strings.Contains(line, match) {
 			var v float64
 			fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v)
-			n += int(v)
+			n += v
 		}
 	}
 	return n

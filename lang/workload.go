@@ -214,28 +214,14 @@ func (d *decoder) decodeSteps(steps []*rawStep, batches []*rawBatch, w *Workload
 	stepNames := map[string]hcl.Range{}
 	ok := true
 	broken := false // an earlier step had an error
-	// expand copies a step once per element of its for_each.
 	expand := func(steps []*rawStep) []*rawStep {
-		var expanded []*rawStep
-		for _, st := range steps {
-			if !present(st.ForEach) {
-				expanded = append(expanded, st)
-				continue
-			}
-			keys, elems, fok := d.forEach(st.ForEach)
-			if !fok {
-				ok = false
-				continue
-			}
-			for i := range keys {
-				cp := *st
-				cp.Name = fmt.Sprintf("%s[%s]", st.Name, keys[i])
-				cp.ForEach = nil
-				cp.each = elems[i]
-				expanded = append(expanded, &cp)
-			}
-		}
-		return expanded
+		out, eok := forEachCopies(d, steps, func(st *rawStep) hcl.Expression { return st.ForEach }, func(st *rawStep, key string, each cty.Value) *rawStep {
+			cp := *st
+			cp.Name, cp.ForEach, cp.each = fmt.Sprintf("%s[%s]", st.Name, key), nil, each
+			return &cp
+		})
+		ok = ok && eok
+		return out
 	}
 	// A step is one item; a batch is one item of its steps.
 	type item struct {
@@ -328,6 +314,28 @@ func (d *decoder) decodeSteps(steps []*rawStep, batches []*rawBatch, w *Workload
 					out[first].Think = th
 				}
 			}
+		}
+	}
+	return out, ok
+}
+
+// forEachCopies copies each block with a for_each once per element of it
+// (copyFor names the copy NAME[key] and gives it each), keeping the
+// others as they are; ok is false when a for_each could not be read.
+func forEachCopies[T any](d *decoder, blocks []*T, forEach func(*T) hcl.Expression, copyFor func(b *T, key string, each cty.Value) *T) (out []*T, ok bool) {
+	ok = true
+	for _, b := range blocks {
+		if !present(forEach(b)) {
+			out = append(out, b)
+			continue
+		}
+		keys, elems, fok := d.forEach(forEach(b))
+		if !fok {
+			ok = false
+			continue
+		}
+		for i := range keys {
+			out = append(out, copyFor(b, keys[i], elems[i]))
 		}
 	}
 	return out, ok
@@ -505,24 +513,11 @@ func (d *decoder) decodeUser(ru *rawUser, w *Workload) *UserClass {
 		task *Task
 	}
 	var items []item
-	var tasks []*rawTask
-	for _, rt := range ru.Tasks {
-		if !present(rt.ForEach) {
-			tasks = append(tasks, rt)
-			continue
-		}
-		keys, elems, ok := d.forEach(rt.ForEach)
-		if !ok {
-			continue
-		}
-		for i := range keys {
-			cp := *rt
-			cp.Name = fmt.Sprintf("%s[%s]", rt.Name, keys[i])
-			cp.ForEach = nil
-			cp.each = elems[i]
-			tasks = append(tasks, &cp)
-		}
-	}
+	tasks, _ := forEachCopies(d, ru.Tasks, func(rt *rawTask) hcl.Expression { return rt.ForEach }, func(rt *rawTask, key string, each cty.Value) *rawTask {
+		cp := *rt
+		cp.Name, cp.ForEach, cp.each = fmt.Sprintf("%s[%s]", rt.Name, key), nil, each
+		return &cp
+	})
 	for _, rt := range tasks {
 		if dup(rt.Name, rt.DefRange) {
 			continue
