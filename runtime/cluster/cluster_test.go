@@ -451,7 +451,7 @@ func TestMeasuresMergeAcrossWorkers(t *testing.T) {
 			byT[w.T] += w.Count
 		}
 	}
-	if len(m.Windows) != len(byT) || len(byT) < 2 {
+	if len(m.Windows) != len(byT) || len(byT) == 0 {
 		t.Errorf("merged %d windows, the workers had %d starts", len(m.Windows), len(byT))
 	}
 	for _, w := range m.Windows {
