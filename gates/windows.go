@@ -158,11 +158,12 @@ func hasHists(run *result.Run) bool {
 // for every set at once, then kept.
 func countSlow(run *result.Run, sets ...[]int64) ([]*slowCounts, error) {
 	out := make([]*slowCounts, len(sets))
-	var scans []*slowCounts
+	scans := make([]*slowCounts, len(sets)) // nil: nothing to scan for that set
 	var hooks []sla.Hook
+	hists := hasHists(run)
 	for i, above := range sets {
 		out[i] = cachedSlow(run, above)
-		if out[i].complete() || !hasHists(run) {
+		if out[i].complete() || !hists {
 			continue
 		}
 		missing := slices.Clone(above)
@@ -171,8 +172,8 @@ func countSlow(run *result.Run, sets ...[]int64) ([]*slowCounts, error) {
 				missing[r] = 0
 			}
 		}
-		scan := newSlowCounts(run, missing)
-		scans, hooks = append(scans, scan), append(hooks, scan.hook(run))
+		scans[i] = newSlowCounts(run, missing)
+		hooks = append(hooks, scans[i].hook(run))
 	}
 	if len(hooks) == 0 {
 		return out, nil
@@ -180,17 +181,15 @@ func countSlow(run *result.Run, sets ...[]int64) ([]*slowCounts, error) {
 	if err := sla.Scan(run, allHooks(hooks)); err != nil {
 		return nil, err
 	}
-	k := 0
-	for i := range sets {
-		if out[i].complete() || !hasHists(run) {
+	for i, scan := range scans {
+		if scan == nil {
 			continue
 		}
 		for r := range out[i].n {
-			if scans[k].n[r] != nil {
-				out[i].n[r] = scans[k].n[r]
+			if scan.n[r] != nil {
+				out[i].n[r] = scan.n[r]
 			}
 		}
-		k++
 		out[i].keep(run)
 	}
 	return out, nil

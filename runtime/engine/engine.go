@@ -169,6 +169,7 @@ type generatorStats struct {
 	// share of its CPUs it used in the last second, and the seconds it
 	// used at least CPUBusy of them (collector goroutine; busy read at
 	// the end).
+	cpus     float64 // CPUs(), read once: the cgroup's quota does not move
 	cpuAt    time.Time
 	cpuLast  time.Duration
 	cpuShare float64
@@ -185,7 +186,7 @@ const CPUBusy = result.CPUBusy
 func (g *generatorStats) readCPU() {
 	now, cpu := time.Now(), cpuTime()
 	if !g.cpuAt.IsZero() {
-		wall := now.Sub(g.cpuAt).Seconds() * CPUs()
+		wall := now.Sub(g.cpuAt).Seconds() * g.cpus
 		if wall > 0 {
 			g.cpuShare = (cpu - g.cpuLast).Seconds() / wall
 			if g.cpuShare >= CPUBusy {
@@ -214,6 +215,7 @@ func New(opts Options) (*Engine, error) {
 	e := &Engine{plan: p, opts: opts, shape: p.Shape, steps: map[*lang.Request]*step{}, stopCh: make(chan struct{})}
 	e.share.p.Store(&shareState{cur: opts.Share})
 	e.gen.lag = result.NewHist()
+	e.gen.cpus = CPUs()
 	e.gen.dispatched = make(chan struct{})
 	e.classes = make([]classStats, len(p.Workload.Users))
 	names := p.Workload.Requests
@@ -664,7 +666,7 @@ func (e *Engine) generator() result.Generator {
 	e.gen.mu.Lock()
 	g.LagP99US, g.LagMaxUS = e.gen.lag.ValueAtPercentile(99), e.gen.lag.Max()
 	e.gen.mu.Unlock()
-	g.CPUs, g.CPUBusyS, g.CPUPeak = math.Round(100*CPUs())/100, e.gen.cpuBusy.Load(), math.Round(100*math.Float64frombits(e.gen.cpuPeak.Load()))/100
+	g.CPUs, g.CPUBusyS, g.CPUPeak = math.Round(100*e.gen.cpus)/100, e.gen.cpuBusy.Load(), math.Round(100*math.Float64frombits(e.gen.cpuPeak.Load()))/100
 	if e.shape.Model != lang.Open {
 		return g
 	}
